@@ -1,0 +1,18 @@
+# Third-party libraries, all from Debian bookworm packages (scripts/install-deps.sh).
+# Nothing is downloaded at configure time.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBURING REQUIRED IMPORTED_TARGET liburing)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+pkg_check_modules(BLKID REQUIRED IMPORTED_TARGET blkid)
+find_package(absl CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(Threads REQUIRED)
+if(FSCANARY_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+  include(GoogleTest)
+endif()
+if(FSCANARY_BUILD_BENCH)
+  find_package(benchmark CONFIG REQUIRED)
+endif()
