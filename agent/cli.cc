@@ -1,0 +1,130 @@
+#include "agent/cli.h"
+
+#include <iostream>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "agent/one_shot.h"
+#include "agent/sizes.h"
+#include "checkers/block/format.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace fscanary::agent {
+namespace {
+
+// Raw option text, validated after parsing so errors are statuses with names.
+struct RawCommon {
+  std::string engine = "auto";
+  std::string pattern = "sequential";
+  std::string rate_bytes = "0";
+  double rate_iops = 0;
+};
+
+void AddCommon(CLI::App& command, CommonOptions& common, RawCommon& raw) {
+  command.add_option("--target", common.target, "Scratch file or block device")->required();
+  command.add_option("--state-dir", common.state_dir, "Directory of fscanary's durable state")
+      ->required();
+  command.add_option("--queue-depth", common.queue_depth, "I/Os in flight (1-4096)")
+      ->check(CLI::Range(1, 4096));
+  command.add_option("--engine", raw.engine, "auto, io_uring or psync");
+  command.add_option("--pattern", raw.pattern, "sequential, random or merge");
+  command.add_option("--run-blocks", common.run_blocks,
+                     "Adjacent blocks submitted together (sequential, merge)")
+      ->check(CLI::Range(1, 4096));
+  command.add_option("--rate-bytes", raw.rate_bytes, "Bytes per second budget (0: unlimited)");
+  command.add_option("--rate-iops", raw.rate_iops, "I/Os per second budget (0: unlimited)")
+      ->check(CLI::NonNegativeNumber);
+  command.add_flag("--idle", common.idle_priority, "Run in the idle I/O priority class");
+  command.add_flag("--json", common.json, "Print one JSON document on stdout");
+}
+
+absl::Status FinishCommon(const RawCommon& raw, CommonOptions& common) {
+  absl::StatusOr<io::EngineKind> engine = io::ParseEngineKind(raw.engine);
+  if (!engine.ok()) return engine.status();
+  common.engine = *engine;
+  absl::StatusOr<verify::Pattern> pattern = verify::ParsePattern(raw.pattern);
+  if (!pattern.ok()) return pattern.status();
+  common.pattern = *pattern;
+  absl::StatusOr<uint64_t> rate = ParseByteSize(raw.rate_bytes);
+  if (!rate.ok()) return absl::InvalidArgumentError("--rate-bytes: " + std::string(rate.status().message()));
+  common.rate_bytes_per_second = static_cast<double>(*rate);
+  common.rate_ios_per_second = raw.rate_iops;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_st("fscanary-agent"));
+  spdlog::set_pattern("%^%l%$: %v");
+
+  CLI::App app{"fscanary-agent: detects silent filesystem and block-layer corruption"};
+  app.require_subcommand(1);
+
+  WriteCommand write;
+  RawCommon write_raw;
+  std::string write_size, write_block_size, durability = "batch";
+  CLI::App* write_app = app.add_subcommand(
+      "write", "One full pass: every block a new generation, made durable and recorded");
+  AddCommon(*write_app, write.common, write_raw);
+  write_app->add_option("--size", write_size, "Bytes of the target to use (e.g. 1G)");
+  write_app->add_option("--block-size", write_block_size, "Block size (512 B to 1 MiB)");
+  write_app->add_option("--durability", durability,
+                        "batch (fdatasync per batch) or dsync (RWF_DSYNC per write)");
+  write_app->add_flag("--take-over", write.take_over,
+                      "Overwrite a target that carries something other than fscanary data");
+
+  VerifyCommand verify;
+  RawCommon verify_raw;
+  CLI::App* verify_app =
+      app.add_subcommand("verify", "Read back every durable block and classify it");
+  AddCommon(*verify_app, verify.common, verify_raw);
+  verify_app->add_option("--evidence-dir", verify.evidence_dir,
+                         "Where evidence of findings is kept (default: STATE_DIR/evidence)");
+  verify_app->add_option("--rereads", verify.rereads, "Re-reads of each finding")
+      ->check(CLI::Range(0, 100));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? kExitClean : kExitUsage;
+  }
+
+  auto usage_error = [](const absl::Status& status) {
+    std::cerr << "fscanary-agent: " << status.message() << "\n";
+    return kExitUsage;
+  };
+  if (write_app->parsed()) {
+    if (absl::Status s = FinishCommon(write_raw, write.common); !s.ok()) return usage_error(s);
+    if (!write_size.empty()) {
+      absl::StatusOr<uint64_t> size = ParseByteSize(write_size);
+      if (!size.ok()) return usage_error(absl::InvalidArgumentError("--size: " + std::string(size.status().message())));
+      write.size = *size;
+    }
+    if (!write_block_size.empty()) {
+      absl::StatusOr<uint64_t> block_size = ParseByteSize(write_block_size);
+      if (!block_size.ok()) {
+        return usage_error(absl::InvalidArgumentError("--block-size: " + std::string(block_size.status().message())));
+      }
+      if (absl::Status valid = block::ValidateBlockSize(*block_size); !valid.ok()) {
+        return usage_error(absl::InvalidArgumentError("--block-size: " + std::string(valid.message())));
+      }
+      write.block_size = static_cast<uint32_t>(*block_size);
+    }
+    if (durability == "batch") {
+      write.durability = verify::Durability::kBatchSync;
+    } else if (durability == "dsync") {
+      write.durability = verify::Durability::kDsync;
+    } else {
+      return usage_error(absl::InvalidArgumentError("--durability: '" + durability +
+                                                    "' is not batch or dsync"));
+    }
+    return RunWrite(write);
+  }
+  if (absl::Status s = FinishCommon(verify_raw, verify.common); !s.ok()) return usage_error(s);
+  return RunVerify(verify);
+}
+
+}  // namespace fscanary::agent

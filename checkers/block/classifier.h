@@ -1,0 +1,38 @@
+#pragma once
+// Classifies one block read back from a target against what was last made
+// durable there. Pure: touches no file, ring or network, so it is tested with
+// hand-built buffers. Thread-safe.
+
+#include <cstdint>
+#include <span>
+
+#include "checkers/block/verdict.h"
+
+namespace fscanary::block {
+
+// What the durable state says of the block at `offset`.
+struct Expectation {
+  uint64_t target_id = 0;
+  uint64_t offset = 0;
+  // The last generation acknowledged durable; 0 when none was.
+  uint64_t durable_generation = 0;
+  // The generation of a write that was in flight when the writer last stopped
+  // (never acknowledged); 0 when none was. Such a block may legitimately hold
+  // the durable generation, the in-flight one, or sectors of both.
+  uint64_t inflight_generation = 0;
+};
+
+// `block` is the whole block as read (a valid block size).
+Verdict Classify(const Expectation& expectation, std::span<const std::byte> block);
+
+// A read that failed (`io_result` < 0, a negative errno) or returned fewer than
+// `block_size` bytes.
+Verdict ClassifyFailedRead(int64_t io_result);
+
+struct ByteDiff {
+  std::vector<ByteRange> ranges;  // at most kMaxByteRanges
+  bool truncated = false;
+};
+// The ranges of bytes where `found` differs from `expected` (same size).
+ByteDiff DiffBytes(std::span<const std::byte> found, std::span<const std::byte> expected);
+}  // namespace fscanary::block

@@ -1,0 +1,83 @@
+#pragma once
+// The durable per-block state of one target: the last generation acknowledged
+// durable and the write in flight, 16 bytes a block, crash-consistent at every
+// instant (docs/FORMAT.md, "State file"). What makes a lost write provable and
+// an interrupted write forgivable.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "io/posix.h"
+
+namespace fscanary::state {
+
+// Where a target's blocks lie; fixed when the target is first labelled.
+struct TargetGeometry {
+  uint64_t target_id = 0;
+  uint32_t block_size = 0;
+  // Byte offset of block 0 (after the label).
+  uint64_t data_start = 0;
+  uint64_t block_count = 0;
+  friend bool operator==(const TargetGeometry&, const TargetGeometry&) = default;
+};
+
+struct BlockRecord {
+  uint64_t durable_generation = 0;
+  // 0: no write in flight. kUnknownInFlight: one was, of a generation too far
+  // above the durable one to record (any newer generation is then forgiven).
+  uint64_t inflight_generation = 0;
+  // The record failed its checksum: nothing is known of the block.
+  bool damaged = false;
+};
+
+inline constexpr uint64_t kUnknownInFlight = ~uint64_t{0};
+
+// One target's state file under a state directory. Not thread-safe. The file
+// is locked (flock) for the object's lifetime: exclusively for a writer,
+// shared for readers.
+class BlockStateFile {
+ public:
+  // Creates the state file of a new target; fails if one exists.
+  static absl::StatusOr<BlockStateFile> Create(const std::string& state_dir,
+                                               const TargetGeometry& geometry);
+  // Opens the state of `target_id`. NotFound if the directory holds none.
+  static absl::StatusOr<BlockStateFile> Open(const std::string& state_dir, uint64_t target_id,
+                                             bool writable);
+  static std::string PathFor(const std::string& state_dir, uint64_t target_id);
+
+  const TargetGeometry& geometry() const { return geometry_; }
+  const std::string& path() const { return path_; }
+
+  BlockRecord Get(uint64_t block) const;
+  // Records of blocks whose checksum failed when the file was opened.
+  uint64_t damaged_records() const { return damaged_records_; }
+  // The highest generation any record mentions: new generations start above it.
+  uint64_t max_generation() const { return max_generation_; }
+
+  // Marks a write of `generation` in flight; persisted by the next Flush().
+  void MarkInFlight(uint64_t block, uint64_t generation);
+  // Marks `generation` acknowledged durable (the in-flight write completed).
+  void MarkDurable(uint64_t block, uint64_t generation);
+  // Writes every changed record and makes them durable (fdatasync).
+  absl::Status Flush();
+
+ private:
+  BlockStateFile(std::string path, io::UniqueFd fd, TargetGeometry geometry)
+      : path_(std::move(path)), fd_(std::move(fd)), geometry_(geometry) {}
+  absl::Status Load();
+  void Store(uint64_t block, uint64_t durable, uint64_t inflight);
+
+  std::string path_;
+  io::UniqueFd fd_;
+  TargetGeometry geometry_;
+  // The encoded records, as on disk.
+  std::vector<std::byte> records_;
+  uint64_t dirty_begin_ = ~uint64_t{0};
+  uint64_t dirty_end_ = 0;
+  uint64_t damaged_records_ = 0;
+  uint64_t max_generation_ = 0;
+};
+
+}  // namespace fscanary::state

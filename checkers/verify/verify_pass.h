@@ -1,0 +1,59 @@
+#pragma once
+// One verify pass over a target: every block ever made durable is read back
+// (O_DIRECT) and classified; each finding is re-read to tell a persistent
+// corruption from a transient one, and its evidence is kept.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "checkers/block/verdict.h"
+#include "checkers/state/block_state.h"
+#include "checkers/target/scratch_target.h"
+#include "checkers/verify/write_pass.h"
+#include "io/engine.h"
+
+namespace fscanary::verify {
+
+struct Finding {
+  // Bytes from the start of the target.
+  uint64_t offset = 0;
+  block::Verdict verdict;
+  uint64_t expected_generation = 0;
+  // Every re-read showed a corruption; false when a re-read came back right
+  // (the read path, not the medium, was wrong).
+  bool persistent = false;
+  // The kinds the re-reads showed, in order.
+  std::vector<block::Kind> rereads;
+  // Where the evidence was saved; empty when the evidence budget was spent.
+  std::string evidence_dir;
+};
+
+struct VerifyOptions {
+  PassOptions pass;
+  uint32_t rereads = 3;
+  // Evidence directory; empty: keep none.
+  std::string evidence_dir;
+  // Findings whose blocks are saved; past it only the summary is kept.
+  uint32_t max_evidence_blocks = 64;
+};
+
+struct VerifyResult {
+  uint64_t blocks_verified = 0;
+  uint64_t bytes_verified = 0;
+  // Blocks never made durable (nothing to verify yet).
+  uint64_t blocks_unwritten = 0;
+  // Blocks whose state record was damaged: not verified, counted.
+  uint64_t blocks_state_damaged = 0;
+  // Blocks holding a generation the state never issued (not findings).
+  uint64_t blocks_newer_than_state = 0;
+  std::vector<Finding> findings;
+};
+
+absl::StatusOr<VerifyResult> RunVerifyPass(io::Engine& engine, const target::ScratchTarget& target,
+                                           const state::BlockStateFile& state,
+                                           const VerifyOptions& options);
+
+}  // namespace fscanary::verify

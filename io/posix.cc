@@ -1,0 +1,180 @@
+#include "io/posix.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/ioprio.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include "common/status.h"
+
+namespace fscanary::io {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int UniqueFd::release() {
+  const int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+absl::StatusOr<UniqueFd> Open(const std::string& path, int flags, mode_t mode) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ErrnoToStatus(errno, "open " + path);
+  return UniqueFd(fd);
+}
+
+absl::StatusOr<FileInfo> Inspect(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return ErrnoToStatus(errno, "stat " + path);
+  FileInfo info{.is_block_device = S_ISBLK(st.st_mode),
+                .is_regular_file = S_ISREG(st.st_mode),
+                .size = static_cast<uint64_t>(st.st_size),
+                .device = st.st_rdev};
+  if (info.is_block_device) {
+    uint64_t bytes = 0;
+    if (::ioctl(fd, BLKGETSIZE64, &bytes) != 0) {
+      return ErrnoToStatus(errno, "ioctl BLKGETSIZE64 " + path);
+    }
+    info.size = bytes;
+  }
+  return info;
+}
+
+absl::Status Preallocate(int fd, uint64_t size, const std::string& path) {
+  int ret;
+  do {
+    ret = ::fallocate(fd, 0, 0, static_cast<off_t>(size));
+  } while (ret != 0 && errno == EINTR);
+  if (ret == 0) return absl::OkStatus();
+  if (errno != EOPNOTSUPP) return ErrnoToStatus(errno, "fallocate " + path);
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    return ErrnoToStatus(errno, "ftruncate " + path);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteAll(int fd, std::span<const std::byte> data, uint64_t offset,
+                      const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return ErrnoToStatus(errno, "write " + path);
+    }
+    if (n == 0) return ErrnoToStatus(EIO, "write " + path);
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> ReadAll(int fd, std::span<std::byte> data, uint64_t offset,
+                               const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n =
+        ::pread(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return ErrnoToStatus(errno, "read " + path);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+absl::Status DataSync(int fd, const std::string& path) {
+  int ret;
+  do {
+    ret = ::fdatasync(fd);
+  } while (ret != 0 && errno == EINTR);
+  if (ret != 0) return ErrnoToStatus(errno, "fdatasync " + path);
+  return absl::OkStatus();
+}
+
+absl::Status SyncDirectory(const std::string& directory) {
+  auto fd = Open(directory, O_RDONLY | O_DIRECTORY);
+  if (!fd.ok()) return fd.status();
+  if (::fsync(fd->get()) != 0) return ErrnoToStatus(errno, "fsync " + directory);
+  return absl::OkStatus();
+}
+
+absl::Status MakeDirectories(const std::string& path) {
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) return ErrnoToStatus(error.value(), "mkdir " + path);
+  return absl::OkStatus();
+}
+
+absl::Status LockFile(int fd, bool exclusive, const std::string& path) {
+  int ret;
+  do {
+    ret = ::flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB);
+  } while (ret != 0 && errno == EINTR);
+  if (ret == 0) return absl::OkStatus();
+  if (errno == EWOULDBLOCK) {
+    return absl::FailedPreconditionError(path + " is locked by another fscanary process");
+  }
+  return ErrnoToStatus(errno, "flock " + path);
+}
+
+absl::Status DropCachedPages(int fd, const std::string& path) {
+  if (int ret = ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED); ret != 0) {
+    return ErrnoToStatus(ret, "posix_fadvise DONTNEED " + path);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetIdleIoPriority() {
+  const int priority = IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0);
+  if (::syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, priority) != 0) {
+    return ErrnoToStatus(errno, "ioprio_set idle");
+  }
+  return absl::OkStatus();
+}
+
+uint64_t RandomU64() {
+  uint64_t value = 0;
+  size_t got = 0;
+  while (got < sizeof(value)) {
+    const ssize_t n = ::getrandom(reinterpret_cast<char*>(&value) + got, sizeof(value) - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  return value;
+}
+
+static uint64_t ClockNanos(clockid_t clock) {
+  timespec ts{};
+  ::clock_gettime(clock, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t WallClockNanos() { return ClockNanos(CLOCK_REALTIME); }
+uint64_t MonotonicNanos() { return ClockNanos(CLOCK_MONOTONIC); }
+
+}  // namespace fscanary::io

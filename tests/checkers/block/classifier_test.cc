@@ -1,0 +1,230 @@
+#include "checkers/block/classifier.h"
+
+#include <cerrno>
+
+#include "checkers/block/format.h"
+#include "gtest/gtest.h"
+#include "tests/checkers/block/block_builder.h"
+
+namespace fscanary::block {
+namespace {
+
+using testing::BlockStamped;
+using testing::kBlockSize;
+using testing::kOtherTarget;
+using testing::kSectors;
+using testing::kTarget;
+using testing::WithSector;
+
+constexpr uint64_t kOffset = 3 * kBlockSize;
+
+Expectation Durable(uint64_t generation, uint64_t inflight = 0) {
+  return {.target_id = kTarget,
+          .offset = kOffset,
+          .durable_generation = generation,
+          .inflight_generation = inflight};
+}
+
+std::vector<SectorState> Repeat(SectorState state) { return std::vector<SectorState>(kSectors, state); }
+
+// --- clean cases ---
+
+TEST(Classify, DurableBlockIsOk) {
+  const Verdict verdict = Classify(Durable(7), BlockStamped(kOffset, 7));
+  EXPECT_EQ(verdict.kind, Kind::kOk);
+  EXPECT_FALSE(verdict.newer_than_state);
+}
+
+TEST(Classify, NeverWrittenBlockIsNeverReported) {
+  std::vector<std::byte> garbage(kBlockSize, std::byte{0xAB});
+  EXPECT_EQ(Classify(Durable(0, /*inflight=*/1), garbage).kind, Kind::kOk);
+  EXPECT_EQ(Classify(Durable(0, 1), std::vector<std::byte>(kBlockSize)).kind, Kind::kOk);
+}
+
+// --- writes in flight at a crash: never reported ---
+
+TEST(InFlight, OldContentStillThereIsOk) {
+  EXPECT_EQ(Classify(Durable(7, 8), BlockStamped(kOffset, 7)).kind, Kind::kOk);
+}
+
+TEST(InFlight, NewContentThatLandedIsOk) {
+  EXPECT_EQ(Classify(Durable(7, 8), BlockStamped(kOffset, 8)).kind, Kind::kOk);
+}
+
+TEST(InFlight, SectorsOfBothGenerationsAreOk) {
+  auto block = BlockStamped(kOffset, 7);
+  const auto landed = BlockStamped(kOffset, 8);
+  for (uint32_t i = 0; i < kSectors; i += 2) block = WithSector(block, landed, i);
+  EXPECT_EQ(Classify(Durable(7, 8), block).kind, Kind::kOk);
+}
+
+TEST(InFlight, AnEarlierCrashedWriteStillPresentIsOkButNoted) {
+  // Generation 8 was in flight at one crash; a later attempt at 9 was in flight
+  // at the next one and did not land either.
+  const Verdict verdict = Classify(Durable(7, 9), BlockStamped(kOffset, 8));
+  EXPECT_EQ(verdict.kind, Kind::kOk);
+  EXPECT_TRUE(verdict.newer_than_state);
+}
+
+TEST(InFlight, ZeroedDurableBlockIsStillReported) {
+  EXPECT_EQ(Classify(Durable(7, 8), std::vector<std::byte>(kBlockSize)).kind, Kind::kZeroed);
+}
+
+TEST(InFlight, OlderThanDurableIsStillALostWrite) {
+  EXPECT_EQ(Classify(Durable(7, 8), BlockStamped(kOffset, 6)).kind, Kind::kLostWrite);
+}
+
+// --- checksum mismatch ---
+
+TEST(ChecksumMismatch, FlippedBitIsReportedWithItsByteRange) {
+  auto block = BlockStamped(kOffset, 7);
+  block[1000] ^= std::byte{0x04};
+  const Verdict verdict = Classify(Durable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kChecksumMismatch);
+  ASSERT_EQ(verdict.differing_bytes.size(), 1u);
+  EXPECT_EQ(verdict.differing_bytes[0], (ByteRange{1000, 1001}));
+  EXPECT_EQ(verdict.sectors[1000 / kSectorSize], SectorState::kDamaged);
+  EXPECT_EQ(verdict.sectors[0], SectorState::kNew);
+}
+
+TEST(ChecksumMismatch, DamageToTheBlockChecksumFieldAloneIsFound) {
+  auto block = BlockStamped(kOffset, 7);
+  block[kHeaderChecksumOffset + 2] ^= std::byte{0xFF};
+  const Verdict verdict = Classify(Durable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kChecksumMismatch);
+  ASSERT_EQ(verdict.differing_bytes.size(), 1u);
+  EXPECT_EQ(verdict.differing_bytes[0].begin, kHeaderChecksumOffset + 2);
+}
+
+TEST(ChecksumMismatch, ScatteredDamageListsEveryRange) {
+  auto block = BlockStamped(kOffset, 7);
+  block[600] ^= std::byte{1};
+  block[601] ^= std::byte{1};
+  block[3000] ^= std::byte{1};
+  const Verdict verdict = Classify(Durable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kChecksumMismatch);
+  EXPECT_EQ(verdict.differing_bytes, (std::vector<ByteRange>{{600, 602}, {3000, 3001}}));
+}
+
+// --- misdirected ---
+
+TEST(MisdirectedWrite, BlockCarryingAnotherOffsetIsReportedWithThatOffset) {
+  const Verdict verdict = Classify(Durable(7), BlockStamped(5 * kBlockSize, 7));
+  EXPECT_EQ(verdict.kind, Kind::kMisdirectedWrite);
+  EXPECT_EQ(verdict.found_offset, 5 * kBlockSize);
+  EXPECT_FALSE(verdict.found_target_id.has_value());
+}
+
+TEST(MisdirectedWrite, BlockOfAnotherTargetNamesThatTarget) {
+  const Verdict verdict = Classify(Durable(7), BlockStamped(kOffset, 7, kOtherTarget));
+  EXPECT_EQ(verdict.kind, Kind::kMisdirectedWrite);
+  EXPECT_EQ(verdict.found_target_id, kOtherTarget);
+  EXPECT_EQ(verdict.found_offset, kOffset);
+}
+
+// --- lost write ---
+
+TEST(LostWrite, OlderGenerationAtRightOffsetIsReported) {
+  const Verdict verdict = Classify(Durable(7), BlockStamped(kOffset, 5));
+  EXPECT_EQ(verdict.kind, Kind::kLostWrite);
+  EXPECT_EQ(verdict.found_generation, 5u);
+}
+
+TEST(LostWrite, NewerGenerationWithoutInFlightRecordIsNotAFinding) {
+  const Verdict verdict = Classify(Durable(7), BlockStamped(kOffset, 9));
+  EXPECT_EQ(verdict.kind, Kind::kOk);
+  EXPECT_TRUE(verdict.newer_than_state);
+}
+
+// --- torn write ---
+
+TEST(TornWrite, StaleTailSectorsAreMappedSectorBySector) {
+  // The 2018 blk-mq signature: the tail of a merged request carries old data.
+  auto block = BlockStamped(kOffset, 7);
+  const auto stale = BlockStamped(kOffset, 6);
+  for (uint32_t i = 5; i < kSectors; ++i) block = WithSector(block, stale, i);
+  const Verdict verdict = Classify(Durable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kTornWrite);
+  std::vector<SectorState> expected(5, SectorState::kNew);
+  expected.resize(kSectors, SectorState::kOld);
+  EXPECT_EQ(verdict.sectors, expected);
+  EXPECT_EQ(verdict.found_generation, 6u);
+}
+
+TEST(TornWrite, GarbageSectorAmongRightOnesIsForeignInTheMap) {
+  auto block = BlockStamped(kOffset, 7);
+  std::fill_n(block.begin() + 2 * kSectorSize, kSectorSize, std::byte{0x5A});
+  const Verdict verdict = Classify(Durable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kTornWrite);
+  EXPECT_EQ(verdict.sectors[2], SectorState::kForeign);
+  EXPECT_EQ(verdict.sectors[1], SectorState::kNew);
+}
+
+TEST(TornWrite, ZeroSectorAmongRightOnesIsReported) {
+  auto block = BlockStamped(kOffset, 7);
+  std::fill_n(block.begin() + 7 * kSectorSize, kSectorSize, std::byte{0});
+  const Verdict verdict = Classify(Durable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kTornWrite);
+  EXPECT_EQ(verdict.sectors[7], SectorState::kZero);
+}
+
+TEST(TornWrite, SectorFromAnotherBlockIsMisplacedInTheMap) {
+  auto block = WithSector(BlockStamped(kOffset, 7), BlockStamped(9 * kBlockSize, 7), 4);
+  const Verdict verdict = Classify(Durable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kTornWrite);
+  EXPECT_EQ(verdict.sectors[4], SectorState::kMisplaced);
+}
+
+TEST(TornWrite, InFlightWriteMixedWithLostDataIsStillReported) {
+  // Durable 7, 8 in flight: sectors of 8 are fine, but sectors of 6 mean the
+  // durable data was lost.
+  auto block = BlockStamped(kOffset, 8);
+  block = WithSector(block, BlockStamped(kOffset, 6), 1);
+  EXPECT_EQ(Classify(Durable(7, 8), block).kind, Kind::kTornWrite);
+}
+
+// --- zeroed, foreign, read failures ---
+
+TEST(Zeroed, AllZeroDurableBlockIsZeroed) {
+  EXPECT_EQ(Classify(Durable(7), std::vector<std::byte>(kBlockSize)).kind, Kind::kZeroed);
+}
+
+TEST(ForeignData, BytesOfAnotherFormatAreForeign) {
+  std::vector<std::byte> block(kBlockSize);
+  for (size_t i = 0; i < block.size(); ++i) block[i] = std::byte(i * 31 + 7);
+  const Verdict verdict = Classify(Durable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kForeignData);
+  EXPECT_EQ(verdict.sectors, Repeat(SectorState::kForeign));
+}
+
+TEST(ForeignData, HalfZeroHalfGarbageIsForeign) {
+  std::vector<std::byte> block(kBlockSize);
+  std::fill(block.begin() + kBlockSize / 2, block.end(), std::byte{0xEE});
+  EXPECT_EQ(Classify(Durable(7), block).kind, Kind::kForeignData);
+}
+
+TEST(FailedRead, NegativeResultIsAnIoErrorWithItsErrno) {
+  const Verdict verdict = ClassifyFailedRead(-EIO);
+  EXPECT_EQ(verdict.kind, Kind::kIoError);
+  EXPECT_EQ(verdict.error_number, EIO);
+}
+
+TEST(FailedRead, FewerBytesThanTheBlockIsAShortRead) {
+  const Verdict verdict = ClassifyFailedRead(1024);
+  EXPECT_EQ(verdict.kind, Kind::kShortRead);
+  EXPECT_EQ(verdict.bytes_read, 1024u);
+}
+
+TEST(KindName, NamesMatchTheJsonFormat) {
+  EXPECT_EQ(KindName(Kind::kChecksumMismatch), "checksum_mismatch");
+  EXPECT_EQ(KindName(Kind::kMisdirectedWrite), "misdirected_write");
+  EXPECT_EQ(KindName(Kind::kLostWrite), "lost_write");
+  EXPECT_EQ(KindName(Kind::kTornWrite), "torn_write");
+  EXPECT_EQ(KindName(Kind::kZeroed), "zeroed");
+  EXPECT_EQ(KindName(Kind::kForeignData), "foreign_data");
+  EXPECT_EQ(KindName(Kind::kIoError), "io_error");
+  EXPECT_EQ(KindName(Kind::kShortRead), "short_read");
+}
+
+}  // namespace
+}  // namespace fscanary::block

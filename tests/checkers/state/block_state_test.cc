@@ -1,0 +1,138 @@
+#include "checkers/state/block_state.h"
+
+#include <fcntl.h>
+
+#include "gtest/gtest.h"
+#include "io/posix.h"
+#include "tests/temp_dir.h"
+
+namespace fscanary::state {
+namespace {
+
+constexpr TargetGeometry kGeometry{
+    .target_id = 0xABCD, .block_size = 4096, .data_start = 4096, .block_count = 100};
+
+TEST(BlockStateFile, NewStateKnowsNothingDurable) {
+  testing::TempDir dir;
+  auto state = BlockStateFile::Create(dir.path(), kGeometry);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->geometry(), kGeometry);
+  EXPECT_EQ(state->Get(42).durable_generation, 0u);
+  EXPECT_EQ(state->max_generation(), 0u);
+}
+
+TEST(BlockStateFile, FlushedRecordsSurviveReopening) {
+  testing::TempDir dir;
+  {
+    auto state = BlockStateFile::Create(dir.path(), kGeometry);
+    ASSERT_TRUE(state.ok());
+    state->MarkInFlight(3, 5);
+    state->MarkDurable(3, 5);
+    state->MarkInFlight(3, 9);
+    state->MarkInFlight(7, 9);
+    ASSERT_TRUE(state->Flush().ok());
+  }
+  auto reopened = BlockStateFile::Open(dir.path(), kGeometry.target_id, /*writable=*/false);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(reopened->Get(3).durable_generation, 5u);
+  EXPECT_EQ(reopened->Get(3).inflight_generation, 9u);
+  EXPECT_EQ(reopened->Get(7).durable_generation, 0u);
+  EXPECT_EQ(reopened->Get(7).inflight_generation, 9u);
+  EXPECT_EQ(reopened->max_generation(), 9u);
+}
+
+TEST(BlockStateFile, UnflushedChangesAreNotOnDisk) {
+  testing::TempDir dir;
+  {
+    auto state = BlockStateFile::Create(dir.path(), kGeometry);
+    ASSERT_TRUE(state.ok());
+    state->MarkDurable(1, 4);
+  }
+  auto reopened = BlockStateFile::Open(dir.path(), kGeometry.target_id, false);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->Get(1).durable_generation, 0u);
+}
+
+TEST(BlockStateFile, CreatingTheSameTargetTwiceFails) {
+  testing::TempDir dir;
+  ASSERT_TRUE(BlockStateFile::Create(dir.path(), kGeometry).ok());
+  EXPECT_EQ(BlockStateFile::Create(dir.path(), kGeometry).status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST(BlockStateFile, DamagedRecordIsFlaggedNotTrusted) {
+  testing::TempDir dir;
+  {
+    auto state = BlockStateFile::Create(dir.path(), kGeometry);
+    ASSERT_TRUE(state.ok());
+    state->MarkDurable(2, 6);
+    ASSERT_TRUE(state->Flush().ok());
+  }
+  const std::string path = BlockStateFile::PathFor(dir.path(), kGeometry.target_id);
+  auto fd = io::Open(path, O_RDWR);
+  ASSERT_TRUE(fd.ok());
+  const std::byte garbage[1] = {std::byte{0x77}};
+  ASSERT_TRUE(io::WriteAll(fd->get(), garbage, 4096 + 2 * 16 + 1, path).ok());
+  auto reopened = BlockStateFile::Open(dir.path(), kGeometry.target_id, false);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_TRUE(reopened->Get(2).damaged);
+  EXPECT_EQ(reopened->damaged_records(), 1u);
+}
+
+TEST(BlockStateFile, RecordCopiedToAnotherBlockIsDamaged) {
+  testing::TempDir dir;
+  {
+    auto state = BlockStateFile::Create(dir.path(), kGeometry);
+    ASSERT_TRUE(state.ok());
+    state->MarkDurable(2, 6);
+    ASSERT_TRUE(state->Flush().ok());
+  }
+  const std::string path = BlockStateFile::PathFor(dir.path(), kGeometry.target_id);
+  auto fd = io::Open(path, O_RDWR);
+  ASSERT_TRUE(fd.ok());
+  std::byte record[16];
+  ASSERT_TRUE(io::ReadAll(fd->get(), record, 4096 + 2 * 16, path).ok());
+  ASSERT_TRUE(io::WriteAll(fd->get(), record, 4096 + 5 * 16, path).ok());
+  auto reopened = BlockStateFile::Open(dir.path(), kGeometry.target_id, false);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_TRUE(reopened->Get(5).damaged);
+}
+
+TEST(BlockStateFile, DamagedHeaderIsAClearError) {
+  testing::TempDir dir;
+  ASSERT_TRUE(BlockStateFile::Create(dir.path(), kGeometry).ok());
+  const std::string path = BlockStateFile::PathFor(dir.path(), kGeometry.target_id);
+  auto fd = io::Open(path, O_RDWR);
+  ASSERT_TRUE(fd.ok());
+  const std::byte garbage[1] = {std::byte{0x77}};
+  ASSERT_TRUE(io::WriteAll(fd->get(), garbage, 20, path).ok());
+  const auto status = BlockStateFile::Open(dir.path(), kGeometry.target_id, false).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(std::string(status.message()).find("header checksum"), std::string::npos);
+}
+
+TEST(BlockStateFile, TruncatedFileIsAClearError) {
+  testing::TempDir dir;
+  ASSERT_TRUE(BlockStateFile::Create(dir.path(), kGeometry).ok());
+  const std::string path = BlockStateFile::PathFor(dir.path(), kGeometry.target_id);
+  ASSERT_EQ(::truncate(path.c_str(), 4096 + 16 * 10), 0);
+  const auto status = BlockStateFile::Open(dir.path(), kGeometry.target_id, false).status();
+  EXPECT_NE(std::string(status.message()).find("truncated"), std::string::npos);
+}
+
+TEST(BlockStateFile, SecondWriterIsRefusedWhileTheFirstHoldsTheLock) {
+  testing::TempDir dir;
+  auto first = BlockStateFile::Create(dir.path(), kGeometry);
+  ASSERT_TRUE(first.ok());
+  const auto second = BlockStateFile::Open(dir.path(), kGeometry.target_id, /*writable=*/true);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(BlockStateFile, MissingStateIsNotFound) {
+  testing::TempDir dir;
+  EXPECT_EQ(BlockStateFile::Open(dir.path(), 0x99, false).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace fscanary::state
