@@ -8,8 +8,11 @@ uint64_t RateLimiter::ReserveOn(double& debt_until_ns, double per_second, double
                                 uint64_t now_ns, double burst_ns) {
   if (per_second <= 0) return 0;
   const double now = static_cast<double>(now_ns);
-  debt_until_ns = std::max(debt_until_ns, now) + amount / per_second * 1e9;
-  const double wait = debt_until_ns - now - burst_ns;
+  // The I/O may start once earlier work is paid for, less the burst allowance;
+  // its own cost is paid after it.
+  const double start = std::max(debt_until_ns, now);
+  debt_until_ns = start + amount / per_second * 1e9;
+  const double wait = start - now - burst_ns;
   return wait > 0 ? static_cast<uint64_t>(wait) : 0;
 }
 

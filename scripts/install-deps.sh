@@ -14,7 +14,7 @@ build_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_packages=(
-  fio util-linux e2fsprogs xfsprogs btrfs-progs socat python3 prometheus prometheus-alertmanager
+  fio fdisk util-linux e2fsprogs xfsprogs btrfs-progs socat python3 prometheus prometheus-alertmanager
 )
 
 case "$profile" in

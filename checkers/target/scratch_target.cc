@@ -178,12 +178,8 @@ absl::StatusOr<ReadableTarget> OpenForVerify(const std::string& path,
   if (reading.state == LabelState::kDamaged) {
     return absl::DataLossError(path + " carries a damaged fscanary label");
   }
-  ASSIGN_OR_RETURN(const io::FileInfo info, io::Inspect(fd.get(), path));
-  if (info.size < reading.label.declared_size) {
-    // Reads past the end would be short reads; say what happened instead.
-    return absl::DataLossError(absl::StrFormat("%s is %d bytes, shorter than its label's %d",
-                                               path, info.size, reading.label.declared_size));
-  }
+  // A target shorter than its label (a truncated file) is not an error here:
+  // the blocks past its end read short and are reported as such.
   auto state = state::BlockStateFile::Open(state_dir, reading.label.target_id, /*writable=*/false);
   if (absl::IsNotFound(state.status())) {
     return absl::FailedPreconditionError(
