@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Installs everything, builds fscanary with warnings as errors, and runs every
-# test: unit, integration (root: loop devices, /dev/kmsg) and end-to-end.
-# Also builds and runs the unit tests under AddressSanitizer/UBSan.
+# test: unit, integration (as root: loop devices) and the sanitizer build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh test
 
 jobs=$(nproc)
+echo "== build (RelWithDebInfo, -Werror)"
 cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFSCANARY_WERROR=ON
 cmake --build build/ci -j "$jobs"
-ctest --test-dir build/ci --output-on-failure -j "$jobs" --timeout 600
+
+echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
+cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFSCANARY_WERROR=ON \
+  -DFSCANARY_SANITIZE=ON -DFSCANARY_BUILD_BENCH=OFF
+cmake --build build/asan -j "$jobs"
+
+echo "== unit tests under the sanitizers"
+ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 600 -LE integration
+
+echo "== all tests"
+ctest --test-dir build/ci --output-on-failure -j "$jobs" --timeout 900
