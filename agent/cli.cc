@@ -29,8 +29,9 @@ void AddCommon(CLI::App& command, CommonOptions& common, RawCommon& raw) {
       ->check(CLI::Range(1, 4096));
   command.add_option("--engine", raw.engine, "auto, io_uring or psync");
   command.add_option("--pattern", raw.pattern, "sequential, random or merge");
-  command.add_option("--run-blocks", common.run_blocks,
-                     "Adjacent blocks submitted together (sequential, merge)")
+  command
+      .add_option("--run-blocks", common.run_blocks,
+                  "Adjacent blocks submitted together (sequential, merge)")
       ->check(CLI::Range(1, 4096));
   command.add_option("--rate-bytes", raw.rate_bytes, "Bytes per second budget (0: unlimited)");
   command.add_option("--rate-iops", raw.rate_iops, "I/Os per second budget (0: unlimited)")
@@ -47,7 +48,8 @@ absl::Status FinishCommon(const RawCommon& raw, CommonOptions& common) {
   if (!pattern.ok()) return pattern.status();
   common.pattern = *pattern;
   absl::StatusOr<uint64_t> rate = ParseByteSize(raw.rate_bytes);
-  if (!rate.ok()) return absl::InvalidArgumentError("--rate-bytes: " + std::string(rate.status().message()));
+  if (!rate.ok())
+    return absl::InvalidArgumentError("--rate-bytes: " + std::string(rate.status().message()));
   common.rate_bytes_per_second = static_cast<double>(*rate);
   common.rate_ios_per_second = raw.rate_iops;
   return absl::OkStatus();
@@ -100,16 +102,20 @@ int RunCli(int argc, char** argv) {
     if (absl::Status s = FinishCommon(write_raw, write.common); !s.ok()) return usage_error(s);
     if (!write_size.empty()) {
       absl::StatusOr<uint64_t> size = ParseByteSize(write_size);
-      if (!size.ok()) return usage_error(absl::InvalidArgumentError("--size: " + std::string(size.status().message())));
+      if (!size.ok())
+        return usage_error(
+            absl::InvalidArgumentError("--size: " + std::string(size.status().message())));
       write.size = *size;
     }
     if (!write_block_size.empty()) {
       absl::StatusOr<uint64_t> block_size = ParseByteSize(write_block_size);
       if (!block_size.ok()) {
-        return usage_error(absl::InvalidArgumentError("--block-size: " + std::string(block_size.status().message())));
+        return usage_error(absl::InvalidArgumentError("--block-size: " +
+                                                      std::string(block_size.status().message())));
       }
       if (absl::Status valid = block::ValidateBlockSize(*block_size); !valid.ok()) {
-        return usage_error(absl::InvalidArgumentError("--block-size: " + std::string(valid.message())));
+        return usage_error(
+            absl::InvalidArgumentError("--block-size: " + std::string(valid.message())));
       }
       write.block_size = static_cast<uint32_t>(*block_size);
     }
@@ -118,8 +124,8 @@ int RunCli(int argc, char** argv) {
     } else if (durability == "dsync") {
       write.durability = verify::Durability::kDsync;
     } else {
-      return usage_error(absl::InvalidArgumentError("--durability: '" + durability +
-                                                    "' is not batch or dsync"));
+      return usage_error(
+          absl::InvalidArgumentError("--durability: '" + durability + "' is not batch or dsync"));
     }
     return RunWrite(write);
   }

@@ -59,8 +59,9 @@ std::string Mib(uint64_t bytes) { return absl::StrFormat("%.1f MiB", bytes / 104
 
 std::string DescribeFinding(const verify::Finding& finding) {
   const block::Verdict& verdict = finding.verdict;
-  std::string text = absl::StrFormat("  %-18s offset %d (%s)", std::string(block::KindName(verdict.kind)),
-                                     finding.offset, finding.persistent ? "persistent" : "transient");
+  std::string text =
+      absl::StrFormat("  %-18s offset %d (%s)", std::string(block::KindName(verdict.kind)),
+                      finding.offset, finding.persistent ? "persistent" : "transient");
   if (verdict.found_generation) {
     absl::StrAppendFormat(&text, ", generation %d where %d was durable", *verdict.found_generation,
                           finding.expected_generation);
@@ -85,6 +86,9 @@ std::string DescribeFinding(const verify::Finding& finding) {
   }
   if (verdict.kind == block::Kind::kIoError) {
     absl::StrAppendFormat(&text, ", errno %d", verdict.error_number);
+  }
+  if (verdict.kind == block::Kind::kShortRead) {
+    absl::StrAppendFormat(&text, ", %d bytes read", verdict.bytes_read);
   }
   if (!finding.evidence_dir.empty()) text += "\n      evidence: " + finding.evidence_dir;
   return text;
@@ -132,9 +136,9 @@ int RunWrite(const WriteCommand& command) {
     std::cout << absl::StrFormat(
         "%s: %d blocks of %d bytes (%s) written durably as generation %d with %s in %.2f s "
         "(%s/s)\n",
-        common.target, result->blocks_written, target.label.block_size,
-        Mib(result->bytes_written), result->generation, std::string(engine->engine->Name()),
-        seconds, Mib(static_cast<uint64_t>(result->bytes_written / std::max(seconds, 1e-9))));
+        common.target, result->blocks_written, target.label.block_size, Mib(result->bytes_written),
+        result->generation, std::string(engine->engine->Name()), seconds,
+        Mib(static_cast<uint64_t>(result->bytes_written / std::max(seconds, 1e-9))));
     for (const verify::WriteFailure& failure : result->failures) {
       std::cout << absl::StrFormat("  write failed at offset %d: errno %d\n", failure.offset,
                                    failure.error_number);
@@ -158,8 +162,8 @@ int RunVerify(const VerifyCommand& command) {
       *engine->engine, target, opened->state,
       {.pass = MakePassOptions(common, limiter, bar),
        .rereads = command.rereads,
-       .evidence_dir = command.evidence_dir.empty() ? common.state_dir + "/evidence"
-                                                    : command.evidence_dir});
+       .evidence_dir =
+           command.evidence_dir.empty() ? common.state_dir + "/evidence" : command.evidence_dir});
   if (!result.ok()) return Fail(result.status());
   const double seconds = Seconds(start);
 
@@ -181,12 +185,10 @@ int RunVerify(const VerifyCommand& command) {
                               {"findings", findings}};
     std::cout << json.dump() << "\n";
   } else {
-    std::cout << absl::StrFormat("%s: %d blocks (%s) verified with %s in %.2f s (%s/s): ",
-                                 common.target, result->blocks_verified,
-                                 Mib(result->bytes_verified), std::string(engine->engine->Name()),
-                                 seconds,
-                                 Mib(static_cast<uint64_t>(result->bytes_verified /
-                                                           std::max(seconds, 1e-9))));
+    std::cout << absl::StrFormat(
+        "%s: %d blocks (%s) verified with %s in %.2f s (%s/s): ", common.target,
+        result->blocks_verified, Mib(result->bytes_verified), std::string(engine->engine->Name()),
+        seconds, Mib(static_cast<uint64_t>(result->bytes_verified / std::max(seconds, 1e-9))));
     if (result->findings.empty()) {
       std::cout << "no corruption found\n";
     } else {

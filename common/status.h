@@ -21,11 +21,11 @@ absl::Status ErrnoToStatus(int error_number, std::string_view what);
 #define FSCANARY_CONCAT_(a, b) FSCANARY_CONCAT_INNER_(a, b)
 
 // Returns the status of `expr` from the enclosing function if it is not OK.
-#define RETURN_IF_ERROR(expr)                                       \
-  do {                                                              \
+#define RETURN_IF_ERROR(expr)                                               \
+  do {                                                                      \
     if (::absl::Status fscanary_status_ = (expr); !fscanary_status_.ok()) { \
-      return fscanary_status_;                                      \
-    }                                                               \
+      return fscanary_status_;                                              \
+    }                                                                       \
   } while (false)
 
 // `ASSIGN_OR_RETURN(auto value, MakeValue());` declares `value` from an OK

@@ -25,9 +25,9 @@ absl::StatusOr<EngineKind> ParseEngineKind(std::string_view name) {
   if (name == "auto") return EngineKind::kAuto;
   if (name == "io_uring") return EngineKind::kIoUring;
   if (name == "psync") return EngineKind::kPsync;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown engine '", absl::string_view(name.data(), name.size()),
-                   "' (expected auto, io_uring or psync)"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown engine '",
+                                                 absl::string_view(name.data(), name.size()),
+                                                 "' (expected auto, io_uring or psync)"));
 }
 
 }  // namespace fscanary::io

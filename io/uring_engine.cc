@@ -3,8 +3,8 @@
 #include <liburing.h>
 #include <sys/uio.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -28,8 +28,8 @@ absl::Status CheckRequiredOps(io_uring& ring) {
   std::unique_ptr<io_uring_probe, ProbeDeleter> probe(io_uring_get_probe_ring(&ring));
   // Kernels 5.1-5.5 cannot be probed; every opcode used here exists since 5.1.
   if (probe == nullptr) return absl::OkStatus();
-  for (const int op : {IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_READ_FIXED,
-                       IORING_OP_WRITE_FIXED}) {
+  for (const int op :
+       {IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED}) {
     if (!io_uring_opcode_supported(probe.get(), op)) {
       return absl::UnimplementedError(absl::StrCat("io_uring lacks opcode ", op));
     }

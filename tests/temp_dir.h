@@ -10,7 +10,8 @@ namespace fscanary::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "fscanary-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "fscanary-test-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) std::abort();
     path_ = pattern;
   }

@@ -135,8 +135,8 @@ Verdict ClassifySectors(const Expectation& expectation, std::span<const std::byt
   // The stale part's generation: the oldest one found where this block belongs.
   for (uint32_t i = 0; i < sector_count; ++i) {
     if (sectors[i] != SectorState::kOld) continue;
-    const uint64_t generation = ReadSector(block.subspan(size_t{i} * kSectorSize, kSectorSize))
-                                    .stamp.generation;
+    const uint64_t generation =
+        ReadSector(block.subspan(size_t{i} * kSectorSize, kSectorSize)).stamp.generation;
     if (!torn.found_generation || generation < *torn.found_generation) {
       torn.found_generation = generation;
     }
@@ -186,29 +186,46 @@ ByteDiff DiffBytes(std::span<const std::byte> found, std::span<const std::byte> 
 
 std::string_view KindName(Kind kind) {
   switch (kind) {
-    case Kind::kOk: return "ok";
-    case Kind::kChecksumMismatch: return "checksum_mismatch";
-    case Kind::kMisdirectedWrite: return "misdirected_write";
-    case Kind::kLostWrite: return "lost_write";
-    case Kind::kTornWrite: return "torn_write";
-    case Kind::kZeroed: return "zeroed";
-    case Kind::kForeignData: return "foreign_data";
-    case Kind::kIoError: return "io_error";
-    case Kind::kShortRead: return "short_read";
+    case Kind::kOk:
+      return "ok";
+    case Kind::kChecksumMismatch:
+      return "checksum_mismatch";
+    case Kind::kMisdirectedWrite:
+      return "misdirected_write";
+    case Kind::kLostWrite:
+      return "lost_write";
+    case Kind::kTornWrite:
+      return "torn_write";
+    case Kind::kZeroed:
+      return "zeroed";
+    case Kind::kForeignData:
+      return "foreign_data";
+    case Kind::kIoError:
+      return "io_error";
+    case Kind::kShortRead:
+      return "short_read";
   }
   return "unknown";
 }
 
 std::string_view SectorStateName(SectorState state) {
   switch (state) {
-    case SectorState::kNew: return "new";
-    case SectorState::kInFlight: return "in_flight";
-    case SectorState::kNewer: return "newer";
-    case SectorState::kOld: return "old";
-    case SectorState::kMisplaced: return "misplaced";
-    case SectorState::kDamaged: return "damaged";
-    case SectorState::kZero: return "zero";
-    case SectorState::kForeign: return "foreign";
+    case SectorState::kNew:
+      return "new";
+    case SectorState::kInFlight:
+      return "in_flight";
+    case SectorState::kNewer:
+      return "newer";
+    case SectorState::kOld:
+      return "old";
+    case SectorState::kMisplaced:
+      return "misplaced";
+    case SectorState::kDamaged:
+      return "damaged";
+    case SectorState::kZero:
+      return "zero";
+    case SectorState::kForeign:
+      return "foreign";
   }
   return "unknown";
 }

@@ -20,7 +20,8 @@ constexpr uint64_t Mix(uint64_t x) {
 }
 
 uint64_t SectorSeed(const BlockIdentity& identity, uint32_t sector_index) {
-  return Mix(identity.target_id ^ Mix(identity.offset ^ Mix(identity.generation ^ Mix(sector_index))));
+  return Mix(identity.target_id ^
+             Mix(identity.offset ^ Mix(identity.generation ^ Mix(sector_index))));
 }
 
 size_t PayloadStart(uint32_t sector_index) { return sector_index == 0 ? kHeaderEnd : kStampSize; }
@@ -106,11 +107,10 @@ std::optional<IntactBlock> ParseIntactBlock(std::span<const std::byte> block) {
       LoadLe<uint64_t>(data + kHeaderChecksumOffset) != BlockChecksum(block)) {
     return std::nullopt;
   }
-  return IntactBlock{
-      .identity = {.target_id = LoadLe<uint64_t>(data + kHeaderTargetIdOffset),
-                   .offset = LoadLe<uint64_t>(data + kHeaderBlockOffsetOffset),
-                   .generation = LoadLe<uint64_t>(data + kHeaderGenerationOffset)},
-      .write_time_ns = LoadLe<uint64_t>(data + kHeaderWriteTimeOffset)};
+  return IntactBlock{.identity = {.target_id = LoadLe<uint64_t>(data + kHeaderTargetIdOffset),
+                                  .offset = LoadLe<uint64_t>(data + kHeaderBlockOffsetOffset),
+                                  .generation = LoadLe<uint64_t>(data + kHeaderGenerationOffset)},
+                     .write_time_ns = LoadLe<uint64_t>(data + kHeaderWriteTimeOffset)};
 }
 
 SectorReading ReadSector(std::span<const std::byte> sector) {

@@ -25,7 +25,8 @@ constexpr uint32_t kUnknownDelta = 0xFFFFFFFF;
 
 uint32_t RecordCheck(const std::byte* record, uint64_t target_id, uint64_t block) {
   // Seeded with the block number, so a record written at the wrong place fails.
-  return static_cast<uint32_t>(XXH3_64bits_withSeed(record, 12, target_id ^ (block * 0x9E3779B97F4A7C15ull)));
+  return static_cast<uint32_t>(
+      XXH3_64bits_withSeed(record, 12, target_id ^ (block * 0x9E3779B97F4A7C15ull)));
 }
 
 std::vector<std::byte> EncodeHeader(const TargetGeometry& geometry, uint64_t created_ns) {
@@ -55,8 +56,8 @@ absl::StatusOr<BlockStateFile> BlockStateFile::Create(const std::string& state_d
   const std::string temp_path = path + ".tmp";
   {
     ASSIGN_OR_RETURN(io::UniqueFd temp, io::Open(temp_path, O_RDWR | O_CREAT | O_TRUNC));
-    RETURN_IF_ERROR(io::WriteAll(temp.get(), EncodeHeader(geometry, io::WallClockNanos()), 0,
-                                 temp_path));
+    RETURN_IF_ERROR(
+        io::WriteAll(temp.get(), EncodeHeader(geometry, io::WallClockNanos()), 0, temp_path));
     // Records start all zero ("never written") as a sparse tail.
     const uint64_t size = kHeaderSize + geometry.block_count * kRecordSize;
     RETURN_IF_ERROR(io::Preallocate(temp.get(), size, temp_path));
@@ -89,18 +90,16 @@ absl::StatusOr<BlockStateFile> BlockStateFile::Open(const std::string& state_dir
     return absl::DataLossError(path + " is damaged: header checksum mismatch");
   }
   if (const uint32_t version = LoadLe<uint32_t>(p + 8); version != kStateVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, " has state format version ", version, "; this build reads ",
-                     kStateVersion));
+    return absl::FailedPreconditionError(absl::StrCat(path, " has state format version ", version,
+                                                      "; this build reads ", kStateVersion));
   }
   const TargetGeometry geometry{.target_id = LoadLe<uint64_t>(p + 16),
                                 .block_size = LoadLe<uint32_t>(p + 12),
                                 .data_start = LoadLe<uint64_t>(p + 24),
                                 .block_count = LoadLe<uint64_t>(p + 32)};
   if (geometry.target_id != target_id) {
-    return absl::DataLossError(
-        absl::StrFormat("%s holds the state of target %016x, not %016x", path,
-                        geometry.target_id, target_id));
+    return absl::DataLossError(absl::StrFormat("%s holds the state of target %016x, not %016x",
+                                               path, geometry.target_id, target_id));
   }
   BlockStateFile file(path, std::move(fd), geometry);
   RETURN_IF_ERROR(file.Load());
@@ -135,11 +134,10 @@ BlockRecord BlockStateFile::Get(uint64_t block) const {
   const uint32_t check = LoadLe<uint32_t>(p + 12);
   if (durable == 0 && delta == 0 && check == 0) return BlockRecord{};  // never written
   if (check != RecordCheck(p, geometry_.target_id, block)) return BlockRecord{.damaged = true};
-  return BlockRecord{
-      .durable_generation = durable,
-      .inflight_generation = delta == 0             ? 0
-                             : delta == kUnknownDelta ? kUnknownInFlight
-                                                      : durable + delta};
+  return BlockRecord{.durable_generation = durable,
+                     .inflight_generation = delta == 0               ? 0
+                                            : delta == kUnknownDelta ? kUnknownInFlight
+                                                                     : durable + delta};
 }
 
 void BlockStateFile::Store(uint64_t block, uint64_t durable, uint64_t inflight) {

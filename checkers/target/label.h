@@ -28,7 +28,7 @@ struct Label {
 std::vector<std::byte> EncodeLabel(const Label& label);
 
 enum class LabelState : uint8_t {
-  kAbsent,   // no fscanary magic: not ours
+  kAbsent,  // no fscanary magic: not ours
   kValid,
   kDamaged,  // fscanary's magic, but the checksum or geometry is wrong
 };

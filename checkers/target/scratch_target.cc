@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cerrno>
 
@@ -52,9 +53,9 @@ absl::StatusOr<Label> NewLabel(const std::string& path, uint64_t size, uint32_t 
               .data_start = std::max<uint64_t>(kLabelSize, block_size),
               .created_ns = io::WallClockNanos()};
   if (size < label.data_start + block_size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--size ", size, " of ", path, " is too small: the label and one block need ",
-        label.data_start + block_size, " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat("--size ", size, " of ", path,
+                                                   " is too small: the label and one block need ",
+                                                   label.data_start + block_size, " bytes"));
   }
   // Whole blocks only: nothing is written past the last one.
   label.declared_size = label.data_start + (size - label.data_start) / block_size * block_size;
@@ -79,17 +80,35 @@ absl::Status CheckRequestMatchesLabel(const WriteTargetOptions& options, const L
   return absl::OkStatus();
 }
 
+struct ClearedDevice {
+  uint64_t declared_size = 0;
+  dev_t device = 0;
+};
+
 // The size a device target gets, after the guard has cleared the device.
-absl::StatusOr<uint64_t> ClearDevice(const WriteTargetOptions& options, bool has_label,
-                                     std::optional<uint64_t> size) {
+absl::StatusOr<ClearedDevice> ClearDevice(const WriteTargetOptions& options, bool has_label,
+                                          std::optional<uint64_t> size) {
   ASSIGN_OR_RETURN(const guard::DeviceInspection inspection,
                    guard::InspectBlockDevice(options.path));
   RETURN_IF_ERROR(guard::DecideScratchUse(
-      inspection, {.take_over_foreign_signature = options.take_over,
-                   .device_has_fscanary_label = has_label}));
+      inspection,
+      {.take_over_foreign_signature = options.take_over, .device_has_fscanary_label = has_label}));
   const uint64_t declared = size.value_or(inspection.size_bytes);
   RETURN_IF_ERROR(guard::CheckWithinDevice(inspection, declared));
-  return declared;
+  return ClearedDevice{.declared_size = declared,
+                       .device = makedev(inspection.number.major, inspection.number.minor)};
+}
+
+// The device opened for writing must be the one the guard cleared, even if the
+// path was re-pointed in between.
+absl::StatusOr<io::UniqueFd> OpenClearedDevice(const std::string& path, int flags,
+                                               const ClearedDevice& cleared) {
+  ASSIGN_OR_RETURN(io::UniqueFd fd, io::Open(path, flags | O_EXCL));
+  ASSIGN_OR_RETURN(const io::FileInfo info, io::Inspect(fd.get(), path));
+  if (!info.is_block_device || info.device != cleared.device) {
+    return absl::AbortedError(path + " changed while it was being checked; not writing to it");
+  }
+  return fd;
 }
 
 }  // namespace
@@ -114,17 +133,19 @@ absl::StatusOr<WritableTarget> OpenForWrite(const WriteTargetOptions& options) {
   }
   if (kind == PathKind::kRegularFile && !ours && existing_size > 0 && !options.take_over) {
     return absl::FailedPreconditionError(
-        options.path + " exists, is not empty and carries no fscanary label; refusing to "
-                       "overwrite it (pass --take-over to use it as scratch)");
+        options.path +
+        " exists, is not empty and carries no fscanary label; refusing to "
+        "overwrite it (pass --take-over to use it as scratch)");
   }
 
   std::optional<uint64_t> size = options.size;
+  ClearedDevice cleared;
   if (device) {
-    ASSIGN_OR_RETURN(const uint64_t cleared,
-                     ClearDevice(options, ours, ours && !options.take_over
-                                                    ? std::optional(existing.label.declared_size)
-                                                    : options.size));
-    if (!ours || options.take_over) size = cleared;
+    ASSIGN_OR_RETURN(cleared, ClearDevice(options, ours,
+                                          ours && !options.take_over
+                                              ? std::optional(existing.label.declared_size)
+                                              : options.size));
+    if (!ours || options.take_over) size = cleared.declared_size;
   } else if (!size && (!ours || options.take_over)) {
     return absl::InvalidArgumentError("--size is required to create the file target " +
                                       options.path);
@@ -142,7 +163,8 @@ absl::StatusOr<WritableTarget> OpenForWrite(const WriteTargetOptions& options) {
     }
     if (!state.ok()) return state.status();
     ASSIGN_OR_RETURN(io::UniqueFd fd,
-                     io::Open(options.path, O_RDWR | O_DIRECT | (device ? O_EXCL : 0)));
+                     device ? OpenClearedDevice(options.path, O_RDWR | O_DIRECT, cleared)
+                            : io::Open(options.path, O_RDWR | O_DIRECT));
     return WritableTarget{.target = {.path = options.path,
                                      .fd = std::move(fd),
                                      .is_block_device = device,
@@ -150,12 +172,13 @@ absl::StatusOr<WritableTarget> OpenForWrite(const WriteTargetOptions& options) {
                           .state = *std::move(state)};
   }
 
-  ASSIGN_OR_RETURN(const Label label,
-                   NewLabel(options.path, *size,
-                            options.block_size.value_or(block::kDefaultBlockSize)));
+  ASSIGN_OR_RETURN(
+      const Label label,
+      NewLabel(options.path, *size, options.block_size.value_or(block::kDefaultBlockSize)));
   const int create_flags = kind == PathKind::kMissing ? O_CREAT | O_EXCL : 0;
-  ASSIGN_OR_RETURN(io::UniqueFd fd, io::Open(options.path, O_RDWR | O_DIRECT | create_flags |
-                                                                (device ? O_EXCL : 0)));
+  ASSIGN_OR_RETURN(io::UniqueFd fd,
+                   device ? OpenClearedDevice(options.path, O_RDWR | O_DIRECT, cleared)
+                          : io::Open(options.path, O_RDWR | O_DIRECT | create_flags));
   if (!device) RETURN_IF_ERROR(io::Preallocate(fd.get(), label.declared_size, options.path));
   ScratchTarget target{
       .path = options.path, .fd = std::move(fd), .is_block_device = device, .label = label};
@@ -192,9 +215,9 @@ absl::StatusOr<ReadableTarget> OpenForVerify(const std::string& path,
                        .is_block_device = kind == PathKind::kBlockDevice,
                        .label = reading.label};
   if (state->geometry() != target.geometry()) {
-    return absl::DataLossError(absl::StrFormat(
-        "the state of target %016x in %s does not match the geometry of %s's label",
-        reading.label.target_id, state_dir, path));
+    return absl::DataLossError(
+        absl::StrFormat("the state of target %016x in %s does not match the geometry of %s's label",
+                        reading.label.target_id, state_dir, path));
   }
   return ReadableTarget{.target = std::move(target), .state = *std::move(state)};
 }

@@ -20,9 +20,9 @@ void SleepNanos(uint64_t nanos) {
 
 }  // namespace
 
-absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target,
-                       std::span<const Run> runs, const PipelineOptions& options,
-                       const PrepareBlock& prepare, const BlockDone& done) {
+absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target, std::span<const Run> runs,
+                       const PipelineOptions& options, const PrepareBlock& prepare,
+                       const BlockDone& done) {
   const uint32_t depth = engine.QueueDepth();
   std::vector<uint32_t> free_slots(depth);
   for (uint32_t i = 0; i < depth; ++i) free_slots[i] = depth - 1 - i;

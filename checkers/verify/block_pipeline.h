@@ -22,8 +22,8 @@ struct PipelineTarget {
 // Fills the buffer of a block about to be written (unused for reads).
 using PrepareBlock = std::function<void(uint64_t block, std::span<std::byte> buffer)>;
 // Receives each block with its buffer and the engine's result (bytes or -errno).
-using BlockDone = std::function<void(uint64_t block, std::span<const std::byte> buffer,
-                                     int64_t result)>;
+using BlockDone =
+    std::function<void(uint64_t block, std::span<const std::byte> buffer, int64_t result)>;
 
 struct PipelineOptions {
   io::IoOp op = io::IoOp::kRead;
@@ -34,9 +34,9 @@ struct PipelineOptions {
 
 // Returns an error only if the engine itself failed; per-block errors reach
 // `done` as negative results.
-absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target,
-                       std::span<const Run> runs, const PipelineOptions& options,
-                       const PrepareBlock& prepare, const BlockDone& done);
+absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target, std::span<const Run> runs,
+                       const PipelineOptions& options, const PrepareBlock& prepare,
+                       const BlockDone& done);
 
 // Reads one block synchronously into the engine's slot 0 (the pipeline must be
 // idle) and returns the engine's result; the data is in engine.Buffer(0).

@@ -21,8 +21,7 @@ absl::Status WriteFile(const std::string& path, std::span<const std::byte> data)
 }  // namespace
 
 absl::StatusOr<std::string> SaveEvidence(const std::string& root, uint64_t target_id,
-                                         const Finding& finding,
-                                         std::span<const std::byte> found,
+                                         const Finding& finding, std::span<const std::byte> found,
                                          std::span<const std::byte> expected) {
   const std::string dir =
       absl::StrFormat("%s/%016x/%d-%s-%d", root, target_id, finding.offset,
@@ -34,8 +33,8 @@ absl::StatusOr<std::string> SaveEvidence(const std::string& root, uint64_t targe
   summary["target_id"] = absl::StrFormat("%016x", target_id);
   summary["block_size"] = found.size();
   const std::string text = summary.dump(2) + "\n";
-  RETURN_IF_ERROR(WriteFile(dir + "/summary.json",
-                            std::as_bytes(std::span(text.data(), text.size()))));
+  RETURN_IF_ERROR(
+      WriteFile(dir + "/summary.json", std::as_bytes(std::span(text.data(), text.size()))));
   RETURN_IF_ERROR(io::SyncDirectory(dir));
   return dir;
 }

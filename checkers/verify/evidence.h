@@ -13,8 +13,7 @@ struct Finding;
 
 // Returns the directory written: <root>/<target id>/<offset>-<kind>-<unix ns>.
 absl::StatusOr<std::string> SaveEvidence(const std::string& root, uint64_t target_id,
-                                         const Finding& finding,
-                                         std::span<const std::byte> found,
+                                         const Finding& finding, std::span<const std::byte> found,
                                          std::span<const std::byte> expected);
 
 }  // namespace fscanary::verify

@@ -16,7 +16,8 @@ nlohmann::json FindingToJson(const Finding& finding) {
     ranges.push_back({range.begin, range.end});
   }
   nlohmann::json rereads = nlohmann::json::array();
-  for (const block::Kind kind : finding.rereads) rereads.push_back(std::string(block::KindName(kind)));
+  for (const block::Kind kind : finding.rereads)
+    rereads.push_back(std::string(block::KindName(kind)));
   nlohmann::json json{
       {"offset", finding.offset},
       {"kind", std::string(block::KindName(verdict.kind))},

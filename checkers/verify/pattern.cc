@@ -11,16 +11,19 @@ absl::StatusOr<Pattern> ParsePattern(std::string_view name) {
   if (name == "sequential") return Pattern::kSequential;
   if (name == "random") return Pattern::kRandom;
   if (name == "merge") return Pattern::kMerge;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown pattern '", absl::string_view(name.data(), name.size()),
-                   "' (expected sequential, random or merge)"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown pattern '",
+                                                 absl::string_view(name.data(), name.size()),
+                                                 "' (expected sequential, random or merge)"));
 }
 
 std::string_view PatternName(Pattern pattern) {
   switch (pattern) {
-    case Pattern::kSequential: return "sequential";
-    case Pattern::kRandom: return "random";
-    case Pattern::kMerge: return "merge";
+    case Pattern::kSequential:
+      return "sequential";
+    case Pattern::kRandom:
+      return "random";
+    case Pattern::kMerge:
+      return "merge";
   }
   return "unknown";
 }

@@ -19,8 +19,8 @@ struct Suspect {
 };
 
 // Keeps only blocks that hold something durable.
-std::vector<Run> VerifiableRuns(const std::vector<Run>& planned,
-                                const state::BlockStateFile& state, VerifyResult& result) {
+std::vector<Run> VerifiableRuns(const std::vector<Run>& planned, const state::BlockStateFile& state,
+                                VerifyResult& result) {
   std::vector<Run> runs;
   runs.reserve(planned.size());
   for (const Run& run : planned) {
@@ -56,10 +56,9 @@ absl::StatusOr<VerifyResult> RunVerifyPass(io::Engine& engine, const target::Scr
                                            const VerifyOptions& options) {
   const state::TargetGeometry geometry = target.geometry();
   VerifyResult result;
-  const std::vector<Run> runs = VerifiableRuns(
-      PlanRuns(geometry.block_count, options.pass.pattern, options.pass.run_blocks,
-               options.pass.seed),
-      state, result);
+  const std::vector<Run> runs = VerifiableRuns(PlanRuns(geometry.block_count, options.pass.pattern,
+                                                        options.pass.run_blocks, options.pass.seed),
+                                               state, result);
   uint64_t to_verify = 0;
   for (const Run& run : runs) to_verify += run.count;
 
@@ -102,22 +101,21 @@ absl::StatusOr<VerifyResult> RunVerifyPass(io::Engine& engine, const target::Scr
     for (uint32_t i = 0; i < options.rereads; ++i) {
       ASSIGN_OR_RETURN(const int64_t io_result,
                        ReadOneBlock(engine, pipeline_target, suspect.block));
-      const block::Verdict reread = ClassifyRead(
-          suspect.expectation, engine.Buffer(0).first(geometry.block_size), io_result);
+      const block::Verdict reread =
+          ClassifyRead(suspect.expectation, engine.Buffer(0).first(geometry.block_size), io_result);
       finding.rereads.push_back(reread.kind);
       if (!reread.is_finding()) finding.persistent = false;
     }
     if (!options.evidence_dir.empty() && evidence_saved < options.max_evidence_blocks) {
       std::vector<std::byte> expected(geometry.block_size);
-      block::EncodeBlock({.target_id = geometry.target_id,
-                          .offset = finding.offset,
-                          .generation = finding.expected_generation},
-                         suspect.found.size() == geometry.block_size
-                             ? block::RawWriteTime(suspect.found)
-                             : 0,
-                         expected);
-      auto dir = SaveEvidence(options.evidence_dir, geometry.target_id, finding, suspect.found,
-                              expected);
+      block::EncodeBlock(
+          {.target_id = geometry.target_id,
+           .offset = finding.offset,
+           .generation = finding.expected_generation},
+          suspect.found.size() == geometry.block_size ? block::RawWriteTime(suspect.found) : 0,
+          expected);
+      auto dir =
+          SaveEvidence(options.evidence_dir, geometry.target_id, finding, suspect.found, expected);
       if (dir.ok()) {
         finding.evidence_dir = *dir;
         ++evidence_saved;

@@ -31,9 +31,8 @@ absl::StatusOr<WriteResult> RunWritePass(io::Engine& engine, const target::Scrat
                                          const WriteOptions& options) {
   const state::TargetGeometry geometry = target.geometry();
   WriteResult result{.generation = state.max_generation() + 1};
-  const std::vector<Run> runs =
-      PlanRuns(geometry.block_count, options.pass.pattern, options.pass.run_blocks,
-               options.pass.seed);
+  const std::vector<Run> runs = PlanRuns(geometry.block_count, options.pass.pattern,
+                                         options.pass.run_blocks, options.pass.seed);
   const PipelineTarget pipeline_target{
       .fd = target.fd.get(), .data_start = geometry.data_start, .block_size = geometry.block_size};
   const bool dsync = options.durability == Durability::kDsync;

@@ -49,17 +49,27 @@ TEST_P(EngineTest, ReportsItsName) {
 TEST_P(EngineTest, WrittenBlocksReadBackIdentically) {
   for (uint32_t i = 0; i < 8; ++i) {
     std::memset(engine_->Buffer(i).data(), 'a' + static_cast<int>(i), 4096);
-    ASSERT_TRUE(engine_->Submit({.op = IoOp::kWrite, .fd = fd_.get(), .offset = i * 4096ull,
-                                 .length = 4096, .buffer = i, .dsync = true, .tag = 100 + i})
+    ASSERT_TRUE(engine_
+                    ->Submit({.op = IoOp::kWrite,
+                              .fd = fd_.get(),
+                              .offset = i * 4096ull,
+                              .length = 4096,
+                              .buffer = i,
+                              .dsync = true,
+                              .tag = 100 + i})
                     .ok());
   }
   for (const IoCompletion& completion : ReapAll(8)) EXPECT_EQ(completion.result, 4096);
 
   for (uint32_t i = 0; i < 8; ++i) {
     std::memset(engine_->Buffer(i).data(), 0, 4096);
-    ASSERT_TRUE(engine_->Submit({.op = IoOp::kRead, .fd = fd_.get(),
-                                 .offset = (7 - i) * 4096ull, .length = 4096, .buffer = i,
-                                 .tag = i})
+    ASSERT_TRUE(engine_
+                    ->Submit({.op = IoOp::kRead,
+                              .fd = fd_.get(),
+                              .offset = (7 - i) * 4096ull,
+                              .length = 4096,
+                              .buffer = i,
+                              .tag = i})
                     .ok());
   }
   for (const IoCompletion& completion : ReapAll(8)) {
@@ -70,8 +80,13 @@ TEST_P(EngineTest, WrittenBlocksReadBackIdentically) {
 }
 
 TEST_P(EngineTest, ReadAtEndOfFileIsShort) {
-  ASSERT_TRUE(engine_->Submit({.op = IoOp::kRead, .fd = fd_.get(), .offset = 16 * 4096,
-                               .length = 4096, .buffer = 0, .tag = 1})
+  ASSERT_TRUE(engine_
+                  ->Submit({.op = IoOp::kRead,
+                            .fd = fd_.get(),
+                            .offset = 16 * 4096,
+                            .length = 4096,
+                            .buffer = 0,
+                            .tag = 1})
                   .ok());
   const auto completions = ReapAll(1);
   EXPECT_EQ(completions[0].result, 0);
@@ -80,8 +95,13 @@ TEST_P(EngineTest, ReadAtEndOfFileIsShort) {
 TEST_P(EngineTest, FailedRequestCarriesNegativeErrno) {
   auto write_only = Open(path_, O_WRONLY);
   ASSERT_TRUE(write_only.ok());
-  ASSERT_TRUE(engine_->Submit({.op = IoOp::kRead, .fd = write_only->get(), .offset = 0,
-                               .length = 4096, .buffer = 0, .tag = 1})
+  ASSERT_TRUE(engine_
+                  ->Submit({.op = IoOp::kRead,
+                            .fd = write_only->get(),
+                            .offset = 0,
+                            .length = 4096,
+                            .buffer = 0,
+                            .tag = 1})
                   .ok());
   const auto completions = ReapAll(1);
   EXPECT_EQ(completions[0].result, -EBADF);
@@ -89,27 +109,31 @@ TEST_P(EngineTest, FailedRequestCarriesNegativeErrno) {
 
 TEST_P(EngineTest, MoreThanQueueDepthOutstandingIsRefused) {
   for (uint32_t i = 0; i < 8; ++i) {
-    ASSERT_TRUE(engine_->Submit({.op = IoOp::kRead, .fd = fd_.get(), .offset = i * 4096ull,
-                                 .length = 4096, .buffer = i, .tag = i})
+    ASSERT_TRUE(engine_
+                    ->Submit({.op = IoOp::kRead,
+                              .fd = fd_.get(),
+                              .offset = i * 4096ull,
+                              .length = 4096,
+                              .buffer = i,
+                              .tag = i})
                     .ok());
   }
-  EXPECT_EQ(engine_->Submit({.op = IoOp::kRead, .fd = fd_.get(), .length = 4096, .buffer = 0})
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      engine_->Submit({.op = IoOp::kRead, .fd = fd_.get(), .length = 4096, .buffer = 0}).code(),
+      absl::StatusCode::kFailedPrecondition);
   ReapAll(8);
 }
 
 TEST_P(EngineTest, RequestLargerThanItsBufferIsRefused) {
-  EXPECT_EQ(engine_->Submit({.op = IoOp::kRead, .fd = fd_.get(), .length = 8192, .buffer = 0})
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      engine_->Submit({.op = IoOp::kRead, .fd = fd_.get(), .length = 8192, .buffer = 0}).code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothEngines, EngineTest,
                          ::testing::Values(EngineKind::kIoUring, EngineKind::kPsync),
                          [](const ::testing::TestParamInfo<EngineKind>& param_info) {
-                           return param_info.param == EngineKind::kIoUring ? "io_uring"
-                                                                           : "psync";
+                           return param_info.param == EngineKind::kIoUring ? "io_uring" : "psync";
                          });
 
 TEST(CreateEngine, ZeroQueueDepthIsRefused) {

@@ -18,8 +18,7 @@ inline constexpr uint64_t kWriteTime = 1'700'000'000'000'000'000;
 inline std::vector<std::byte> BlockStamped(uint64_t offset, uint64_t generation,
                                            uint64_t target = kTarget) {
   std::vector<std::byte> block(kBlockSize);
-  EncodeBlock({.target_id = target, .offset = offset, .generation = generation}, kWriteTime,
-              block);
+  EncodeBlock({.target_id = target, .offset = offset, .generation = generation}, kWriteTime, block);
   return block;
 }
 

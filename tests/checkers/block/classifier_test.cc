@@ -25,7 +25,9 @@ Expectation Durable(uint64_t generation, uint64_t inflight = 0) {
           .inflight_generation = inflight};
 }
 
-std::vector<SectorState> Repeat(SectorState state) { return std::vector<SectorState>(kSectors, state); }
+std::vector<SectorState> Repeat(SectorState state) {
+  return std::vector<SectorState>(kSectors, state);
+}
 
 // --- clean cases ---
 

@@ -32,9 +32,11 @@ TEST(PlanRuns, SequentialRunsAreAdjacentAndInOrder) {
 
 TEST(PlanRuns, RandomVisitsSingleBlocksOutOfOrder) {
   const std::vector<verify::Run> runs = PlanRuns(1000, Pattern::kRandom, 8, 7);
-  EXPECT_TRUE(std::all_of(runs.begin(), runs.end(), [](const verify::Run& r) { return r.count == 1; }));
-  EXPECT_FALSE(std::is_sorted(runs.begin(), runs.end(),
-                              [](const verify::Run& a, const verify::Run& b) { return a.first_block < b.first_block; }));
+  EXPECT_TRUE(
+      std::all_of(runs.begin(), runs.end(), [](const verify::Run& r) { return r.count == 1; }));
+  EXPECT_FALSE(std::is_sorted(
+      runs.begin(), runs.end(),
+      [](const verify::Run& a, const verify::Run& b) { return a.first_block < b.first_block; }));
 }
 
 TEST(PlanRuns, MergeKeepsRunsWholeButShufflesThem) {
