@@ -5,7 +5,7 @@
 
 #include "CLI/CLI.hpp"
 #include "agent/one_shot.h"
-#include "agent/sizes.h"
+#include "common/sizes.h"
 #include "checkers/block/format.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"

@@ -1,10 +1,10 @@
-#include "agent/sizes.h"
+#include "common/sizes.h"
 
 #include <cctype>
 #include <charconv>
 #include <string>
 
-namespace fscanary::agent {
+namespace fscanary {
 
 absl::StatusOr<uint64_t> ParseByteSize(std::string_view text) {
   const std::string original(text);
@@ -49,4 +49,4 @@ absl::StatusOr<uint64_t> ParseByteSize(std::string_view text) {
   return value << shift;
 }
 
-}  // namespace fscanary::agent
+}  // namespace fscanary

@@ -7,8 +7,8 @@
 
 #include "absl/status/statusor.h"
 
-namespace fscanary::agent {
+namespace fscanary {
 
 absl::StatusOr<uint64_t> ParseByteSize(std::string_view text);
 
-}  // namespace fscanary::agent
+}  // namespace fscanary

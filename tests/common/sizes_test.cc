@@ -1,8 +1,8 @@
-#include "agent/sizes.h"
+#include "common/sizes.h"
 
 #include "gtest/gtest.h"
 
-namespace fscanary::agent {
+namespace fscanary {
 namespace {
 
 TEST(ParseByteSize, PlainNumbersAreBytes) { EXPECT_EQ(ParseByteSize("4096").value(), 4096u); }
@@ -28,4 +28,4 @@ TEST(ParseByteSize, OverflowIsRejected) {
 }
 
 }  // namespace
-}  // namespace fscanary::agent
+}  // namespace fscanary
