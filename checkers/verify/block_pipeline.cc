@@ -27,6 +27,7 @@ absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target, std::sp
   std::vector<uint32_t> free_slots(depth);
   for (uint32_t i = 0; i < depth; ++i) free_slots[i] = depth - 1 - i;
   std::vector<uint64_t> slot_block(depth);
+  std::vector<uint64_t> slot_queued_ns(depth);
   std::vector<io::IoCompletion> completions;
 
   auto reap = [&](size_t min_completions) -> absl::Status {
@@ -34,7 +35,8 @@ absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target, std::sp
     RETURN_IF_ERROR(engine.Reap(min_completions, completions));
     for (const io::IoCompletion& completion : completions) {
       const auto slot = static_cast<uint32_t>(completion.tag);
-      done(slot_block[slot], engine.Buffer(slot).first(target.block_size), completion.result);
+      done(slot_block[slot], engine.Buffer(slot).first(target.block_size), completion.result,
+           io::MonotonicNanos() - slot_queued_ns[slot]);
       free_slots.push_back(slot);
     }
     return absl::OkStatus();
@@ -56,6 +58,7 @@ absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target, std::sp
         if (options.op == io::IoOp::kWrite) {
           prepare(block, engine.Buffer(slot).first(target.block_size));
         }
+        slot_queued_ns[slot] = io::MonotonicNanos();
         RETURN_IF_ERROR(engine.Submit({.op = options.op,
                                        .fd = target.fd,
                                        .offset = target.data_start + block * target.block_size,

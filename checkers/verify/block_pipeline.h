@@ -21,9 +21,10 @@ struct PipelineTarget {
 
 // Fills the buffer of a block about to be written (unused for reads).
 using PrepareBlock = std::function<void(uint64_t block, std::span<std::byte> buffer)>;
-// Receives each block with its buffer and the engine's result (bytes or -errno).
-using BlockDone =
-    std::function<void(uint64_t block, std::span<const std::byte> buffer, int64_t result)>;
+// Receives each block with its buffer, the engine's result (bytes or -errno)
+// and the time from queueing the request to its completion.
+using BlockDone = std::function<void(uint64_t block, std::span<const std::byte> buffer,
+                                     int64_t result, uint64_t latency_ns)>;
 
 struct PipelineOptions {
   io::IoOp op = io::IoOp::kRead;

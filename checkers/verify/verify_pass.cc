@@ -19,7 +19,7 @@ struct Suspect {
 };
 
 // Keeps only blocks that hold something durable.
-std::vector<Run> VerifiableRuns(const std::vector<Run>& planned, const state::BlockStateFile& state,
+std::vector<Run> VerifiableRuns(std::span<const Run> planned, const state::BlockStateFile& state,
                                 VerifyResult& result) {
   std::vector<Run> runs;
   runs.reserve(planned.size());
@@ -54,11 +54,18 @@ block::Verdict ClassifyRead(const block::Expectation& expectation,
 absl::StatusOr<VerifyResult> RunVerifyPass(io::Engine& engine, const target::ScratchTarget& target,
                                            const state::BlockStateFile& state,
                                            const VerifyOptions& options) {
+  const std::vector<Run> planned = PlanRuns(target.geometry().block_count, options.pass.pattern,
+                                            options.pass.run_blocks, options.pass.seed);
+  return VerifyRuns(engine, target, state, planned, options);
+}
+
+absl::StatusOr<VerifyResult> VerifyRuns(io::Engine& engine, const target::ScratchTarget& target,
+                                        const state::BlockStateFile& state,
+                                        std::span<const Run> planned,
+                                        const VerifyOptions& options) {
   const state::TargetGeometry geometry = target.geometry();
   VerifyResult result;
-  const std::vector<Run> runs = VerifiableRuns(PlanRuns(geometry.block_count, options.pass.pattern,
-                                                        options.pass.run_blocks, options.pass.seed),
-                                               state, result);
+  const std::vector<Run> runs = VerifiableRuns(planned, state, result);
   uint64_t to_verify = 0;
   for (const Run& run : runs) to_verify += run.count;
 
@@ -75,7 +82,9 @@ absl::StatusOr<VerifyResult> RunVerifyPass(io::Engine& engine, const target::Scr
   std::vector<Suspect> suspects;
   RETURN_IF_ERROR(RunBlocks(
       engine, pipeline_target, runs, {.op = io::IoOp::kRead, .limiter = options.pass.limiter},
-      nullptr, [&](uint64_t block, std::span<const std::byte> buffer, int64_t io_result) {
+      nullptr, [&](uint64_t block, std::span<const std::byte> buffer, int64_t io_result,
+                   uint64_t latency_ns) {
+        result.read_latency.Observe(static_cast<double>(latency_ns) / 1e9);
         const block::Expectation expectation = expectation_of(block);
         block::Verdict verdict = ClassifyRead(expectation, buffer, io_result);
         ++result.blocks_verified;
@@ -128,6 +137,18 @@ absl::StatusOr<VerifyResult> RunVerifyPass(io::Engine& engine, const target::Scr
     result.findings.push_back(std::move(finding));
   }
   return result;
+}
+
+void LatencyHistogram::Observe(double seconds) {
+  size_t bucket = 0;
+  while (bucket < kBounds.size() && seconds > kBounds[bucket]) ++bucket;
+  ++counts[bucket];
+  sum_seconds += seconds;
+}
+
+void LatencyHistogram::Merge(const LatencyHistogram& other) {
+  for (size_t i = 0; i < counts.size(); ++i) counts[i] += other.counts[i];
+  sum_seconds += other.sum_seconds;
 }
 
 }  // namespace fscanary::verify

@@ -3,7 +3,9 @@
 // (O_DIRECT) and classified; each finding is re-read to tell a persistent
 // corruption from a transient one, and its evidence is kept.
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +42,16 @@ struct VerifyOptions {
   uint32_t max_evidence_blocks = 64;
 };
 
+// Read latencies, cumulative per upper bound in seconds (the last is +Inf).
+struct LatencyHistogram {
+  static constexpr std::array<double, 12> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                     0.01,   0.025,   0.05,   0.1,   0.5,    2.5};
+  std::array<uint64_t, kBounds.size() + 1> counts{};  // not cumulative; +Inf last
+  double sum_seconds = 0;
+  void Observe(double seconds);
+  void Merge(const LatencyHistogram& other);
+};
+
 struct VerifyResult {
   uint64_t blocks_verified = 0;
   uint64_t bytes_verified = 0;
@@ -50,10 +62,17 @@ struct VerifyResult {
   // Blocks holding a generation the state never issued (not findings).
   uint64_t blocks_newer_than_state = 0;
   std::vector<Finding> findings;
+  LatencyHistogram read_latency;
 };
 
 absl::StatusOr<VerifyResult> RunVerifyPass(io::Engine& engine, const target::ScratchTarget& target,
                                            const state::BlockStateFile& state,
                                            const VerifyOptions& options);
+
+// Verifies the durable blocks among `runs` (the daemon's immediate read-back,
+// cold reads and scrub steps).
+absl::StatusOr<VerifyResult> VerifyRuns(io::Engine& engine, const target::ScratchTarget& target,
+                                        const state::BlockStateFile& state,
+                                        std::span<const Run> runs, const VerifyOptions& options);
 
 }  // namespace fscanary::verify

@@ -9,7 +9,7 @@ namespace fscanary::verify {
 namespace {
 
 // Splits runs into batches of about `batch_blocks` blocks (runs are not split).
-std::vector<std::span<const Run>> Batches(const std::vector<Run>& runs, uint32_t batch_blocks) {
+std::vector<std::span<const Run>> Batches(std::span<const Run> runs, uint32_t batch_blocks) {
   std::vector<std::span<const Run>> batches;
   size_t begin = 0;
   uint64_t blocks = 0;
@@ -29,10 +29,18 @@ std::vector<std::span<const Run>> Batches(const std::vector<Run>& runs, uint32_t
 absl::StatusOr<WriteResult> RunWritePass(io::Engine& engine, const target::ScratchTarget& target,
                                          state::BlockStateFile& state,
                                          const WriteOptions& options) {
+  const std::vector<Run> runs = PlanRuns(target.geometry().block_count, options.pass.pattern,
+                                         options.pass.run_blocks, options.pass.seed);
+  return WriteRuns(engine, target, state, runs, options);
+}
+
+absl::StatusOr<WriteResult> WriteRuns(io::Engine& engine, const target::ScratchTarget& target,
+                                      state::BlockStateFile& state, std::span<const Run> runs,
+                                      const WriteOptions& options) {
   const state::TargetGeometry geometry = target.geometry();
   WriteResult result{.generation = state.max_generation() + 1};
-  const std::vector<Run> runs = PlanRuns(geometry.block_count, options.pass.pattern,
-                                         options.pass.run_blocks, options.pass.seed);
+  uint64_t total_blocks = 0;
+  for (const Run& run : runs) total_blocks += run.count;
   const PipelineTarget pipeline_target{
       .fd = target.fd.get(), .data_start = geometry.data_start, .block_size = geometry.block_size};
   const bool dsync = options.durability == Durability::kDsync;
@@ -58,7 +66,7 @@ absl::StatusOr<WriteResult> RunWritePass(io::Engine& engine, const target::Scrat
                               .generation = result.generation},
                              io::WallClockNanos(), buffer);
         },
-        [&](uint64_t block, std::span<const std::byte>, int64_t io_result) {
+        [&](uint64_t block, std::span<const std::byte>, int64_t io_result, uint64_t) {
           if (io_result == static_cast<int64_t>(geometry.block_size)) {
             written.push_back(block);
           } else {
@@ -68,7 +76,7 @@ absl::StatusOr<WriteResult> RunWritePass(io::Engine& engine, const target::Scrat
           }
           if (options.pass.progress) {
             options.pass.progress(written.size() + result.blocks_written + result.failures.size(),
-                                  geometry.block_count);
+                                  total_blocks);
           }
         }));
     // Acknowledged only once durable.

@@ -53,9 +53,16 @@ struct WriteResult {
   std::vector<WriteFailure> failures;
 };
 
-// An error means the pass stopped (state or sync failure); what was made
-// durable before that is recorded.
+// Writes every block of the target in the order of options.pass.pattern. An
+// error means the pass stopped (state or sync failure); what was made durable
+// before that is recorded.
 absl::StatusOr<WriteResult> RunWritePass(io::Engine& engine, const target::ScratchTarget& target,
                                          state::BlockStateFile& state, const WriteOptions& options);
+
+// Writes exactly the blocks of `runs` with one new generation (the daemon's
+// partial passes); same durability protocol.
+absl::StatusOr<WriteResult> WriteRuns(io::Engine& engine, const target::ScratchTarget& target,
+                                      state::BlockStateFile& state, std::span<const Run> runs,
+                                      const WriteOptions& options);
 
 }  // namespace fscanary::verify
