@@ -42,10 +42,14 @@ void AddCommon(CLI::App& command, CommonOptions& common, RawCommon& raw) {
 
 absl::Status FinishCommon(const RawCommon& raw, CommonOptions& common) {
   absl::StatusOr<io::EngineKind> engine = io::ParseEngineKind(raw.engine);
-  if (!engine.ok()) return engine.status();
+  if (!engine.ok()) {
+    return absl::InvalidArgumentError("--engine: " + std::string(engine.status().message()));
+  }
   common.engine = *engine;
   absl::StatusOr<verify::Pattern> pattern = verify::ParsePattern(raw.pattern);
-  if (!pattern.ok()) return pattern.status();
+  if (!pattern.ok()) {
+    return absl::InvalidArgumentError("--pattern: " + std::string(pattern.status().message()));
+  }
   common.pattern = *pattern;
   absl::StatusOr<uint64_t> rate = ParseByteSize(raw.rate_bytes);
   if (!rate.ok())

@@ -98,6 +98,12 @@ std::string DescribeFinding(const verify::Finding& finding) {
 
 int RunWrite(const WriteCommand& command) {
   const CommonOptions& common = command.common;
+  // A forced engine that this kernel refuses must fail before anything is written.
+  if (common.engine == io::EngineKind::kIoUring) {
+    if (auto probe = io::CreateEngine({.kind = common.engine, .queue_depth = 1}); !probe.ok()) {
+      return Fail(probe.status());
+    }
+  }
   absl::StatusOr<target::WritableTarget> opened =
       target::OpenForWrite({.path = common.target,
                             .state_dir = common.state_dir,

@@ -176,5 +176,13 @@ static uint64_t ClockNanos(clockid_t clock) {
 
 uint64_t WallClockNanos() { return ClockNanos(CLOCK_REALTIME); }
 uint64_t MonotonicNanos() { return ClockNanos(CLOCK_MONOTONIC); }
+uint64_t ProcessCpuNanos() { return ClockNanos(CLOCK_PROCESS_CPUTIME_ID); }
+
+void SleepNanos(uint64_t nanos) {
+  timespec ts{.tv_sec = static_cast<time_t>(nanos / 1'000'000'000),
+              .tv_nsec = static_cast<long>(nanos % 1'000'000'000)};
+  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
 
 }  // namespace fscanary::io

@@ -72,5 +72,9 @@ uint64_t RandomU64();
 uint64_t WallClockNanos();
 // CLOCK_MONOTONIC in nanoseconds.
 uint64_t MonotonicNanos();
+// CPU time this process used (all threads), in nanoseconds.
+uint64_t ProcessCpuNanos();
+// Sleeps, resuming after signals, for `nanos`.
+void SleepNanos(uint64_t nanos);
 
 }  // namespace fscanary::io

@@ -1,7 +1,5 @@
 #include "checkers/verify/block_pipeline.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -9,16 +7,6 @@
 #include "io/posix.h"
 
 namespace fscanary::verify {
-namespace {
-
-void SleepNanos(uint64_t nanos) {
-  timespec ts{.tv_sec = static_cast<time_t>(nanos / 1'000'000'000),
-              .tv_nsec = static_cast<long>(nanos % 1'000'000'000)};
-  while (::nanosleep(&ts, &ts) != 0) {
-  }
-}
-
-}  // namespace
 
 absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target, std::span<const Run> runs,
                        const PipelineOptions& options, const PrepareBlock& prepare,
@@ -48,7 +36,7 @@ absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target, std::sp
           static_cast<uint32_t>(std::min<uint64_t>(depth, run.first_block + run.count - first));
       if (free_slots.size() < chunk) RETURN_IF_ERROR(reap(chunk - free_slots.size()));
       if (options.limiter != nullptr) {
-        SleepNanos(options.limiter->Reserve(uint64_t{chunk} * target.block_size, chunk,
+        io::SleepNanos(options.limiter->Reserve(uint64_t{chunk} * target.block_size, chunk,
                                             io::MonotonicNanos()));
       }
       for (uint64_t block = first; block < first + chunk; ++block) {
