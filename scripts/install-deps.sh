@@ -11,10 +11,11 @@ build_packages=(
   liburing-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libspdlog-dev libxxhash-dev libcivetweb-dev libcli11-dev
   libyaml-cpp-dev libsqlite3-dev libsystemd-dev libblkid-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libssl-dev
 )
 test_packages=(
   fio fdisk util-linux e2fsprogs xfsprogs btrfs-progs socat python3 prometheus prometheus-alertmanager
+  debootstrap dpkg-dev zstd
 )
 
 case "$profile" in

@@ -1,0 +1,143 @@
+#pragma once
+// The configuration of the fscanary agent daemon (/etc/fscanary/agent.yaml):
+// plain structs whose member initialisers are the documented defaults
+// (docs/CONFIG.md), parsed from YAML with every problem named by key and line.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/config/reader/durations.h"
+#include "agent/config/reader/shared_defaults.h"
+#include "checkers/verify/pattern.h"
+#include "checkers/verify/write_pass.h"
+#include "io/engine.h"
+
+namespace fscanary::config {
+
+// The agent's whole allowance, shared by all its targets together.
+struct Budget {
+  uint64_t bytes_per_second = 4 << 20;  // 0: unlimited
+  double ios_per_second = 200;          // 0: unlimited
+  // Fraction of one core the agent may use, in (0, 1].
+  double cpu_share = 0.01;
+  // Run the agent's I/O in the idle I/O priority class.
+  bool idle_priority = true;
+};
+
+// A target's own cap, inside the agent's Budget; 0: only the agent's applies.
+struct TargetBudget {
+  uint64_t bytes_per_second = 0;
+  double ios_per_second = 0;
+};
+
+// How often each kind of pass runs over a target.
+struct Schedule {
+  // A write round (new generations, read back at once) starts this often.
+  Duration write_interval = std::chrono::minutes(10);
+  // Older blocks are read back, their cached pages dropped first, this often.
+  Duration cold_read_interval = std::chrono::hours(1);
+  // Every block written is read back and checked this often.
+  Duration scrub_interval = std::chrono::hours(24);
+};
+
+// The checkers a target may name (more will follow: page_cache, metadata,
+// kernel_log).
+inline constexpr std::string_view kKnownCheckers[] = {"block"};
+
+struct TargetConfig {
+  // Required; unique among the agent's targets; 1-64 of [A-Za-z0-9._-].
+  std::string name;
+  // Required; absolute: a file (created) or a block device.
+  std::string path;
+  // Bytes of the target to use. Required for a file; a block device (a path
+  // under /dev/) defaults to its whole size. The label plus whole blocks.
+  std::optional<uint64_t> size;
+  // A multiple of 512 between 512 and 1 MiB; must match an existing target's.
+  uint32_t block_size = 4096;
+  // Overwrite a target holding something other than fscanary's data.
+  bool take_over = false;
+  // At least one, each from kKnownCheckers, no repeats.
+  std::vector<std::string> checkers = {"block"};
+  io::EngineKind engine = io::EngineKind::kAuto;
+  uint32_t queue_depth = 32;  // 1-4096
+  verify::Pattern pattern = verify::Pattern::kMerge;
+  uint32_t run_blocks = 8;  // 1-4096
+  verify::Durability durability = verify::Durability::kBatchSync;
+  Schedule schedule;
+  TargetBudget budget;
+};
+
+struct AgentConfig {
+  struct Tls {
+    // PEM files. TLS is on when `ca` is set; `cert` and `key` (both or
+    // neither) add mutual TLS: the agent's identity can come from its cert.
+    std::string ca;
+    std::string cert;
+    std::string key;
+    // Overrides the name checked in the collector's certificate.
+    std::string server_name;
+  };
+  struct Backoff {
+    // Reconnect delays grow from `initial` to `max`, with jitter.
+    Duration initial = std::chrono::seconds(1);
+    Duration max = std::chrono::seconds(60);
+  };
+  struct Collector {
+    // A gRPC target: host:port, dns:///host:port, unix:/path.
+    std::string address = kDefaultCollectorAddress;
+    // A file holding this agent's token (sent as a bearer token); empty: none.
+    std::string token_file;
+    Tls tls;
+    // Not shorter than the collector's keepalive.min_time (10s by default),
+    // or the collector hangs up with too_many_pings; 10s-2h.
+    Duration keepalive_time = kAgentDefaultKeepaliveTime;
+    Duration keepalive_timeout = std::chrono::seconds(10);
+    Backoff backoff;
+  };
+  struct Spool {
+    // Records not yet acknowledged. Default (after parsing): <state_dir>/spool.
+    std::string dir;
+    uint64_t max_bytes = 64 << 20;
+  };
+  struct Metrics {
+    // IPv4 address and port of the Prometheus endpoint; empty: off.
+    std::string listen;
+  };
+
+  // Empty: the contents of /etc/machine-id (ReadMachineId).
+  std::string agent_id;
+  std::string state_dir = "/var/lib/fscanary-agent";
+  std::string log_level = "info";
+  Collector collector;
+  Spool spool;
+  Duration report_interval = std::chrono::seconds(60);
+  Duration heartbeat_interval = std::chrono::seconds(15);
+  Metrics metrics;
+  Budget budget;
+  // Required: at least one.
+  std::vector<TargetConfig> targets;
+};
+
+// Parses and checks an agent config. `source_name` names the text in messages
+// ("agent.yaml:12: targets[0].block_size: ..."). Every problem found is listed
+// in one InvalidArgument, one per line; never throws. Paths left empty that
+// default to a place under state_dir (spool.dir) are filled in.
+absl::StatusOr<AgentConfig> ParseAgentConfig(std::string_view yaml_text,
+                                             std::string_view source_name);
+
+// Reads `path` and parses it; a file that cannot be read is an error naming it.
+absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path);
+
+// The effective configuration as canonical text: every setting, defaults
+// included, one "key.path: value" line each, in a fixed order, sizes and
+// durations in one canonical form, strings quoted. Two configs that mean the
+// same give the same text, so its SHA-256 is the config hash sent in Hello.
+// agent_id is left out: identity is not configuration, and hosts sharing one
+// config should share one hash.
+std::string DescribeConfig(const AgentConfig& config);
+
+}  // namespace fscanary::config

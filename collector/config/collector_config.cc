@@ -1,0 +1,171 @@
+#include "collector/config/collector_config.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "agent/config/reader/checks.h"
+#include "agent/config/reader/text_file_io.h"
+#include "agent/config/reader/yaml_reader.h"
+#include "common/status.h"
+
+namespace fscanary::config {
+namespace {
+
+using Synchronous = CollectorConfig::Synchronous;
+
+constexpr Duration kMinRetention = std::chrono::hours(1);
+constexpr Duration kMaxRetention = std::chrono::hours(24 * 365 * 100);
+
+absl::StatusOr<Synchronous> ParseSynchronous(std::string_view name) {
+  if (name == "normal") return Synchronous::kNormal;
+  if (name == "full") return Synchronous::kFull;
+  if (name == "extra") return Synchronous::kExtra;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown synchronous mode '", absl::string_view(name.data(), name.size()),
+                   "' (expected full, normal or extra; off would acknowledge records a crash "
+                   "can lose)"));
+}
+
+// The admin listener serves reflection and queries with neither TLS nor
+// authentication, so it must not be reachable from the network.
+bool IsLoopback(std::string_view address) {
+  return address.starts_with("unix:") || address.starts_with("127.") ||
+         address.starts_with("localhost:") || address.starts_with("[::1]:");
+}
+
+void ReadTls(Section& section, CollectorConfig::Tls& tls) {
+  for (auto [key, value] : {std::pair<std::string_view, std::string*>{"cert", &tls.cert},
+                            {"key", &tls.key},
+                            {"client_ca", &tls.client_ca}}) {
+    section.Read(key, *value);
+    if (!value->empty()) section.Check(key, ValidateAbsolutePath(*value));
+  }
+  section.Read("agent_id_from_certificate", tls.agent_id_from_certificate);
+  if (tls.cert.empty() != tls.key.empty()) {
+    section.Fail(tls.cert.empty() ? "key" : "cert", "cert and key go together (TLS needs both)");
+  }
+  if (!tls.client_ca.empty() && tls.cert.empty()) {
+    section.Fail("client_ca", "needs cert and key: mutual TLS is TLS first");
+  }
+  if (tls.agent_id_from_certificate && tls.client_ca.empty()) {
+    section.Fail("agent_id_from_certificate",
+                 "needs client_ca: without mutual TLS agents present no certificate");
+  }
+}
+
+void ReadKeepalive(Section& section, CollectorConfig::Keepalive& keepalive) {
+  section.ReadDuration("min_time", keepalive.min_time, std::chrono::seconds(1),
+                       std::chrono::hours(1));
+  if (keepalive.min_time > kAgentDefaultKeepaliveTime) {
+    section.Fail("min_time",
+                 absl::StrCat(FormatDuration(keepalive.min_time),
+                              " is longer than the agents' default collector.keepalive_time (",
+                              FormatDuration(kAgentDefaultKeepaliveTime),
+                              "): the collector would hang up on them with too_many_pings"));
+  }
+  section.Read("permit_without_calls", keepalive.permit_without_calls);
+  if (!keepalive.permit_without_calls) {
+    section.Fail("permit_without_calls",
+                 "must be true: agents keep pinging between streams, and the collector would "
+                 "hang up on them with too_many_pings");
+  }
+}
+
+void ReadRetention(Section& section, Duration& value, std::string_view key) {
+  section.ReadDuration(key, value, Duration(0), kMaxRetention);
+  if (value > Duration(0) && value < kMinRetention) {
+    section.Fail(key, absl::StrCat(FormatDuration(value), " is shorter than ",
+                                   FormatDuration(kMinRetention), " (0 keeps records forever)"));
+  }
+}
+
+void ReadCollector(Section root, CollectorConfig& config) {
+  root.Read("listen", config.listen);
+  root.Check("listen", ValidateGrpcListen(config.listen));
+  root.Read("admin_listen", config.admin_listen);
+  if (!config.admin_listen.empty()) {
+    root.Check("admin_listen", ValidateGrpcListen(config.admin_listen));
+    if (!IsLoopback(config.admin_listen)) {
+      root.Fail("admin_listen",
+                absl::StrCat("'", config.admin_listen,
+                             "' is not loopback: the admin listener has no TLS and no "
+                             "authentication (use 127.0.0.1:<port> or unix:/path)"));
+    } else if (config.admin_listen == config.listen) {
+      root.Fail("admin_listen", "is the same address as listen");
+    }
+  }
+  root.Read("state_dir", config.state_dir);
+  root.Check("state_dir", ValidateAbsolutePath(config.state_dir));
+  root.Read("log_level", config.log_level);
+  root.Check("log_level", ValidateLogLevel(config.log_level));
+  if (std::optional<Section> store = root.Child("store")) {
+    store->Read("path", config.store.path);
+    if (!config.store.path.empty()) store->Check("path", ValidateAbsolutePath(config.store.path));
+    store->ReadEnum("synchronous", config.store.synchronous, ParseSynchronous);
+  }
+  if (config.store.path.empty()) {
+    config.store.path = (std::filesystem::path(config.state_dir) / "collector.db").string();
+  }
+  if (std::optional<Section> tls = root.Child("tls")) ReadTls(*tls, config.tls);
+  root.Read("tokens_file", config.tokens_file);
+  if (!config.tokens_file.empty()) {
+    root.Check("tokens_file", ValidateAbsolutePath(config.tokens_file));
+  }
+  root.Read("require_auth", config.require_auth);
+  if (config.require_auth && config.tokens_file.empty() && config.tls.client_ca.empty()) {
+    root.Fail("require_auth",
+              "needs tokens_file or tls.client_ca: otherwise no agent could authenticate");
+  }
+  if (std::optional<Section> metrics = root.Child("metrics")) {
+    metrics->Read("listen", config.metrics.listen);
+    if (!config.metrics.listen.empty()) {
+      metrics->Check("listen", ValidateMetricsListen(config.metrics.listen));
+    }
+  }
+  if (std::optional<Section> keepalive = root.Child("keepalive")) {
+    ReadKeepalive(*keepalive, config.keepalive);
+  }
+  if (std::optional<Section> retention = root.Child("retention")) {
+    ReadRetention(*retention, config.retention.reports, "reports");
+    ReadRetention(*retention, config.retention.epochs, "epochs");
+  }
+  root.ReadDuration("host_expiry", config.host_expiry, std::chrono::minutes(1),
+                    std::chrono::hours(24 * 30));
+  if (std::optional<Section> limits = root.Child("limits")) {
+    limits->ReadSize("max_message_bytes", config.limits.max_message_bytes, uint64_t{64} << 10,
+                     uint64_t{64} << 20);
+    limits->ReadInteger("max_batch", config.limits.max_batch, 1, 65536);
+  }
+}
+
+}  // namespace
+
+std::string_view SynchronousName(Synchronous synchronous) {
+  switch (synchronous) {
+    case Synchronous::kNormal:
+      return "normal";
+    case Synchronous::kFull:
+      return "full";
+    case Synchronous::kExtra:
+      return "extra";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<CollectorConfig> ParseCollectorConfig(std::string_view yaml_text,
+                                                     std::string_view source_name) {
+  ASSIGN_OR_RETURN(Reader reader, Reader::Parse(yaml_text, source_name));
+  CollectorConfig config;
+  RETURN_IF_ERROR(Reader::Guard(source_name, [&] {
+    ReadCollector(reader.Root(), config);
+    return reader.Finish();
+  }));
+  return config;
+}
+
+absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string text, ReadTextFile(path));
+  return ParseCollectorConfig(text, path);
+}
+
+}  // namespace fscanary::config

@@ -1,0 +1,95 @@
+#pragma once
+// The configuration of fscanary-collector (/etc/fscanary/collector.yaml): plain
+// structs whose member initialisers are the documented defaults
+// (docs/CONFIG.md), parsed from YAML with every problem named by key and line.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "agent/config/reader/durations.h"
+#include "agent/config/reader/shared_defaults.h"
+
+namespace fscanary::config {
+
+struct CollectorConfig {
+  // SQLite's PRAGMA synchronous. kFull makes every acknowledged record survive
+  // a power loss; kNormal (under WAL) only a crash of the collector.
+  enum class Synchronous : uint8_t { kNormal, kFull, kExtra };
+
+  struct Store {
+    // Default (after parsing): <state_dir>/collector.db.
+    std::string path;
+    Synchronous synchronous = Synchronous::kFull;
+  };
+  struct Tls {
+    // PEM files. `cert` and `key` (both or neither) turn TLS on; `client_ca`
+    // then requires agents to present certificates it signed (mutual TLS).
+    std::string cert;
+    std::string key;
+    std::string client_ca;
+    // Under mutual TLS, an agent's id must be its certificate's name.
+    bool agent_id_from_certificate = false;
+  };
+  struct Metrics {
+    // IPv4 address and port of the Prometheus endpoint; empty: off.
+    std::string listen;
+  };
+  struct Keepalive {
+    // Agents may ping no more often than this; not above the agents' default
+    // keepalive_time (30s), or the collector hangs up on them (too_many_pings).
+    Duration min_time = kCollectorDefaultKeepaliveMinTime;
+    // Must stay true: agents ping between streams too.
+    bool permit_without_calls = true;
+  };
+  struct Retention {
+    // Interval reports and host epochs older than this are deleted; 0: kept
+    // forever. Findings are never deleted.
+    Duration reports = std::chrono::hours(24 * 30);
+    Duration epochs = std::chrono::hours(24 * 365);
+  };
+  struct Limits {
+    uint64_t max_message_bytes = 1 << 20;
+    // Records committed in one transaction, at most.
+    uint32_t max_batch = 256;
+  };
+
+  // Ingest (and query) listener: host:port or unix:/path.
+  std::string listen = kDefaultCollectorAddress;
+  // Reflection, health and query without TLS or auth: loopback or unix: only;
+  // empty: none.
+  std::string admin_listen;
+  std::string state_dir = "/var/lib/fscanary-collector";
+  std::string log_level = "info";
+  Store store;
+  Tls tls;
+  // "agent_id token" lines (LoadTokensFile); empty: no tokens checked.
+  std::string tokens_file;
+  // Refuse agents without a valid token or client certificate.
+  bool require_auth = false;
+  Metrics metrics;
+  Keepalive keepalive;
+  Retention retention;
+  // A host not heard from for this long is shown as gone.
+  Duration host_expiry = std::chrono::hours(1);
+  Limits limits;
+};
+
+// Parses and checks a collector config; `source_name` names the text in
+// messages. Every problem found is listed in one InvalidArgument, one per line;
+// never throws. store.path is filled in when left empty.
+absl::StatusOr<CollectorConfig> ParseCollectorConfig(std::string_view yaml_text,
+                                                     std::string_view source_name);
+
+// Reads `path` and parses it; a file that cannot be read is an error naming it.
+absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path);
+
+// The effective configuration as canonical text (every setting, defaults
+// included, fixed order and forms), for logs and a config hash. Holds the
+// tokens file's path, never a token.
+std::string DescribeConfig(const CollectorConfig& config);
+
+std::string_view SynchronousName(CollectorConfig::Synchronous synchronous);
+
+}  // namespace fscanary::config

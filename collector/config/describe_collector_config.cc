@@ -1,0 +1,33 @@
+#include <string>
+
+#include "agent/config/reader/canonical_text.h"
+#include "collector/config/collector_config.h"
+
+namespace fscanary::config {
+
+std::string DescribeConfig(const CollectorConfig& config) {
+  CanonicalText text("fscanary collector config, canonical form v1");
+  text.String("listen", config.listen);
+  text.String("admin_listen", config.admin_listen);
+  text.String("state_dir", config.state_dir);
+  text.Word("log_level", config.log_level);
+  text.String("store.path", config.store.path);
+  text.Word("store.synchronous", SynchronousName(config.store.synchronous));
+  text.String("tls.cert", config.tls.cert);
+  text.String("tls.key", config.tls.key);
+  text.String("tls.client_ca", config.tls.client_ca);
+  text.Bool("tls.agent_id_from_certificate", config.tls.agent_id_from_certificate);
+  text.String("tokens_file", config.tokens_file);
+  text.Bool("require_auth", config.require_auth);
+  text.String("metrics.listen", config.metrics.listen);
+  text.Time("keepalive.min_time", config.keepalive.min_time);
+  text.Bool("keepalive.permit_without_calls", config.keepalive.permit_without_calls);
+  text.Time("retention.reports", config.retention.reports);
+  text.Time("retention.epochs", config.retention.epochs);
+  text.Time("host_expiry", config.host_expiry);
+  text.Size("limits.max_message_bytes", config.limits.max_message_bytes);
+  text.Integer("limits.max_batch", config.limits.max_batch);
+  return text.text();
+}
+
+}  // namespace fscanary::config

@@ -1,0 +1,140 @@
+#include "collector/config/collector_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+
+#include "agent/config/reader/text_file_io.h"
+
+namespace fscanary::config {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+
+const std::string kSourceDir = FSCANARY_SOURCE_DIR;
+
+constexpr char kEveryKey[] = R"(
+listen: 0.0.0.0:7443
+admin_listen: 127.0.0.1:7421
+state_dir: /srv/collector
+log_level: warn
+store:
+  path: /srv/db/collector.db
+  synchronous: normal
+tls:
+  cert: /etc/fscanary/collector.pem
+  key: /etc/fscanary/collector.key
+  client_ca: /etc/fscanary/agents-ca.pem
+  agent_id_from_certificate: true
+tokens_file: /etc/fscanary/tokens
+require_auth: true
+metrics:
+  listen: 0.0.0.0:9465
+keepalive:
+  min_time: 20s
+  permit_without_calls: true
+retention:
+  reports: 7d
+  epochs: 0
+host_expiry: 10m
+limits:
+  max_message_bytes: 4M
+  max_batch: 1024
+)";
+
+TEST(CollectorConfig, EveryKeyIsReadIntoItsField) {
+  const absl::StatusOr<CollectorConfig> parsed = ParseCollectorConfig(kEveryKey, "collector.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const CollectorConfig& config = *parsed;
+  EXPECT_EQ(config.listen, "0.0.0.0:7443");
+  EXPECT_EQ(config.admin_listen, "127.0.0.1:7421");
+  EXPECT_EQ(config.state_dir, "/srv/collector");
+  EXPECT_EQ(config.log_level, "warn");
+  EXPECT_EQ(config.store.path, "/srv/db/collector.db");
+  EXPECT_EQ(config.store.synchronous, CollectorConfig::Synchronous::kNormal);
+  EXPECT_EQ(config.tls.cert, "/etc/fscanary/collector.pem");
+  EXPECT_EQ(config.tls.key, "/etc/fscanary/collector.key");
+  EXPECT_EQ(config.tls.client_ca, "/etc/fscanary/agents-ca.pem");
+  EXPECT_TRUE(config.tls.agent_id_from_certificate);
+  EXPECT_EQ(config.tokens_file, "/etc/fscanary/tokens");
+  EXPECT_TRUE(config.require_auth);
+  EXPECT_EQ(config.metrics.listen, "0.0.0.0:9465");
+  EXPECT_EQ(config.keepalive.min_time, seconds(20));
+  EXPECT_TRUE(config.keepalive.permit_without_calls);
+  EXPECT_EQ(config.retention.reports, hours(24 * 7));
+  EXPECT_EQ(config.retention.epochs, seconds(0));
+  EXPECT_EQ(config.host_expiry, minutes(10));
+  EXPECT_EQ(config.limits.max_message_bytes, uint64_t{4} << 20);
+  EXPECT_EQ(config.limits.max_batch, 1024u);
+}
+
+TEST(CollectorConfig, KeysLeftOutGiveTheDocumentedDefaults) {
+  const absl::StatusOr<CollectorConfig> parsed =
+      ParseCollectorConfig("log_level: info\n", "collector.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const CollectorConfig& config = *parsed;
+  EXPECT_EQ(config.listen, "127.0.0.1:7420");
+  EXPECT_EQ(config.admin_listen, "");
+  EXPECT_EQ(config.state_dir, "/var/lib/fscanary-collector");
+  EXPECT_EQ(config.store.path, "/var/lib/fscanary-collector/collector.db");
+  EXPECT_EQ(config.store.synchronous, CollectorConfig::Synchronous::kFull);
+  EXPECT_EQ(config.tls.cert, "");
+  EXPECT_FALSE(config.tls.agent_id_from_certificate);
+  EXPECT_EQ(config.tokens_file, "");
+  EXPECT_FALSE(config.require_auth);
+  EXPECT_EQ(config.metrics.listen, "");
+  EXPECT_EQ(config.keepalive.min_time, seconds(10));
+  EXPECT_TRUE(config.keepalive.permit_without_calls);
+  EXPECT_EQ(config.retention.reports, hours(24 * 30));
+  EXPECT_EQ(config.retention.epochs, hours(24 * 365));
+  EXPECT_EQ(config.host_expiry, hours(1));
+  EXPECT_EQ(config.limits.max_message_bytes, uint64_t{1} << 20);
+  EXPECT_EQ(config.limits.max_batch, 256u);
+}
+
+TEST(CollectorConfig, StorePathFollowsStateDir) {
+  const absl::StatusOr<CollectorConfig> parsed =
+      ParseCollectorConfig("state_dir: /srv/c\n", "collector.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->store.path, "/srv/c/collector.db");
+}
+
+TEST(DescribeCollectorConfig, SameMeaningGivesTheSameTextAndNeverAToken) {
+  const absl::StatusOr<CollectorConfig> a =
+      ParseCollectorConfig("host_expiry: 60m\ntokens_file: /etc/t\n", "a.yaml");
+  const absl::StatusOr<CollectorConfig> b =
+      ParseCollectorConfig("tokens_file: \"/etc/t\"\nhost_expiry: 1h\n", "b.yaml");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(DescribeConfig(*a), DescribeConfig(*b));
+  EXPECT_THAT(DescribeConfig(*a), HasSubstr("\ntokens_file: \"/etc/t\"\n"));
+  EXPECT_THAT(DescribeConfig(*a), HasSubstr("\nhost_expiry: 1h\n"));
+}
+
+TEST(ExampleCollectorConfig, LoadsAndHoldsTheDefaults) {
+  const absl::StatusOr<CollectorConfig> example =
+      LoadCollectorConfig(kSourceDir + "/deploy/config/collector.yaml");
+  ASSERT_TRUE(example.ok()) << example.status();
+  CollectorConfig defaults;
+  defaults.store.path = defaults.state_dir + "/collector.db";
+  EXPECT_EQ(DescribeConfig(*example), DescribeConfig(defaults));
+}
+
+TEST(ExampleCollectorConfig, EveryKeyIsDocumentedInConfigMd) {
+  const absl::StatusOr<std::string> doc = ReadTextFile(kSourceDir + "/docs/CONFIG.md");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  std::istringstream lines(DescribeConfig(CollectorConfig{}));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("#")) continue;
+    const std::string key = line.substr(0, line.find(':'));
+    EXPECT_THAT(*doc, HasSubstr("`" + key + "`")) << "undocumented key " << key;
+  }
+}
+
+}  // namespace
+}  // namespace fscanary::config
