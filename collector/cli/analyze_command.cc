@@ -1,0 +1,56 @@
+#include "collector/cli/analyze_command.h"
+
+#include <cerrno>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "collector/analysis/report.h"
+#include "common/status.h"
+
+namespace fscanary::cli {
+namespace {
+
+constexpr size_t kBadLinesShown = 10;
+
+}  // namespace
+
+absl::Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out, std::ostream& err) {
+  const analysis::JsonlOptions read_options{.on_bad_line = request.on_bad_line};
+  absl::StatusOr<analysis::JsonlFleet> read;
+  if (request.input == "-") {
+    read = analysis::ReadFleetJsonl(std::cin, read_options);
+  } else {
+    std::ifstream file(request.input);
+    if (!file.is_open()) return ErrnoToStatus(errno, absl::StrCat("open ", request.input));
+    read = analysis::ReadFleetJsonl(file, read_options);
+  }
+  if (!read.ok()) {
+    return absl::Status(read.status().code(),
+                        absl::StrCat(request.input, ": ", read.status().message()));
+  }
+  for (size_t i = 0; i < read->bad_lines.size() && i < kBadLinesShown; ++i) {
+    err << request.input << ": skipped line " << read->bad_lines[i].line << ": "
+        << read->bad_lines[i].reason << "\n";
+  }
+  if (read->bad_lines.size() > kBadLinesShown) {
+    err << request.input << ": skipped " << read->bad_lines.size() - kBadLinesShown
+        << " more bad lines\n";
+  }
+  if (read->fleet.epoch_count() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(request.input, ": no host epochs"));
+  }
+  absl::StatusOr<analysis::AnalysisResult> result =
+      analysis::AnalyzeFleet(read->fleet, request.options);
+  if (!result.ok()) return result.status();
+  if (request.json) {
+    for (const std::string& note : result->notes) err << "note: " << note << "\n";
+    out << analysis::FormatJson(*result);
+  } else {
+    out << analysis::FormatText(*result);
+  }
+  out.flush();
+  return absl::OkStatus();
+}
+
+}  // namespace fscanary::cli

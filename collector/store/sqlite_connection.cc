@@ -1,0 +1,223 @@
+#include "collector/store/sqlite_connection.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace fscanary::store::sqlite {
+namespace {
+
+absl::StatusCode CodeFor(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::StatusCode::kUnavailable;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::StatusCode::kDataLoss;
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      return absl::StatusCode::kResourceExhausted;
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+      return absl::StatusCode::kPermissionDenied;
+    case SQLITE_CANTOPEN:
+      return absl::StatusCode::kFailedPrecondition;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+      return absl::StatusCode::kInvalidArgument;
+    default:
+      return absl::StatusCode::kInternal;
+  }
+}
+
+}  // namespace
+
+Statement::Statement(const Connection* connection, sqlite3_stmt* statement)
+    : connection_(connection), statement_(statement) {}
+
+Statement::Statement(Statement&& other) noexcept
+    : connection_(other.connection_),
+      statement_(std::exchange(other.statement_, nullptr)),
+      bind_error_(other.bind_error_) {}
+
+Statement::~Statement() {
+  if (statement_ == nullptr) return;
+  sqlite3_reset(statement_);
+  sqlite3_clear_bindings(statement_);
+}
+
+Statement& Statement::Bind(int position, int64_t value) {
+  if (const int rc = sqlite3_bind_int64(statement_, position, value); rc != SQLITE_OK) {
+    bind_error_ = rc;
+  }
+  return *this;
+}
+
+Statement& Statement::BindText(int position, std::string_view text) {
+  const int rc = sqlite3_bind_text64(statement_, position, text.data(), text.size(),
+                                     SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindBlob(int position, std::string_view bytes) {
+  // A zero-length blob is still a blob, not NULL.
+  const int rc = sqlite3_bind_blob64(statement_, position, bytes.empty() ? "" : bytes.data(),
+                                     bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindNull(int position) {
+  if (const int rc = sqlite3_bind_null(statement_, position); rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+absl::StatusOr<bool> Statement::Step() {
+  if (bind_error_ != SQLITE_OK) {
+    return connection_->Error(bind_error_, absl::StrCat("bind ", sqlite3_sql(statement_)));
+  }
+  const int rc = sqlite3_step(statement_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return connection_->Error(rc, sqlite3_sql(statement_));
+}
+
+absl::Status Statement::Run() {
+  while (true) {
+    absl::StatusOr<bool> row = Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+  }
+}
+
+int64_t Statement::Int(int column) const { return sqlite3_column_int64(statement_, column); }
+
+std::string Statement::Text(int column) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
+  if (text == nullptr) return "";
+  return std::string(text, static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
+}
+
+std::string_view Statement::Blob(int column) const {
+  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(statement_, column));
+  if (bytes == nullptr) return {};
+  return std::string_view(bytes, static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
+}
+
+bool Statement::IsNull(int column) const {
+  return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Access access,
+                                                             int busy_timeout_ms) {
+  // NOMUTEX: each connection is used by one thread at a time (the store's
+  // locks see to it), so SQLite's own per-connection mutex is not needed.
+  const int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+                    (access == Access::kReadOnly ? SQLITE_OPEN_READONLY
+                                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  // Even a failed open usually returns a handle that must be closed.
+  std::unique_ptr<Connection> connection(new Connection(path, db));
+  if (rc != SQLITE_OK) {
+    return connection->Error(rc, "open");
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  return connection;
+}
+
+Connection::~Connection() {
+  for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+  sqlite3_close_v2(db_);
+}
+
+absl::Status Connection::Exec(const std::string& sql) {
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+  if (rc == SQLITE_OK) return absl::OkStatus();
+  std::string detail = message != nullptr ? message : sqlite3_errstr(rc);
+  sqlite3_free(message);
+  const std::string head = sql.substr(0, 60);
+  return absl::Status(CodeFor(rc), absl::StrCat("database ", path_, ": ", head,
+                                                head.size() < sql.size() ? "...: " : ": ", detail,
+                                                " (", sqlite3_errstr(rc), ")"));
+}
+
+absl::StatusOr<Statement> Connection::Prepare(std::string_view sql) {
+  auto it = statements_.find(absl::string_view(sql.data(), sql.size()));
+  if (it == statements_.end()) {
+    sqlite3_stmt* statement = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(statement);
+      return Error(rc, absl::StrCat("prepare ", std::string(sql)));
+    }
+    it = statements_.emplace(std::string(sql), statement).first;
+  }
+  return Statement(this, it->second);
+}
+
+absl::StatusOr<int64_t> Connection::QueryInt(std::string_view sql) {
+  absl::StatusOr<Statement> statement = Prepare(sql);
+  if (!statement.ok()) return statement.status();
+  absl::StatusOr<bool> row = statement->Step();
+  if (!row.ok()) return row.status();
+  if (!*row)
+    return absl::InternalError(
+        absl::StrCat("database ", path_, ": no row from ", std::string(sql)));
+  return statement->Int(0);
+}
+
+absl::StatusOr<std::string> Connection::QueryText(std::string_view sql) {
+  absl::StatusOr<Statement> statement = Prepare(sql);
+  if (!statement.ok()) return statement.status();
+  absl::StatusOr<bool> row = statement->Step();
+  if (!row.ok()) return row.status();
+  if (!*row)
+    return absl::InternalError(
+        absl::StrCat("database ", path_, ": no row from ", std::string(sql)));
+  return statement->Text(0);
+}
+
+int64_t Connection::Changes() const { return sqlite3_changes64(db_); }
+
+int64_t Connection::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+
+absl::Status Connection::Error(int rc, std::string_view what) const {
+  // The connection's message describes the most recent failure; for a result
+  // code that did not come from this connection (a bind) the code's text does.
+  const char* message = db_ != nullptr && sqlite3_extended_errcode(db_) == rc ? sqlite3_errmsg(db_)
+                                                                              : sqlite3_errstr(rc);
+  return absl::Status(CodeFor(rc), absl::StrCat("database ", path_, ": ", std::string(what), ": ",
+                                                message, " (", sqlite3_errstr(rc), ")"));
+}
+
+absl::StatusOr<Transaction> Transaction::Begin(Connection& connection, Kind kind) {
+  absl::Status begun =
+      connection.Exec(kind == Kind::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+  if (!begun.ok()) return begun;
+  return Transaction(connection);
+}
+
+Transaction::~Transaction() {
+  // Nothing to report to: if ROLLBACK fails, SQLite rolls back on its own when
+  // the connection next runs, and an error already travels to the caller.
+  if (connection_ != nullptr) (void)connection_->Exec("ROLLBACK");
+}
+
+absl::Status Transaction::Commit() {
+  Connection* connection = std::exchange(connection_, nullptr);
+  absl::Status committed = connection->Exec("COMMIT");
+  // A failed COMMIT may leave the transaction open (SQLITE_BUSY): end it.
+  if (!committed.ok()) (void)connection->Exec("ROLLBACK");
+  return committed;
+}
+
+}  // namespace fscanary::store::sqlite

@@ -1,0 +1,241 @@
+// The write path of the SQLite store: the record ledger that makes ingest
+// idempotent, and where each kind of record goes (epochs: sqlite_epochs.cc).
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "collector/store/epoch_facts.h"
+#include "collector/store/sqlite_store.h"
+#include "common/status.h"
+
+namespace fscanary::store {
+namespace {
+
+using sqlite::Statement;
+
+// A single report claiming more than this (9 PB, 104 days) is clamped, so
+// that sums can never overflow SQLite's 64-bit integers.
+constexpr uint64_t kMaxReportCounter = uint64_t{1} << 53;
+
+int64_t Clamped(uint64_t value) { return static_cast<int64_t>(std::min(value, kMaxReportCounter)); }
+
+bool IsSessionMessage(const v1::AgentMessage& message) {
+  return message.has_hello() || message.has_heartbeat();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::vector<bool>>> SqliteStore::IngestBatches(
+    std::span<const AgentBatch> batches, int64_t received_unix_nanos) {
+  std::vector<std::vector<bool>> stored(batches.size());
+  const absl::Status written = WriteTransaction([&]() -> absl::Status {
+    for (size_t b = 0; b < batches.size(); ++b) {
+      const AgentBatch& batch = batches[b];
+      ASSIGN_OR_RETURN(HostState * host, LoadHost(batch.agent_id, received_unix_nanos));
+      stored[b].reserve(batch.messages.size());
+      for (const v1::AgentMessage& message : batch.messages) {
+        ASSIGN_OR_RETURN(const bool is_new, IngestOne(*host, message, received_unix_nanos));
+        stored[b].push_back(is_new);
+      }
+      ASSIGN_OR_RETURN(Statement update,
+                       writer_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?2), "
+                                        "max_sequence = ?3 WHERE host_id = ?1"));
+      RETURN_IF_ERROR(update.Bind(1, host->host_id)
+                          .Bind(2, received_unix_nanos)
+                          .Bind(3, host->max_sequence)
+                          .Run());
+    }
+    return absl::OkStatus();
+  });
+  if (!written.ok()) return written;
+  return stored;
+}
+
+absl::StatusOr<SqliteStore::HostState*> SqliteStore::LoadHost(const std::string& agent_id,
+                                                              int64_t received_ns) {
+  if (auto it = hosts_.find(agent_id); it != hosts_.end()) return &it->second;
+  if (agent_id.empty()) return absl::InvalidArgumentError("empty agent id");
+  HostState host;
+  {
+    ASSIGN_OR_RETURN(Statement query, writer_->Prepare("SELECT host_id, max_sequence, "
+                                                       "facts_as_of_ns FROM hosts "
+                                                       "WHERE agent_id = ?1"));
+    ASSIGN_OR_RETURN(const bool found, query.BindText(1, agent_id).Step());
+    if (found) {
+      host.host_id = query.Int(0);
+      host.max_sequence = query.Int(1);
+      host.facts_as_of_ns = query.Int(2);
+    }
+  }
+  if (host.host_id == 0) {
+    ASSIGN_OR_RETURN(Statement insert,
+                     writer_->Prepare("INSERT INTO hosts (agent_id, first_seen_ns, last_seen_ns) "
+                                      "VALUES (?1, ?2, ?2)"));
+    RETURN_IF_ERROR(insert.BindText(1, agent_id).Bind(2, received_ns).Run());
+    host.host_id = writer_->LastInsertRowId();
+  } else {
+    ASSIGN_OR_RETURN(Statement query, writer_->Prepare("SELECT epoch_id, number, start_ns, "
+                                                       "facts IS NOT NULL FROM epochs "
+                                                       "WHERE host_id = ?1 "
+                                                       "ORDER BY number DESC LIMIT 1"));
+    ASSIGN_OR_RETURN(const bool found, query.Bind(1, host.host_id).Step());
+    if (found) {
+      host.current = EpochRef{.id = query.Int(0), .number = query.Int(1), .start_ns = query.Int(2)};
+      host.current_has_facts = query.Int(3) != 0;
+    }
+  }
+  return &hosts_.emplace(agent_id, std::move(host)).first->second;
+}
+
+absl::StatusOr<bool> SqliteStore::IngestOne(HostState& host, const v1::AgentMessage& message,
+                                            int64_t received_ns) {
+  const uint64_t sequence = message.sequence();
+  if (message.body_case() == v1::AgentMessage::BODY_NOT_SET) {
+    return absl::InvalidArgumentError(absl::StrCat("record ", sequence, " has no body"));
+  }
+  if (sequence == 0 && !IsSessionMessage(message)) {
+    return absl::InvalidArgumentError("a record other than hello or heartbeat has sequence 0");
+  }
+  if (sequence > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return absl::InvalidArgumentError(absl::StrCat("sequence ", sequence, " is out of range"));
+  }
+  if (sequence != 0) {
+    // The ledger: a (host, sequence) already present was stored before.
+    ASSIGN_OR_RETURN(Statement insert, writer_->Prepare("INSERT OR IGNORE INTO records "
+                                                        "(host_id, sequence, kind, received_ns) "
+                                                        "VALUES (?1, ?2, ?3, ?4)"));
+    RETURN_IF_ERROR(insert.Bind(1, host.host_id)
+                        .Bind(2, static_cast<int64_t>(sequence))
+                        .Bind(3, static_cast<int64_t>(message.body_case()))
+                        .Bind(4, received_ns)
+                        .Run());
+    if (writer_->Changes() == 0) return false;
+    host.max_sequence = std::max(host.max_sequence, static_cast<int64_t>(sequence));
+  }
+  // The agent's clock; a record without one is placed by when it arrived.
+  const int64_t created_ns =
+      message.created_unix_nanos() != 0 ? message.created_unix_nanos() : received_ns;
+  switch (message.body_case()) {
+    case v1::AgentMessage::kHello:
+      RETURN_IF_ERROR(ApplyHello(host, message.hello(), created_ns));
+      break;
+    case v1::AgentMessage::kFacts:
+      RETURN_IF_ERROR(ApplyFacts(host, message.facts(), created_ns));
+      break;
+    case v1::AgentMessage::kReport:
+      RETURN_IF_ERROR(StoreReport(host, message, created_ns, received_ns));
+      break;
+    case v1::AgentMessage::kFinding:
+      RETURN_IF_ERROR(StoreFinding(host, message, created_ns, received_ns));
+      break;
+    case v1::AgentMessage::kSpoolLoss:
+      RETURN_IF_ERROR(StoreSpoolLoss(host, message, created_ns, received_ns));
+      break;
+    case v1::AgentMessage::kHeartbeat:  // last_seen moves with every batch
+    case v1::AgentMessage::BODY_NOT_SET:
+      break;
+  }
+  return true;
+}
+
+absl::Status SqliteStore::ApplyHello(HostState& host, const v1::Hello& hello, int64_t created_ns) {
+  ASSIGN_OR_RETURN(Statement update,
+                   writer_->Prepare("UPDATE hosts SET agent_version = ?2, config_sha256 = ?3, "
+                                    "config = ?4 WHERE host_id = ?1"));
+  RETURN_IF_ERROR(update.Bind(1, host.host_id)
+                      .BindText(2, hello.agent_version())
+                      .BindText(3, hello.config().config_sha256())
+                      .BindBlob(4, SerializeDeterministic(hello.config()))
+                      .Run());
+  if (hello.has_facts()) RETURN_IF_ERROR(ApplyFacts(host, hello.facts(), created_ns));
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::StoreReport(HostState& host, const v1::AgentMessage& message,
+                                      int64_t created_ns, int64_t received_ns) {
+  const v1::IntervalReport& report = message.report();
+  Exposure exposure;
+  for (const v1::CheckerInterval& checker : report.checkers()) {
+    exposure.bytes_verified += std::min(checker.bytes_verified(), kMaxReportCounter);
+    exposure.blocks_verified += std::min(checker.blocks_verified(), kMaxReportCounter);
+    exposure.bytes_written += std::min(checker.bytes_written(), kMaxReportCounter);
+    exposure.io_errors += std::min(checker.io_errors(), kMaxReportCounter);
+  }
+  const int64_t observed_ns = report.end_unix_nanos() > report.start_unix_nanos()
+                                  ? Clamped(static_cast<uint64_t>(report.end_unix_nanos()) -
+                                            static_cast<uint64_t>(report.start_unix_nanos()))
+                                  : 0;
+  ASSIGN_OR_RETURN(const EpochRef epoch, EpochAt(host, created_ns));
+  ASSIGN_OR_RETURN(Statement insert,
+                   writer_->Prepare("INSERT INTO reports (host_id, sequence, epoch_id, "
+                                    "created_ns, received_ns, bytes_verified, blocks_verified, "
+                                    "bytes_written, io_errors, observed_ns, body) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+  RETURN_IF_ERROR(insert.Bind(1, host.host_id)
+                      .Bind(2, static_cast<int64_t>(message.sequence()))
+                      .Bind(3, epoch.id)
+                      .Bind(4, created_ns)
+                      .Bind(5, received_ns)
+                      .Bind(6, Clamped(exposure.bytes_verified))
+                      .Bind(7, Clamped(exposure.blocks_verified))
+                      .Bind(8, Clamped(exposure.bytes_written))
+                      .Bind(9, Clamped(exposure.io_errors))
+                      .Bind(10, observed_ns)
+                      .BindBlob(11, report.SerializeAsString())
+                      .Run());
+  ASSIGN_OR_RETURN(Statement add,
+                   writer_->Prepare("UPDATE epochs SET reports = reports + 1, "
+                                    "bytes_verified = bytes_verified + ?2, "
+                                    "blocks_verified = blocks_verified + ?3, "
+                                    "bytes_written = bytes_written + ?4, "
+                                    "io_errors = io_errors + ?5, "
+                                    "observed_ns = observed_ns + ?6 WHERE epoch_id = ?1"));
+  return add.Bind(1, epoch.id)
+      .Bind(2, Clamped(exposure.bytes_verified))
+      .Bind(3, Clamped(exposure.blocks_verified))
+      .Bind(4, Clamped(exposure.bytes_written))
+      .Bind(5, Clamped(exposure.io_errors))
+      .Bind(6, observed_ns)
+      .Run();
+}
+
+absl::Status SqliteStore::StoreFinding(HostState& host, const v1::AgentMessage& message,
+                                       int64_t created_ns, int64_t received_ns) {
+  ASSIGN_OR_RETURN(const EpochRef epoch, EpochAt(host, created_ns));
+  ASSIGN_OR_RETURN(Statement insert,
+                   writer_->Prepare("INSERT INTO findings (host_id, sequence, epoch_id, kind, "
+                                    "created_ns, received_ns, body) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  return insert.Bind(1, host.host_id)
+      .Bind(2, static_cast<int64_t>(message.sequence()))
+      .Bind(3, epoch.id)
+      .Bind(4, static_cast<int64_t>(message.finding().kind()))
+      .Bind(5, created_ns)
+      .Bind(6, received_ns)
+      .BindBlob(7, message.finding().SerializeAsString())
+      .Run();
+}
+
+absl::Status SqliteStore::StoreSpoolLoss(HostState& host, const v1::AgentMessage& message,
+                                         int64_t created_ns, int64_t received_ns) {
+  const v1::SpoolLoss& loss = message.spool_loss();
+  ASSIGN_OR_RETURN(const EpochRef epoch, EpochAt(host, created_ns));
+  ASSIGN_OR_RETURN(Statement insert,
+                   writer_->Prepare("INSERT INTO spool_losses (host_id, sequence, epoch_id, "
+                                    "created_ns, received_ns, reports_summarised, "
+                                    "reports_dropped, findings_dropped, damaged_records_skipped) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  return insert.Bind(1, host.host_id)
+      .Bind(2, static_cast<int64_t>(message.sequence()))
+      .Bind(3, epoch.id)
+      .Bind(4, created_ns)
+      .Bind(5, received_ns)
+      .Bind(6, Clamped(loss.reports_summarised()))
+      .Bind(7, Clamped(loss.reports_dropped()))
+      .Bind(8, Clamped(loss.findings_dropped()))
+      .Bind(9, Clamped(loss.damaged_records_skipped()))
+      .Run();
+}
+
+}  // namespace fscanary::store

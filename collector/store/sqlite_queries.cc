@@ -1,0 +1,237 @@
+// The read side of the SQLite store: the operator's queries and the epochs
+// the correlation engine reads. Each call reads one WAL snapshot.
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "collector/store/sqlite_store.h"
+#include "common/status.h"
+
+namespace fscanary::store {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+// Columns 0-9 fill a HostSummary (FillHostSummary); column 10 is host_id.
+constexpr const char* kHostSummarySelect =
+    "SELECT h.agent_id, h.hostname, h.kernel_release, h.agent_version, h.first_seen_ns, "
+    "h.last_seen_ns, h.connected, "
+    "(SELECT count(*) FROM findings f WHERE f.host_id = h.host_id), "
+    "(SELECT coalesce(sum(e.bytes_verified), 0) FROM epochs e WHERE e.host_id = h.host_id), "
+    "(SELECT count(*) FROM epochs e WHERE e.host_id = h.host_id), "
+    "h.host_id FROM hosts h ";
+
+// ?1 received since, ?2 host_id (only in the per-host form), ?3 limit (-1: none).
+constexpr const char* kFindingsSelect =
+    "SELECT h.agent_id, f.sequence, coalesce(e.number, 0), f.received_ns, f.body "
+    "FROM findings f JOIN hosts h ON h.host_id = f.host_id "
+    "LEFT JOIN epochs e ON e.epoch_id = f.epoch_id WHERE f.received_ns >= ?1 ";
+constexpr const char* kFindingsOrder = "ORDER BY f.received_ns DESC, f.finding_id DESC LIMIT ?3";
+
+void FillHostSummary(const Statement& row, v1::HostSummary& host) {
+  host.set_agent_id(row.Text(0));
+  host.set_hostname(row.Text(1));
+  host.set_kernel_release(row.Text(2));
+  host.set_agent_version(row.Text(3));
+  host.set_first_seen_unix_nanos(row.Int(4));
+  host.set_last_seen_unix_nanos(row.Int(5));
+  host.set_connected(row.Int(6) > 0);
+  host.set_findings(static_cast<uint64_t>(row.Int(7)));
+  host.set_bytes_verified(static_cast<uint64_t>(row.Int(8)));
+  host.set_epochs(static_cast<uint32_t>(row.Int(9)));
+}
+
+template <typename Message>
+absl::Status ParseBlob(std::string_view blob, Message& message, const Connection& db,
+                       const std::string& what) {
+  if (!message.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return absl::DataLossError(absl::StrCat("database ", db.path(), ": ", what, " does not parse"));
+  }
+  return absl::OkStatus();
+}
+
+// Findings rows of kFindingsSelect, appended to `findings`.
+absl::Status ReadFindings(Statement& query, const Connection& db,
+                          google::protobuf::RepeatedPtrField<v1::StoredFinding>& findings) {
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, query.Step());
+    if (!row) return absl::OkStatus();
+    v1::StoredFinding& stored = *findings.Add();
+    stored.set_agent_id(query.Text(0));
+    stored.set_sequence(static_cast<uint64_t>(query.Int(1)));
+    stored.set_epoch(static_cast<uint64_t>(query.Int(2)));
+    stored.set_received_unix_nanos(query.Int(3));
+    RETURN_IF_ERROR(ParseBlob(query.Blob(4), *stored.mutable_finding(), db,
+                              absl::StrCat("finding ", stored.agent_id(), "/", stored.sequence())));
+  }
+}
+
+// Kernel configs by SHA-256, read once per call and shared by its epochs.
+class KernelConfigs {
+ public:
+  explicit KernelConfigs(Connection& db) : db_(db) {}
+
+  absl::StatusOr<std::shared_ptr<const KernelConfig>> Get(const std::string& sha256) {
+    if (auto it = configs_.find(sha256); it != configs_.end()) return it->second;
+    auto config = std::make_shared<KernelConfig>();
+    if (!sha256.empty()) {
+      ASSIGN_OR_RETURN(Statement query,
+                       db_.Prepare("SELECT options FROM kernel_configs WHERE sha256 = ?1"));
+      ASSIGN_OR_RETURN(const bool found, query.BindText(1, sha256).Step());
+      if (found) {
+        v1::HostFacts options;
+        RETURN_IF_ERROR(ParseBlob(query.Blob(0), options, db_, "kernel config " + sha256));
+        config->reserve(options.kernel_config().size());
+        for (const auto& [name, value] : options.kernel_config()) config->emplace(name, value);
+      }
+    }
+    configs_.emplace(sha256, config);
+    return config;
+  }
+
+ private:
+  Connection& db_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const KernelConfig>> configs_;
+};
+
+}  // namespace
+
+absl::StatusOr<v1::ListHostsResponse> SqliteStore::ListHosts() {
+  ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+  ASSIGN_OR_RETURN(Statement query,
+                   reader.db().Prepare(absl::StrCat(kHostSummarySelect, "ORDER BY h.agent_id")));
+  v1::ListHostsResponse response;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, query.Step());
+    if (!row) break;
+    FillHostSummary(query, *response.add_hosts());
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListFindingsResponse> SqliteStore::ListFindings(
+    const v1::ListFindingsRequest& request) {
+  ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+  const std::string sql =
+      request.agent_id().empty()
+          ? absl::StrCat(kFindingsSelect, kFindingsOrder)
+          : absl::StrCat(kFindingsSelect,
+                         "AND f.host_id = (SELECT host_id FROM hosts WHERE agent_id = ?2) ",
+                         kFindingsOrder);
+  ASSIGN_OR_RETURN(Statement query, reader.db().Prepare(sql));
+  query.Bind(1, request.since_unix_nanos())
+      .Bind(3, request.limit() == 0 ? int64_t{-1} : int64_t{request.limit()});
+  if (!request.agent_id().empty()) query.BindText(2, request.agent_id());
+  v1::ListFindingsResponse response;
+  RETURN_IF_ERROR(ReadFindings(query, reader.db(), *response.mutable_findings()));
+  return response;
+}
+
+absl::StatusOr<v1::GetHostResponse> SqliteStore::GetHost(const std::string& agent_id) {
+  ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+  Connection& db = reader.db();
+  v1::GetHostResponse response;
+  int64_t host_id = 0;
+  {
+    ASSIGN_OR_RETURN(Statement query,
+                     db.Prepare(absl::StrCat(kHostSummarySelect, "WHERE h.agent_id = ?1")));
+    ASSIGN_OR_RETURN(const bool found, query.BindText(1, agent_id).Step());
+    if (!found) return absl::NotFoundError(absl::StrCat("no host with agent id ", agent_id));
+    FillHostSummary(query, *response.mutable_host());
+    host_id = query.Int(10);
+  }
+  {
+    KernelConfigs configs(db);
+    ASSIGN_OR_RETURN(Statement query,
+                     db.Prepare("SELECT e.number, e.start_ns, e.end_ns, e.facts, "
+                                "e.kernel_config_sha256, e.bytes_verified, "
+                                "(SELECT count(*) FROM findings f WHERE f.epoch_id = e.epoch_id) "
+                                "FROM epochs e WHERE e.host_id = ?1 ORDER BY e.number"));
+    query.Bind(1, host_id);
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, query.Step());
+      if (!row) break;
+      v1::HostEpoch& epoch = *response.add_epochs();
+      epoch.set_epoch(static_cast<uint64_t>(query.Int(0)));
+      epoch.set_start_unix_nanos(query.Int(1));
+      epoch.set_end_unix_nanos(query.Int(2));
+      epoch.set_bytes_verified(static_cast<uint64_t>(query.Int(5)));
+      epoch.set_findings(static_cast<uint64_t>(query.Int(6)));
+      if (query.IsNull(3)) continue;
+      v1::HostFacts& facts = *epoch.mutable_facts();
+      RETURN_IF_ERROR(ParseBlob(query.Blob(3), facts, db,
+                                absl::StrCat("epoch ", epoch.epoch(), " of ", agent_id)));
+      if (facts.kernel_config().empty()) {
+        ASSIGN_OR_RETURN(std::shared_ptr<const KernelConfig> config, configs.Get(query.Text(4)));
+        for (const auto& [name, value] : *config) (*facts.mutable_kernel_config())[name] = value;
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(
+      Statement findings,
+      db.Prepare(absl::StrCat(kFindingsSelect, "AND f.host_id = ?2 ", kFindingsOrder)));
+  findings.Bind(1, 0).Bind(2, host_id).Bind(3, kMaxHostFindings);
+  RETURN_IF_ERROR(ReadFindings(findings, db, *response.mutable_findings()));
+  return response;
+}
+
+absl::StatusOr<std::vector<EpochRecord>> SqliteStore::ListEpochs() {
+  ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+  Connection& db = reader.db();
+  std::vector<EpochRecord> epochs;
+  absl::flat_hash_map<int64_t, size_t> index_of_epoch;
+  KernelConfigs configs(db);
+  {
+    ASSIGN_OR_RETURN(Statement query,
+                     db.Prepare("SELECT e.epoch_id, h.agent_id, e.number, e.start_ns, e.end_ns, "
+                                "e.facts, e.kernel_config_sha256, e.bytes_verified, "
+                                "e.blocks_verified, e.bytes_written, e.io_errors, e.observed_ns, "
+                                "e.reports FROM epochs e JOIN hosts h ON h.host_id = e.host_id "
+                                "ORDER BY h.agent_id, e.number"));
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, query.Step());
+      if (!row) break;
+      index_of_epoch[query.Int(0)] = epochs.size();
+      EpochRecord& epoch = epochs.emplace_back();
+      epoch.agent_id = query.Text(1);
+      epoch.epoch = static_cast<uint64_t>(query.Int(2));
+      epoch.start_unix_nanos = query.Int(3);
+      epoch.end_unix_nanos = query.Int(4);
+      if (!query.IsNull(5)) {
+        RETURN_IF_ERROR(ParseBlob(query.Blob(5), epoch.facts, db,
+                                  absl::StrCat("epoch ", epoch.epoch, " of ", epoch.agent_id)));
+      }
+      if (epoch.facts.kernel_config().empty()) {
+        ASSIGN_OR_RETURN(epoch.kernel_config, configs.Get(query.Text(6)));
+      } else {
+        // Not shared (no SHA-256 from the agent): move it out of the facts.
+        auto config = std::make_shared<KernelConfig>(epoch.facts.kernel_config().begin(),
+                                                     epoch.facts.kernel_config().end());
+        epoch.facts.clear_kernel_config();
+        epoch.kernel_config = std::move(config);
+      }
+      epoch.exposure = Exposure{.bytes_verified = static_cast<uint64_t>(query.Int(7)),
+                                .blocks_verified = static_cast<uint64_t>(query.Int(8)),
+                                .bytes_written = static_cast<uint64_t>(query.Int(9)),
+                                .io_errors = static_cast<uint64_t>(query.Int(10)),
+                                .observed_nanos = query.Int(11),
+                                .reports = static_cast<uint64_t>(query.Int(12))};
+    }
+  }
+  ASSIGN_OR_RETURN(Statement kinds, db.Prepare("SELECT epoch_id, kind, count(*) FROM findings "
+                                               "GROUP BY epoch_id, kind"));
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, kinds.Step());
+    if (!row) break;
+    const auto it = index_of_epoch.find(kinds.Int(0));
+    if (it == index_of_epoch.end()) continue;  // its epoch was deleted
+    EpochRecord& epoch = epochs[it->second];
+    const auto kind = static_cast<v1::FindingKind>(kinds.Int(1));
+    const auto count = static_cast<uint64_t>(kinds.Int(2));
+    epoch.findings_by_kind[kind] += count;
+    if (IsCorruption(kind)) epoch.corruption_findings += count;
+  }
+  return epochs;
+}
+
+}  // namespace fscanary::store

@@ -1,0 +1,165 @@
+#include "collector/store/sqlite_schema.h"
+
+#include <array>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status.h"
+
+namespace fscanary::store::sqlite {
+namespace {
+
+// Migration N (1-based) takes the schema from version N-1 to N. Released
+// steps are never edited: a change is a new step. Times are ns since the Unix
+// epoch; *_id columns are SQLite rowids.
+constexpr std::array<const char*, 1> kMigrations = {
+    // 1: hosts, host epochs, the record ledger, reports, findings, spool losses.
+    R"sql(
+CREATE TABLE hosts (
+  host_id INTEGER PRIMARY KEY,
+  agent_id TEXT NOT NULL UNIQUE,
+  agent_version TEXT NOT NULL DEFAULT '',
+  hostname TEXT NOT NULL DEFAULT '',
+  kernel_release TEXT NOT NULL DEFAULT '',
+  config_sha256 TEXT NOT NULL DEFAULT '',
+  config BLOB,
+  first_seen_ns INTEGER NOT NULL,
+  last_seen_ns INTEGER NOT NULL,
+  connected INTEGER NOT NULL DEFAULT 0,
+  max_sequence INTEGER NOT NULL DEFAULT 0,
+  facts_as_of_ns INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE kernel_configs (
+  sha256 TEXT PRIMARY KEY,
+  options BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE epochs (
+  epoch_id INTEGER PRIMARY KEY,
+  host_id INTEGER NOT NULL,
+  number INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL DEFAULT 0,
+  facts BLOB,
+  kernel_config_sha256 TEXT NOT NULL DEFAULT '',
+  bytes_verified INTEGER NOT NULL DEFAULT 0,
+  blocks_verified INTEGER NOT NULL DEFAULT 0,
+  bytes_written INTEGER NOT NULL DEFAULT 0,
+  io_errors INTEGER NOT NULL DEFAULT 0,
+  observed_ns INTEGER NOT NULL DEFAULT 0,
+  reports INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (host_id, number)
+) STRICT;
+CREATE INDEX epochs_by_start ON epochs (host_id, start_ns);
+
+CREATE TABLE records (
+  host_id INTEGER NOT NULL,
+  sequence INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  received_ns INTEGER NOT NULL,
+  PRIMARY KEY (host_id, sequence)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE reports (
+  report_id INTEGER PRIMARY KEY,
+  host_id INTEGER NOT NULL,
+  sequence INTEGER NOT NULL,
+  epoch_id INTEGER NOT NULL,
+  created_ns INTEGER NOT NULL,
+  received_ns INTEGER NOT NULL,
+  bytes_verified INTEGER NOT NULL,
+  blocks_verified INTEGER NOT NULL,
+  bytes_written INTEGER NOT NULL,
+  io_errors INTEGER NOT NULL,
+  observed_ns INTEGER NOT NULL,
+  body BLOB NOT NULL
+) STRICT;
+CREATE INDEX reports_by_received ON reports (received_ns);
+CREATE INDEX reports_by_epoch ON reports (epoch_id, created_ns);
+
+CREATE TABLE findings (
+  finding_id INTEGER PRIMARY KEY,
+  host_id INTEGER NOT NULL,
+  sequence INTEGER NOT NULL,
+  epoch_id INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  created_ns INTEGER NOT NULL,
+  received_ns INTEGER NOT NULL,
+  body BLOB NOT NULL
+) STRICT;
+CREATE INDEX findings_by_received ON findings (received_ns);
+CREATE INDEX findings_by_host ON findings (host_id, received_ns);
+CREATE INDEX findings_by_epoch ON findings (epoch_id, created_ns);
+
+CREATE TABLE spool_losses (
+  loss_id INTEGER PRIMARY KEY,
+  host_id INTEGER NOT NULL,
+  sequence INTEGER NOT NULL,
+  epoch_id INTEGER NOT NULL,
+  created_ns INTEGER NOT NULL,
+  received_ns INTEGER NOT NULL,
+  reports_summarised INTEGER NOT NULL,
+  reports_dropped INTEGER NOT NULL,
+  findings_dropped INTEGER NOT NULL,
+  damaged_records_skipped INTEGER NOT NULL
+) STRICT;
+CREATE INDEX spool_losses_by_epoch ON spool_losses (epoch_id, created_ns);
+)sql",
+};
+
+}  // namespace
+
+int64_t LatestSchemaVersion() { return static_cast<int64_t>(kMigrations.size()); }
+
+absl::Status CheckDatabaseIdentity(Connection& connection) {
+  const std::string& path = connection.path();
+  // The first read of the file: a file that is not a database fails here.
+  absl::StatusOr<int64_t> version = connection.QueryInt("PRAGMA user_version");
+  if (!version.ok()) {
+    if (version.status().code() == absl::StatusCode::kDataLoss) {
+      return absl::DataLossError(absl::StrCat(
+          "database ", path, " is not an SQLite database or is damaged (",
+          std::string(version.status().message()),
+          "); it was left untouched: move it aside to start an empty database, or restore a "
+          "backup"));
+    }
+    return version.status();
+  }
+  ASSIGN_OR_RETURN(const int64_t application, connection.QueryInt("PRAGMA application_id"));
+  ASSIGN_OR_RETURN(const int64_t objects,
+                   connection.QueryInt("SELECT count(*) FROM sqlite_schema"));
+  if (application != kApplicationId && (application != 0 || *version != 0 || objects != 0)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "database %s is an SQLite database of another application (application_id 0x%08x, "
+        "user_version %d, %d schema objects), not an fscanary collector's; it was left untouched",
+        path, application, *version, objects));
+  }
+  if (*version > LatestSchemaVersion()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "database %s has schema version %d, newer than the versions this fscanary-collector "
+        "knows (up to %d); run the newer collector that wrote it (a database is never "
+        "downgraded)",
+        path, *version, LatestSchemaVersion()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Migrate(Connection& connection) {
+  ASSIGN_OR_RETURN(const int64_t version, connection.QueryInt("PRAGMA user_version"));
+  for (int64_t step = version + 1; step <= LatestSchemaVersion(); ++step) {
+    ASSIGN_OR_RETURN(Transaction transaction,
+                     Transaction::Begin(connection, Transaction::Kind::kImmediate));
+    RETURN_IF_ERROR(connection.Exec(kMigrations[static_cast<size_t>(step - 1)]));
+    RETURN_IF_ERROR(connection.Exec(absl::StrCat("PRAGMA application_id = ", kApplicationId,
+                                                 "; PRAGMA user_version = ", step)));
+    if (absl::Status committed = transaction.Commit(); !committed.ok()) {
+      return absl::Status(committed.code(), absl::StrCat("migrating to schema version ", step, ": ",
+                                                         std::string(committed.message())));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace fscanary::store::sqlite

@@ -1,0 +1,32 @@
+#include "collector/store/store.h"
+
+namespace fscanary::store {
+
+bool IsCorruption(v1::FindingKind kind) {
+  switch (kind) {
+    case v1::CHECKSUM_MISMATCH:
+    case v1::MISDIRECTED_WRITE:
+    case v1::LOST_WRITE:
+    case v1::TORN_WRITE:
+    case v1::ZEROED:
+    case v1::FOREIGN_DATA:
+    case v1::SHORT_READ:
+    case v1::PAGE_CACHE_MISMATCH:
+    case v1::METADATA_MISMATCH:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::StatusOr<std::vector<bool>> Store::IngestBatch(const std::string& agent_id,
+                                                     std::span<const v1::AgentMessage> messages,
+                                                     int64_t received_unix_nanos) {
+  const AgentBatch batch{.agent_id = agent_id, .messages = messages};
+  absl::StatusOr<std::vector<std::vector<bool>>> stored =
+      IngestBatches(std::span<const AgentBatch>(&batch, 1), received_unix_nanos);
+  if (!stored.ok()) return stored.status();
+  return std::move(stored->front());
+}
+
+}  // namespace fscanary::store

@@ -1,0 +1,201 @@
+#pragma once
+// The collector's storage: hosts, host epochs, interval reports, findings and
+// spool-loss records, behind an interface so that a server-grade backend for
+// several collector replicas can replace the embedded SQLite default
+// (docs/STORE.md describes the semantics every backend keeps and the SQLite
+// schema).
+//
+// Durability: every method that writes returns OK only after its transaction
+// is durably committed (it survives a crash of the process and a power loss);
+// the collector acknowledges a record only then.
+//
+// Thread-safety: every method may be called from any thread concurrently.
+// Writes are serialised inside the store; reads run concurrently with each
+// other and with a write, each on one consistent snapshot.
+//
+// Time: `received`/`now` arguments are the collector's clock. Epoch boundaries
+// and the assignment of a record to an epoch use the agent's clock (the
+// record's created_unix_nanos), so a record that arrives late still lands in
+// the epoch it was created in.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "fscanary/v1/facts.pb.h"
+#include "fscanary/v1/finding.pb.h"
+#include "fscanary/v1/ingest.pb.h"
+#include "fscanary/v1/query.pb.h"
+
+namespace fscanary::store {
+
+// Silent corruption, as opposed to an error the system reported itself
+// (IO_ERROR, KERNEL_REPORTED) or an unspecified kind.
+bool IsCorruption(v1::FindingKind kind);
+
+// Kernel config options (CONFIG_X -> y/m/value), shared by every epoch whose
+// kernel config has the same SHA-256.
+using KernelConfig = absl::flat_hash_map<std::string, std::string>;
+
+// What a host epoch was exposed to: the sum of its interval reports.
+struct Exposure {
+  uint64_t bytes_verified = 0;
+  uint64_t blocks_verified = 0;
+  uint64_t bytes_written = 0;
+  uint64_t io_errors = 0;
+  // Sum of (end - start) of the reports, in nanoseconds.
+  int64_t observed_nanos = 0;
+  uint64_t reports = 0;
+};
+
+// One host over a period in which its correlation-relevant facts did not
+// change (docs/STORE.md lists which facts count).
+struct EpochRecord {
+  std::string agent_id;
+  // Per agent, from 1.
+  uint64_t epoch = 0;
+  // Agent clock. end is 0 for the host's current epoch.
+  int64_t start_unix_nanos = 0;
+  int64_t end_unix_nanos = 0;
+  // The newest facts the host sent during the epoch, kernel_config left empty
+  // when it is shared through `kernel_config` (that is, when the agent sent
+  // kernel_config_sha256). Default-constructed if the host never sent facts.
+  v1::HostFacts facts;
+  // Never null; empty when the host sent no config.
+  std::shared_ptr<const KernelConfig> kernel_config;
+  Exposure exposure;
+  std::map<v1::FindingKind, uint64_t> findings_by_kind;
+  // The findings_by_kind entries for which IsCorruption holds, summed.
+  uint64_t corruption_findings = 0;
+};
+
+// What to delete. Ages are measured against `now` in ApplyRetention; 0 keeps
+// that kind of record forever.
+struct RetentionPolicy {
+  // Interval reports older than this (by the time they were received). Their
+  // exposure stays summed in their epoch.
+  int64_t report_max_age_nanos = 0;
+  // Closed epochs that ended longer ago than this and hold no finding, with
+  // the reports and spool-loss records attributed to them. An epoch with a
+  // finding is kept as long as the finding is: it is the finding's context.
+  int64_t epoch_max_age_nanos = 0;
+  // Findings received longer ago than this. Findings are the point of
+  // fscanary: leave 0 unless the operator asked for it explicitly.
+  int64_t finding_max_age_nanos = 0;
+};
+
+struct RetentionResult {
+  uint64_t reports_deleted = 0;
+  uint64_t epochs_deleted = 0;
+  uint64_t findings_deleted = 0;
+};
+
+// Totals for the collector's metrics. Cost: a count over the reports table.
+struct StoreStats {
+  uint64_t hosts = 0;
+  uint64_t hosts_connected = 0;
+  uint64_t epochs = 0;
+  uint64_t reports = 0;
+  std::map<v1::FindingKind, uint64_t> findings_by_kind;
+  // Every stored SpoolLoss record, field by field.
+  v1::SpoolLoss spool_loss;
+  // Main database file plus write-ahead log.
+  uint64_t database_bytes = 0;
+};
+
+// The messages of one agent inside a multi-agent commit.
+struct AgentBatch {
+  std::string agent_id;
+  std::span<const v1::AgentMessage> messages;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Stores the batches of several agents in ONE transaction (a group commit).
+  // Idempotent on (agent_id, sequence): a record already stored is not stored
+  // again. Returns, per batch and per message, whether it was stored now
+  // (false: already held). When it returns OK everything is durably committed;
+  // on error nothing of the call is stored.
+  //
+  // Per message body (messages must have passed the collector's validation):
+  // - report: its exposure is added to the epoch it was created in;
+  // - finding: stored with the epoch it was created in;
+  // - facts: starts a new epoch when correlation-relevant facts changed (facts
+  //   older than the newest applied for the agent are ignored);
+  // - spool_loss: stored and counted;
+  // - hello, heartbeat (session messages, sequence 0): applied, not stored as
+  //   records, reported as stored. Hello updates the host (version, config,
+  //   facts as above); heartbeat only last_seen.
+  // InvalidArgument, and nothing stored, for an empty agent id, a record with
+  // sequence 0 or above INT64_MAX, or a message without a body.
+  virtual absl::StatusOr<std::vector<std::vector<bool>>> IngestBatches(
+      std::span<const AgentBatch> batches, int64_t received_unix_nanos) = 0;
+
+  // IngestBatches for one agent.
+  absl::StatusOr<std::vector<bool>> IngestBatch(const std::string& agent_id,
+                                                std::span<const v1::AgentMessage> messages,
+                                                int64_t received_unix_nanos);
+
+  // A stream opened: applies the Hello in `message` and marks the agent
+  // connected. Durable when OK.
+  virtual absl::Status RecordHello(const std::string& agent_id, const v1::AgentMessage& message,
+                                   int64_t now_unix_nanos) = 0;
+  // A heartbeat: moves last_seen forward (never back). Creates the host if
+  // it is unknown.
+  virtual absl::Status Touch(const std::string& agent_id, int64_t now_unix_nanos) = 0;
+  virtual absl::Status SetConnected(const std::string& agent_id, bool connected,
+                                    int64_t now_unix_nanos) = 0;
+
+  // Every host, ordered by agent id.
+  virtual absl::StatusOr<v1::ListHostsResponse> ListHosts() = 0;
+  // Newest first by the time the collector received them; since_unix_nanos
+  // bounds the received time (inclusive); limit 0 means no limit.
+  virtual absl::StatusOr<v1::ListFindingsResponse> ListFindings(
+      const v1::ListFindingsRequest& request) = 0;
+  // The host, its epochs oldest first (with full facts), and its newest
+  // kMaxHostFindings findings. NotFound for an agent never seen.
+  virtual absl::StatusOr<v1::GetHostResponse> GetHost(const std::string& agent_id) = 0;
+  static constexpr int kMaxHostFindings = 1000;
+
+  // For the correlation engine: every epoch of every host, by agent id then
+  // epoch number.
+  virtual absl::StatusOr<std::vector<EpochRecord>> ListEpochs() = 0;
+  virtual absl::StatusOr<StoreStats> GetStats() = 0;
+  // The highest sequence stored for the agent, 0 if none (or unknown agent).
+  virtual absl::StatusOr<uint64_t> MaxSequence(const std::string& agent_id) = 0;
+
+  // Deletes what `policy` says is too old. Works in short transactions so
+  // ingest is never held up for long.
+  virtual absl::StatusOr<RetentionResult> ApplyRetention(const RetentionPolicy& policy,
+                                                         int64_t now_unix_nanos) = 0;
+};
+
+struct SqliteOptions {
+  // The database file; its directory must exist. A missing or empty file is
+  // created and migrated to the current schema; anything at the path that is
+  // not an fscanary database is an error naming the file (it is never
+  // recreated or modified).
+  std::string path;
+  // How long a statement waits for a lock another process holds.
+  int busy_timeout_ms = 5000;
+  // Reader connections kept open for concurrent queries.
+  int max_readers = 8;
+};
+
+// Opens (creating if missing) the SQLite store at options.path. Takes an
+// exclusive lock on "<path>.lock" for the life of the store: FailedPrecondition
+// if another store holds the database. FailedPrecondition, naming the file,
+// for a database of a newer schema than this binary knows (never downgraded)
+// or of another application; DataLoss, naming the file, for a file that is
+// not an SQLite database or is damaged.
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace fscanary::store

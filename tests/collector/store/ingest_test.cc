@@ -1,0 +1,126 @@
+// Ingest is idempotent on (agent id, sequence) and atomic per call.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/collector/store/store_test_support.h"
+
+namespace fscanary::store {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::EpochsOf;
+using testing::FindingRecord;
+using testing::HelloMessage;
+using testing::Ingest;
+using testing::ReportRecord;
+using testing::VmFacts;
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+TEST(Ingest, SameSequenceTwiceIsStoredOnceAndReportedNotNew) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, 100 * kSecond)}), ElementsAre(true));
+  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, 100 * kSecond)}), ElementsAre(false));
+  // Within one batch, too.
+  EXPECT_THAT(
+      Ingest(*store, "a", {FindingRecord(2, 101 * kSecond), FindingRecord(2, 101 * kSecond)}),
+      ElementsAre(true, false));
+
+  absl::StatusOr<v1::ListFindingsResponse> findings = store->ListFindings({});
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  EXPECT_EQ(findings->findings_size(), 2);
+}
+
+TEST(Ingest, ReplayedReportAddsNoExposure) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  Ingest(*store, "a", {HelloMessage(VmFacts(), 100 * kSecond)});
+  Ingest(*store, "a", {ReportRecord(1, 110 * kSecond, 4096)});
+  EXPECT_THAT(Ingest(*store, "a", {ReportRecord(1, 110 * kSecond, 4096)}), ElementsAre(false));
+  const std::vector<EpochRecord> epochs = EpochsOf(*store, "a");
+  ASSERT_EQ(epochs.size(), 1u);
+  EXPECT_EQ(epochs[0].exposure.bytes_verified, 4096u);
+  EXPECT_EQ(epochs[0].exposure.reports, 1u);
+}
+
+TEST(Ingest, SequencesAreCountedPerAgent) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, kSecond)}), ElementsAre(true));
+  EXPECT_THAT(Ingest(*store, "b", {FindingRecord(1, kSecond)}), ElementsAre(true));
+  EXPECT_EQ(*store->MaxSequence("a"), 1u);
+  EXPECT_EQ(*store->MaxSequence("unknown"), 0u);
+}
+
+TEST(Ingest, MaxSequenceIsTheHighestStoredWhateverTheOrder) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  // Findings travel ahead of routine reports, so sequences arrive out of order.
+  Ingest(*store, "a", {FindingRecord(7, kSecond), ReportRecord(3, kSecond, 1)});
+  Ingest(*store, "a", {ReportRecord(5, kSecond, 1)});
+  EXPECT_EQ(*store->MaxSequence("a"), 7u);
+}
+
+TEST(Ingest, InvalidRecordRejectsTheWholeBatch) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  const absl::StatusOr<std::vector<bool>> stored =
+      store->IngestBatch("a", std::vector{FindingRecord(1, kSecond), FindingRecord(0, kSecond)}, 1);
+  EXPECT_EQ(stored.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->ListFindings({})->findings_size(), 0);
+  // Nothing of it was kept, in the database or in the store's memory.
+  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, kSecond)}), ElementsAre(true));
+  EXPECT_EQ(*store->MaxSequence("a"), 1u);
+}
+
+TEST(Ingest, MessageWithoutBodyIsRejected) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  v1::AgentMessage empty;
+  empty.set_sequence(1);
+  EXPECT_EQ(store->IngestBatch("a", std::vector{empty}, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Ingest, GroupCommitStoresEveryAgentsBatch) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  const std::vector<v1::AgentMessage> a = {FindingRecord(1, kSecond), FindingRecord(2, kSecond)};
+  const std::vector<v1::AgentMessage> b = {FindingRecord(1, kSecond)};
+  const std::vector<AgentBatch> batches = {{.agent_id = "a", .messages = a},
+                                           {.agent_id = "b", .messages = b}};
+  absl::StatusOr<std::vector<std::vector<bool>>> stored = store->IngestBatches(batches, 1);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_THAT(*stored, ElementsAre(ElementsAre(true, true), ElementsAre(true)));
+  EXPECT_EQ(store->ListFindings({})->findings_size(), 3);
+}
+
+TEST(Ingest, SpoolLossIsStoredAndCounted) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  Ingest(*store, "a", {testing::SpoolLossRecord(1, kSecond, 2)});
+  Ingest(*store, "a",
+         {testing::SpoolLossRecord(1, kSecond, 2), testing::SpoolLossRecord(2, kSecond, 5)});
+  absl::StatusOr<StoreStats> stats = store->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->spool_loss.findings_dropped(), 7u);
+  EXPECT_EQ(stats->spool_loss.reports_summarised(), 6u);
+}
+
+TEST(Ingest, HeartbeatMovesLastSeenForward) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  v1::AgentMessage heartbeat;
+  heartbeat.mutable_heartbeat();
+  EXPECT_THAT(Ingest(*store, "a", {heartbeat}, 50), ElementsAre(true));
+  ASSERT_TRUE(store->Touch("a", 70).ok());
+  ASSERT_TRUE(store->Touch("a", 60).ok());  // late: never moves it back
+  const v1::GetHostResponse host = *store->GetHost("a");
+  EXPECT_EQ(host.host().first_seen_unix_nanos(), 50);
+  EXPECT_EQ(host.host().last_seen_unix_nanos(), 70);
+}
+
+}  // namespace
+}  // namespace fscanary::store

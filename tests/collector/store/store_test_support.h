@@ -1,0 +1,40 @@
+#pragma once
+// Builders for the messages the store tests ingest, and a store on a
+// temporary directory.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collector/store/store.h"
+#include "tests/temp_dir.h"
+
+namespace fscanary::store::testing {
+
+// Facts of a small VM: one virtio disk under target "t0", ext4 on it, and a
+// kernel config of three options whose SHA-256 stands for them.
+v1::HostFacts VmFacts(const std::string& kernel_release = "6.1.0-18-amd64",
+                      const std::string& scheduler = "mq-deadline");
+
+v1::AgentMessage HelloMessage(const v1::HostFacts& facts, int64_t created_ns,
+                              const std::string& agent_version = "0.1.0");
+v1::AgentMessage FactsRecord(uint64_t sequence, int64_t created_ns, const v1::HostFacts& facts);
+// A report over [created - 10 s, created] that verified `bytes_verified`.
+v1::AgentMessage ReportRecord(uint64_t sequence, int64_t created_ns, uint64_t bytes_verified);
+v1::AgentMessage FindingRecord(uint64_t sequence, int64_t created_ns,
+                               v1::FindingKind kind = v1::CHECKSUM_MISMATCH);
+v1::AgentMessage SpoolLossRecord(uint64_t sequence, int64_t created_ns, uint64_t findings_dropped);
+
+// A store on a fresh database in `dir`; the test fails if it cannot open.
+std::unique_ptr<Store> OpenStore(const fscanary::testing::TempDir& dir,
+                                 const std::string& name = "collector.db");
+
+// Ingests one batch and returns its per-message results; fails the test on error.
+std::vector<bool> Ingest(Store& store, const std::string& agent_id,
+                         const std::vector<v1::AgentMessage>& messages, int64_t received_ns = 1);
+
+// The epochs of one agent, in order.
+std::vector<EpochRecord> EpochsOf(Store& store, const std::string& agent_id);
+
+}  // namespace fscanary::store::testing
