@@ -4,9 +4,10 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "agent/daemon/run.h"
 #include "agent/one_shot.h"
-#include "common/sizes.h"
 #include "checkers/block/format.h"
+#include "common/sizes.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -62,7 +63,7 @@ absl::Status FinishCommon(const RawCommon& raw, CommonOptions& common) {
 }  // namespace
 
 int RunCli(int argc, char** argv) {
-  spdlog::set_default_logger(spdlog::stderr_color_st("fscanary-agent"));
+  spdlog::set_default_logger(spdlog::stderr_color_mt("fscanary-agent"));
   spdlog::set_pattern("%^%l%$: %v");
 
   CLI::App app{"fscanary-agent: detects silent filesystem and block-layer corruption"};
@@ -91,6 +92,11 @@ int RunCli(int argc, char** argv) {
   verify_app->add_option("--rereads", verify.rereads, "Re-reads of each finding")
       ->check(CLI::Range(0, 100));
 
+  std::string config_path = "/etc/fscanary/agent.yaml";
+  CLI::App* run_app = app.add_subcommand(
+      "run", "Run as a daemon: check every configured target, report to the collector");
+  run_app->add_option("--config", config_path, "Agent configuration (YAML)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -102,6 +108,7 @@ int RunCli(int argc, char** argv) {
     std::cerr << "fscanary-agent: " << status.message() << "\n";
     return kExitUsage;
   };
+  if (run_app->parsed()) return daemon::RunDaemon(config_path);
   if (write_app->parsed()) {
     if (absl::Status s = FinishCommon(write_raw, write.common); !s.ok()) return usage_error(s);
     if (!write_size.empty()) {

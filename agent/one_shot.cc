@@ -75,7 +75,8 @@ std::string DescribeFinding(const verify::Finding& finding) {
   if (!verdict.sectors.empty() && verdict.kind == block::Kind::kTornWrite) {
     text += ", sectors:";
     for (const block::SectorState state : verdict.sectors) {
-      text += " " + std::string(block::SectorStateName(state));
+      text += ' ';
+      text += block::SectorStateName(state);
     }
   }
   if (!verdict.differing_bytes.empty()) {

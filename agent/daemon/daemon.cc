@@ -1,0 +1,276 @@
+#include "agent/daemon/daemon.h"
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "agent/daemon/systemd_notify.h"
+#include "agent/daemon/to_proto.h"
+#include "agent/facts/host_facts.h"
+#include "agent/spool/spool.h"
+#include "common/status.h"
+#include "io/posix.h"
+#include "spdlog/spdlog.h"
+
+#ifndef FSCANARY_VERSION
+#define FSCANARY_VERSION "0.0.0"
+#endif
+
+namespace fscanary::daemon {
+namespace {
+
+int64_t Now() { return static_cast<int64_t>(io::WallClockNanos()); }
+
+// Routine records of a full spool are folded into one interval report.
+std::string SummarizeRoutine(std::span<const spool::Record> routine) {
+  std::vector<v1::IntervalReport> reports;
+  for (const spool::Record& record : routine) {
+    v1::AgentMessage message;
+    if (message.ParseFromString(record.payload) && message.has_report()) {
+      reports.push_back(message.report());
+    }
+    // Facts records are superseded by the facts every Hello carries.
+  }
+  v1::AgentMessage merged;
+  merged.set_created_unix_nanos(Now());
+  *merged.mutable_report() = MergeReports(reports);
+  return merged.SerializeAsString();
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), limiter_(options_.budget) {}
+
+Daemon::~Daemon() {
+  if (sender_ != nullptr) sender_->Stop();
+}
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const DaemonOptions& options) {
+  std::unique_ptr<Daemon> daemon(new Daemon(options));
+  RETURN_IF_ERROR(daemon->Initialize());
+  return daemon;
+}
+
+absl::Status Daemon::Initialize() {
+  RETURN_IF_ERROR(io::MakeDirectories(options_.state_dir));
+  if (options_.idle_priority) {
+    if (absl::Status idle = io::SetIdleIoPriority(); !idle.ok()) {
+      spdlog::warn("idle I/O priority not set: {}", std::string(idle.message()));
+    }
+  }
+  ASSIGN_OR_RETURN(spool_, spool::Spool::Open({.directory = options_.spool_dir,
+                                               .max_bytes = options_.spool_max_bytes},
+                                              SummarizeRoutine));
+  for (const BlockTargetOptions& target : options_.targets) {
+    ASSIGN_OR_RETURN(std::unique_ptr<BlockTargetRunner> runner,
+                     BlockTargetRunner::Open(target, limiter_.unlimited() ? nullptr : &limiter_));
+    runners_.push_back(std::move(runner));
+  }
+  RETURN_IF_ERROR(RefreshFacts());
+  sender_ = std::make_unique<transport::Sender>(options_.sender, *spool_,
+                                                [this] { return BuildHello(); });
+  return absl::OkStatus();
+}
+
+v1::Hello Daemon::BuildHello() {
+  v1::Hello hello;
+  hello.set_agent_id(options_.agent_id);
+  hello.set_agent_version(FSCANARY_VERSION);
+  {
+    std::lock_guard lock(facts_mutex_);
+    *hello.mutable_facts() = facts_;
+  }
+  v1::ConfigSummary* config = hello.mutable_config();
+  config->set_config_sha256(options_.config_sha256);
+  config->set_budget_bytes_per_second(options_.budget.bytes_per_second);
+  config->set_budget_ios_per_second(options_.budget.ios_per_second);
+  config->set_budget_cpu_share(options_.cpu_share);
+  for (const auto& runner : runners_) {
+    v1::TargetSummary* target = config->add_targets();
+    target->set_name(runner->options().name);
+    target->set_path(runner->target().path);
+    target->set_kind(runner->target().is_block_device ? "block_device" : "file");
+    target->set_size_bytes(runner->target().label.declared_size);
+    target->set_block_size(runner->target().label.block_size);
+    target->add_checkers("block");
+    target->set_engine(std::string(runner->engine_name()));
+    target->set_target_id(absl::StrFormat("%016x", runner->target().label.target_id));
+  }
+  const spool::SpoolStats stats = spool_->Stats();
+  hello.set_spooled_records(stats.records);
+  hello.set_spooled_bytes(stats.bytes);
+  return hello;
+}
+
+absl::Status Daemon::Spool(const v1::AgentMessage& message, bool urgent) {
+  const absl::StatusOr<uint64_t> sequence =
+      spool_->Append(urgent ? spool::RecordClass::kFinding : spool::RecordClass::kRoutine,
+                     message.SerializeAsString());
+  if (!sequence.ok()) return sequence.status();
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::RefreshFacts() {
+  std::vector<facts::FactsTarget> targets;
+  for (const BlockTargetOptions& target : options_.targets) {
+    targets.push_back({.name = target.name, .path = target.target.path});
+  }
+  ASSIGN_OR_RETURN(v1::HostFacts current, facts::CollectHostFacts(targets));
+  const uint64_t fingerprint = facts::FactsFingerprint(current);
+  bool changed;
+  {
+    std::lock_guard lock(facts_mutex_);
+    changed = facts_known_ && fingerprint != facts_fingerprint_;
+    facts_known_ = true;
+    facts_ = current;
+    facts_fingerprint_ = fingerprint;
+  }
+  if (changed) {
+    spdlog::info("host facts changed (kernel {}): a new epoch starts", current.kernel_release());
+    v1::AgentMessage message;
+    message.set_created_unix_nanos(Now());
+    *message.mutable_facts() = std::move(current);
+    return Spool(message, /*urgent=*/false);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::Report(int64_t start_ns, int64_t end_ns) {
+  v1::AgentMessage message;
+  message.set_created_unix_nanos(end_ns);
+  v1::IntervalReport* report = message.mutable_report();
+  report->set_start_unix_nanos(start_ns);
+  report->set_end_unix_nanos(end_ns);
+  for (const auto& runner : runners_) {
+    *report->add_checkers() =
+        ActivityToProto(runner->TakeActivity(), "block", runner->options().name);
+  }
+  const spool::SpoolStats stats = spool_->Stats();
+  report->set_spooled_records(stats.records);
+  report->set_spooled_bytes(stats.bytes);
+  return Spool(message, /*urgent=*/false);
+}
+
+void Daemon::ReportSpoolLosses() {
+  const spool::SpoolStats stats = spool_->Stats();
+  const uint64_t losses = stats.reports_summarised + stats.reports_dropped +
+                          stats.findings_dropped + stats.damaged_records_skipped;
+  if (losses == losses_reported_) return;
+  losses_reported_ = losses;
+  v1::AgentMessage message;
+  message.set_created_unix_nanos(Now());
+  v1::SpoolLoss* loss = message.mutable_spool_loss();
+  loss->set_reports_summarised(stats.reports_summarised);
+  loss->set_reports_dropped(stats.reports_dropped);
+  loss->set_findings_dropped(stats.findings_dropped);
+  loss->set_damaged_records_skipped(stats.damaged_records_skipped);
+  // A loss is rare and must not itself be summarised away.
+  if (absl::Status spooled = Spool(message, /*urgent=*/true); !spooled.ok()) {
+    spdlog::error("could not spool the spool-loss record: {}", std::string(spooled.message()));
+  }
+}
+
+void Daemon::Throttle() {
+  if (options_.cpu_share <= 0) return;
+  const uint64_t wall = io::MonotonicNanos() - cpu_window_start_ns_;
+  const uint64_t cpu = io::ProcessCpuNanos() - cpu_window_start_cpu_;
+  const auto allowed_wall = static_cast<uint64_t>(static_cast<double>(cpu) / options_.cpu_share);
+  if (allowed_wall > wall) io::SleepNanos(std::min<uint64_t>(allowed_wall - wall, 1'000'000'000));
+  // A sliding start keeps old idle time from paying for a burst now.
+  if (wall > 10'000'000'000ull) {
+    cpu_window_start_ns_ = io::MonotonicNanos();
+    cpu_window_start_cpu_ = io::ProcessCpuNanos();
+  }
+}
+
+void Daemon::RequestStop() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_wake_.notify_all();
+}
+
+void Daemon::WaitUntil(uint64_t monotonic_ns) {
+  const uint64_t now = io::MonotonicNanos();
+  if (monotonic_ns <= now) return;
+  std::unique_lock lock(stop_mutex_);
+  stop_wake_.wait_for(lock, std::chrono::nanoseconds(monotonic_ns - now),
+                      [this] { return stopping_.load(); });
+}
+
+absl::Status Daemon::Run() {
+  sender_->Start();
+  cpu_window_start_ns_ = io::MonotonicNanos();
+  cpu_window_start_cpu_ = io::ProcessCpuNanos();
+  const uint64_t watchdog_ns = WatchdogIntervalNanos();
+  NotifyReady(absl::StrFormat("checking %d targets", runners_.size()));
+  spdlog::info("agent {} running: {} targets, reporting to {}", options_.agent_id, runners_.size(),
+               options_.sender.address);
+
+  int64_t report_start = Now();
+  uint64_t next_report = io::MonotonicNanos() + uint64_t(options_.report_interval_ms) * 1'000'000;
+  uint64_t next_facts = io::MonotonicNanos() + uint64_t(options_.facts_interval_ms) * 1'000'000;
+  uint64_t last_ping = io::MonotonicNanos();
+  uint64_t sender_progress_at_ping = sender_->progress();
+
+  while (!stopping_) {
+    for (const auto& runner : runners_) {
+      if (io::MonotonicNanos() < runner->next_due_ns()) continue;
+      absl::StatusOr<std::vector<verify::Finding>> findings = runner->Step(io::MonotonicNanos());
+      if (!findings.ok()) {
+        spdlog::error("target {}: {}", runner->options().name,
+                      std::string(findings.status().message()));
+        continue;
+      }
+      for (const verify::Finding& finding : *findings) {
+        const int64_t detected = Now();
+        spdlog::critical("target {}: {} at offset {} ({})", runner->options().name,
+                         std::string(block::KindName(finding.verdict.kind)), finding.offset,
+                         finding.persistent ? "persistent" : "transient");
+        v1::AgentMessage message;
+        message.set_created_unix_nanos(detected);
+        *message.mutable_finding() = FindingToProto(finding, *runner, detected);
+        if (absl::Status spooled = Spool(message, /*urgent=*/true); !spooled.ok()) {
+          spdlog::error("could not spool a finding: {}", std::string(spooled.message()));
+        }
+      }
+    }
+    ReportSpoolLosses();
+    const uint64_t now = io::MonotonicNanos();
+    if (now >= next_report) {
+      const int64_t end = Now();
+      if (absl::Status reported = Report(report_start, end); !reported.ok()) {
+        spdlog::error("could not spool a report: {}", std::string(reported.message()));
+      }
+      report_start = end;
+      next_report = now + uint64_t(options_.report_interval_ms) * 1'000'000;
+    }
+    if (now >= next_facts) {
+      if (absl::Status facts = RefreshFacts(); !facts.ok()) {
+        spdlog::warn("facts: {}", std::string(facts.message()));
+      }
+      next_facts = now + uint64_t(options_.facts_interval_ms) * 1'000'000;
+    }
+    // The watchdog is fed only while both the I/O loop (here) and the sender move.
+    if (watchdog_ns != 0 && now - last_ping >= watchdog_ns / 2) {
+      const uint64_t sender_progress = sender_->progress();
+      if (sender_progress != sender_progress_at_ping) NotifyWatchdog();
+      sender_progress_at_ping = sender_progress;
+      last_ping = now;
+    }
+    Throttle();
+    uint64_t next = std::min(next_report, next_facts);
+    for (const auto& runner : runners_) next = std::min(next, runner->next_due_ns());
+    if (watchdog_ns != 0) next = std::min(next, last_ping + watchdog_ns / 2);
+    WaitUntil(next);
+  }
+  NotifyStopping();
+  spdlog::info("stopping: spooling the last report");
+  (void)Report(report_start, Now());
+  sender_->Stop();
+  // Errors of single cycles were logged as they happened; a stop is clean.
+  return absl::OkStatus();
+}
+
+}  // namespace fscanary::daemon

@@ -1,0 +1,87 @@
+#pragma once
+// fscanary-agent's daemon: runs the checkers of every target within the
+// budget, turns findings and interval reports into spooled records, keeps the
+// collector informed of the host's facts, and streams everything out.
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/daemon/block_target_runner.h"
+#include "agent/transport/sender.h"
+#include "fscanary/v1/facts.pb.h"
+#include "io/rate_limiter.h"
+
+namespace fscanary::spool {
+class Spool;
+}
+
+namespace fscanary::daemon {
+
+struct DaemonOptions {
+  std::string agent_id;
+  std::string state_dir;
+  std::string spool_dir;
+  uint64_t spool_max_bytes = 64ull << 20;
+  transport::SenderOptions sender;
+  std::vector<BlockTargetOptions> targets;
+  io::RateLimiter::Limits budget;
+  // Share of one core the agent may use (0: unlimited).
+  double cpu_share = 0.01;
+  bool idle_priority = true;
+  int report_interval_ms = 60'000;
+  int facts_interval_ms = 300'000;
+  // Hash of the effective configuration, sent in the Hello.
+  std::string config_sha256;
+};
+
+class Daemon {
+ public:
+  static absl::StatusOr<std::unique_ptr<Daemon>> Create(const DaemonOptions& options);
+  ~Daemon();
+
+  // Runs until RequestStop(): finishes the cycle in progress, sends a last
+  // report to the spool, flushes state, and returns.
+  absl::Status Run();
+  // Thread-safe (not async-signal-safe): call from the signal-handling thread.
+  void RequestStop();
+
+  const DaemonOptions& options() const { return options_; }
+
+ private:
+  explicit Daemon(DaemonOptions options);
+  absl::Status Initialize();
+  v1::Hello BuildHello();
+  absl::Status Spool(const v1::AgentMessage& message, bool urgent);
+  absl::Status RefreshFacts();
+  // Sleeps until `monotonic_ns` or RequestStop().
+  void WaitUntil(uint64_t monotonic_ns);
+  absl::Status Report(int64_t start_ns, int64_t end_ns);
+  void ReportSpoolLosses();
+  // Keeps the agent within its CPU share.
+  void Throttle();
+
+  DaemonOptions options_;
+  io::RateLimiter limiter_;
+  std::unique_ptr<spool::Spool> spool_;
+  std::unique_ptr<transport::Sender> sender_;
+  std::vector<std::unique_ptr<BlockTargetRunner>> runners_;
+
+  std::mutex facts_mutex_;
+  v1::HostFacts facts_;
+  uint64_t facts_fingerprint_ = 0;
+  bool facts_known_ = false;
+
+  std::mutex stop_mutex_;
+  std::condition_variable stop_wake_;
+  std::atomic<bool> stopping_{false};
+  uint64_t losses_reported_ = 0;
+  uint64_t cpu_window_start_ns_ = 0;
+  uint64_t cpu_window_start_cpu_ = 0;
+};
+
+}  // namespace fscanary::daemon

@@ -1,0 +1,182 @@
+#include "agent/daemon/run.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "agent/config/credentials.h"
+#include "agent/daemon/systemd_notify.h"
+#include "agent/facts/sha256.h"
+#include "common/status.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/sinks/systemd_sink.h"
+#include "spdlog/spdlog.h"
+
+namespace fscanary::daemon {
+namespace {
+
+uint64_t Nanos(config::Duration duration) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count());
+}
+int Millis(config::Duration duration) {
+  return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
+}
+
+void SetUpLogging(const std::string& level) {
+  // Under systemd, log to the journal with real priorities; else to stderr.
+  if (std::getenv("JOURNAL_STREAM") != nullptr) {
+    auto logger = std::make_shared<spdlog::logger>(
+        "fscanary-agent", std::make_shared<spdlog::sinks::systemd_sink_st>("fscanary-agent"));
+    spdlog::set_default_logger(logger);
+    spdlog::set_pattern("%v");
+  } else {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("fscanary-agent"));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  }
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& config) {
+  DaemonOptions options;
+  if (config.agent_id.empty()) {
+    ASSIGN_OR_RETURN(options.agent_id, config::ReadMachineId());
+  } else {
+    options.agent_id = config.agent_id;
+  }
+  options.state_dir = config.state_dir;
+  options.spool_dir = config.spool.dir;
+  options.spool_max_bytes = config.spool.max_bytes;
+  transport::SenderOptions& sender = options.sender;
+  sender.address = config.collector.address;
+  sender.tls_ca_file = config.collector.tls.ca;
+  sender.tls_cert_file = config.collector.tls.cert;
+  sender.tls_key_file = config.collector.tls.key;
+  sender.tls_server_name = config.collector.tls.server_name;
+  if (!config.collector.token_file.empty()) {
+    ASSIGN_OR_RETURN(sender.token, config::ReadAgentToken(config.collector.token_file));
+  }
+  sender.keepalive_time_ms = Millis(config.collector.keepalive_time);
+  sender.keepalive_timeout_ms = Millis(config.collector.keepalive_timeout);
+  sender.backoff_initial_ms = Millis(config.collector.backoff.initial);
+  sender.backoff_max_ms = Millis(config.collector.backoff.max);
+  sender.heartbeat_interval_ms = Millis(config.heartbeat_interval);
+  options.budget = {.bytes_per_second = static_cast<double>(config.budget.bytes_per_second),
+                    .ios_per_second = config.budget.ios_per_second};
+  options.cpu_share = config.budget.cpu_share;
+  options.idle_priority = config.budget.idle_priority;
+  options.report_interval_ms = Millis(config.report_interval);
+  for (const config::TargetConfig& target : config.targets) {
+    options.targets.push_back(
+        BlockTargetOptions{.name = target.name,
+                           .target = {.path = target.path,
+                                      .state_dir = config.state_dir + "/targets",
+                                      .size = target.size,
+                                      .block_size = target.block_size,
+                                      .take_over = target.take_over},
+                           .engine = target.engine,
+                           .queue_depth = target.queue_depth,
+                           .pattern = target.pattern,
+                           .run_blocks = target.run_blocks,
+                           .durability = target.durability,
+                           .write_interval_ns = Nanos(target.schedule.write_interval),
+                           .cold_read_interval_ns = Nanos(target.schedule.cold_read_interval),
+                           .scrub_interval_ns = Nanos(target.schedule.scrub_interval),
+                           .evidence_dir = config.state_dir + "/evidence"});
+  }
+  options.config_sha256 = facts::Sha256Hex(config::DescribeConfig(config));
+  return options;
+}
+
+int RunDaemon(const std::string& config_path) {
+  // Signals are taken by one thread with sigwait; every other thread (gRPC's
+  // included) inherits this mask and never sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (const int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<config::AgentConfig> config = config::LoadAgentConfig(config_path);
+  if (!config.ok()) {
+    std::cerr << "fscanary-agent: " << config.status().message() << "\n";
+    return 2;
+  }
+  SetUpLogging(config->log_level);
+  absl::StatusOr<DaemonOptions> options = OptionsFromConfig(*config);
+  if (!options.ok()) {
+    spdlog::critical("{}", std::string(options.status().message()));
+    return 2;
+  }
+
+  std::mutex mutex;
+  Daemon* running = nullptr;
+  bool stop = false;
+  bool reload = false;
+  std::thread signal_thread([&] {
+    while (true) {
+      int signal = 0;
+      if (sigwait(&signals, &signal) != 0) continue;
+      std::lock_guard lock(mutex);
+      if (signal == SIGHUP) {
+        reload = true;
+      } else {
+        stop = true;
+      }
+      if (running != nullptr) running->RequestStop();
+      if (stop) return;
+    }
+  });
+
+  int exit_code = 0;
+  DaemonOptions current = *std::move(options);
+  while (true) {
+    absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Create(current);
+    if (!daemon.ok()) {
+      spdlog::critical("cannot start: {}", std::string(daemon.status().message()));
+      exit_code = 2;
+      break;
+    }
+    {
+      std::lock_guard lock(mutex);
+      running = daemon->get();
+      if (stop || reload) running->RequestStop();
+    }
+    if (absl::Status run = (*daemon)->Run(); !run.ok()) {
+      spdlog::error("{}", std::string(run.message()));
+    }
+    {
+      std::lock_guard lock(mutex);
+      running = nullptr;
+      if (stop) break;
+      reload = false;
+    }
+    daemon->reset();
+    NotifyReloading();
+    absl::StatusOr<config::AgentConfig> fresh = config::LoadAgentConfig(config_path);
+    absl::StatusOr<DaemonOptions> fresh_options =
+        fresh.ok() ? OptionsFromConfig(*fresh) : absl::StatusOr<DaemonOptions>(fresh.status());
+    if (fresh_options.ok()) {
+      spdlog::info("configuration reloaded from {}", config_path);
+      current = *std::move(fresh_options);
+    } else {
+      spdlog::error("keeping the running configuration: {}",
+                    std::string(fresh_options.status().message()));
+    }
+  }
+  {
+    std::lock_guard lock(mutex);
+    stop = true;
+  }
+  // Wake the signal thread if it is still waiting.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  return exit_code;
+}
+
+}  // namespace fscanary::daemon

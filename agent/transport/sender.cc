@@ -1,0 +1,241 @@
+#include "agent/transport/sender.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "fscanary/v1/ingest.grpc.pb.h"
+#include "io/posix.h"
+#include "spdlog/spdlog.h"
+
+namespace fscanary::transport {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return absl::NotFoundError("cannot read " + path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
+    const SenderOptions& options) {
+  if (options.tls_ca_file.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  auto ca = ReadFile(options.tls_ca_file);
+  if (!ca.ok()) return ca.status();
+  ssl.pem_root_certs = *ca;
+  if (!options.tls_cert_file.empty()) {
+    auto cert = ReadFile(options.tls_cert_file);
+    if (!cert.ok()) return cert.status();
+    auto key = ReadFile(options.tls_key_file);
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *cert;
+    ssl.pem_private_key = *key;
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+int64_t NowNanos() { return static_cast<int64_t>(io::WallClockNanos()); }
+
+}  // namespace
+
+Sender::Sender(SenderOptions options, spool::Spool& spool, HelloBuilder hello)
+    : options_(std::move(options)), spool_(spool), hello_(std::move(hello)) {}
+
+Sender::~Sender() { Stop(); }
+
+void Sender::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Sender::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  spool_.Wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Sender::Notify() {
+  {
+    std::lock_guard lock(mutex_);
+    notified_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool Sender::stopping() {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
+void Sender::Run() {
+  std::mt19937_64 random(io::RandomU64());
+  int backoff_ms = options_.backoff_initial_ms;
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    const uint64_t acknowledged_before = acknowledged_.load();
+    const absl::Status status = RunStream();
+    connected_ = false;
+    ++progress_;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    // A stream that got records acknowledged was healthy: start over gently.
+    if (acknowledged_.load() != acknowledged_before) backoff_ms = options_.backoff_initial_ms;
+    std::uniform_real_distribution<double> jitter(0.8, 1.2);
+    const int wait_ms = static_cast<int>(backoff_ms * jitter(random));
+    spdlog::warn("collector stream ended ({}); reconnecting in {} ms",
+                 std::string(status.message()), wait_ms);
+    // Not woken by new records: only Stop() shortens the wait.
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::chrono::milliseconds(wait_ms), [this] { return stopping_; });
+    backoff_ms = std::min(options_.backoff_max_ms, backoff_ms * 2);
+  }
+}
+
+absl::Status Sender::RunStream() {
+  auto credentials = Credentials(options_);
+  if (!credentials.ok()) return credentials.status();
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, options_.keepalive_time_ms);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, options_.keepalive_timeout_ms);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, options_.backoff_initial_ms);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, options_.backoff_max_ms);
+  if (!options_.tls_server_name.empty()) {
+    arguments.SetSslTargetNameOverride(options_.tls_server_name);
+  }
+  const auto channel = grpc::CreateCustomChannel(options_.address, *credentials, arguments);
+  const auto stub = v1::Ingest::NewStub(channel);
+  grpc::ClientContext context;
+  if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+  context.set_wait_for_ready(false);
+  std::unique_ptr<grpc::ClientReaderWriter<v1::AgentMessage, v1::CollectorMessage>> stream =
+      stub->Stream(&context);
+
+  v1::AgentMessage hello;
+  hello.set_created_unix_nanos(NowNanos());
+  *hello.mutable_hello() = hello_();
+  if (!stream->Write(hello)) {
+    return absl::UnavailableError("could not send the hello (" + stream->Finish().error_message() +
+                                  ")");
+  }
+
+  std::mutex in_flight_mutex;
+  std::set<uint64_t> in_flight;
+  std::atomic<bool> reader_done{false};
+  std::thread reader([&] {
+    v1::CollectorMessage reply;
+    while (stream->Read(&reply)) {
+      connected_ = true;
+      if (!reply.has_ack()) continue;
+      std::vector<std::pair<uint64_t, uint64_t>> ranges;
+      for (const v1::SequenceRange& range : reply.ack().ranges()) {
+        if (range.first() == 0 || range.last() < range.first()) continue;
+        ranges.emplace_back(range.first(), range.last());
+      }
+      if (absl::Status acked = spool_.Acknowledge(ranges); !acked.ok()) {
+        spdlog::error("spool: {}", std::string(acked.message()));
+      }
+      uint64_t count = 0;
+      {
+        std::lock_guard lock(in_flight_mutex);
+        for (const auto& [first, last] : ranges) {
+          for (auto it = in_flight.lower_bound(first); it != in_flight.end() && *it <= last;) {
+            it = in_flight.erase(it);
+            ++count;
+          }
+        }
+      }
+      acknowledged_ += count;
+      ++progress_;
+      Notify();
+      spool_.Wake();
+    }
+    reader_done = true;
+    Notify();
+    spool_.Wake();
+  });
+
+  const uint64_t heartbeat_ns = static_cast<uint64_t>(options_.heartbeat_interval_ms) * 1'000'000;
+  connected_ = true;
+  ++progress_;
+  spool::SendCursor cursor;
+  uint64_t next_heartbeat = io::MonotonicNanos() + heartbeat_ns;
+  bool write_failed = false;
+  while (!reader_done && !write_failed && !stopping()) {
+    size_t outstanding;
+    {
+      std::lock_guard lock(in_flight_mutex);
+      outstanding = in_flight.size();
+    }
+    size_t sent = 0;
+    if (outstanding < options_.window) {
+      for (const spool::Record& record : spool_.Pending(options_.window - outstanding, cursor)) {
+        cursor.Advance(record);
+        v1::AgentMessage message;
+        if (!message.ParseFromString(record.payload)) {
+          // Cannot happen for records this agent wrote; never block the queue on one.
+          spdlog::error("spooled record {} does not parse; dropping it", record.sequence);
+          (void)spool_.Acknowledge({{record.sequence, record.sequence}});
+          continue;
+        }
+        message.set_sequence(record.sequence);
+        {
+          std::lock_guard lock(in_flight_mutex);
+          in_flight.insert(record.sequence);
+        }
+        if (!stream->Write(message)) {
+          write_failed = true;
+          break;
+        }
+        ++sent;
+        ++progress_;
+      }
+    }
+    const uint64_t now = io::MonotonicNanos();
+    if (now >= next_heartbeat) {
+      v1::AgentMessage heartbeat;
+      heartbeat.set_created_unix_nanos(NowNanos());
+      const spool::SpoolStats stats = spool_.Stats();
+      heartbeat.mutable_heartbeat()->set_spooled_records(stats.records);
+      heartbeat.mutable_heartbeat()->set_spooled_bytes(stats.bytes);
+      if (!stream->Write(heartbeat)) write_failed = true;
+      next_heartbeat = now + heartbeat_ns;
+      ++progress_;
+    }
+    if (sent > 0 || write_failed) continue;
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::nanoseconds(next_heartbeat - std::min(now, next_heartbeat));
+    if (outstanding < options_.window) {
+      // New records, an ack that opened the window, the stream's end or Stop() wake it.
+      spool_.WaitForRecords(cursor, deadline);
+    } else {
+      std::unique_lock lock(mutex_);
+      wake_.wait_until(lock, deadline, [this] { return stopping_ || notified_; });
+      notified_ = false;
+    }
+  }
+  context.TryCancel();
+  reader.join();
+  const grpc::Status finish = stream->Finish();
+  return absl::UnavailableError(finish.error_message().empty() ? "stream closed"
+                                                               : finish.error_message());
+}
+
+}  // namespace fscanary::transport

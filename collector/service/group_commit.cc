@@ -1,0 +1,120 @@
+#include "collector/service/group_commit.h"
+
+#include <map>
+#include <vector>
+
+#include "io/posix.h"
+#include "spdlog/spdlog.h"
+
+namespace fscanary::collector {
+namespace {
+
+const std::vector<double> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                            0.05,   0.1,   0.25,   0.5,   1,    2.5};
+
+template <typename T>
+T* MustAdd(absl::StatusOr<metrics::Family<T>*> family, const metrics::Labels& labels = {}) {
+  // Metric names are constants of this file: a failure is a programming error.
+  if (!family.ok()) {
+    spdlog::critical("metric registration failed: {}", std::string(family.status().message()));
+    std::abort();
+  }
+  absl::StatusOr<T*> series = (*family)->Add(labels);
+  if (!series.ok()) std::abort();
+  return *series;
+}
+
+}  // namespace
+
+GroupCommitter::GroupCommitter(store::Store& store, size_t max_batch, metrics::Registry& registry)
+    : store_(store), max_batch_(std::max<size_t>(max_batch, 1)) {
+  commit_seconds_ = MustAdd(registry.AddHistogram("fscanary_collector_storage_commit_seconds",
+                                                  "Time to durably commit one batch of records.",
+                                                  kLatencyBounds));
+  ingest_seconds_ = MustAdd(
+      registry.AddHistogram("fscanary_collector_ingest_latency_seconds",
+                            "Time from receiving a record to its durable commit.", kLatencyBounds));
+  auto records = registry.AddCounter("fscanary_collector_records_total",
+                                     "Records received from agents, by outcome.");
+  records_stored_ = MustAdd(records, {{"outcome", "stored"}});
+  records_duplicate_ = MustAdd(records, {{"outcome", "duplicate"}});
+  commit_failures_ = MustAdd(records, {{"outcome", "commit_failed"}});
+  thread_ = std::thread([this] { Loop(); });
+}
+
+GroupCommitter::~GroupCommitter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void GroupCommitter::Enqueue(const std::string& agent_id, v1::AgentMessage message, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back({.agent_id = agent_id,
+                      .message = std::move(message),
+                      .done = std::move(done),
+                      .enqueued_ns = io::MonotonicNanos()});
+  }
+  wake_.notify_one();
+}
+
+void GroupCommitter::Loop() {
+  std::deque<Item> batch;
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    Commit(batch);
+    batch.clear();
+  }
+}
+
+void GroupCommitter::Commit(std::deque<Item>& batch) {
+  // One transaction for every agent's records, in arrival order within each agent.
+  std::map<std::string, std::vector<Item*>> by_agent;
+  for (Item& item : batch) by_agent[item.agent_id].push_back(&item);
+  std::vector<std::vector<v1::AgentMessage>> messages;
+  std::vector<store::AgentBatch> batches;
+  messages.reserve(by_agent.size());
+  batches.reserve(by_agent.size());
+  for (const auto& [agent_id, items] : by_agent) {
+    std::vector<v1::AgentMessage>& agent_messages = messages.emplace_back();
+    agent_messages.reserve(items.size());
+    for (const Item* item : items) agent_messages.push_back(item->message);
+    batches.push_back({.agent_id = agent_id, .messages = agent_messages});
+  }
+  const uint64_t start = io::MonotonicNanos();
+  const absl::StatusOr<std::vector<std::vector<bool>>> stored =
+      store_.IngestBatches(batches, static_cast<int64_t>(io::WallClockNanos()));
+  const uint64_t now = io::MonotonicNanos();
+  commit_seconds_->Observe(static_cast<double>(now - start) / 1e9);
+  if (!stored.ok()) {
+    spdlog::error("storing {} records failed: {}", batch.size(),
+                  std::string(stored.status().message()));
+    commit_failures_->Increment(static_cast<double>(batch.size()));
+  }
+  size_t agent_index = 0;
+  for (auto& [agent_id, items] : by_agent) {
+    for (size_t i = 0; i < items.size(); ++i) {
+      Item& item = *items[i];
+      if (stored.ok()) {
+        ((*stored)[agent_index][i] ? records_stored_ : records_duplicate_)->Increment();
+        ingest_seconds_->Observe(static_cast<double>(now - item.enqueued_ns) / 1e9);
+      }
+      item.done(stored.ok() ? absl::OkStatus() : stored.status(), item.message.sequence());
+    }
+    ++agent_index;
+  }
+}
+
+}  // namespace fscanary::collector

@@ -1,0 +1,58 @@
+#pragma once
+// Commits the records of every connected agent in shared transactions: while
+// one commit runs, the next batch gathers, so a busy collector pays one
+// durable commit for many records and an idle one commits at once.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "collector/store/store.h"
+#include "fscanary/v1/ingest.pb.h"
+#include "metrics/registry.h"
+
+namespace fscanary::collector {
+
+// Thread-safe. Callbacks run on the committer's thread, after the record is
+// durably stored (or the commit failed), in the order records were enqueued.
+class GroupCommitter {
+ public:
+  using Done = std::function<void(const absl::Status& status, uint64_t sequence)>;
+
+  GroupCommitter(store::Store& store, size_t max_batch, metrics::Registry& registry);
+  // Commits what is queued, then stops.
+  ~GroupCommitter();
+
+  void Enqueue(const std::string& agent_id, v1::AgentMessage message, Done done);
+
+ private:
+  struct Item {
+    std::string agent_id;
+    v1::AgentMessage message;
+    Done done;
+    uint64_t enqueued_ns = 0;
+  };
+  void Loop();
+  void Commit(std::deque<Item>& batch);
+
+  store::Store& store_;
+  const size_t max_batch_;
+  metrics::Histogram* commit_seconds_ = nullptr;
+  metrics::Histogram* ingest_seconds_ = nullptr;
+  metrics::Counter* records_stored_ = nullptr;
+  metrics::Counter* records_duplicate_ = nullptr;
+  metrics::Counter* commit_failures_ = nullptr;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace fscanary::collector

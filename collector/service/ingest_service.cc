@@ -1,0 +1,239 @@
+#include "collector/service/ingest_service.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "io/posix.h"
+#include "spdlog/spdlog.h"
+
+namespace fscanary::collector {
+namespace {
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char difference = 0;
+  for (size_t i = 0; i < a.size(); ++i) difference |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return difference == 0;
+}
+
+std::string BearerToken(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  const auto it = metadata.find("authorization");
+  if (it == metadata.end()) return "";
+  const std::string value(it->second.data(), it->second.size());
+  constexpr std::string_view kBearer = "Bearer ";
+  return value.starts_with(kBearer) ? value.substr(kBearer.size()) : "";
+}
+
+// Acknowledgements of one stream: sequences committed by the group committer
+// are written back by this stream's own writer thread, coalesced into ranges.
+class AckWriter {
+ public:
+  explicit AckWriter(grpc::ServerReaderWriter<v1::CollectorMessage, v1::AgentMessage>* stream)
+      : stream_(stream), thread_([this] { Loop(); }) {}
+
+  ~AckWriter() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  void Expect() {
+    std::lock_guard lock(mutex_);
+    ++outstanding_;
+  }
+
+  // A commit finished: acknowledge it if it succeeded.
+  void Committed(const absl::Status& status, uint64_t sequence) {
+    {
+      std::lock_guard lock(mutex_);
+      --outstanding_;
+      if (status.ok()) {
+        ready_.push_back(sequence);
+      } else {
+        failed_ = true;
+      }
+    }
+    wake_.notify_all();
+  }
+
+  // Waits until every expected commit finished and its ack was written.
+  void Drain() {
+    std::unique_lock lock(mutex_);
+    drained_.wait(lock, [this] { return outstanding_ == 0 && ready_.empty(); });
+  }
+
+  bool commit_failed() {
+    std::lock_guard lock(mutex_);
+    return failed_;
+  }
+
+ private:
+  void Loop() {
+    std::vector<uint64_t> sequences;
+    while (true) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
+        if (ready_.empty() && stopping_) return;
+        sequences.assign(ready_.begin(), ready_.end());
+        ready_.clear();
+      }
+      std::sort(sequences.begin(), sequences.end());
+      v1::CollectorMessage reply;
+      v1::Ack* ack = reply.mutable_ack();
+      for (const uint64_t sequence : sequences) {
+        if (ack->ranges_size() > 0 && ack->ranges().rbegin()->last() + 1 >= sequence) {
+          auto* last = ack->mutable_ranges(ack->ranges_size() - 1);
+          last->set_last(std::max(last->last(), sequence));
+        } else {
+          v1::SequenceRange* range = ack->add_ranges();
+          range->set_first(sequence);
+          range->set_last(sequence);
+        }
+      }
+      // A failed write means the stream is gone; the agent resends unacknowledged records.
+      stream_->Write(reply);
+      {
+        std::lock_guard lock(mutex_);
+        if (ready_.empty() && outstanding_ == 0) drained_.notify_all();
+      }
+    }
+  }
+
+  grpc::ServerReaderWriter<v1::CollectorMessage, v1::AgentMessage>* stream_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable drained_;
+  std::deque<uint64_t> ready_;
+  uint64_t outstanding_ = 0;
+  bool stopping_ = false;
+  bool failed_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+IngestService::IngestService(store::Store& store, GroupCommitter& committer, AuthOptions auth,
+                             ValidationLimits limits, metrics::Registry& registry)
+    : store_(store), committer_(committer), auth_(std::move(auth)), limits_(limits) {
+  auto rejected = registry.AddCounter("fscanary_collector_rejected_messages_total",
+                                      "Messages from agents refused, by reason.");
+  if (rejected.ok()) rejected_ = *rejected;
+  auto connected =
+      registry.AddGauge("fscanary_collector_agents_connected", "Agents with an open stream.");
+  if (connected.ok()) connected_ = *(*connected)->Add({});
+  // Every reason starts at zero, so rate() sees the first rejection.
+  for (const char* reason : {"unauthenticated", "no_hello", "agent_id", "sequence", "missing_body",
+                             "string", "range", "size", "duplicate_hello"}) {
+    if (rejected_ != nullptr) (void)rejected_->Add({{"reason", reason}});
+  }
+}
+
+grpc::Status IngestService::Reject(std::string_view reason, grpc::StatusCode code,
+                                   const std::string& detail) {
+  if (rejected_ != nullptr) {
+    if (auto counter = rejected_->Add({{"reason", std::string(reason)}}); counter.ok()) {
+      (*counter)->Increment();
+    }
+  }
+  spdlog::warn("rejected agent message ({}): {}", reason, detail);
+  return grpc::Status(code, detail);
+}
+
+grpc::Status IngestService::Authenticate(grpc::ServerContext& context,
+                                         const std::string& agent_id) {
+  if (auth_.agent_id_from_certificate) {
+    const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+    bool matched = false;
+    for (const char* property : {"x509_common_name", "x509_subject_alternative_name"}) {
+      for (const grpc::string_ref& identity : auth->FindPropertyValues(property)) {
+        matched = matched || std::string(identity.data(), identity.size()) == agent_id;
+      }
+    }
+    if (!matched) {
+      return Reject("unauthenticated", grpc::StatusCode::UNAUTHENTICATED,
+                    "agent id " + agent_id + " does not match the client certificate");
+    }
+    return grpc::Status::OK;
+  }
+  if (auth_.tokens.empty() && !auth_.require_auth) return grpc::Status::OK;
+  const auto it = auth_.tokens.find(agent_id);
+  const std::string token = BearerToken(context);
+  if (it == auth_.tokens.end() || token.empty() || !ConstantTimeEquals(token, it->second)) {
+    return Reject("unauthenticated", grpc::StatusCode::UNAUTHENTICATED,
+                  "no valid token for agent " + agent_id);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status IngestService::Stream(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::CollectorMessage, v1::AgentMessage>* stream) {
+  v1::AgentMessage message;
+  if (!stream->Read(&message)) return grpc::Status::OK;  // the agent left before saying hello
+  if (!message.has_hello()) {
+    return Reject("no_hello", grpc::StatusCode::INVALID_ARGUMENT,
+                  "the first message of a stream must be a Hello");
+  }
+  if (const Rejection rejection = ValidateAgentMessage(message, limits_);
+      !rejection.reason.empty()) {
+    return Reject(rejection.reason, grpc::StatusCode::INVALID_ARGUMENT, rejection.detail);
+  }
+  const std::string agent_id = message.hello().agent_id();
+  if (grpc::Status auth = Authenticate(*context, agent_id); !auth.ok()) return auth;
+
+  const int64_t now = static_cast<int64_t>(io::WallClockNanos());
+  if (absl::Status hello = store_.RecordHello(agent_id, message, now); !hello.ok()) {
+    spdlog::error("storing the hello of {} failed: {}", agent_id, std::string(hello.message()));
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the collector cannot store right now");
+  }
+  if (connected_ != nullptr) connected_->Increment();
+  spdlog::info("agent {} connected from {}", agent_id, context->peer());
+
+  grpc::Status result = grpc::Status::OK;
+  {
+    AckWriter acks(stream);
+    while (stream->Read(&message)) {
+      if (const Rejection rejection = ValidateAgentMessage(message, limits_);
+          !rejection.reason.empty()) {
+        result = Reject(rejection.reason, grpc::StatusCode::INVALID_ARGUMENT,
+                        "record " + std::to_string(message.sequence()) + ": " + rejection.detail);
+        break;
+      }
+      if (message.has_hello()) {
+        result = Reject("duplicate_hello", grpc::StatusCode::INVALID_ARGUMENT,
+                        "a stream carries one Hello, first");
+        break;
+      }
+      if (message.has_heartbeat()) {
+        (void)store_.Touch(agent_id, static_cast<int64_t>(io::WallClockNanos()));
+        continue;
+      }
+      acks.Expect();
+      committer_.Enqueue(agent_id, std::move(message),
+                         [&acks](const absl::Status& status, uint64_t sequence) {
+                           acks.Committed(status, sequence);
+                         });
+      message.Clear();
+    }
+    // Acknowledge what was committed before the stream ends: an agent that
+    // half-closed still reads them.
+    acks.Drain();
+    if (result.ok() && acks.commit_failed()) {
+      result = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the collector could not store records");
+    }
+  }
+  if (connected_ != nullptr) connected_->Decrement();
+  (void)store_.SetConnected(agent_id, false, static_cast<int64_t>(io::WallClockNanos()));
+  spdlog::info("agent {} disconnected", agent_id);
+  return result;
+}
+
+}  // namespace fscanary::collector
