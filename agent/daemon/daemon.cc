@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
-#include "agent/daemon/systemd_notify.h"
+#include "common/daemon/systemd_notify.h"
 #include "agent/daemon/to_proto.h"
 #include "agent/facts/host_facts.h"
 #include "agent/spool/spool.h"
@@ -61,6 +61,13 @@ absl::Status Daemon::Initialize() {
   ASSIGN_OR_RETURN(spool_, spool::Spool::Open({.directory = options_.spool_dir,
                                                .max_bytes = options_.spool_max_bytes},
                                               SummarizeRoutine));
+  const std::string reported_path = options_.state_dir + "/reported-findings";
+  ASSIGN_OR_RETURN(ReportedFindings reported, ReportedFindings::Open(reported_path));
+  if (reported.malformed_lines() > 0) {
+    spdlog::warn("{}: skipped {} malformed lines (those findings may be reported again)",
+                 reported_path, reported.malformed_lines());
+  }
+  reported_ = std::make_unique<ReportedFindings>(std::move(reported));
   for (const BlockTargetOptions& target : options_.targets) {
     ASSIGN_OR_RETURN(std::unique_ptr<BlockTargetRunner> runner,
                      BlockTargetRunner::Open(target, limiter_.unlimited() ? nullptr : &limiter_));
@@ -224,6 +231,12 @@ absl::Status Daemon::Run() {
         continue;
       }
       for (const verify::Finding& finding : *findings) {
+        const FindingKey key{.target_id = runner->target().label.target_id,
+                             .offset = finding.offset,
+                             .expected_generation = finding.expected_generation,
+                             .kind = static_cast<uint32_t>(finding.verdict.kind)};
+        // Reported before: a persistent corruption read again by a later pass.
+        if (reported_->Contains(key)) continue;
         const int64_t detected = Now();
         spdlog::critical("target {}: {} at offset {} ({})", runner->options().name,
                          std::string(block::KindName(finding.verdict.kind)), finding.offset,
@@ -233,6 +246,10 @@ absl::Status Daemon::Run() {
         *message.mutable_finding() = FindingToProto(finding, *runner, detected);
         if (absl::Status spooled = Spool(message, /*urgent=*/true); !spooled.ok()) {
           spdlog::error("could not spool a finding: {}", std::string(spooled.message()));
+          continue;  // not reported: the next pass that finds it tries again
+        }
+        if (absl::Status marked = reported_->Add(key); !marked.ok()) {
+          spdlog::error("could not record a reported finding: {}", std::string(marked.message()));
         }
       }
     }

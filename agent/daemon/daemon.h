@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/daemon/block_target_runner.h"
+#include "agent/daemon/reported_findings.h"
 #include "agent/transport/sender.h"
 #include "fscanary/v1/facts.pb.h"
 #include "io/rate_limiter.h"
@@ -70,6 +71,7 @@ class Daemon {
   std::unique_ptr<spool::Spool> spool_;
   std::unique_ptr<transport::Sender> sender_;
   std::vector<std::unique_ptr<BlockTargetRunner>> runners_;
+  std::unique_ptr<ReportedFindings> reported_;
 
   std::mutex facts_mutex_;
   v1::HostFacts facts_;

@@ -9,11 +9,10 @@
 
 #include "absl/strings/str_format.h"
 #include "agent/config/credentials.h"
-#include "agent/daemon/systemd_notify.h"
+#include "common/daemon/logging.h"
+#include "common/daemon/systemd_notify.h"
 #include "agent/facts/sha256.h"
 #include "common/status.h"
-#include "spdlog/sinks/stdout_color_sinks.h"
-#include "spdlog/sinks/systemd_sink.h"
 #include "spdlog/spdlog.h"
 
 namespace fscanary::daemon {
@@ -27,19 +26,6 @@ int Millis(config::Duration duration) {
   return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
 }
 
-void SetUpLogging(const std::string& level) {
-  // Under systemd, log to the journal with real priorities; else to stderr.
-  if (std::getenv("JOURNAL_STREAM") != nullptr) {
-    auto logger = std::make_shared<spdlog::logger>(
-        "fscanary-agent", std::make_shared<spdlog::sinks::systemd_sink_st>("fscanary-agent"));
-    spdlog::set_default_logger(logger);
-    spdlog::set_pattern("%v");
-  } else {
-    spdlog::set_default_logger(spdlog::stderr_color_mt("fscanary-agent"));
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  }
-  spdlog::set_level(spdlog::level::from_str(level));
-}
 
 }  // namespace
 
@@ -107,7 +93,7 @@ int RunDaemon(const std::string& config_path) {
     std::cerr << "fscanary-agent: " << config.status().message() << "\n";
     return 2;
   }
-  SetUpLogging(config->log_level);
+  SetUpLogging("fscanary-agent", config->log_level);
   absl::StatusOr<DaemonOptions> options = OptionsFromConfig(*config);
   if (!options.ok()) {
     spdlog::critical("{}", std::string(options.status().message()));

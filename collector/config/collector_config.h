@@ -34,7 +34,7 @@ struct CollectorConfig {
   };
   struct Metrics {
     // IPv4 address and port of the Prometheus endpoint; empty: off.
-    std::string listen;
+    std::string listen = "127.0.0.1:9420";
   };
   struct Keepalive {
     // Agents may ping no more often than this; not above the agents' default

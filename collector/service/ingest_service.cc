@@ -120,15 +120,17 @@ class AckWriter {
 
 }  // namespace
 
-IngestService::IngestService(store::Store& store, GroupCommitter& committer, AuthOptions auth,
-                             ValidationLimits limits, metrics::Registry& registry)
-    : store_(store), committer_(committer), auth_(std::move(auth)), limits_(limits) {
+IngestService::IngestService(store::Store& store, GroupCommitter& committer, Sessions& sessions,
+                             AuthOptions auth, ValidationLimits limits,
+                             metrics::Registry& registry)
+    : store_(store),
+      committer_(committer),
+      sessions_(sessions),
+      auth_(std::move(auth)),
+      limits_(limits) {
   auto rejected = registry.AddCounter("fscanary_collector_rejected_messages_total",
                                       "Messages from agents refused, by reason.");
   if (rejected.ok()) rejected_ = *rejected;
-  auto connected =
-      registry.AddGauge("fscanary_collector_agents_connected", "Agents with an open stream.");
-  if (connected.ok()) connected_ = *(*connected)->Add({});
   // Every reason starts at zero, so rate() sees the first rejection.
   for (const char* reason : {"unauthenticated", "no_hello", "agent_id", "sequence", "missing_body",
                              "string", "range", "size", "duplicate_hello"}) {
@@ -194,7 +196,7 @@ grpc::Status IngestService::Stream(
     spdlog::error("storing the hello of {} failed: {}", agent_id, std::string(hello.message()));
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the collector cannot store right now");
   }
-  if (connected_ != nullptr) connected_->Increment();
+  sessions_.Open(agent_id, message.hello().spooled_records(), message.hello().spooled_bytes());
   spdlog::info("agent {} connected from {}", agent_id, context->peer());
 
   grpc::Status result = grpc::Status::OK;
@@ -213,6 +215,8 @@ grpc::Status IngestService::Stream(
         break;
       }
       if (message.has_heartbeat()) {
+        sessions_.UpdateBacklog(agent_id, message.heartbeat().spooled_records(),
+                                message.heartbeat().spooled_bytes());
         (void)store_.Touch(agent_id, static_cast<int64_t>(io::WallClockNanos()));
         continue;
       }
@@ -230,7 +234,7 @@ grpc::Status IngestService::Stream(
       result = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the collector could not store records");
     }
   }
-  if (connected_ != nullptr) connected_->Decrement();
+  sessions_.Close(agent_id);
   (void)store_.SetConnected(agent_id, false, static_cast<int64_t>(io::WallClockNanos()));
   spdlog::info("agent {} disconnected", agent_id);
   return result;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "collector/service/group_commit.h"
+#include "collector/service/sessions.h"
 #include "collector/service/validate.h"
 #include "collector/store/store.h"
 #include "fscanary/v1/ingest.grpc.pb.h"
@@ -27,8 +28,8 @@ struct AuthOptions {
 
 class IngestService final : public v1::Ingest::Service {
  public:
-  IngestService(store::Store& store, GroupCommitter& committer, AuthOptions auth,
-                ValidationLimits limits, metrics::Registry& registry);
+  IngestService(store::Store& store, GroupCommitter& committer, Sessions& sessions,
+                AuthOptions auth, ValidationLimits limits, metrics::Registry& registry);
 
   grpc::Status Stream(
       grpc::ServerContext* context,
@@ -40,10 +41,10 @@ class IngestService final : public v1::Ingest::Service {
 
   store::Store& store_;
   GroupCommitter& committer_;
+  Sessions& sessions_;
   const AuthOptions auth_;
   const ValidationLimits limits_;
   metrics::Family<metrics::Counter>* rejected_ = nullptr;
-  metrics::Gauge* connected_ = nullptr;
 };
 
 }  // namespace fscanary::collector

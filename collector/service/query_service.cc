@@ -1,5 +1,9 @@
 #include "collector/service/query_service.h"
 
+#include "collector/analysis/analysis.h"
+#include "collector/analysis/report.h"
+#include "collector/fleet/host_attributes.h"
+
 namespace fscanary::collector {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -38,6 +42,44 @@ grpc::Status QueryService::GetHost(grpc::ServerContext*, const v1::GetHostReques
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "agent_id must be 1-128 bytes");
   }
   return Answer(store_.GetHost(request->agent_id()), response);
+}
+
+namespace {
+
+absl::StatusOr<analysis::AnalysisOptions> AnalysisOptionsOf(const v1::AnalyzeRequest& request) {
+  analysis::AnalysisOptions options;
+  if (!request.kind().empty()) options.kind = request.kind();
+  if (request.max_order() != 0) {
+    if (request.max_order() > 4) return absl::InvalidArgumentError("max_order must be 1 to 4");
+    options.max_order = static_cast<int>(request.max_order());
+  }
+  if (request.exposure() == "seconds") {
+    options.exposure = analysis::ExposureUnit::kSeconds;
+  } else if (!request.exposure().empty() && request.exposure() != "bytes") {
+    return absl::InvalidArgumentError("exposure must be \"bytes\" or \"seconds\"");
+  }
+  return options;
+}
+
+}  // namespace
+
+grpc::Status QueryService::Analyze(grpc::ServerContext*, const v1::AnalyzeRequest* request,
+                                   v1::AnalyzeResponse* response) {
+  absl::StatusOr<analysis::AnalysisOptions> options = AnalysisOptionsOf(*request);
+  if (!options.ok()) return ToGrpcStatus(options.status());
+  absl::StatusOr<std::vector<store::EpochRecord>> epochs = store_.ListEpochs();
+  if (!epochs.ok()) return ToGrpcStatus(epochs.status());
+  absl::StatusOr<analysis::Fleet> fleet = fleet::BuildFleet(*epochs);
+  if (!fleet.ok()) return ToGrpcStatus(fleet.status());
+  absl::StatusOr<analysis::AnalysisResult> result = analysis::AnalyzeFleet(*fleet, *options);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  response->set_report(request->json() ? analysis::FormatJson(*result)
+                                       : analysis::FormatText(*result));
+  for (const std::string& note : result->notes) response->add_notes(note);
+  response->set_hosts(result->hosts);
+  response->set_epochs(result->epochs);
+  response->set_events(result->events);
+  return grpc::Status::OK;
 }
 
 }  // namespace fscanary::collector

@@ -1,6 +1,6 @@
 #pragma once
-// The collector's query API (hosts, findings, one host's facts and epochs),
-// served from the store for the operator CLI.
+// The collector's query API (hosts, findings, one host's facts and epochs,
+// the correlation analysis), served from the store for the operator CLI.
 
 #include "collector/store/store.h"
 #include "fscanary/v1/query.grpc.pb.h"
@@ -17,6 +17,8 @@ class QueryService final : public v1::Query::Service {
                             v1::ListFindingsResponse* response) override;
   grpc::Status GetHost(grpc::ServerContext* context, const v1::GetHostRequest* request,
                        v1::GetHostResponse* response) override;
+  grpc::Status Analyze(grpc::ServerContext* context, const v1::AnalyzeRequest* request,
+                       v1::AnalyzeResponse* response) override;
 
  private:
   store::Store& store_;

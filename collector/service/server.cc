@@ -50,7 +50,8 @@ absl::StatusOr<std::unique_ptr<CollectorServer>> CollectorServer::Start(
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<CollectorServer> server(new CollectorServer());
   server->committer_ = std::make_unique<GroupCommitter>(store, options.max_batch, registry);
-  server->ingest_ = std::make_unique<IngestService>(store, *server->committer_, options.auth,
+  server->ingest_ = std::make_unique<IngestService>(store, *server->committer_, server->sessions_,
+                                                    options.auth,
                                                     options.limits, registry);
   server->query_ = std::make_unique<QueryService>(store);
   server->admin_query_ = std::make_unique<QueryService>(store);

@@ -46,6 +46,8 @@ class CollectorServer {
   // The bound ports (useful when listening on port 0).
   int port() const { return port_; }
   int admin_port() const { return admin_port_; }
+  // The agents connected to this process now.
+  const Sessions& sessions() const { return sessions_; }
   // Stops accepting, ends streams, commits what was received.
   void Shutdown();
   void Wait();
@@ -53,6 +55,7 @@ class CollectorServer {
  private:
   CollectorServer() = default;
 
+  Sessions sessions_;
   std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<IngestService> ingest_;
   std::unique_ptr<grpc::Service> query_;

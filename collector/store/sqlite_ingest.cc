@@ -191,13 +191,22 @@ absl::Status SqliteStore::StoreReport(HostState& host, const v1::AgentMessage& m
                                     "bytes_written = bytes_written + ?4, "
                                     "io_errors = io_errors + ?5, "
                                     "observed_ns = observed_ns + ?6 WHERE epoch_id = ?1"));
-  return add.Bind(1, epoch.id)
+  RETURN_IF_ERROR(add.Bind(1, epoch.id)
       .Bind(2, Clamped(exposure.bytes_verified))
       .Bind(3, Clamped(exposure.blocks_verified))
       .Bind(4, Clamped(exposure.bytes_written))
       .Bind(5, Clamped(exposure.io_errors))
       .Bind(6, observed_ns)
-      .Run();
+      .Run());
+  if (exposure.bytes_verified == 0) return absl::OkStatus();
+  // The collector's clock bounds the agent's: a clock running ahead must not
+  // hide a stalled verification.
+  const int64_t verified_ns =
+      report.end_unix_nanos() > 0 ? std::min(report.end_unix_nanos(), received_ns) : received_ns;
+  ASSIGN_OR_RETURN(Statement verified,
+                   writer_->Prepare("UPDATE hosts SET last_verified_ns = max(last_verified_ns, ?2) "
+                                    "WHERE host_id = ?1"));
+  return verified.Bind(1, host.host_id).Bind(2, verified_ns).Run();
 }
 
 absl::Status SqliteStore::StoreFinding(HostState& host, const v1::AgentMessage& message,

@@ -1,6 +1,8 @@
 // The read side of the SQLite store: the operator's queries and the epochs
 // the correlation engine reads. Each call reads one WAL snapshot.
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "collector/store/sqlite_store.h"
@@ -232,6 +234,84 @@ absl::StatusOr<std::vector<EpochRecord>> SqliteStore::ListEpochs() {
     if (IsCorruption(kind)) epoch.corruption_findings += count;
   }
   return epochs;
+}
+
+absl::StatusOr<std::vector<HostActivity>> SqliteStore::ListHostActivity() {
+  ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+  Connection& db = reader.db();
+  std::vector<HostActivity> hosts;
+  absl::flat_hash_map<int64_t, size_t> index_of_host;
+  {
+    ASSIGN_OR_RETURN(Statement query,
+                     db.Prepare("SELECT host_id, agent_id, agent_version, connected, last_seen_ns, "
+                                "last_verified_ns FROM hosts "
+                                "ORDER BY agent_id"));
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, query.Step());
+      if (!row) break;
+      index_of_host[query.Int(0)] = hosts.size();
+      HostActivity& host = hosts.emplace_back();
+      host.agent_id = query.Text(1);
+      host.agent_version = query.Text(2);
+      host.connected = query.Int(3) > 0;
+      host.last_seen_unix_nanos = query.Int(4);
+      host.last_verified_unix_nanos = query.Int(5);
+    }
+  }
+  // Rows of another host than those just read cannot exist in one snapshot;
+  // the lookups stay defensive all the same.
+  auto host_of = [&](int64_t host_id) -> HostActivity* {
+    auto it = index_of_host.find(host_id);
+    return it == index_of_host.end() ? nullptr : &hosts[it->second];
+  };
+  {
+    ASSIGN_OR_RETURN(Statement query,
+                     db.Prepare("SELECT host_id, kind, count(*), max(received_ns) FROM findings "
+                                "GROUP BY host_id, kind"));
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, query.Step());
+      if (!row) break;
+      HostActivity* host = host_of(query.Int(0));
+      if (host == nullptr) continue;
+      host->findings_by_kind[static_cast<v1::FindingKind>(query.Int(1))] =
+          static_cast<uint64_t>(query.Int(2));
+      host->last_finding_received_unix_nanos =
+          std::max(host->last_finding_received_unix_nanos, query.Int(3));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(Statement query,
+                     db.Prepare("SELECT host_id, sum(reports_summarised), sum(reports_dropped), "
+                                "sum(findings_dropped), sum(damaged_records_skipped) "
+                                "FROM spool_losses GROUP BY host_id"));
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, query.Step());
+      if (!row) break;
+      HostActivity* host = host_of(query.Int(0));
+      if (host == nullptr) continue;
+      host->spool_loss.set_reports_summarised(static_cast<uint64_t>(query.Int(1)));
+      host->spool_loss.set_reports_dropped(static_cast<uint64_t>(query.Int(2)));
+      host->spool_loss.set_findings_dropped(static_cast<uint64_t>(query.Int(3)));
+      host->spool_loss.set_damaged_records_skipped(static_cast<uint64_t>(query.Int(4)));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Statement query,
+        db.Prepare("SELECT e.host_id, e.facts FROM epochs e WHERE e.facts IS NOT NULL AND "
+                   "e.number = (SELECT max(n.number) FROM epochs n WHERE n.host_id = e.host_id "
+                   "AND n.facts IS NOT NULL)"));
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, query.Step());
+      if (!row) break;
+      HostActivity* host = host_of(query.Int(0));
+      if (host == nullptr) continue;
+      RETURN_IF_ERROR(ParseBlob(query.Blob(1), host->facts, db,
+                                absl::StrCat("facts of the newest epoch of ", host->agent_id)));
+      host->facts.clear_kernel_config();
+    }
+  }
+  return hosts;
 }
 
 }  // namespace fscanary::store

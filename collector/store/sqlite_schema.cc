@@ -13,7 +13,7 @@ namespace {
 // Migration N (1-based) takes the schema from version N-1 to N. Released
 // steps are never edited: a change is a new step. Times are ns since the Unix
 // epoch; *_id columns are SQLite rowids.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: hosts, host epochs, the record ledger, reports, findings, spool losses.
     R"sql(
 CREATE TABLE hosts (
@@ -106,6 +106,11 @@ CREATE TABLE spool_losses (
   damaged_records_skipped INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX spool_losses_by_epoch ON spool_losses (epoch_id, created_ns);
+)sql",
+    // 2: when a host last verified bytes, for the fleet metrics to read at
+    // every scrape without scanning reports.
+    R"sql(
+ALTER TABLE hosts ADD COLUMN last_verified_ns INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -25,10 +25,21 @@ using sqlite::Connection;
 // checkpoints and could lose the last commits. The WAL is truncated back to
 // 64 MiB after a checkpoint so that a burst does not keep the disk space.
 constexpr const char* kWriterPragmas =
-    "PRAGMA synchronous = FULL;"
     "PRAGMA journal_size_limit = 67108864;"
     "PRAGMA cache_size = -16384;"
     "PRAGMA temp_store = MEMORY;";
+
+const char* SynchronousPragma(SqliteOptions::Synchronous synchronous) {
+  switch (synchronous) {
+    case SqliteOptions::Synchronous::kNormal:
+      return "NORMAL";
+    case SqliteOptions::Synchronous::kExtra:
+      return "EXTRA";
+    case SqliteOptions::Synchronous::kFull:
+      break;
+  }
+  return "FULL";
+}
 
 absl::Status CheckDirectory(const std::string& path) {
   std::filesystem::path directory = std::filesystem::path(path).parent_path();
@@ -84,6 +95,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
         journal_mode, "); is the filesystem local and writable?"));
   }
   RETURN_IF_ERROR(writer->Exec(kWriterPragmas));
+  RETURN_IF_ERROR(writer->Exec(absl::StrCat("PRAGMA synchronous = ",
+                                            SynchronousPragma(options.synchronous), ";")));
   RETURN_IF_ERROR(sqlite::Migrate(*writer));
   if (!existed) {
     // SQLite syncs the WAL's directory entry, not the main file's.

@@ -41,6 +41,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<v1::GetHostResponse> GetHost(const std::string& agent_id) override;
   absl::StatusOr<std::vector<EpochRecord>> ListEpochs() override;
   absl::StatusOr<StoreStats> GetStats() override;
+  absl::StatusOr<std::vector<HostActivity>> ListHostActivity() override;
   absl::StatusOr<uint64_t> MaxSequence(const std::string& agent_id) override;
 
   absl::StatusOr<RetentionResult> ApplyRetention(const RetentionPolicy& policy,

@@ -109,6 +109,24 @@ struct StoreStats {
   uint64_t database_bytes = 0;
 };
 
+// A host's state as the fleet metrics show it, read at every scrape.
+struct HostActivity {
+  std::string agent_id;
+  std::string agent_version;
+  bool connected = false;
+  // Collector clock.
+  int64_t last_seen_unix_nanos = 0;
+  // End of the newest report that verified bytes (0: none).
+  int64_t last_verified_unix_nanos = 0;
+  // Findings by kind, and when the newest of them arrived (collector clock).
+  std::map<v1::FindingKind, uint64_t> findings_by_kind;
+  int64_t last_finding_received_unix_nanos = 0;
+  // Its SpoolLoss records, summed field by field.
+  v1::SpoolLoss spool_loss;
+  // The facts of its newest epoch that holds facts (without kernel config).
+  v1::HostFacts facts;
+};
+
 // The messages of one agent inside a multi-agent commit.
 struct AgentBatch {
   std::string agent_id;
@@ -169,6 +187,9 @@ class Store {
   // epoch number.
   virtual absl::StatusOr<std::vector<EpochRecord>> ListEpochs() = 0;
   virtual absl::StatusOr<StoreStats> GetStats() = 0;
+  // Every host, ordered by agent id. Cost: one pass over hosts, findings and
+  // spool losses (no reports), for a scrape.
+  virtual absl::StatusOr<std::vector<HostActivity>> ListHostActivity() = 0;
   // The highest sequence stored for the agent, 0 if none (or unknown agent).
   virtual absl::StatusOr<uint64_t> MaxSequence(const std::string& agent_id) = 0;
 
@@ -188,6 +209,11 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;
   // Reader connections kept open for concurrent queries.
   int max_readers = 8;
+  // SQLite's synchronous on the writer. kFull (the default) fsyncs the WAL at
+  // every commit, so an acknowledged record survives a power loss; kNormal
+  // only a crash of the process.
+  enum class Synchronous { kNormal, kFull, kExtra };
+  Synchronous synchronous = Synchronous::kFull;
 };
 
 // Opens (creating if missing) the SQLite store at options.path. Takes an

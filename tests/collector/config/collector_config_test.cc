@@ -87,7 +87,7 @@ TEST(CollectorConfig, KeysLeftOutGiveTheDocumentedDefaults) {
   EXPECT_FALSE(config.tls.agent_id_from_certificate);
   EXPECT_EQ(config.tokens_file, "");
   EXPECT_FALSE(config.require_auth);
-  EXPECT_EQ(config.metrics.listen, "");
+  EXPECT_EQ(config.metrics.listen, "127.0.0.1:9420");
   EXPECT_EQ(config.keepalive.min_time, seconds(10));
   EXPECT_TRUE(config.keepalive.permit_without_calls);
   EXPECT_EQ(config.retention.reports, hours(24 * 30));

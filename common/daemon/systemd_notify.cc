@@ -1,4 +1,4 @@
-#include "agent/daemon/systemd_notify.h"
+#include "common/daemon/systemd_notify.h"
 
 #include <systemd/sd-daemon.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The agent's side of systemd's Type=notify protocol: readiness, status text
+// A daemon's side of systemd's Type=notify protocol: readiness, status text
 // and watchdog pings. Does nothing when not started by systemd.
 
 #include <cstdint>

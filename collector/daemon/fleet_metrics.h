@@ -1,0 +1,70 @@
+#pragma once
+// The fleet as Prometheus sees it (docs/METRICS.md, "The collector's
+// metrics"): per-host series built at every scrape from the store and the open
+// sessions, never kept as global series, so a host that expires simply stops
+// appearing and a restart neither resets nor replays a counter; plus the
+// aggregates by host attributes and the correlation engine's top suspects,
+// recomputed in the background (they read every epoch).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "collector/service/sessions.h"
+#include "collector/store/store.h"
+#include "metrics/collectable.h"
+
+namespace fscanary::collector {
+
+struct FleetMetricsOptions {
+  // A host neither connected nor heard from for this long is left out.
+  int64_t host_expiry_nanos = int64_t{3600} * 1'000'000'000;
+  // A host neither connected nor heard from for this long counts as stale.
+  int64_t stale_after_nanos = int64_t{600} * 1'000'000'000;
+  // Suspects exported as gauges, best first.
+  size_t max_suspects = 10;
+  std::function<int64_t()> now_unix_nanos;  // default: the wall clock
+};
+
+// The slow part: from every stored epoch, the counters by host attributes and
+// the suspects. Pure; ComputeFleetAggregates is what the refresher runs.
+struct FleetAggregates {
+  std::vector<metrics::MetricFamily> families;
+  // Corruption findings the aggregates include, to notice when they are out
+  // of date.
+  uint64_t corruption_findings = 0;
+};
+absl::StatusOr<FleetAggregates> ComputeFleetAggregates(const std::vector<store::EpochRecord>& epochs,
+                                                       size_t max_suspects);
+
+class FleetMetrics final : public metrics::Collectable {
+ public:
+  FleetMetrics(store::Store& store, const Sessions& sessions, FleetMetricsOptions options);
+
+  // Per-host series and counts from the store now, plus the last aggregates.
+  // A store error is logged and yields only the aggregates: a scrape never
+  // fails half-way.
+  std::vector<metrics::MetricFamily> Collect() const override;
+
+  // Recomputes the aggregates from the store (the refresher calls it).
+  absl::Status Refresh();
+  // Corruption findings in the store at the last scrape, and in the last
+  // aggregates: the refresher refreshes early when they differ.
+  bool AggregatesBehind() const;
+
+ private:
+  absl::StatusOr<std::vector<metrics::MetricFamily>> HostFamilies() const;
+
+  store::Store& store_;
+  const Sessions& sessions_;
+  const FleetMetricsOptions options_;
+
+  mutable std::mutex mutex_;
+  std::shared_ptr<const FleetAggregates> aggregates_;
+  mutable uint64_t scraped_corruption_findings_ = 0;
+};
+
+}  // namespace fscanary::collector

@@ -1,0 +1,236 @@
+#include "collector/daemon/run.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "collector/config/tokens.h"
+#include "collector/daemon/fleet_metrics.h"
+#include "common/daemon/logging.h"
+#include "common/daemon/systemd_notify.h"
+#include "common/status.h"
+#include "io/posix.h"
+#include "metrics/build_info.h"
+#include "metrics/metrics_server.h"
+#include "metrics/process_collector.h"
+#include "metrics/registry.h"
+#include "spdlog/spdlog.h"
+
+#ifndef FSCANARY_VERSION
+#define FSCANARY_VERSION "0.0.0"
+#endif
+#ifndef FSCANARY_REVISION
+#define FSCANARY_REVISION "unknown"
+#endif
+
+namespace fscanary::collector {
+namespace {
+
+int64_t Nanos(config::Duration duration) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
+}
+
+// Aggregates (by attribute, suspects) are recomputed this often, and at once
+// when a scrape saw a corruption finding they do not hold yet.
+constexpr auto kAggregatesInterval = std::chrono::seconds(30);
+constexpr auto kRetentionInterval = std::chrono::hours(1);
+constexpr auto kMaintenanceTick = std::chrono::milliseconds(500);
+
+// The fleet aggregates, retention and the watchdog, on one thread.
+class Maintenance {
+ public:
+  Maintenance(store::Store& store, FleetMetrics& fleet, store::RetentionPolicy retention)
+      : store_(store), fleet_(fleet), retention_(retention) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~Maintenance() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    using Clock = std::chrono::steady_clock;
+    auto next_aggregates = Clock::now();
+    auto next_retention = Clock::now();
+    auto next_watchdog = Clock::now();
+    const auto watchdog_interval =
+        std::chrono::nanoseconds(daemon::WatchdogIntervalNanos() / 2);
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      lock.unlock();
+      const auto now = Clock::now();
+      if (watchdog_interval.count() > 0 && now >= next_watchdog) {
+        daemon::NotifyWatchdog();
+        next_watchdog = now + watchdog_interval;
+      }
+      if (now >= next_aggregates || fleet_.AggregatesBehind()) {
+        if (absl::Status refreshed = fleet_.Refresh(); !refreshed.ok()) {
+          spdlog::error("fleet aggregates: {}", refreshed.ToString());
+        }
+        next_aggregates = Clock::now() + kAggregatesInterval;
+      }
+      if (now >= next_retention) {
+        absl::StatusOr<store::RetentionResult> retained =
+            store_.ApplyRetention(retention_, static_cast<int64_t>(io::WallClockNanos()));
+        if (!retained.ok()) {
+          spdlog::error("retention: {}", retained.status().ToString());
+        } else if (retained->reports_deleted + retained->epochs_deleted > 0) {
+          spdlog::info("retention deleted {} reports and {} epochs", retained->reports_deleted,
+                       retained->epochs_deleted);
+        }
+        next_retention = Clock::now() + kRetentionInterval;
+      }
+      lock.lock();
+      wake_.wait_for(lock, kMaintenanceTick, [this] { return stop_; });
+    }
+  }
+
+  store::Store& store_;
+  FleetMetrics& fleet_;
+  const store::RetentionPolicy retention_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+absl::Status EnsureStateDirectory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) == 0 || errno == EEXIST) return absl::OkStatus();
+  return ErrnoToStatus(errno, absl::StrCat("state_dir ", path));
+}
+
+}  // namespace
+
+absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const config::CollectorConfig& config) {
+  ServerOptions options;
+  options.listen = config.listen;
+  options.admin_listen = config.admin_listen;
+  options.tls = {.cert = config.tls.cert, .key = config.tls.key, .client_ca = config.tls.client_ca};
+  if (!config.tokens_file.empty()) {
+    ASSIGN_OR_RETURN(options.auth.tokens, config::LoadTokensFile(config.tokens_file));
+  }
+  options.auth.require_auth = config.require_auth;
+  options.auth.agent_id_from_certificate = config.tls.agent_id_from_certificate;
+  options.max_message_bytes = static_cast<int>(config.limits.max_message_bytes);
+  options.keepalive_min_time_ms = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.keepalive.min_time).count());
+  options.max_batch = config.limits.max_batch;
+  return options;
+}
+
+store::SqliteOptions StoreOptionsFromConfig(const config::CollectorConfig& config) {
+  store::SqliteOptions options{.path = config.store.path};
+  switch (config.store.synchronous) {
+    case config::CollectorConfig::Synchronous::kNormal:
+      options.synchronous = store::SqliteOptions::Synchronous::kNormal;
+      break;
+    case config::CollectorConfig::Synchronous::kExtra:
+      options.synchronous = store::SqliteOptions::Synchronous::kExtra;
+      break;
+    case config::CollectorConfig::Synchronous::kFull:
+      options.synchronous = store::SqliteOptions::Synchronous::kFull;
+      break;
+  }
+  return options;
+}
+
+int RunCollector(const std::string& config_path) {
+  // Signals are taken by one thread with sigwait; every other thread (gRPC's
+  // and civetweb's included) inherits this mask and never sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (const int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<config::CollectorConfig> config = config::LoadCollectorConfig(config_path);
+  if (!config.ok()) {
+    std::cerr << "fscanary-collector: " << config.status().message() << "\n";
+    return 2;
+  }
+  daemon::SetUpLogging("fscanary-collector", config->log_level);
+  absl::StatusOr<ServerOptions> server_options = ServerOptionsFromConfig(*config);
+  if (!server_options.ok()) {
+    spdlog::critical("{}", std::string(server_options.status().message()));
+    return 2;
+  }
+  if (absl::Status made = EnsureStateDirectory(config->state_dir); !made.ok()) {
+    spdlog::critical("{}", std::string(made.message()));
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<store::Store>> store =
+      store::OpenSqliteStore(StoreOptionsFromConfig(*config));
+  if (!store.ok()) {
+    spdlog::critical("cannot open the store: {}", std::string(store.status().message()));
+    return 2;
+  }
+
+  auto registry = std::make_shared<metrics::Registry>();
+  (void)metrics::RegisterBuildInfo(*registry, FSCANARY_VERSION, FSCANARY_REVISION);
+  absl::StatusOr<std::unique_ptr<CollectorServer>> server =
+      CollectorServer::Start(*server_options, **store, *registry);
+  if (!server.ok()) {
+    spdlog::critical("cannot serve on {}: {}", config->listen,
+                     std::string(server.status().message()));
+    return 2;
+  }
+  auto fleet = std::make_shared<FleetMetrics>(
+      **store, (*server)->sessions(),
+      FleetMetricsOptions{.host_expiry_nanos = Nanos(config->host_expiry)});
+  auto process = std::make_shared<metrics::ProcessCollector>();
+  metrics::MetricsServer metrics_server;
+  metrics_server.RegisterCollectable(registry);
+  metrics_server.RegisterCollectable(fleet);
+  metrics_server.RegisterCollectable(process);
+  if (!config->metrics.listen.empty()) {
+    absl::StatusOr<int> port = metrics_server.Start(config->metrics.listen);
+    if (!port.ok()) {
+      spdlog::critical("cannot serve metrics on {}: {}", config->metrics.listen,
+                       std::string(port.status().message()));
+      (*server)->Shutdown();
+      return 2;
+    }
+    spdlog::info("metrics on {} (port {})", config->metrics.listen, *port);
+  }
+  int exit_code = 0;
+  {
+    Maintenance maintenance(
+        **store, *fleet,
+        store::RetentionPolicy{.report_max_age_nanos = Nanos(config->retention.reports),
+                               .epoch_max_age_nanos = Nanos(config->retention.epochs)});
+    spdlog::info("fscanary-collector {} listening on {} (port {}), store {}", FSCANARY_VERSION,
+                 config->listen, (*server)->port(), config->store.path);
+    daemon::NotifyReady(absl::StrCat("listening on ", config->listen));
+    while (true) {
+      int signal = 0;
+      if (sigwait(&signals, &signal) != 0) continue;
+      if (signal == SIGHUP) {
+        spdlog::warn("SIGHUP: the collector does not reload its configuration; restart it");
+        continue;
+      }
+      spdlog::info("signal {}: stopping", signal);
+      break;
+    }
+    daemon::NotifyStopping();
+  }
+  metrics_server.Stop();
+  (*server)->Shutdown();
+  (*server)->Wait();
+  spdlog::info("stopped");
+  return exit_code;
+}
+
+}  // namespace fscanary::collector

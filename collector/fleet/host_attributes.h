@@ -1,0 +1,46 @@
+#pragma once
+// What a stored host epoch means to the correlation engine and the metrics:
+// its attributes (kernel, blk-mq state, scheduler, driver, filesystem, every
+// kernel CONFIG_ option, ...) derived from the facts the agent sent.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "collector/analysis/fleet.h"
+#include "collector/store/store.h"
+#include "fscanary/v1/facts.pb.h"
+
+namespace fscanary::fleet {
+
+// The few attributes that label fleet metrics. Empty facts give "unknown"
+// everywhere, so a series never carries an empty label value.
+struct PrimaryLabels {
+  std::string kernel = "unknown";
+  std::string blk_mq = "unknown";
+  std::string scheduler = "unknown";
+  std::string driver = "unknown";
+  // The filesystem of the first target; "raw" for a block device target.
+  std::string fs = "unknown";
+  std::string distro = "unknown";
+  std::string virtualization = "unknown";
+};
+
+// From the first target's device stack: its bottom disk (where the driver,
+// the blk-mq queue and the scheduler that issue requests live).
+PrimaryLabels PrimaryLabelsOf(const v1::HostFacts& facts);
+
+// Every attribute of an epoch, name -> value, in a fixed order: the primary
+// labels, then write_cache, rotational, mount_options, nr_hw_queues, the kernel
+// config options (CONFIG_X -> y/m/value, from `kernel_config` when shared) and
+// the agent's extra facts (as extra.NAME). Unknown values are left out, so
+// hosts that did not report an attribute do not form a group of their own.
+std::vector<std::pair<std::string, std::string>> EpochAttributes(
+    const store::EpochRecord& epoch);
+
+// The fleet the correlation engine analyses: one epoch per stored epoch with
+// its exposure (bytes verified, seconds observed) and its corruption findings
+// by kind (findings that are not corruption, such as I/O errors, left out).
+absl::StatusOr<analysis::Fleet> BuildFleet(const std::vector<store::EpochRecord>& epochs);
+
+}  // namespace fscanary::fleet

@@ -1,0 +1,34 @@
+#include "collector/service/sessions.h"
+
+namespace fscanary::collector {
+
+void Sessions::Open(const std::string& agent_id, uint64_t spooled_records,
+                    uint64_t spooled_bytes) {
+  std::lock_guard lock(mutex_);
+  SessionState& state = agents_[agent_id];
+  ++state.streams;
+  state.spooled_records = spooled_records;
+  state.spooled_bytes = spooled_bytes;
+}
+
+void Sessions::UpdateBacklog(const std::string& agent_id, uint64_t spooled_records,
+                             uint64_t spooled_bytes) {
+  std::lock_guard lock(mutex_);
+  const auto it = agents_.find(agent_id);
+  if (it == agents_.end()) return;  // only a stream that said hello reports a backlog
+  it->second.spooled_records = spooled_records;
+  it->second.spooled_bytes = spooled_bytes;
+}
+
+void Sessions::Close(const std::string& agent_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = agents_.find(agent_id);
+  if (it != agents_.end() && it->second.streams > 0) --it->second.streams;
+}
+
+std::map<std::string, SessionState> Sessions::Snapshot() const {
+  std::lock_guard lock(mutex_);
+  return agents_;
+}
+
+}  // namespace fscanary::collector
