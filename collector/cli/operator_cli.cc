@@ -6,6 +6,7 @@
 
 #include "CLI/CLI.hpp"
 #include "collector/cli/analyze_command.h"
+#include "collector/cli/live_commands.h"
 
 namespace fscanary::cli {
 namespace {
@@ -27,13 +28,25 @@ int ExitCodeOf(const absl::Status& status) {
   }
 }
 
-void AddAnalyze(CLI::App& app, AnalyzeRequest& request, std::string& on_bad_line,
-                std::string& exposure, std::string& kind) {
+constexpr const char* kDefaultCollector = "127.0.0.1:7420";
+
+void AddCollectorOption(CLI::App& command, CollectorConnection& connection) {
+  command
+      .add_option("--collector", connection.address,
+                  "Collector query address, host:port or unix:/path (plaintext: its admin "
+                  "listener, or its listener on loopback)")
+      ->envname("FSCANARY_COLLECTOR")
+      ->capture_default_str();
+}
+
+CLI::App* AddAnalyze(CLI::App& app, AnalyzeRequest& request, std::string& on_bad_line,
+                     std::string& exposure, std::string& kind) {
   CLI::App* analyze = app.add_subcommand(
-      "analyze", "Which kernel, blk-mq state, scheduler or config combination corruptions follow");
+      "analyze",
+      "Which kernel, blk-mq state, scheduler or config combination corruptions follow: from an "
+      "inventory file (--input) or from a running collector (--collector)");
   analysis::AnalysisOptions& options = request.options;
-  analyze->add_option("--input", request.input, "Host epochs as JSON lines ('-': stdin)")
-      ->required();
+  analyze->add_option("--input", request.input, "Host epochs as JSON lines ('-': stdin)");
   analyze->add_flag("--json", request.json, "Print one JSON document");
   analyze->add_option("--kind", kind, "Count only corruptions of this kind");
   analyze->add_option("--on-bad-line", on_bad_line, "skip or fail (default) on a bad line")
@@ -59,6 +72,37 @@ void AddAnalyze(CLI::App& app, AnalyzeRequest& request, std::string& on_bad_line
       ->check(CLI::PositiveNumber);
   analyze->add_option("--kernel-attribute", options.kernel_attribute,
                       "Attribute holding the kernel release");
+  return analyze;
+}
+
+// The live request: the options the collector's engine takes, as given.
+v1::AnalyzeRequest LiveAnalyzeRequest(const AnalyzeRequest& request, const std::string& exposure,
+                                      const std::string& kind) {
+  const analysis::AnalysisOptions defaults;
+  const analysis::AnalysisOptions& options = request.options;
+  v1::AnalyzeRequest live;
+  live.set_kind(kind);
+  live.set_json(request.json);
+  live.set_exposure(exposure);
+  if (options.max_order != defaults.max_order) live.set_max_order(options.max_order);
+  if (options.min_events != defaults.min_events) live.set_min_events(options.min_events);
+  if (options.min_event_hosts != defaults.min_event_hosts) {
+    live.set_min_hosts(options.min_event_hosts);
+  }
+  if (options.min_epochs != defaults.min_epochs) live.set_min_epochs(options.min_epochs);
+  if (options.min_support != defaults.min_support) live.set_min_support(options.min_support);
+  if (options.max_suspects != defaults.max_suspects) {
+    live.set_top(static_cast<uint32_t>(options.max_suspects));
+  }
+  if (options.productive_alpha != defaults.productive_alpha) {
+    live.set_alpha(options.productive_alpha);
+  }
+  return live;
+}
+
+int Report(const absl::Status& status, const char* command, std::ostream& err) {
+  if (!status.ok()) err << "fscanary " << command << ": " << status.message() << "\n";
+  return ExitCodeOf(status);
 }
 
 }  // namespace
@@ -70,7 +114,37 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
   std::string on_bad_line = "fail";
   std::string exposure = "bytes";
   std::string kind;
-  AddAnalyze(app, analyze, on_bad_line, exposure, kind);
+  CLI::App* analyze_command = AddAnalyze(app, analyze, on_bad_line, exposure, kind);
+  CollectorConnection analyze_collector{.address = ""};
+  analyze_command
+      ->add_option("--collector", analyze_collector.address,
+                   "Analyse the epochs a running collector holds (host:port)")
+      ->envname("FSCANARY_COLLECTOR");
+
+  CollectorConnection connection{.address = kDefaultCollector};
+  bool json = false;
+  CLI::App* hosts = app.add_subcommand("hosts", "The hosts the collector knows");
+  AddCollectorOption(*hosts, connection);
+  hosts->add_flag("--json", json, "Print JSON");
+
+  FindingsRequest findings;
+  CLI::App* findings_command =
+      app.add_subcommand("findings", "The newest findings, newest first");
+  AddCollectorOption(*findings_command, connection);
+  findings_command->add_option("--host", findings.host, "Only this host's (agent id)");
+  findings_command
+      ->add_option("--since", findings.since_seconds, "Only those received in the last N seconds")
+      ->check(CLI::PositiveNumber);
+  findings_command->add_option("--limit", findings.limit, "At most this many (1-100000)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  findings_command->add_flag("--json", findings.json, "Print JSON");
+
+  std::string host_id;
+  CLI::App* host = app.add_subcommand("host", "One host: facts by epoch, findings with evidence");
+  AddCollectorOption(*host, connection);
+  host->add_option("agent_id", host_id, "The host's agent id")->required();
+  host->add_flag("--json", json, "Print JSON");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -78,7 +152,25 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
     const int code = app.exit(e, out, err);
     return code == 0 ? 0 : kExitUsage;
   }
+  if (app.got_subcommand("hosts")) return Report(RunHosts(connection, json, out), "hosts", err);
+  if (app.got_subcommand("findings")) {
+    return Report(RunFindings(connection, findings, out), "findings", err);
+  }
+  if (app.got_subcommand("host")) return Report(RunHost(connection, host_id, json, out), "host", err);
   if (app.got_subcommand("analyze")) {
+    if (analyze.input.empty() == analyze_collector.address.empty()) {
+      err << "fscanary analyze: give exactly one of --input FILE and --collector ADDRESS\n";
+      return kExitUsage;
+    }
+    if (!analyze_collector.address.empty()) {
+      if (on_bad_line != "fail") {
+        err << "fscanary analyze: --on-bad-line applies to --input only\n";
+        return kExitUsage;
+      }
+      return Report(RunLiveAnalyze(analyze_collector, LiveAnalyzeRequest(analyze, exposure, kind),
+                                   out, err),
+                    "analyze", err);
+    }
     analyze.on_bad_line =
         on_bad_line == "skip" ? analysis::BadLinePolicy::kSkip : analysis::BadLinePolicy::kFail;
     analyze.options.exposure =

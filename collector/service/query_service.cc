@@ -53,6 +53,25 @@ absl::StatusOr<analysis::AnalysisOptions> AnalysisOptionsOf(const v1::AnalyzeReq
     if (request.max_order() > 4) return absl::InvalidArgumentError("max_order must be 1 to 4");
     options.max_order = static_cast<int>(request.max_order());
   }
+  if (request.min_events() != 0) options.min_events = request.min_events();
+  if (request.min_hosts() != 0) options.min_event_hosts = request.min_hosts();
+  if (request.min_epochs() != 0) options.min_epochs = request.min_epochs();
+  if (request.min_support() != 0) {
+    if (!(request.min_support() > 0 && request.min_support() < 1)) {
+      return absl::InvalidArgumentError("min_support must be in (0, 1)");
+    }
+    options.min_support = request.min_support();
+  }
+  if (request.top() != 0) {
+    if (request.top() > 1000) return absl::InvalidArgumentError("top must be 1 to 1000");
+    options.max_suspects = request.top();
+  }
+  if (request.alpha() != 0) {
+    if (!(request.alpha() >= 1e-12 && request.alpha() <= 0.5)) {
+      return absl::InvalidArgumentError("alpha must be in [1e-12, 0.5]");
+    }
+    options.productive_alpha = request.alpha();
+  }
   if (request.exposure() == "seconds") {
     options.exposure = analysis::ExposureUnit::kSeconds;
   } else if (!request.exposure().empty() && request.exposure() != "bytes") {

@@ -1,0 +1,198 @@
+#include "collector/cli/live_commands.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <chrono>
+#include <ctime>
+#include <ostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "fscanary/v1/query.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace fscanary::cli {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& status, const CollectorConnection& connection) {
+  if (status.ok()) return absl::OkStatus();
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::UnavailableError(absl::StrCat("collector ", connection.address,
+                                               " is not reachable: ", status.error_message()));
+  }
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat("collector ", connection.address, ": ", status.error_message()));
+}
+
+// Calls one unary Query method with the connection's deadline.
+template <typename Request, typename Response, typename Method>
+absl::Status Call(const CollectorConnection& connection, Method method, const Request& request,
+                  Response& response) {
+  const std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(connection.address, grpc::InsecureChannelCredentials());
+  v1::Query::Stub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(connection.timeout_ms));
+  return FromGrpc((stub.*method)(&context, request, &response), connection);
+}
+
+absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  std::string text;
+  const auto converted = google::protobuf::util::MessageToJsonString(message, &text, options);
+  if (!converted.ok()) return absl::InternalError(std::string(converted.message()));
+  out << text;
+  if (text.empty() || text.back() != '\n') out << "\n";
+  return absl::OkStatus();
+}
+
+std::string Time(int64_t unix_nanos) {
+  if (unix_nanos == 0) return "-";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixNanos(unix_nanos),
+                          absl::UTCTimeZone());
+}
+
+std::string Kind(v1::FindingKind kind) { return absl::AsciiStrToLower(v1::FindingKind_Name(kind)); }
+
+std::string Bytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(units)) {
+    value /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? absl::StrCat(bytes, " B") : absl::StrFormat("%.1f %s", value, units[unit]);
+}
+
+void PrintFindingLine(const v1::StoredFinding& stored, std::ostream& out) {
+  const v1::Finding& finding = stored.finding();
+  out << absl::StrFormat("%-20s  %-24s  %-18s  %-10s  %-8s  %-12s  %d\n",
+                         Time(stored.received_unix_nanos()), stored.agent_id(), Kind(finding.kind()),
+                         finding.persistent() ? "persistent" : "transient", finding.target(),
+                         finding.checker(), finding.offset());
+}
+
+void PrintFindingsHeader(std::ostream& out) {
+  out << absl::StrFormat("%-20s  %-24s  %-18s  %-10s  %-8s  %-12s  %s\n", "RECEIVED", "HOST",
+                         "KIND", "", "TARGET", "CHECKER", "OFFSET");
+}
+
+}  // namespace
+
+absl::Status RunHosts(const CollectorConnection& connection, bool json, std::ostream& out) {
+  v1::ListHostsResponse response;
+  if (absl::Status called =
+          Call(connection, &v1::Query::Stub::ListHosts, v1::ListHostsRequest(), response);
+      !called.ok()) {
+    return called;
+  }
+  if (json) return PrintJson(response, out);
+  out << absl::StrFormat("%-24s  %-20s  %-24s  %-9s  %-20s  %8s  %12s  %s\n", "HOST", "HOSTNAME",
+                         "KERNEL", "CONNECTED", "LAST SEEN", "FINDINGS", "VERIFIED", "EPOCHS");
+  for (const v1::HostSummary& host : response.hosts()) {
+    out << absl::StrFormat("%-24s  %-20s  %-24s  %-9s  %-20s  %8d  %12s  %d\n", host.agent_id(),
+                           host.hostname(), host.kernel_release(), host.connected() ? "yes" : "no",
+                           Time(host.last_seen_unix_nanos()), host.findings(),
+                           Bytes(host.bytes_verified()), host.epochs());
+  }
+  out << response.hosts_size() << " hosts\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunFindings(const CollectorConnection& connection, const FindingsRequest& request,
+                         std::ostream& out) {
+  v1::ListFindingsRequest query;
+  query.set_agent_id(request.host);
+  query.set_limit(request.limit);
+  if (request.since_seconds > 0) {
+    query.set_since_unix_nanos(absl::ToUnixNanos(absl::Now()) - request.since_seconds * 1'000'000'000);
+  }
+  v1::ListFindingsResponse response;
+  if (absl::Status called = Call(connection, &v1::Query::Stub::ListFindings, query, response);
+      !called.ok()) {
+    return called;
+  }
+  if (request.json) return PrintJson(response, out);
+  PrintFindingsHeader(out);
+  for (const v1::StoredFinding& stored : response.findings()) PrintFindingLine(stored, out);
+  out << response.findings_size() << " findings\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunHost(const CollectorConnection& connection, const std::string& agent_id, bool json,
+                     std::ostream& out) {
+  v1::GetHostRequest request;
+  request.set_agent_id(agent_id);
+  v1::GetHostResponse response;
+  if (absl::Status called = Call(connection, &v1::Query::Stub::GetHost, request, response);
+      !called.ok()) {
+    return called;
+  }
+  if (json) return PrintJson(response, out);
+  const v1::HostSummary& host = response.host();
+  out << "host " << host.agent_id() << " (" << host.hostname() << "), agent "
+      << host.agent_version() << ", " << (host.connected() ? "connected" : "not connected")
+      << ", last seen " << Time(host.last_seen_unix_nanos()) << "\n";
+  out << "verified " << Bytes(host.bytes_verified()) << ", " << host.findings() << " findings\n";
+  for (const v1::HostEpoch& epoch : response.epochs()) {
+    const v1::HostFacts& facts = epoch.facts();
+    out << "\nepoch " << epoch.epoch() << ": " << Time(epoch.start_unix_nanos()) << " .. "
+        << (epoch.end_unix_nanos() == 0 ? "now" : Time(epoch.end_unix_nanos())) << ", verified "
+        << Bytes(epoch.bytes_verified()) << ", " << epoch.findings() << " findings\n";
+    out << "  kernel " << facts.kernel_release() << " (" << facts.kernel_config().size()
+        << " config options" << (facts.kernel_config_sha256().empty() ? "" : ", sha256 ")
+        << facts.kernel_config_sha256().substr(0, 12) << "), " << facts.distro_pretty()
+        << ", virtualization " << facts.virtualization() << "\n";
+    for (const v1::BlockDeviceFacts& device : facts.devices()) {
+      out << absl::StrFormat(
+          "  device %-8s %-9s driver=%s blk_mq=%s scheduler=%s nr_hw_queues=%d nr_requests=%d "
+          "write_cache=%s max_sectors_kb=%d target=%s\n",
+          device.name(), device.type(), device.driver(), device.blk_mq(), device.scheduler(),
+          device.nr_hw_queues(), device.nr_requests(), device.write_cache(),
+          device.max_sectors_kb(), device.target());
+    }
+    for (const v1::FilesystemFacts& filesystem : facts.filesystems()) {
+      out << "  filesystem " << filesystem.fs_type() << " on " << filesystem.mount_point() << " ("
+          << filesystem.mount_options() << ") target=" << filesystem.target() << "\n";
+    }
+  }
+  if (response.findings_size() > 0) {
+    out << "\n";
+    PrintFindingsHeader(out);
+    for (const v1::StoredFinding& stored : response.findings()) {
+      PrintFindingLine(stored, out);
+      const std::string& summary = stored.finding().evidence_summary();
+      if (!summary.empty()) out << "    " << summary << "\n";
+      if (!stored.finding().evidence_path().empty()) {
+        out << "    evidence on the host: " << stored.finding().evidence_path() << "\n";
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunLiveAnalyze(const CollectorConnection& connection,
+                            const v1::AnalyzeRequest& request, std::ostream& out,
+                            std::ostream& err) {
+  v1::AnalyzeResponse response;
+  if (absl::Status called = Call(connection, &v1::Query::Stub::Analyze, request, response);
+      !called.ok()) {
+    return called;
+  }
+  if (request.json()) {
+    for (const std::string& note : response.notes()) err << "note: " << note << "\n";
+  }
+  out << response.report();
+  out.flush();
+  return absl::OkStatus();
+}
+
+}  // namespace fscanary::cli

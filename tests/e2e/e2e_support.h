@@ -1,0 +1,205 @@
+#pragma once
+// What the end-to-end tests share: fscanary-collector and fscanary-agent run as
+// daemons on loopback (127.0.0.1 only) with their logs in files, the configs
+// they are given, the collector's Query service and /metrics read from
+// outside, and blocks of the agent's scratch target corrupted behind its back.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "fscanary/v1/query.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/integration/run_process.h"
+#include "tests/temp_dir.h"
+
+namespace fscanary::e2e {
+
+using namespace std::chrono_literals;
+
+// The agent's scratch target: 16 MiB of 4096-byte blocks after the label. Its
+// first write round (64 blocks) runs at start; the next only after an hour,
+// so no later write of the agent's can undo a corruption a test injects.
+inline constexpr uint32_t kBlockSize = 4096;
+inline constexpr uint64_t kTargetSize = uint64_t{16} << 20;
+inline constexpr std::string_view kTargetName = "scratch";
+// Every written block is scrubbed (read back and checked) this often.
+inline constexpr auto kScrubInterval = 2s;
+
+// How long a test waits for what should take a few seconds (a daemon
+// starting, a scrub finding a corruption, a record reaching the collector);
+// generous because the machine may be busy.
+inline constexpr auto kEventTimeout = 30s;
+
+// Polls `condition` every `interval` until it holds; false if it still does
+// not after `timeout`. The condition is checked once more at the deadline.
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+             std::chrono::milliseconds interval = 100ms);
+
+// A daemon started for a test: stdout and stderr go to a log file, so a long
+// run never blocks on a full pipe and the test can read the log while it runs.
+// Killed (SIGKILL) on destruction if still running.
+class Daemon {
+ public:
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const std::vector<std::string>& argv,
+                                                       const std::string& log_path);
+
+  pid_t pid() const { return child_.pid(); }
+  const std::string& log_path() const { return log_path_; }
+  // Everything logged so far.
+  std::string Log() const;
+  // Waits until the log matches `pattern` (ECMAScript); returns the first
+  // capture group (the whole match if there is none). Nullopt at the timeout,
+  // or at once if the daemon ended.
+  std::optional<std::string> WaitForLog(const std::string& pattern,
+                                        std::chrono::milliseconds timeout);
+  bool running();
+  void Signal(int signal);
+  // Waits for the daemon to end; nullopt if it still runs after `timeout`.
+  std::optional<testing::ProcessResult> WaitForExit(std::chrono::milliseconds timeout);
+
+ private:
+  Daemon(testing::Child child, std::string log_path)
+      : child_(std::move(child)), log_path_(std::move(log_path)) {}
+
+  testing::Child child_;
+  std::string log_path_;
+};
+
+// absl::Status of a gRPC status (the codes are the same numbers).
+absl::Status FromGrpc(const grpc::Status& status);
+
+struct CollectorOptions {
+  // The ingest and query port; 0: one the kernel picks (read from the log).
+  int port = 0;
+  // Top-level YAML appended to the config (tokens_file, limits, ...).
+  std::string extra_yaml;
+};
+
+// fscanary-collector with its state under `dir`/collector (kept across
+// restarts in the same `dir`), its metrics on a port of its own choosing.
+class Collector {
+ public:
+  // Writes the config, starts the daemon and waits until it serves.
+  static absl::StatusOr<std::unique_ptr<Collector>> Start(const std::string& dir,
+                                                          const CollectorOptions& options = {});
+
+  int port() const { return port_; }
+  int metrics_port() const { return metrics_port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  Daemon& daemon() { return *daemon_; }
+
+  // The Query service (each call: a 10 s deadline).
+  absl::StatusOr<v1::ListHostsResponse> ListHosts() const;
+  absl::StatusOr<std::vector<v1::StoredFinding>> ListFindings(const std::string& agent_id) const;
+  absl::StatusOr<v1::GetHostResponse> GetHost(const std::string& agent_id) const;
+  // The host's summary from ListHosts; nullopt if not (yet) listed or on error.
+  std::optional<v1::HostSummary> FindHost(const std::string& agent_id) const;
+
+  // The body of GET /metrics.
+  absl::StatusOr<std::string> ScrapeMetrics() const;
+
+ private:
+  Collector() = default;
+
+  std::unique_ptr<Daemon> daemon_;
+  int port_ = 0;
+  int metrics_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Query::Stub> query_;
+};
+
+struct AgentOptions {
+  std::string agent_id = "e2e-agent";
+  // host:port of the collector.
+  std::string collector_address;
+  // A file holding the agent's token; empty: none.
+  std::string token_file;
+};
+
+// `fscanary-agent run` with its state and scratch target under `dir`/agent.
+class Agent {
+ public:
+  static absl::StatusOr<std::unique_ptr<Agent>> Start(const std::string& dir,
+                                                      const AgentOptions& options);
+
+  const std::string& agent_id() const { return agent_id_; }
+  const std::string& target() const { return target_; }
+  const std::string& state_dir() const { return state_dir_; }
+  Daemon& daemon() { return *daemon_; }
+
+ private:
+  Agent() = default;
+
+  std::string agent_id_;
+  std::string target_;
+  std::string state_dir_;
+  std::unique_ptr<Daemon> daemon_;
+};
+
+// One sample of a Prometheus text exposition.
+struct Sample {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+
+std::vector<Sample> ParseExposition(std::string_view text);
+
+// The value of the first sample named `name` whose labels include `labels`;
+// nullopt if there is none.
+std::optional<double> SampleValue(std::string_view exposition, std::string_view name,
+                                  const std::map<std::string, std::string>& labels = {});
+
+// GET `path` from 127.0.0.1:`port` (HTTP/1.0); the body of a 200 answer.
+absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
+
+// Blocks of the agent's target that hold a durable generation (read from the
+// agent's state file under `agent_state_dir`).
+absl::StatusOr<std::vector<uint64_t>> DurableBlocks(const std::string& agent_state_dir);
+
+// Flips payload bytes of sector 1 of `block` behind the agent's back (O_DIRECT
+// read, modify, write, fdatasync): a checksum mismatch. Returns the block's
+// byte offset in the target, as findings report it.
+absl::StatusOr<uint64_t> CorruptPayload(const std::string& target, uint64_t block);
+
+// Evidence directories the agent saved for the block at `offset`: one per
+// time a pass found it bad.
+int EvidenceCount(const std::string& agent_state_dir, uint64_t offset);
+
+// The mount (point and filesystem type, from /proc/self/mountinfo) that holds `path`.
+struct Mount {
+  std::string mount_point;
+  std::string fs_type;
+};
+absl::StatusOr<Mount> MountOf(const std::string& path);
+
+// A collector and an agent in one scratch directory; on failure the test's
+// output ends with the tail of every daemon log.
+class E2eTest : public ::testing::Test {
+ protected:
+  void TearDown() override;
+
+  // Starts the collector (ASSERT-style: fails the test on error).
+  void StartCollector(const CollectorOptions& options = {});
+  // Starts an agent reporting to the running collector.
+  void StartAgent(AgentOptions options = {});
+  // Waits until the host is connected and has verified bytes.
+  void WaitUntilVerifying(const std::string& agent_id);
+
+  testing::TempDir dir_;
+  std::unique_ptr<Collector> collector_;
+  std::unique_ptr<Agent> agent_;
+};
+
+}  // namespace fscanary::e2e
