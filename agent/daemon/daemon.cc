@@ -4,10 +4,10 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
-#include "common/daemon/systemd_notify.h"
 #include "agent/daemon/to_proto.h"
 #include "agent/facts/host_facts.h"
 #include "agent/spool/spool.h"
+#include "common/daemon/systemd_notify.h"
 #include "common/status.h"
 #include "io/posix.h"
 #include "spdlog/spdlog.h"

@@ -2,12 +2,12 @@
 
 #include <fcntl.h>
 
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "common/status.h"
 
 namespace fscanary::daemon {
@@ -22,7 +22,8 @@ std::string FormatLine(const FindingKey& key) {
 bool ParseLine(absl::string_view line, FindingKey& key) {
   const std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
   return fields.size() == 4 && fields[0].size() == 16 &&
-         absl::SimpleHexAtoi(fields[0], &key.target_id) && absl::SimpleAtoi(fields[1], &key.offset) &&
+         absl::SimpleHexAtoi(fields[0], &key.target_id) &&
+         absl::SimpleAtoi(fields[1], &key.offset) &&
          absl::SimpleAtoi(fields[2], &key.expected_generation) &&
          absl::SimpleAtoi(fields[3], &key.kind);
 }

@@ -40,7 +40,8 @@ class ReportedFindings {
   uint64_t malformed_lines() const { return malformed_lines_; }
 
  private:
-  ReportedFindings(std::string path, io::UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  ReportedFindings(std::string path, io::UniqueFd fd)
+      : path_(std::move(path)), fd_(std::move(fd)) {}
 
   std::string path_;
   io::UniqueFd fd_;

@@ -9,9 +9,9 @@
 
 #include "absl/strings/str_format.h"
 #include "agent/config/credentials.h"
+#include "agent/facts/sha256.h"
 #include "common/daemon/logging.h"
 #include "common/daemon/systemd_notify.h"
-#include "agent/facts/sha256.h"
 #include "common/status.h"
 #include "spdlog/spdlog.h"
 
@@ -25,7 +25,6 @@ uint64_t Nanos(config::Duration duration) {
 int Millis(config::Duration duration) {
   return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
 }
-
 
 }  // namespace
 

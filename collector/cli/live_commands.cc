@@ -75,9 +75,9 @@ std::string Bytes(uint64_t bytes) {
 void PrintFindingLine(const v1::StoredFinding& stored, std::ostream& out) {
   const v1::Finding& finding = stored.finding();
   out << absl::StrFormat("%-20s  %-24s  %-18s  %-10s  %-8s  %-12s  %d\n",
-                         Time(stored.received_unix_nanos()), stored.agent_id(), Kind(finding.kind()),
-                         finding.persistent() ? "persistent" : "transient", finding.target(),
-                         finding.checker(), finding.offset());
+                         Time(stored.received_unix_nanos()), stored.agent_id(),
+                         Kind(finding.kind()), finding.persistent() ? "persistent" : "transient",
+                         finding.target(), finding.checker(), finding.offset());
 }
 
 void PrintFindingsHeader(std::ostream& out) {
@@ -113,7 +113,8 @@ absl::Status RunFindings(const CollectorConnection& connection, const FindingsRe
   query.set_agent_id(request.host);
   query.set_limit(request.limit);
   if (request.since_seconds > 0) {
-    query.set_since_unix_nanos(absl::ToUnixNanos(absl::Now()) - request.since_seconds * 1'000'000'000);
+    query.set_since_unix_nanos(absl::ToUnixNanos(absl::Now()) -
+                               request.since_seconds * 1'000'000'000);
   }
   v1::ListFindingsResponse response;
   if (absl::Status called = Call(connection, &v1::Query::Stub::ListFindings, query, response);

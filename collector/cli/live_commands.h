@@ -22,7 +22,7 @@ struct CollectorConnection {
 absl::Status RunHosts(const CollectorConnection& connection, bool json, std::ostream& out);
 
 struct FindingsRequest {
-  std::string host;       // empty: every host
+  std::string host;           // empty: every host
   int64_t since_seconds = 0;  // only findings received in the last N seconds; 0: all
   uint32_t limit = 100;
   bool json = false;

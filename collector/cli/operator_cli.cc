@@ -128,8 +128,7 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
   hosts->add_flag("--json", json, "Print JSON");
 
   FindingsRequest findings;
-  CLI::App* findings_command =
-      app.add_subcommand("findings", "The newest findings, newest first");
+  CLI::App* findings_command = app.add_subcommand("findings", "The newest findings, newest first");
   AddCollectorOption(*findings_command, connection);
   findings_command->add_option("--host", findings.host, "Only this host's (agent id)");
   findings_command
@@ -156,7 +155,8 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
   if (app.got_subcommand("findings")) {
     return Report(RunFindings(connection, findings, out), "findings", err);
   }
-  if (app.got_subcommand("host")) return Report(RunHost(connection, host_id, json, out), "host", err);
+  if (app.got_subcommand("host"))
+    return Report(RunHost(connection, host_id, json, out), "host", err);
   if (app.got_subcommand("analyze")) {
     if (analyze.input.empty() == analyze_collector.address.empty()) {
       err << "fscanary analyze: give exactly one of --input FILE and --collector ADDRESS\n";
@@ -167,9 +167,9 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
         err << "fscanary analyze: --on-bad-line applies to --input only\n";
         return kExitUsage;
       }
-      return Report(RunLiveAnalyze(analyze_collector, LiveAnalyzeRequest(analyze, exposure, kind),
-                                   out, err),
-                    "analyze", err);
+      return Report(
+          RunLiveAnalyze(analyze_collector, LiveAnalyzeRequest(analyze, exposure, kind), out, err),
+          "analyze", err);
     }
     analyze.on_bad_line =
         on_bad_line == "skip" ? analysis::BadLinePolicy::kSkip : analysis::BadLinePolicy::kFail;

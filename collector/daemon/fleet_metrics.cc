@@ -66,8 +66,8 @@ std::string ConjunctionLabel(std::vector<analysis::AttributeValue> attributes) {
 
 }  // namespace
 
-absl::StatusOr<FleetAggregates> ComputeFleetAggregates(const std::vector<store::EpochRecord>& epochs,
-                                                       size_t max_suspects) {
+absl::StatusOr<FleetAggregates> ComputeFleetAggregates(
+    const std::vector<store::EpochRecord>& epochs, size_t max_suspects) {
   // Sums keyed by label set: several epochs (hosts) share one series.
   std::map<Labels, double> verified;
   std::map<Labels, double> written;
@@ -85,15 +85,14 @@ absl::StatusOr<FleetAggregates> ComputeFleetAggregates(const std::vector<store::
     aggregates.corruption_findings += CorruptionFindings(epoch.findings_by_kind);
   }
   MetricFamily verified_family =
-      Family("fscanary_verified_bytes_total",
-             "Bytes read back and verified, by host attributes.", MetricType::kCounter);
-  for (auto& [labels, value] : verified) AddSeries(verified_family, labels, value);
-  MetricFamily written_family = Family(
-      "fscanary_written_bytes_total", "Bytes written, by host attributes.", MetricType::kCounter);
-  for (auto& [labels, value] : written) AddSeries(written_family, labels, value);
-  MetricFamily findings_family =
-      Family("fscanary_findings_total", "Findings by kind and host attributes.",
+      Family("fscanary_verified_bytes_total", "Bytes read back and verified, by host attributes.",
              MetricType::kCounter);
+  for (auto& [labels, value] : verified) AddSeries(verified_family, labels, value);
+  MetricFamily written_family = Family("fscanary_written_bytes_total",
+                                       "Bytes written, by host attributes.", MetricType::kCounter);
+  for (auto& [labels, value] : written) AddSeries(written_family, labels, value);
+  MetricFamily findings_family = Family(
+      "fscanary_findings_total", "Findings by kind and host attributes.", MetricType::kCounter);
   for (auto& [labels, value] : findings) AddSeries(findings_family, labels, value);
   aggregates.families.push_back(std::move(verified_family));
   aggregates.families.push_back(std::move(written_family));
@@ -102,17 +101,17 @@ absl::StatusOr<FleetAggregates> ComputeFleetAggregates(const std::vector<store::
   MetricFamily ratio = Family("fscanary_suspect_rate_ratio",
                               "Correlation engine: corruption rate ratio of the rank-th suspect.",
                               MetricType::kGauge);
-  MetricFamily ci_low = Family("fscanary_suspect_ci_low",
-                               "Lower end of the suspect's 95% rate-ratio interval.",
-                               MetricType::kGauge);
-  MetricFamily ci_high = Family("fscanary_suspect_ci_high",
-                                "Upper end of the suspect's 95% rate-ratio interval.",
-                                MetricType::kGauge);
+  MetricFamily ci_low =
+      Family("fscanary_suspect_ci_low", "Lower end of the suspect's 95% rate-ratio interval.",
+             MetricType::kGauge);
+  MetricFamily ci_high =
+      Family("fscanary_suspect_ci_high", "Upper end of the suspect's 95% rate-ratio interval.",
+             MetricType::kGauge);
   MetricFamily q_value = Family("fscanary_suspect_q_value",
                                 "Benjamini-Hochberg q-value of the suspect.", MetricType::kGauge);
-  MetricFamily events = Family("fscanary_suspect_events",
-                               "Corruption events on hosts with the suspect's attributes.",
-                               MetricType::kGauge);
+  MetricFamily events =
+      Family("fscanary_suspect_events", "Corruption events on hosts with the suspect's attributes.",
+             MetricType::kGauge);
   ASSIGN_OR_RETURN(const analysis::Fleet fleet, fleet::BuildFleet(epochs));
   analysis::AnalysisOptions options;
   options.max_suspects = max_suspects;
@@ -149,8 +148,7 @@ absl::Status FleetMetrics::Refresh() {
 
 bool FleetMetrics::AggregatesBehind() const {
   std::lock_guard lock(mutex_);
-  return aggregates_ == nullptr ||
-         aggregates_->corruption_findings != scraped_corruption_findings_;
+  return aggregates_ == nullptr || aggregates_->corruption_findings != scraped_corruption_findings_;
 }
 
 absl::StatusOr<std::vector<MetricFamily>> FleetMetrics::HostFamilies() const {
@@ -159,33 +157,31 @@ absl::StatusOr<std::vector<MetricFamily>> FleetMetrics::HostFamilies() const {
   const int64_t now = options_.now_unix_nanos ? options_.now_unix_nanos()
                                               : static_cast<int64_t>(io::WallClockNanos());
 
-  MetricFamily up = Family("fscanary_host_up", "1 while the host's agent has a stream open.",
-                           MetricType::kGauge);
-  MetricFamily last_seen = Family("fscanary_host_last_seen_timestamp_seconds",
-                                  "When the collector last heard from the host's agent.",
-                                  MetricType::kGauge);
+  MetricFamily up =
+      Family("fscanary_host_up", "1 while the host's agent has a stream open.", MetricType::kGauge);
+  MetricFamily last_seen =
+      Family("fscanary_host_last_seen_timestamp_seconds",
+             "When the collector last heard from the host's agent.", MetricType::kGauge);
   MetricFamily last_verified =
       Family("fscanary_host_last_verified_timestamp_seconds",
-             "End of the host's newest report that verified bytes (0: never).",
-             MetricType::kGauge);
-  MetricFamily host_findings = Family(
-      "fscanary_host_findings_total",
-      "Corruption findings of the host (all corruption kinds), 0 from when it registers.",
-      MetricType::kCounter);
-  MetricFamily last_finding = Family(
-      "fscanary_host_last_finding_timestamp_seconds",
-      "When the collector received the host's newest corruption finding (0: none).",
-      MetricType::kGauge);
-  MetricFamily spool = Family("fscanary_host_spool_records",
-                              "Records the host's agent holds unacknowledged, as it last said.",
-                              MetricType::kGauge);
-  MetricFamily spool_lost =
-      Family("fscanary_host_spool_lost_records_total",
-             "Records the host's spool could not keep, by what happened to them.",
+             "End of the host's newest report that verified bytes (0: never).", MetricType::kGauge);
+  MetricFamily host_findings =
+      Family("fscanary_host_findings_total",
+             "Corruption findings of the host (all corruption kinds), 0 from when it registers.",
              MetricType::kCounter);
-  MetricFamily info = Family("fscanary_host_info",
-                             "1 per host, labelled with the attributes of its current epoch.",
-                             MetricType::kGauge);
+  MetricFamily last_finding =
+      Family("fscanary_host_last_finding_timestamp_seconds",
+             "When the collector received the host's newest corruption finding (0: none).",
+             MetricType::kGauge);
+  MetricFamily spool =
+      Family("fscanary_host_spool_records",
+             "Records the host's agent holds unacknowledged, as it last said.", MetricType::kGauge);
+  MetricFamily spool_lost = Family(
+      "fscanary_host_spool_lost_records_total",
+      "Records the host's spool could not keep, by what happened to them.", MetricType::kCounter);
+  MetricFamily info =
+      Family("fscanary_host_info", "1 per host, labelled with the attributes of its current epoch.",
+             MetricType::kGauge);
   uint64_t known = 0;
   uint64_t connected = 0;
   uint64_t stale = 0;
@@ -218,8 +214,7 @@ absl::StatusOr<std::vector<MetricFamily>> FleetMetrics::HostFamilies() const {
         {"damaged", host.spool_loss.damaged_records_skipped()},
     };
     for (const auto& [what, count] : losses) {
-      AddSeries(spool_lost, {{"host", host.agent_id}, {"what", what}},
-                static_cast<double>(count));
+      AddSeries(spool_lost, {{"host", host.agent_id}, {"what", what}}, static_cast<double>(count));
     }
     const fleet::PrimaryLabels primary = fleet::PrimaryLabelsOf(host.facts);
     Labels info_labels = AttributeLabels(primary);
@@ -236,9 +231,9 @@ absl::StatusOr<std::vector<MetricFamily>> FleetMetrics::HostFamilies() const {
   MetricFamily hosts_family =
       Family("fscanary_hosts", "Hosts known to the collector and not expired.", MetricType::kGauge);
   AddSeries(hosts_family, {}, static_cast<double>(known));
-  MetricFamily connected_family = Family(
-      "fscanary_agents_connected", "Agents with a stream open to this collector.",
-      MetricType::kGauge);
+  MetricFamily connected_family =
+      Family("fscanary_agents_connected", "Agents with a stream open to this collector.",
+             MetricType::kGauge);
   AddSeries(connected_family, {}, static_cast<double>(connected));
   MetricFamily stale_family =
       Family("fscanary_agents_stale", "Hosts not connected and silent for longer than stale_after.",
@@ -246,9 +241,9 @@ absl::StatusOr<std::vector<MetricFamily>> FleetMetrics::HostFamilies() const {
   AddSeries(stale_family, {}, static_cast<double>(stale));
 
   std::vector<MetricFamily> families;
-  for (MetricFamily* family : {&up, &last_seen, &last_verified, &host_findings, &last_finding,
-                               &spool, &spool_lost, &info, &hosts_family, &connected_family,
-                               &stale_family}) {
+  for (MetricFamily* family :
+       {&up, &last_seen, &last_verified, &host_findings, &last_finding, &spool, &spool_lost, &info,
+        &hosts_family, &connected_family, &stale_family}) {
     families.push_back(std::move(*family));
   }
   return families;

@@ -37,8 +37,8 @@ struct FleetAggregates {
   // of date.
   uint64_t corruption_findings = 0;
 };
-absl::StatusOr<FleetAggregates> ComputeFleetAggregates(const std::vector<store::EpochRecord>& epochs,
-                                                       size_t max_suspects);
+absl::StatusOr<FleetAggregates> ComputeFleetAggregates(
+    const std::vector<store::EpochRecord>& epochs, size_t max_suspects);
 
 class FleetMetrics final : public metrics::Collectable {
  public:

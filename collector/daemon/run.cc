@@ -67,8 +67,7 @@ class Maintenance {
     auto next_aggregates = Clock::now();
     auto next_retention = Clock::now();
     auto next_watchdog = Clock::now();
-    const auto watchdog_interval =
-        std::chrono::nanoseconds(daemon::WatchdogIntervalNanos() / 2);
+    const auto watchdog_interval = std::chrono::nanoseconds(daemon::WatchdogIntervalNanos() / 2);
     std::unique_lock lock(mutex_);
     while (!stop_) {
       lock.unlock();

@@ -37,8 +37,7 @@ const v1::BlockDeviceFacts* BottomDevice(const v1::HostFacts& facts, const std::
   return last;
 }
 
-const v1::FilesystemFacts* TargetFilesystem(const v1::HostFacts& facts,
-                                            const std::string& target) {
+const v1::FilesystemFacts* TargetFilesystem(const v1::HostFacts& facts, const std::string& target) {
   for (const v1::FilesystemFacts& filesystem : facts.filesystems()) {
     if (filesystem.target() == target) return &filesystem;
   }

@@ -35,8 +35,7 @@ PrimaryLabels PrimaryLabelsOf(const v1::HostFacts& facts);
 // config options (CONFIG_X -> y/m/value, from `kernel_config` when shared) and
 // the agent's extra facts (as extra.NAME). Unknown values are left out, so
 // hosts that did not report an attribute do not form a group of their own.
-std::vector<std::pair<std::string, std::string>> EpochAttributes(
-    const store::EpochRecord& epoch);
+std::vector<std::pair<std::string, std::string>> EpochAttributes(const store::EpochRecord& epoch);
 
 // The fleet the correlation engine analyses: one epoch per stored epoch with
 // its exposure (bytes verified, seconds observed) and its corruption findings

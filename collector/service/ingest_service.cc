@@ -121,8 +121,7 @@ class AckWriter {
 }  // namespace
 
 IngestService::IngestService(store::Store& store, GroupCommitter& committer, Sessions& sessions,
-                             AuthOptions auth, ValidationLimits limits,
-                             metrics::Registry& registry)
+                             AuthOptions auth, ValidationLimits limits, metrics::Registry& registry)
     : store_(store),
       committer_(committer),
       sessions_(sessions),

@@ -51,8 +51,7 @@ absl::StatusOr<std::unique_ptr<CollectorServer>> CollectorServer::Start(
   std::unique_ptr<CollectorServer> server(new CollectorServer());
   server->committer_ = std::make_unique<GroupCommitter>(store, options.max_batch, registry);
   server->ingest_ = std::make_unique<IngestService>(store, *server->committer_, server->sessions_,
-                                                    options.auth,
-                                                    options.limits, registry);
+                                                    options.auth, options.limits, registry);
   server->query_ = std::make_unique<QueryService>(store);
   server->admin_query_ = std::make_unique<QueryService>(store);
 

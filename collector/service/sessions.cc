@@ -2,8 +2,7 @@
 
 namespace fscanary::collector {
 
-void Sessions::Open(const std::string& agent_id, uint64_t spooled_records,
-                    uint64_t spooled_bytes) {
+void Sessions::Open(const std::string& agent_id, uint64_t spooled_records, uint64_t spooled_bytes) {
   std::lock_guard lock(mutex_);
   SessionState& state = agents_[agent_id];
   ++state.streams;

@@ -23,8 +23,7 @@ struct SessionState {
 class Sessions {
  public:
   void Open(const std::string& agent_id, uint64_t spooled_records, uint64_t spooled_bytes);
-  void UpdateBacklog(const std::string& agent_id, uint64_t spooled_records,
-                     uint64_t spooled_bytes);
+  void UpdateBacklog(const std::string& agent_id, uint64_t spooled_records, uint64_t spooled_bytes);
   void Close(const std::string& agent_id);
 
   // A copy: agents with at least one open stream, and the last backlog of

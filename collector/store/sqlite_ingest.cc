@@ -192,12 +192,12 @@ absl::Status SqliteStore::StoreReport(HostState& host, const v1::AgentMessage& m
                                     "io_errors = io_errors + ?5, "
                                     "observed_ns = observed_ns + ?6 WHERE epoch_id = ?1"));
   RETURN_IF_ERROR(add.Bind(1, epoch.id)
-      .Bind(2, Clamped(exposure.bytes_verified))
-      .Bind(3, Clamped(exposure.blocks_verified))
-      .Bind(4, Clamped(exposure.bytes_written))
-      .Bind(5, Clamped(exposure.io_errors))
-      .Bind(6, observed_ns)
-      .Run());
+                      .Bind(2, Clamped(exposure.bytes_verified))
+                      .Bind(3, Clamped(exposure.blocks_verified))
+                      .Bind(4, Clamped(exposure.bytes_written))
+                      .Bind(5, Clamped(exposure.io_errors))
+                      .Bind(6, observed_ns)
+                      .Run());
   if (exposure.bytes_verified == 0) return absl::OkStatus();
   // The collector's clock bounds the agent's: a clock running ahead must not
   // hide a stalled verification.

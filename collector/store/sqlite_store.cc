@@ -95,8 +95,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
         journal_mode, "); is the filesystem local and writable?"));
   }
   RETURN_IF_ERROR(writer->Exec(kWriterPragmas));
-  RETURN_IF_ERROR(writer->Exec(absl::StrCat("PRAGMA synchronous = ",
-                                            SynchronousPragma(options.synchronous), ";")));
+  RETURN_IF_ERROR(writer->Exec(
+      absl::StrCat("PRAGMA synchronous = ", SynchronousPragma(options.synchronous), ";")));
   RETURN_IF_ERROR(sqlite::Migrate(*writer));
   if (!existed) {
     // SQLite syncs the WAL's directory entry, not the main file's.

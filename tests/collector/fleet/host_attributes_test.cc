@@ -1,0 +1,115 @@
+// What a host's facts mean as metric labels and correlation attributes.
+#include "collector/fleet/host_attributes.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "tests/collector/store/store_test_support.h"
+
+namespace fscanary::fleet {
+namespace {
+
+using store::testing::VmFacts;
+
+v1::BlockDeviceFacts& AddDevice(v1::HostFacts& facts, const std::string& name,
+                                const std::string& type, const std::string& target) {
+  v1::BlockDeviceFacts& device = *facts.add_devices();
+  device.set_name(name);
+  device.set_type(type);
+  device.set_target(target);
+  return device;
+}
+
+TEST(PrimaryLabels, NoFactsAreUnknownNeverEmpty) {
+  const PrimaryLabels labels = PrimaryLabelsOf(v1::HostFacts());
+  EXPECT_EQ(labels.kernel, "unknown");
+  EXPECT_EQ(labels.scheduler, "unknown");
+  EXPECT_EQ(labels.fs, "unknown");
+}
+
+TEST(PrimaryLabels, DescribeTheFirstTargetsDiskAndFilesystem) {
+  const PrimaryLabels labels = PrimaryLabelsOf(VmFacts("4.19.2", "none"));
+  EXPECT_EQ(labels.kernel, "4.19.2");
+  EXPECT_EQ(labels.scheduler, "none");
+  EXPECT_EQ(labels.blk_mq, "on");
+  EXPECT_EQ(labels.driver, "virtio_blk");
+  EXPECT_EQ(labels.fs, "ext4");
+  EXPECT_EQ(labels.distro, "debian 12");
+  EXPECT_EQ(labels.virtualization, "kvm");
+}
+
+TEST(PrimaryLabels, ComeFromTheBottomDiskOfAStackNotTheDeviceMapperOnTop) {
+  v1::HostFacts facts;
+  v1::BlockDeviceFacts& dm = AddDevice(facts, "dm-0", "dm", "t0");
+  dm.set_driver("device-mapper");
+  dm.set_scheduler("none");
+  dm.add_lower("sda");
+  v1::BlockDeviceFacts& disk = AddDevice(facts, "sda", "disk", "t0");
+  disk.set_driver("virtio_scsi");
+  disk.set_scheduler("mq-deadline");
+  disk.set_blk_mq("on");
+  const PrimaryLabels labels = PrimaryLabelsOf(facts);
+  EXPECT_EQ(labels.driver, "virtio_scsi");
+  EXPECT_EQ(labels.scheduler, "mq-deadline");
+}
+
+TEST(PrimaryLabels, ARawDeviceTargetHasFilesystemRaw) {
+  v1::HostFacts facts;
+  AddDevice(facts, "vdb", "disk", "scratch").set_driver("virtio_blk");
+  EXPECT_EQ(PrimaryLabelsOf(facts).fs, "raw");
+}
+
+TEST(PrimaryLabels, OnlyTheFirstTargetCounts) {
+  v1::HostFacts facts;
+  AddDevice(facts, "vdb", "disk", "first").set_driver("virtio_blk");
+  AddDevice(facts, "nvme0n1", "disk", "second").set_driver("nvme");
+  EXPECT_EQ(PrimaryLabelsOf(facts).driver, "virtio_blk");
+}
+
+TEST(EpochAttributes, HoldTheNamedAttributesAndEveryKernelConfigOption) {
+  store::EpochRecord epoch;
+  epoch.facts = VmFacts("4.19.2", "none");
+  auto config = std::make_shared<store::KernelConfig>();
+  (*config)["CONFIG_SCSI_MQ_DEFAULT"] = "y";
+  epoch.kernel_config = config;
+  const auto attributes = EpochAttributes(epoch);
+  auto has = [&](const std::string& name, const std::string& value) {
+    return std::find(attributes.begin(), attributes.end(), std::pair(name, value)) !=
+           attributes.end();
+  };
+  EXPECT_TRUE(has("kernel", "4.19.2"));
+  EXPECT_TRUE(has("scheduler", "none"));
+  EXPECT_TRUE(has("fs", "ext4"));
+  EXPECT_TRUE(has("mount_options", "rw,relatime"));
+  EXPECT_TRUE(has("CONFIG_SCSI_MQ_DEFAULT", "y")) << "the shared config is used when present";
+  EXPECT_FALSE(has("CONFIG_BLK_DEV", "y")) << "the inline options are not mixed in then";
+}
+
+TEST(EpochAttributes, LeaveOutWhatTheHostDidNotReport) {
+  store::EpochRecord epoch;
+  epoch.kernel_config = std::make_shared<store::KernelConfig>();
+  for (const auto& [name, value] : EpochAttributes(epoch)) {
+    EXPECT_NE(value, "unknown") << name;
+    EXPECT_FALSE(value.empty()) << name;
+  }
+}
+
+TEST(BuildFleet, CountsOnlyCorruptionsAsEvents) {
+  store::EpochRecord epoch;
+  epoch.agent_id = "vm-1";
+  epoch.facts = VmFacts();
+  epoch.kernel_config = std::make_shared<store::KernelConfig>();
+  epoch.exposure.bytes_verified = 1 << 20;
+  epoch.findings_by_kind[v1::TORN_WRITE] = 2;
+  epoch.findings_by_kind[v1::IO_ERROR] = 5;
+  const absl::StatusOr<analysis::Fleet> fleet = BuildFleet({epoch});
+  ASSERT_TRUE(fleet.ok()) << fleet.status();
+  ASSERT_EQ(fleet->corruptions().size(), 1u);
+  EXPECT_EQ(fleet->corruptions()[0].count, 2u);
+  EXPECT_EQ(fleet->kind_name(fleet->corruptions()[0].kind), "torn_write");
+  EXPECT_EQ(fleet->exposure_bytes()[0], double(1 << 20));
+}
+
+}  // namespace
+}  // namespace fscanary::fleet

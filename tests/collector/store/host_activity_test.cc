@@ -1,0 +1,97 @@
+// ListHostActivity: the per-host state the fleet metrics read at every scrape.
+#include <gtest/gtest.h>
+
+#include "tests/collector/store/store_test_support.h"
+
+namespace fscanary::store {
+namespace {
+
+using testing::FindingRecord;
+using testing::HelloMessage;
+using testing::Ingest;
+using testing::OpenStore;
+using testing::ReportRecord;
+using testing::SpoolLossRecord;
+using testing::VmFacts;
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+const HostActivity* Find(const std::vector<HostActivity>& hosts, const std::string& agent_id) {
+  for (const HostActivity& host : hosts) {
+    if (host.agent_id == agent_id) return &host;
+  }
+  return nullptr;
+}
+
+TEST(HostActivity, ANewHostHasNoFindingsAndHasNotVerified) {
+  fscanary::testing::TempDir dir;
+  auto store = OpenStore(dir);
+  ASSERT_TRUE(
+      store->RecordHello("vm-1", HelloMessage(VmFacts(), 100 * kSecond), 100 * kSecond).ok());
+  const absl::StatusOr<std::vector<HostActivity>> hosts = store->ListHostActivity();
+  ASSERT_TRUE(hosts.ok()) << hosts.status();
+  const HostActivity* host = Find(*hosts, "vm-1");
+  ASSERT_NE(host, nullptr);
+  EXPECT_EQ(host->agent_version, "0.1.0");
+  EXPECT_EQ(host->last_seen_unix_nanos, 100 * kSecond);
+  EXPECT_EQ(host->last_verified_unix_nanos, 0);
+  EXPECT_TRUE(host->findings_by_kind.empty());
+  EXPECT_EQ(host->last_finding_received_unix_nanos, 0);
+  EXPECT_EQ(host->facts.kernel_release(), "6.1.0-18-amd64");
+  EXPECT_TRUE(host->facts.kernel_config().empty()) << "the options are not for scrapes";
+}
+
+TEST(HostActivity, LastVerifiedIsTheEndOfTheNewestReportThatVerifiedBytes) {
+  fscanary::testing::TempDir dir;
+  auto store = OpenStore(dir);
+  Ingest(*store, "vm-1", {ReportRecord(1, 200 * kSecond, 4096)}, 201 * kSecond);
+  Ingest(*store, "vm-1", {ReportRecord(2, 300 * kSecond, 0)}, 301 * kSecond);
+  const std::vector<HostActivity> hosts = *store->ListHostActivity();
+  EXPECT_EQ(Find(hosts, "vm-1")->last_verified_unix_nanos, 200 * kSecond)
+      << "a report that verified nothing does not count";
+}
+
+TEST(HostActivity, AnAgentClockAheadOfTheCollectorDoesNotMoveLastVerifiedIntoTheFuture) {
+  fscanary::testing::TempDir dir;
+  auto store = OpenStore(dir);
+  Ingest(*store, "vm-1", {ReportRecord(1, 5000 * kSecond, 4096)}, 400 * kSecond);
+  EXPECT_EQ(Find(*store->ListHostActivity(), "vm-1")->last_verified_unix_nanos, 400 * kSecond);
+}
+
+TEST(HostActivity, FindingsAreCountedByKindWithTheNewestReceiptTime) {
+  fscanary::testing::TempDir dir;
+  auto store = OpenStore(dir);
+  Ingest(*store, "vm-1", {FindingRecord(1, 10 * kSecond)}, 11 * kSecond);
+  Ingest(*store, "vm-1", {FindingRecord(2, 12 * kSecond, v1::TORN_WRITE)}, 50 * kSecond);
+  Ingest(*store, "vm-1", {FindingRecord(3, 13 * kSecond)}, 20 * kSecond);
+  Ingest(*store, "vm-2", {ReportRecord(1, 10 * kSecond, 4096)}, 11 * kSecond);
+  const std::vector<HostActivity> hosts = *store->ListHostActivity();
+  const HostActivity* host = Find(hosts, "vm-1");
+  ASSERT_NE(host, nullptr);
+  EXPECT_EQ(host->findings_by_kind.at(v1::CHECKSUM_MISMATCH), 2u);
+  EXPECT_EQ(host->findings_by_kind.at(v1::TORN_WRITE), 1u);
+  EXPECT_EQ(host->last_finding_received_unix_nanos, 50 * kSecond);
+  EXPECT_TRUE(Find(hosts, "vm-2")->findings_by_kind.empty());
+}
+
+TEST(HostActivity, SpoolLossesAreSummedPerHost) {
+  fscanary::testing::TempDir dir;
+  auto store = OpenStore(dir);
+  Ingest(*store, "vm-1", {SpoolLossRecord(1, kSecond, 2), SpoolLossRecord(2, kSecond, 5)});
+  const HostActivity* host = Find(*store->ListHostActivity(), "vm-1");
+  ASSERT_NE(host, nullptr);
+  EXPECT_EQ(host->spool_loss.findings_dropped(), 7u);
+  EXPECT_EQ(host->spool_loss.reports_summarised(), 6u);
+}
+
+TEST(HostActivity, FactsAreThoseOfTheNewestEpoch) {
+  fscanary::testing::TempDir dir;
+  auto store = OpenStore(dir);
+  Ingest(*store, "vm-1",
+         {testing::FactsRecord(1, 10 * kSecond, VmFacts("6.1.0-18-amd64")),
+          testing::FactsRecord(2, 20 * kSecond, VmFacts("6.1.0-21-amd64"))});
+  EXPECT_EQ(Find(*store->ListHostActivity(), "vm-1")->facts.kernel_release(), "6.1.0-21-amd64");
+}
+
+}  // namespace
+}  // namespace fscanary::store
