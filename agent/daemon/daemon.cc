@@ -10,6 +10,7 @@
 #include "common/daemon/systemd_notify.h"
 #include "common/status.h"
 #include "io/posix.h"
+#include "metrics/build_info.h"
 #include "spdlog/spdlog.h"
 
 #ifndef FSCANARY_VERSION
@@ -42,6 +43,7 @@ std::string SummarizeRoutine(std::span<const spool::Record> routine) {
 Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), limiter_(options_.budget) {}
 
 Daemon::~Daemon() {
+  if (metrics_server_ != nullptr) metrics_server_->Stop();
   if (sender_ != nullptr) sender_->Stop();
 }
 
@@ -76,6 +78,18 @@ absl::Status Daemon::Initialize() {
   RETURN_IF_ERROR(RefreshFacts());
   sender_ = std::make_unique<transport::Sender>(options_.sender, *spool_,
                                                 [this] { return BuildHello(); });
+  metrics_ = std::make_shared<AgentMetrics>(
+      AgentMetrics::Live{.spool_records = [this] { return spool_->Stats().records; },
+                         .collector_connected = [this] { return sender_->connected(); }});
+  if (!options_.metrics_listen.empty()) {
+    build_info_ = std::make_shared<metrics::Registry>();
+    (void)metrics::RegisterBuildInfo(*build_info_, FSCANARY_VERSION, "unknown");
+    metrics_server_ = std::make_unique<metrics::MetricsServer>();
+    metrics_server_->RegisterCollectable(metrics_);
+    metrics_server_->RegisterCollectable(build_info_);
+    ASSIGN_OR_RETURN(const int port, metrics_server_->Start(options_.metrics_listen));
+    spdlog::info("metrics on {} (port {})", options_.metrics_listen, port);
+  }
   return absl::OkStatus();
 }
 
@@ -149,8 +163,9 @@ absl::Status Daemon::Report(int64_t start_ns, int64_t end_ns) {
   report->set_start_unix_nanos(start_ns);
   report->set_end_unix_nanos(end_ns);
   for (const auto& runner : runners_) {
-    *report->add_checkers() =
-        ActivityToProto(runner->TakeActivity(), "block", runner->options().name);
+    const TargetActivity activity = runner->TakeActivity();
+    metrics_->AddActivity(runner->options().name, activity);
+    *report->add_checkers() = ActivityToProto(activity, "block", runner->options().name);
   }
   const spool::SpoolStats stats = spool_->Stats();
   report->set_spooled_records(stats.records);
@@ -248,6 +263,8 @@ absl::Status Daemon::Run() {
           spdlog::error("could not spool a finding: {}", std::string(spooled.message()));
           continue;  // not reported: the next pass that finds it tries again
         }
+        metrics_->AddFinding(runner->options().name,
+                             std::string(block::KindName(finding.verdict.kind)));
         if (absl::Status marked = reported_->Add(key); !marked.ok()) {
           spdlog::error("could not record a reported finding: {}", std::string(marked.message()));
         }

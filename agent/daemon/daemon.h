@@ -11,11 +11,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "agent/daemon/agent_metrics.h"
 #include "agent/daemon/block_target_runner.h"
 #include "agent/daemon/reported_findings.h"
 #include "agent/transport/sender.h"
 #include "fscanary/v1/facts.pb.h"
 #include "io/rate_limiter.h"
+#include "metrics/metrics_server.h"
+#include "metrics/registry.h"
 
 namespace fscanary::spool {
 class Spool;
@@ -38,6 +41,8 @@ struct DaemonOptions {
   int facts_interval_ms = 300'000;
   // Hash of the effective configuration, sent in the Hello.
   std::string config_sha256;
+  // The agent's own Prometheus endpoint (IPv4 address:port); empty: off.
+  std::string metrics_listen;
 };
 
 class Daemon {
@@ -72,6 +77,9 @@ class Daemon {
   std::unique_ptr<transport::Sender> sender_;
   std::vector<std::unique_ptr<BlockTargetRunner>> runners_;
   std::unique_ptr<ReportedFindings> reported_;
+  std::shared_ptr<AgentMetrics> metrics_;
+  std::shared_ptr<metrics::Registry> build_info_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
 
   std::mutex facts_mutex_;
   v1::HostFacts facts_;

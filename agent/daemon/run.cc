@@ -76,6 +76,7 @@ absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& confi
                            .evidence_dir = config.state_dir + "/evidence"});
   }
   options.config_sha256 = facts::Sha256Hex(config::DescribeConfig(config));
+  options.metrics_listen = config.metrics.listen;
   return options;
 }
 

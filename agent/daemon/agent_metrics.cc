@@ -1,0 +1,67 @@
+#include "agent/daemon/agent_metrics.h"
+
+#include <vector>
+
+namespace fscanary::daemon {
+
+using metrics::MetricFamily;
+using metrics::MetricType;
+
+void AgentMetrics::AddActivity(const std::string& target, const TargetActivity& activity) {
+  std::lock_guard lock(mutex_);
+  TargetTotals& totals = targets_[target];
+  totals.bytes_verified += activity.bytes_verified;
+  totals.bytes_written += activity.bytes_written;
+  totals.read_latency.Merge(activity.read_latency);
+}
+
+void AgentMetrics::AddFinding(const std::string& target, const std::string& kind) {
+  std::lock_guard lock(mutex_);
+  ++targets_[target].findings_by_kind[kind];
+}
+
+std::vector<MetricFamily> AgentMetrics::Collect() const {
+  MetricFamily verified{.name = "fscanary_agent_verified_bytes_total",
+                        .help = "Bytes this agent read back and verified, by target.",
+                        .type = MetricType::kCounter};
+  MetricFamily written{.name = "fscanary_agent_written_bytes_total",
+                       .help = "Bytes this agent wrote, by target.",
+                       .type = MetricType::kCounter};
+  MetricFamily findings{.name = "fscanary_agent_findings_total",
+                        .help = "Findings this agent reported, by target and kind.",
+                        .type = MetricType::kCounter};
+  MetricFamily latency{.name = "fscanary_agent_read_latency_seconds",
+                       .help = "Latency of verification reads, by target.",
+                       .type = MetricType::kHistogram};
+  const std::vector<double> bounds(verify::LatencyHistogram::kBounds.begin(),
+                                   verify::LatencyHistogram::kBounds.end());
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [target, totals] : targets_) {
+      const metrics::Labels labels = {{"target", target}};
+      verified.series.push_back({.labels = labels, .value = double(totals.bytes_verified)});
+      written.series.push_back({.labels = labels, .value = double(totals.bytes_written)});
+      for (const auto& [kind, count] : totals.findings_by_kind) {
+        findings.series.push_back(
+            {.labels = {{"target", target}, {"kind", kind}}, .value = double(count)});
+      }
+      const std::vector<uint64_t> counts(totals.read_latency.counts.begin(),
+                                         totals.read_latency.counts.end());
+      latency.series.push_back({.labels = labels,
+                                .histogram = metrics::HistogramFromBucketCounts(
+                                    bounds, counts, totals.read_latency.sum_seconds)});
+    }
+  }
+  MetricFamily spool{.name = "fscanary_agent_spool_records",
+                     .help = "Records spooled and not yet acknowledged by the collector.",
+                     .type = MetricType::kGauge};
+  spool.series.push_back({.value = live_.spool_records ? double(live_.spool_records()) : 0.0});
+  MetricFamily connected{.name = "fscanary_agent_collector_connected",
+                         .help = "1 while the stream to the collector is open.",
+                         .type = MetricType::kGauge};
+  connected.series.push_back(
+      {.value = live_.collector_connected && live_.collector_connected() ? 1.0 : 0.0});
+  return {verified, written, findings, latency, spool, connected};
+}
+
+}  // namespace fscanary::daemon

@@ -1,0 +1,44 @@
+#pragma once
+// The agent's own Prometheus metrics (docs/METRICS.md, "The agent's own
+// metrics"), served on a local port when metrics.listen is set: what each
+// target verified, wrote and found, its read latency, and the spool and
+// connection state. Built at scrape time from totals the daemon adds to.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "agent/daemon/block_target_runner.h"
+#include "metrics/collectable.h"
+
+namespace fscanary::daemon {
+
+class AgentMetrics final : public metrics::Collectable {
+ public:
+  struct Live {
+    std::function<uint64_t()> spool_records;
+    std::function<bool()> collector_connected;
+  };
+  explicit AgentMetrics(Live live) : live_(std::move(live)) {}
+
+  // Thread-safe.
+  void AddActivity(const std::string& target, const TargetActivity& activity);
+  void AddFinding(const std::string& target, const std::string& kind);
+
+  std::vector<metrics::MetricFamily> Collect() const override;
+
+ private:
+  struct TargetTotals {
+    uint64_t bytes_verified = 0;
+    uint64_t bytes_written = 0;
+    std::map<std::string, uint64_t> findings_by_kind;
+    verify::LatencyHistogram read_latency;
+  };
+  const Live live_;
+  mutable std::mutex mutex_;
+  std::map<std::string, TargetTotals> targets_;
+};
+
+}  // namespace fscanary::daemon

@@ -1,0 +1,42 @@
+// The agent's own metrics: totals per target, a read-latency histogram, the
+// spool and connection state, in a well-formed exposition.
+#include "agent/daemon/agent_metrics.h"
+
+#include <gtest/gtest.h>
+
+#include "metrics/exposition_check.h"
+#include "metrics/text_format.h"
+
+namespace fscanary::daemon {
+namespace {
+
+TEST(AgentMetrics, AddUpActivityAcrossReportsAndExposeAWellFormedText) {
+  AgentMetrics metrics(
+      {.spool_records = [] { return uint64_t{12}; }, .collector_connected = [] { return true; }});
+  TargetActivity activity;
+  activity.bytes_verified = 4096;
+  activity.bytes_written = 8192;
+  activity.read_latency.Observe(0.0003);
+  metrics.AddActivity("scratch", activity);
+  metrics.AddActivity("scratch", activity);
+  metrics.AddFinding("scratch", "torn_write");
+  const std::string text = metrics::SerializeText(metrics.Collect()).text;
+  EXPECT_TRUE(metrics::CheckTextExposition(text).ok()) << metrics::CheckTextExposition(text);
+  EXPECT_NE(text.find("fscanary_agent_verified_bytes_total{target=\"scratch\"} 8192\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("fscanary_agent_written_bytes_total{target=\"scratch\"} 16384\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("fscanary_agent_findings_total{kind=\"torn_write\",target=\"scratch\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("fscanary_agent_read_latency_seconds_count{target=\"scratch\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find("fscanary_agent_read_latency_seconds_bucket{target=\"scratch\",le=\"0.0005\"} 2\n"),
+      std::string::npos);
+  EXPECT_NE(text.find("fscanary_agent_spool_records 12\n"), std::string::npos);
+  EXPECT_NE(text.find("fscanary_agent_collector_connected 1\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fscanary::daemon
