@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""End to end on loopback: a corruption injected behind a running agent pages.
+
+Runs the real fscanary-collector and fscanary-agent, Prometheus with the
+project's rules (deploy/prometheus/prometheus-1s.yml: 1 s scrapes) and
+Alertmanager with the example configuration (deploy/alertmanager), whose
+webhook receivers point at a small HTTP server in this script. Asserts that:
+  - the host's findings series exists at 0 before any finding, and nothing pages;
+  - FscanaryCorruptionDetected reaches the page receiver within 15 s of the
+    agent detecting the corruption, labelled with the host and severity critical;
+  - restarting the collector does not page again for the same finding.
+Exit 77 (skipped) when prometheus or the alertmanager is not installed.
+Usage: alert_pipeline_test.py --root SRC --collector BIN --agent BIN --cli BIN
+"""
+
+import argparse
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+PAGE_DEADLINE_SECONDS = 15.0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Webhook:
+    """Records what Alertmanager posts, with the time it arrived."""
+
+    def __init__(self):
+        self.posts = []
+        self.lock = threading.Lock()
+        hook = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with hook.lock:
+                    hook.posts.append((time.time(), self.path, json.loads(body)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def pages(self, alertname):
+        """(arrival time, alert) for every firing alert of that name posted to /fscanary/page."""
+        found = []
+        with self.lock:
+            for arrived, path, body in self.posts:
+                if path != "/fscanary/page":
+                    continue
+                for alert in body.get("alerts", []):
+                    if alert["labels"].get("alertname") == alertname and alert["status"] == "firing":
+                        found.append((arrived, alert))
+        return found
+
+
+def prometheus_query(port, expr):
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.load(response)["data"]["result"]
+    except OSError:
+        return None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for name in ("root", "collector", "agent", "cli"):
+        parser.add_argument("--" + name, required=True)
+    args = parser.parse_args()
+    prometheus = shutil.which("prometheus")
+    alertmanager = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if not prometheus or not alertmanager:
+        print("SKIP: prometheus and prometheus-alertmanager are needed")
+        return 77
+
+    work = tempfile.mkdtemp(prefix="fscanary-alert-")
+    processes = []
+
+    def start(name, argv):
+        log = open(os.path.join(work, name + ".log"), "w")
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        processes.append(process)
+        return process
+
+    try:
+        webhook = Webhook()
+        grpc_port, metrics_port = free_port(), free_port()
+        prometheus_port, alertmanager_port = free_port(), free_port()
+
+        with open(os.path.join(args.root, "deploy/alertmanager/alertmanager.yml")) as f:
+            am_config = f.read().replace("127.0.0.1:5001", f"127.0.0.1:{webhook.port}")
+        with open(os.path.join(work, "alertmanager.yml"), "w") as f:
+            f.write(am_config)
+        os.makedirs(os.path.join(work, "rules"))
+        shutil.copy(os.path.join(args.root, "deploy/prometheus/rules/fscanary.rules.yml"),
+                    os.path.join(work, "rules"))
+        with open(os.path.join(args.root, "deploy/prometheus/prometheus-1s.yml")) as f:
+            prom_config = (f.read().replace("127.0.0.1:9093", f"127.0.0.1:{alertmanager_port}")
+                           .replace("127.0.0.1:9420", f"127.0.0.1:{metrics_port}"))
+        with open(os.path.join(work, "prometheus.yml"), "w") as f:
+            f.write(prom_config)
+        with open(os.path.join(work, "collector.yaml"), "w") as f:
+            f.write(f"listen: 127.0.0.1:{grpc_port}\nstate_dir: {work}/collector\n"
+                    f"metrics:\n  listen: 127.0.0.1:{metrics_port}\n")
+        target = os.path.join(work, "scratch.img")
+        with open(os.path.join(work, "agent.yaml"), "w") as f:
+            f.write(f"""agent_id: alert-vm-1
+state_dir: {work}/agent
+collector:
+  address: 127.0.0.1:{grpc_port}
+  backoff:
+    initial: 100ms
+    max: 1s
+report_interval: 1s
+heartbeat_interval: 1s
+budget:
+  bytes_per_second: 0
+  ios_per_second: 0
+targets:
+  - name: scratch
+    path: {target}
+    size: 8M
+    schedule:
+      write_interval: 1s
+      cold_read_interval: 1s
+      scrub_interval: 2s
+""")
+
+        start("alertmanager", [alertmanager, f"--config.file={work}/alertmanager.yml",
+                               f"--storage.path={work}/am-data",
+                               f"--web.listen-address=127.0.0.1:{alertmanager_port}",
+                               "--cluster.listen-address="])
+        start("prometheus", [prometheus, f"--config.file={work}/prometheus.yml",
+                             f"--storage.tsdb.path={work}/prom-data",
+                             f"--web.listen-address=127.0.0.1:{prometheus_port}"])
+        collector_argv = [args.collector, "--config", f"{work}/collector.yaml"]
+        collector = start("collector", collector_argv)
+        # Every block written and durable first, so that any block corrupted
+        # below is one the agent verifies.
+        subprocess.run([args.agent, "write", "--target", target, "--size", "8M",
+                        "--state-dir", f"{work}/agent/targets"], check=True,
+                       stdout=subprocess.DEVNULL)
+        start("agent", [args.agent, "run", "--config", f"{work}/agent.yaml"])
+
+        series = 'fscanary_host_findings_total{host="alert-vm-1"}'
+        result = wait_for("Prometheus to scrape the new host's findings series",
+                          lambda: prometheus_query(prometheus_port, series), 60)
+        assert float(result[0]["value"][1]) == 0, f"a new host starts at 0 findings: {result}"
+        # The rule is evaluated every second; give it a few rounds on the clean host.
+        wait_for("three rule evaluations",
+                 lambda: prometheus_query(prometheus_port, f"count_over_time({series}[1m]) >= 3"),
+                 30)
+        assert not webhook.pages("FscanaryCorruptionDetected"), "paged before any corruption"
+
+        with open(target, "r+b") as f:
+            for block in range(10, 2000, 97):
+                f.seek((block + 1) * 4096 + 1000)
+                f.write(b"CORRUPTED-BY-THE-ALERT-TEST")
+
+        def first_detection():
+            out = subprocess.run([args.cli, "findings", "--collector", f"127.0.0.1:{grpc_port}",
+                                  "--json"], capture_output=True, text=True)
+            if out.returncode != 0:
+                return None
+            findings = json.loads(out.stdout).get("findings", [])
+            if not findings:
+                return None
+            return min(int(f["finding"]["detected_unix_nanos"]) for f in findings) / 1e9
+
+        detected = wait_for("the collector to hold a finding", first_detection, 60)
+        pages = wait_for("FscanaryCorruptionDetected at the page receiver",
+                         lambda: webhook.pages("FscanaryCorruptionDetected"), 60)
+        arrived, alert = pages[0]
+        latency = arrived - detected
+        print(f"detected -> paged: {latency:.2f} s (deadline {PAGE_DEADLINE_SECONDS} s)")
+        assert alert["labels"].get("host") == "alert-vm-1", alert
+        assert alert["labels"].get("severity") == "critical", alert
+        assert alert["annotations"].get("runbook_url", "").endswith("#fscanarycorruptiondetected")
+        assert latency <= PAGE_DEADLINE_SECONDS, f"paged {latency:.2f} s after detection"
+
+        # A collector restart must not page again for the same finding: the
+        # series come back with the same count.
+        collector.terminate()
+        assert collector.wait(timeout=30) == 0, "the collector exits 0 on SIGTERM"
+        pages_before = len(webhook.pages("FscanaryCorruptionDetected"))
+        start("collector-restarted", collector_argv)
+        wait_for("the restarted collector to be scraped",
+                 lambda: prometheus_query(prometheus_port, "up{job=\"fscanary-collector\"} == 1 "
+                                          "and changes(up{job=\"fscanary-collector\"}[1m]) > 0"),
+                 30)
+        count = f'sum(increase(fscanary_host_findings_total{{host="alert-vm-1"}}[2m]))'
+        # Ten evaluations after the restart, Alertmanager has received no new page.
+        time_after = time.monotonic() + 10
+        wait_for("ten seconds of evaluations after the restart",
+                 lambda: time.monotonic() >= time_after and prometheus_query(prometheus_port, count),
+                 30)
+        new_pages = [p for p in webhook.pages("FscanaryCorruptionDetected")[pages_before:]
+                     if p[1]["startsAt"] != alert["startsAt"]]
+        assert not new_pages, f"the restart paged again: {new_pages}"
+        print("OK: new host at 0, paged within the deadline, no second page after a restart")
+        return 0
+    except AssertionError as error:
+        print(f"FAIL: {error}")
+        for name in sorted(os.listdir(work)):
+            if name.endswith(".log"):
+                with open(os.path.join(work, name)) as f:
+                    print(f"--- {name} (last 20 lines)\n" + "".join(f.readlines()[-20:]))
+        return 1
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
