@@ -8,6 +8,8 @@ webhook receivers point at a small HTTP server in this script. Asserts that:
   - the host's findings series exists at 0 before any finding, and nothing pages;
   - FscanaryCorruptionDetected reaches the page receiver within 15 s of the
     agent detecting the corruption, labelled with the host and severity critical;
+  - every PromQL expression of dashboards/ and of the rules evaluates against
+    that Prometheus without error, and the main fleet panels return data;
   - restarting the collector does not page again for the same finding.
 Exit 77 (skipped) when prometheus or the alertmanager is not installed.
 Usage: alert_pipeline_test.py --root SRC --collector BIN --agent BIN --cli BIN
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -89,6 +92,40 @@ def prometheus_query(port, expr):
             return json.load(response)["data"]["result"]
     except OSError:
         return None
+
+
+# Panels over series every live fleet has once a finding arrived.
+MAIN_SERIES = ("fscanary_host_findings_total", "fscanary_findings_total", "fscanary_hosts",
+               "fscanary_host_up", "fscanary_verified_bytes_total", "fscanary_host_info")
+
+
+def check_expressions(root, port):
+    listing = subprocess.run(
+        [sys.executable, os.path.join(root, "tests/deploy/lint_dashboards.py"), "--root", root,
+         "--list-expressions", "--var", "host=alert-vm-1", "--var", "__rate_interval=1m",
+         "--var", "__interval=15s", "--var", "__from=0"],
+        capture_output=True, text=True, check=True)
+    rows = [json.loads(line) for line in listing.stdout.splitlines()]
+    errors, empty_main, empty = [], [], 0
+    for row in rows:
+        url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode(
+            {"query": row["promql"]})
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                answer = json.load(response)
+        except urllib.error.HTTPError as error:
+            errors.append(f"{row['source']}: {row['location']}: {error.read().decode()}")
+            continue
+        if answer.get("status") != "success":
+            errors.append(f"{row['source']}: {row['location']}: {answer}")
+        elif not answer["data"]["result"] and row["kind"] not in ("alert", "record"):
+            empty += 1
+            if any(series in row["promql"] for series in MAIN_SERIES):
+                empty_main.append(f"{row['source']}: {row['location']}: {row['promql']}")
+    print(f"{len(rows)} expressions evaluated live: {len(errors)} errors, "
+          f"{empty} panels without data yet ({len(empty_main)} of them main panels)")
+    assert not errors, "expressions failed:\n" + "\n".join(errors)
+    assert not empty_main, "main panels without data:\n" + "\n".join(empty_main)
 
 
 def main():
@@ -181,6 +218,7 @@ targets:
                  30)
         assert not webhook.pages("FscanaryCorruptionDetected"), "paged before any corruption"
 
+        injected = time.time()
         with open(target, "r+b") as f:
             for block in range(10, 2000, 97):
                 f.seek((block + 1) * 4096 + 1000)
@@ -201,11 +239,19 @@ targets:
                          lambda: webhook.pages("FscanaryCorruptionDetected"), 60)
         arrived, alert = pages[0]
         latency = arrived - detected
-        print(f"detected -> paged: {latency:.2f} s (deadline {PAGE_DEADLINE_SECONDS} s)")
+        print(f"injected -> paged: {arrived - injected:.2f} s; detected -> paged: {latency:.2f} s "
+              f"(deadline {PAGE_DEADLINE_SECONDS} s)")
         assert alert["labels"].get("host") == "alert-vm-1", alert
         assert alert["labels"].get("severity") == "critical", alert
         assert alert["annotations"].get("runbook_url", "").endswith("#fscanarycorruptiondetected")
         assert latency <= PAGE_DEADLINE_SECONDS, f"paged {latency:.2f} s after detection"
+
+        # The attribute aggregates are recomputed in the background (at once
+        # after a finding); rate() and increase() need two samples of them.
+        wait_for("two scrapes of the attribute aggregates",
+                 lambda: prometheus_query(prometheus_port,
+                                          "count_over_time(fscanary_findings_total[1m]) >= 3"), 60)
+        check_expressions(args.root, prometheus_port)
 
         # A collector restart must not page again for the same finding: the
         # series come back with the same count.
