@@ -15,7 +15,7 @@ build_packages=(
 )
 test_packages=(
   fio fdisk util-linux e2fsprogs xfsprogs btrfs-progs socat python3 prometheus prometheus-alertmanager
-  debootstrap dpkg-dev zstd
+  debootstrap dpkg-dev zstd openssl
 )
 
 case "$profile" in
