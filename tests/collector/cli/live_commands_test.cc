@@ -1,0 +1,124 @@
+// The operator CLI against a running collector (an in-process server on a
+// store with two hosts): tables by default, JSON with --json, the same
+// analysis as offline, and clear errors.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "collector/cli/operator_cli.h"
+#include "collector/service/server.h"
+#include "metrics/registry.h"
+#include "nlohmann/json.hpp"
+#include "tests/collector/store/store_test_support.h"
+
+namespace fscanary::cli {
+namespace {
+
+using store::testing::FindingRecord;
+using store::testing::HelloMessage;
+using store::testing::Ingest;
+using store::testing::ReportRecord;
+using store::testing::VmFacts;
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+class LiveCommands : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = store::testing::OpenStore(dir_);
+    const int64_t now = absl::ToUnixNanos(absl::Now());
+    ASSERT_TRUE(
+        store_->RecordHello("vm-1", HelloMessage(VmFacts("4.19.2", "none"), now), now).ok());
+    ASSERT_TRUE(store_->RecordHello("vm-2", HelloMessage(VmFacts("5.10.1"), now), now).ok());
+    Ingest(*store_, "vm-1", {ReportRecord(1, now, 1 << 20), FindingRecord(2, now)}, now);
+    Ingest(*store_, "vm-2", {ReportRecord(1, now, 1 << 20)}, now);
+    // An old finding, received a day ago.
+    Ingest(*store_, "vm-2", {FindingRecord(2, now - 86400 * kSecond, v1::TORN_WRITE)},
+           now - 86400 * kSecond);
+    auto server = collector::CollectorServer::Start({.listen = "127.0.0.1:0"}, *store_, registry_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    address_ = "127.0.0.1:" + std::to_string(server_->port());
+  }
+
+  int Run(std::vector<std::string> args) {
+    args.insert(args.begin(), "fscanary");
+    std::vector<const char*> argv;
+    for (const std::string& arg : args) argv.push_back(arg.c_str());
+    out_.str("");
+    err_.str("");
+    return RunOperatorCli(static_cast<int>(argv.size()), argv.data(), out_, err_);
+  }
+
+  fscanary::testing::TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  metrics::Registry registry_;
+  std::unique_ptr<collector::CollectorServer> server_;
+  std::string address_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST_F(LiveCommands, HostsListsEveryHostAsATable) {
+  ASSERT_EQ(Run({"hosts", "--collector", address_}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("vm-1"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("4.19.2"), std::string::npos);
+  EXPECT_NE(out_.str().find("2 hosts"), std::string::npos);
+}
+
+TEST_F(LiveCommands, HostsJsonIsForScripts) {
+  ASSERT_EQ(Run({"hosts", "--collector", address_, "--json"}), 0) << err_.str();
+  const nlohmann::json hosts = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(hosts["hosts"].size(), 2u);
+  EXPECT_EQ(hosts["hosts"][0]["agent_id"], "vm-1");
+  EXPECT_EQ(hosts["hosts"][0]["findings"], "1") << "uint64 fields are strings in proto JSON";
+}
+
+TEST_F(LiveCommands, FindingsAreFilteredByHostAndAge) {
+  ASSERT_EQ(Run({"findings", "--collector", address_, "--json"}), 0) << err_.str();
+  EXPECT_EQ(nlohmann::json::parse(out_.str())["findings"].size(), 2u);
+  ASSERT_EQ(Run({"findings", "--collector", address_, "--json", "--since", "3600"}), 0);
+  const nlohmann::json recent = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(recent["findings"].size(), 1u);
+  EXPECT_EQ(recent["findings"][0]["agent_id"], "vm-1");
+  ASSERT_EQ(Run({"findings", "--collector", address_, "--host", "vm-2"}), 0);
+  EXPECT_NE(out_.str().find("torn_write"), std::string::npos) << out_.str();
+  EXPECT_EQ(out_.str().find("vm-1"), std::string::npos);
+}
+
+TEST_F(LiveCommands, HostShowsFactsEpochsAndEvidence) {
+  ASSERT_EQ(Run({"host", "vm-1", "--collector", address_}), 0) << err_.str();
+  const std::string text = out_.str();
+  EXPECT_NE(text.find("epoch 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("scheduler=none"), std::string::npos) << text;
+  EXPECT_NE(text.find("filesystem ext4"), std::string::npos) << text;
+  EXPECT_NE(text.find("expected generation 7, found 6"), std::string::npos) << text;
+}
+
+TEST_F(LiveCommands, AnUnknownHostIsAnErrorNamingIt) {
+  EXPECT_EQ(Run({"host", "vm-9", "--collector", address_}), 2);
+  EXPECT_NE(err_.str().find("vm-9"), std::string::npos) << err_.str();
+}
+
+TEST_F(LiveCommands, AnalyzeAgainstTheCollectorPrintsTheEngineReport) {
+  ASSERT_EQ(Run({"analyze", "--collector", address_, "--json"}), 0) << err_.str();
+  const nlohmann::json report = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(report["hosts"], 2);
+  EXPECT_EQ(report["events"], 2);
+  EXPECT_TRUE(report.contains("suspects"));
+  EXPECT_TRUE(report.contains("kernel_versions"));
+}
+
+TEST_F(LiveCommands, AnalyzeTakesExactlyOneSource) {
+  EXPECT_EQ(Run({"analyze", "--collector", address_, "--input", "fleet.jsonl"}), 2);
+  EXPECT_NE(err_.str().find("exactly one"), std::string::npos) << err_.str();
+}
+
+TEST_F(LiveCommands, AnUnreachableCollectorIsNamed) {
+  EXPECT_EQ(Run({"hosts", "--collector", "127.0.0.1:1"}), 1);
+  EXPECT_NE(err_.str().find("collector 127.0.0.1:1 is not reachable"), std::string::npos)
+      << err_.str();
+}
+
+}  // namespace
+}  // namespace fscanary::cli
