@@ -1,9 +1,11 @@
 // fleet-sim: writes a synthetic fleet as JSON lines for `fscanary analyze`.
+#include <chrono>
 #include <fstream>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
 #include "tests/sim/fleet_sim.h"
+#include "tests/sim/fleet_stream.h"
 
 int main(int argc, char** argv) {
   using fscanary::fleet_sim::SimOptions;
@@ -28,6 +30,10 @@ int main(int argc, char** argv) {
                  "Fleet-wide background events a week, spread by exposure");
   app.add_option("--stop-after-events", stop_after, "Cut the timeline at the N-th event");
   app.add_option("--output", output, "File to write ('-': stdout)");
+  std::string collector;
+  app.add_option("--collector", collector,
+                 "Stream the fleet to this collector (host:port) as its agents would, "
+                 "instead of writing JSON lines");
   CLI11_PARSE(app, argc, argv);
   if (plant_2018) options.cause = fscanary::fleet_sim::Cause2018(planted_per_week);
   if (!plant.empty()) {
@@ -42,7 +48,19 @@ int main(int argc, char** argv) {
   if (stop_after > 0) options.stop_after_events = stop_after;
 
   const fscanary::fleet_sim::SimulatedFleet fleet = fscanary::fleet_sim::Simulate(options);
-  if (output == "-") {
+  if (!collector.empty()) {
+    // Day 0 is options.days before now, so the fleet ends today.
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    const absl::Status streamed = fscanary::fleet_sim::StreamFleet(
+        fleet, {.address = collector,
+                .start_unix_nanos = now - static_cast<int64_t>(fleet.end_day * 86400e9)});
+    if (!streamed.ok()) {
+      std::cerr << "fleet-sim: " << streamed.message() << "\n";
+      return 1;
+    }
+  } else if (output == "-") {
     fscanary::fleet_sim::WriteJsonl(fleet, std::cout);
   } else {
     std::ofstream file(output);
