@@ -249,6 +249,11 @@ void ReadAgent(Section root, AgentConfig& config) {
       metrics->Check("listen", ValidateMetricsListen(config.metrics.listen));
     }
   }
+  if (std::optional<Section> kernel_log = root.Child("kernel_log")) {
+    kernel_log->Read("enabled", config.kernel_log.enabled);
+    kernel_log->ReadInteger("max_events_per_minute", config.kernel_log.max_events_per_minute, 1,
+                            100000);
+  }
   if (std::optional<Section> budget = root.Child("budget")) ReadBudget(*budget, config.budget);
   ReadTargets(root, config.targets);
 }

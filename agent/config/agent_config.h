@@ -107,6 +107,14 @@ struct AgentConfig {
     // IPv4 address and port of the Prometheus endpoint; empty: off.
     std::string listen;
   };
+  struct KernelLog {
+    // Watch /dev/kmsg for filesystem and block-layer errors (needs
+    // CAP_SYSLOG); an agent that cannot read it logs why and goes on.
+    bool enabled = true;
+    // Events reported per signature and device per minute; the rest are
+    // counted, not sent.
+    uint32_t max_events_per_minute = 10;
+  };
 
   // Empty: the contents of /etc/machine-id (ReadMachineId).
   std::string agent_id;
@@ -117,6 +125,7 @@ struct AgentConfig {
   Duration report_interval = std::chrono::seconds(60);
   Duration heartbeat_interval = std::chrono::seconds(15);
   Metrics metrics;
+  KernelLog kernel_log;
   Budget budget;
   // Required: at least one.
   std::vector<TargetConfig> targets;

@@ -84,6 +84,8 @@ std::string DescribeConfig(const AgentConfig& config) {
   text.Number("budget.ios_per_second", config.budget.ios_per_second);
   text.Number("budget.cpu_share", config.budget.cpu_share);
   text.Bool("budget.idle_priority", config.budget.idle_priority);
+  text.Bool("kernel_log.enabled", config.kernel_log.enabled);
+  text.Integer("kernel_log.max_events_per_minute", config.kernel_log.max_events_per_minute);
   for (size_t i = 0; i < config.targets.size(); ++i) {
     DescribeTarget(text, absl::StrCat("targets[", i, "]"), config.targets[i]);
   }

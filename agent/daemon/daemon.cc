@@ -13,6 +13,10 @@
 #include "metrics/build_info.h"
 #include "spdlog/spdlog.h"
 
+namespace {
+constexpr uint64_t kKernelLogPollNs = 250'000'000;
+}  // namespace
+
 #ifndef FSCANARY_VERSION
 #define FSCANARY_VERSION "0.0.0"
 #endif
@@ -74,6 +78,22 @@ absl::Status Daemon::Initialize() {
     ASSIGN_OR_RETURN(std::unique_ptr<BlockTargetRunner> runner,
                      BlockTargetRunner::Open(target, limiter_.unlimited() ? nullptr : &limiter_));
     runners_.push_back(std::move(runner));
+  }
+  if (options_.kernel_log) {
+    kmsg::WatcherOptions watcher{.kmsg_path = options_.kmsg_path,
+                                 .state_path = options_.state_dir + "/kmsg-cursor"};
+    watcher.rate_limit.events_per_window = options_.kernel_log_events_per_minute;
+    absl::StatusOr<std::unique_ptr<kmsg::KernelLogWatcher>> opened =
+        kmsg::KernelLogWatcher::Open(watcher);
+    if (opened.ok()) {
+      kernel_log_ = *std::move(opened);
+      if (!kernel_log_->start_note().empty())
+        spdlog::warn("kernel log: {}", kernel_log_->start_note());
+    } else {
+      // Not fatal: block verification does not need it (CAP_SYSLOG missing,
+      // a container without /dev/kmsg).
+      spdlog::warn("kernel log not watched: {}", std::string(opened.status().message()));
+    }
   }
   RETURN_IF_ERROR(RefreshFacts());
   sender_ = std::make_unique<transport::Sender>(options_.sender, *spool_,
@@ -173,6 +193,44 @@ absl::Status Daemon::Report(int64_t start_ns, int64_t end_ns) {
   return Spool(message, /*urgent=*/false);
 }
 
+void Daemon::WatchKernelLog() {
+  if (kernel_log_ == nullptr) return;
+  absl::StatusOr<std::vector<kmsg::KernelEvent>> events = kernel_log_->Poll();
+  if (!events.ok()) {
+    spdlog::error("kernel log: {}", std::string(events.status().message()));
+    return;
+  }
+  for (const kmsg::KernelEvent& event : *events) {
+    const int64_t detected = Now();
+    spdlog::critical("kernel log: {} on {}: {}", event.signature, event.device, event.message);
+    v1::AgentMessage message;
+    message.set_created_unix_nanos(detected);
+    v1::Finding& finding = *message.mutable_finding();
+    finding.set_checker("kernel_log");
+    finding.set_kind(v1::KERNEL_REPORTED);
+    finding.set_persistent(true);
+    finding.set_subsystem(event.subsystem);
+    finding.set_device(event.device);
+    finding.set_message(event.message);
+    finding.set_severity(event.severity);
+    finding.set_detected_unix_nanos(detected);
+    finding.set_evidence_summary(absl::StrFormat(
+        "kernel log record %d (%s)%s", event.sequence, event.signature,
+        event.suppressed_before > 0
+            ? absl::StrFormat(", %d similar lines withheld before it", event.suppressed_before)
+            : ""));
+    if (absl::Status spooled = Spool(message, /*urgent=*/true); !spooled.ok()) {
+      // The cursor stays: the next poll after a restart reads these again.
+      spdlog::error("could not spool a kernel log finding: {}", std::string(spooled.message()));
+      return;
+    }
+    metrics_->AddFinding("kernel_log", "kernel_reported");
+  }
+  if (absl::Status committed = kernel_log_->Commit(); !committed.ok()) {
+    spdlog::error("kernel log cursor: {}", std::string(committed.message()));
+  }
+}
+
 void Daemon::ReportSpoolLosses() {
   const spool::SpoolStats stats = spool_->Stats();
   const uint64_t losses = stats.reports_summarised + stats.reports_dropped +
@@ -270,6 +328,7 @@ absl::Status Daemon::Run() {
         }
       }
     }
+    WatchKernelLog();
     ReportSpoolLosses();
     const uint64_t now = io::MonotonicNanos();
     if (now >= next_report) {
@@ -297,6 +356,9 @@ absl::Status Daemon::Run() {
     uint64_t next = std::min(next_report, next_facts);
     for (const auto& runner : runners_) next = std::min(next, runner->next_due_ns());
     if (watchdog_ns != 0) next = std::min(next, last_ping + watchdog_ns / 2);
+    // The kernel log is read at least this often: a logged error reaches the
+    // spool within a second.
+    if (kernel_log_ != nullptr) next = std::min(next, now + kKernelLogPollNs);
     WaitUntil(next);
   }
   NotifyStopping();

@@ -15,6 +15,7 @@
 #include "agent/daemon/block_target_runner.h"
 #include "agent/daemon/reported_findings.h"
 #include "agent/transport/sender.h"
+#include "checkers/kmsg/kmsg_watcher.h"
 #include "fscanary/v1/facts.pb.h"
 #include "io/rate_limiter.h"
 #include "metrics/metrics_server.h"
@@ -43,6 +44,10 @@ struct DaemonOptions {
   std::string config_sha256;
   // The agent's own Prometheus endpoint (IPv4 address:port); empty: off.
   std::string metrics_listen;
+  // Watch the kernel log for filesystem and block-layer errors.
+  bool kernel_log = true;
+  uint32_t kernel_log_events_per_minute = 10;
+  std::string kmsg_path = "/dev/kmsg";
 };
 
 class Daemon {
@@ -67,6 +72,8 @@ class Daemon {
   // Sleeps until `monotonic_ns` or RequestStop().
   void WaitUntil(uint64_t monotonic_ns);
   absl::Status Report(int64_t start_ns, int64_t end_ns);
+  // Spools what the kernel logged since the last call, then moves the cursor.
+  void WatchKernelLog();
   void ReportSpoolLosses();
   // Keeps the agent within its CPU share.
   void Throttle();
@@ -77,6 +84,7 @@ class Daemon {
   std::unique_ptr<transport::Sender> sender_;
   std::vector<std::unique_ptr<BlockTargetRunner>> runners_;
   std::unique_ptr<ReportedFindings> reported_;
+  std::unique_ptr<kmsg::KernelLogWatcher> kernel_log_;
   std::shared_ptr<AgentMetrics> metrics_;
   std::shared_ptr<metrics::Registry> build_info_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;

@@ -77,6 +77,8 @@ absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& confi
   }
   options.config_sha256 = facts::Sha256Hex(config::DescribeConfig(config));
   options.metrics_listen = config.metrics.listen;
+  options.kernel_log = config.kernel_log.enabled;
+  options.kernel_log_events_per_minute = config.kernel_log.max_events_per_minute;
   return options;
 }
 

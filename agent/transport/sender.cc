@@ -16,6 +16,31 @@
 namespace fscanary::transport {
 namespace {
 
+std::string GrpcCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "code " + std::to_string(static_cast<int>(code));
+  }
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream file(path);
   if (!file) return absl::NotFoundError("cannot read " + path);
@@ -231,11 +256,19 @@ absl::Status Sender::RunStream() {
       notified_ = false;
     }
   }
-  context.TryCancel();
+  // Cancel only a stream the collector has not ended itself: cancelling would
+  // replace the collector's reason (unauthenticated, invalid argument) with
+  // CANCELLED, and the operator would not see why the agent cannot deliver.
+  const bool ended_by_collector = reader_done.load();
+  if (!ended_by_collector) context.TryCancel();
   reader.join();
   const grpc::Status finish = stream->Finish();
-  return absl::UnavailableError(finish.error_message().empty() ? "stream closed"
-                                                               : finish.error_message());
+  const std::string reason =
+      finish.error_message().empty() ? "stream closed" : finish.error_message();
+  return absl::UnavailableError(
+      ended_by_collector
+          ? "collector ended the stream: " + GrpcCodeName(finish.error_code()) + ": " + reason
+          : reason);
 }
 
 }  // namespace fscanary::transport

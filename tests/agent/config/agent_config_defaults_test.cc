@@ -41,6 +41,8 @@ TEST(AgentConfigDefaults, OnlyTheRequiredKeysGiveTheDocumentedDefaults) {
   EXPECT_DOUBLE_EQ(config.budget.ios_per_second, 200);
   EXPECT_DOUBLE_EQ(config.budget.cpu_share, 0.01);
   EXPECT_TRUE(config.budget.idle_priority);
+  EXPECT_TRUE(config.kernel_log.enabled);
+  EXPECT_EQ(config.kernel_log.max_events_per_minute, 10u);
 
   ASSERT_EQ(config.targets.size(), 1u);
   const TargetConfig& target = config.targets[0];

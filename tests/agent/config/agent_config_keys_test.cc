@@ -40,6 +40,9 @@ budget:
   ios_per_second: 50.5
   cpu_share: 0.05
   idle_priority: false
+kernel_log:
+  enabled: false
+  max_events_per_minute: 3
 targets:
   - name: scratch
     path: /srv/scratch.img
@@ -91,6 +94,8 @@ TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
   EXPECT_DOUBLE_EQ(config.budget.ios_per_second, 50.5);
   EXPECT_DOUBLE_EQ(config.budget.cpu_share, 0.05);
   EXPECT_FALSE(config.budget.idle_priority);
+  EXPECT_FALSE(config.kernel_log.enabled);
+  EXPECT_EQ(config.kernel_log.max_events_per_minute, 3u);
 
   ASSERT_EQ(config.targets.size(), 2u);
   const TargetConfig& scratch = config.targets[0];
