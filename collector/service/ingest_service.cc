@@ -164,7 +164,15 @@ grpc::Status IngestService::Authenticate(grpc::ServerContext& context,
     }
     return grpc::Status::OK;
   }
-  if (auth_.tokens.empty() && !auth_.require_auth) return grpc::Status::OK;
+  if (auth_.tokens.empty()) {
+    // No token table: under mutual TLS the verified client certificate is the
+    // credential (gRPC refused the handshake of any other).
+    if (!auth_.require_auth || context.auth_context()->IsPeerAuthenticated()) {
+      return grpc::Status::OK;
+    }
+    return Reject("unauthenticated", grpc::StatusCode::UNAUTHENTICATED,
+                  "agent " + agent_id + " presented neither a token nor a client certificate");
+  }
   const auto it = auth_.tokens.find(agent_id);
   const std::string token = BearerToken(context);
   if (it == auth_.tokens.end() || token.empty() || !ConstantTimeEquals(token, it->second)) {

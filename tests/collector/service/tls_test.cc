@@ -77,13 +77,13 @@ class TlsTest : public ::testing::Test {
     store_ = *std::move(opened);
   }
 
-  void StartServer(bool mutual) {
+  void StartServer(bool mutual, bool id_from_certificate = true) {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.tls = {.cert = certificates_.Path("server.pem"),
                    .key = certificates_.Path("server.key"),
                    .client_ca = mutual ? certificates_.Path("ca.pem") : ""};
-    options.auth.agent_id_from_certificate = mutual;
+    options.auth.agent_id_from_certificate = mutual && id_from_certificate;
     options.auth.require_auth = mutual;
     auto started = CollectorServer::Start(options, *store_, registry_);
     ASSERT_TRUE(started.ok()) << started.status();
@@ -151,6 +151,13 @@ TEST_F(TlsTest, UnderMutualTlsAnAgentClaimingAnotherIdIsRefused) {
   StartServer(/*mutual=*/true);
   EXPECT_FALSE(Deliver("vm-1", "intruder", std::chrono::seconds(3)));
   EXPECT_EQ(StoredSequence("vm-1"), 0u);
+}
+
+TEST_F(TlsTest, UnderMutualTlsWithoutTokensAVerifiedCertificateIsEnoughToDeliver) {
+  StartServer(/*mutual=*/true, /*id_from_certificate=*/false);
+  EXPECT_TRUE(Deliver("vm-1", "intruder", std::chrono::seconds(20)))
+      << "require_auth with a client CA and no tokens file: the certificate is the credential";
+  EXPECT_EQ(StoredSequence("vm-1"), 1u);
 }
 
 TEST_F(TlsTest, UnderMutualTlsAnAgentWithoutACertificateCannotConnect) {
