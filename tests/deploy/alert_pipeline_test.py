@@ -179,6 +179,8 @@ collector:
     max: 1s
 report_interval: 1s
 heartbeat_interval: 1s
+kernel_log:
+  enabled: false
 budget:
   bytes_per_second: 0
   ios_per_second: 0

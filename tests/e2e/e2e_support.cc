@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -78,14 +79,14 @@ std::string Tail(const std::string& text, size_t bytes) {
 }
 
 // Undoes the octal escapes of /proc/self/mountinfo (a blank is \040).
-std::string UnescapeMountField(std::string_view field) {
+std::string UnescapeMountField(absl::string_view field) {
   std::string out;
   for (size_t i = 0; i < field.size(); ++i) {
     if (field[i] == '\\' && i + 3 < field.size()) {
-      const std::string_view digits = field.substr(i + 1, 3);
-      if (digits.find_first_not_of("01234567") == std::string_view::npos) {
-        out.push_back(static_cast<char>((digits[0] - '0') * 64 + (digits[1] - '0') * 8 +
-                                        (digits[2] - '0')));
+      const absl::string_view digits = field.substr(i + 1, 3);
+      if (digits.find_first_not_of("01234567") == absl::string_view::npos) {
+        out.push_back(
+            static_cast<char>((digits[0] - '0') * 64 + (digits[1] - '0') * 8 + (digits[2] - '0')));
         i += 3;
         continue;
       }
@@ -97,7 +98,7 @@ std::string UnescapeMountField(std::string_view field) {
 
 // A label value of the exposition format, `"` already consumed; stops after
 // the closing quote.
-std::string ParseLabelValue(std::string_view text, size_t& i) {
+std::string ParseLabelValue(absl::string_view text, size_t& i) {
   std::string value;
   while (i < text.size() && text[i] != '"') {
     if (text[i] == '\\' && i + 1 < text.size()) {
@@ -180,19 +181,17 @@ absl::Status FromGrpc(const grpc::Status& status) {
 absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const std::string& dir,
                                                             const CollectorOptions& options) {
   const std::string config_path = dir + "/collector.yaml";
-  const std::string config = absl::StrCat(
-      "listen: 127.0.0.1:", options.port, "\n",  //
-      "state_dir: ", dir, "/collector\n",        //
-      "log_level: info\n",                       //
-      "metrics:\n",                              //
-      "  listen: 127.0.0.1:0\n",                 //
-      options.extra_yaml);
+  const std::string config = absl::StrCat("listen: 127.0.0.1:", options.port, "\n",  //
+                                          "state_dir: ", dir, "/collector\n",        //
+                                          "log_level: info\n",                       //
+                                          "metrics:\n",                              //
+                                          "  listen: 127.0.0.1:0\n",                 //
+                                          options.extra_yaml);
   if (absl::Status written = WriteTextFile(config_path, config); !written.ok()) return written;
 
   std::unique_ptr<Collector> collector(new Collector());
-  absl::StatusOr<std::unique_ptr<Daemon>> daemon =
-      Daemon::Start({FSCANARY_E2E_COLLECTOR, "--config", config_path},
-                    FreshLogPath(dir, "collector"));
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(
+      {FSCANARY_E2E_COLLECTOR, "--config", config_path}, FreshLogPath(dir, "collector"));
   if (!daemon.ok()) return daemon.status();
   collector->daemon_ = *std::move(daemon);
   // The last line of the start: both listeners are up by then.
@@ -205,12 +204,14 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const std::string& d
     return absl::UnavailableError("the collector did not start serving; its log:\n" +
                                   collector->daemon_->Log());
   }
-  collector->channel_ = grpc::CreateChannel(collector->address(), grpc::InsecureChannelCredentials());
+  collector->channel_ =
+      grpc::CreateChannel(collector->address(), grpc::InsecureChannelCredentials());
   collector->query_ = v1::Query::NewStub(collector->channel_);
   return collector;
 }
 
 absl::StatusOr<v1::ListHostsResponse> Collector::ListHosts() const {
+  if (query_ == nullptr) return absl::FailedPreconditionError("the Query connection is closed");
   grpc::ClientContext context;
   v1::ListHostsResponse response;
   if (const grpc::Status status =
@@ -223,6 +224,7 @@ absl::StatusOr<v1::ListHostsResponse> Collector::ListHosts() const {
 
 absl::StatusOr<std::vector<v1::StoredFinding>> Collector::ListFindings(
     const std::string& agent_id) const {
+  if (query_ == nullptr) return absl::FailedPreconditionError("the Query connection is closed");
   grpc::ClientContext context;
   v1::ListFindingsRequest request;
   request.set_agent_id(agent_id);
@@ -235,6 +237,7 @@ absl::StatusOr<std::vector<v1::StoredFinding>> Collector::ListFindings(
 }
 
 absl::StatusOr<v1::GetHostResponse> Collector::GetHost(const std::string& agent_id) const {
+  if (query_ == nullptr) return absl::FailedPreconditionError("the Query connection is closed");
   grpc::ClientContext context;
   v1::GetHostRequest request;
   request.set_agent_id(agent_id);
@@ -255,6 +258,11 @@ std::optional<v1::HostSummary> Collector::FindHost(const std::string& agent_id) 
   return std::nullopt;
 }
 
+void Collector::CloseQueryConnection() {
+  query_.reset();
+  channel_.reset();
+}
+
 absl::StatusOr<std::string> Collector::ScrapeMetrics() const {
   return HttpGet(metrics_port_, "/metrics");
 }
@@ -271,30 +279,32 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const std::string& dir,
   if (error) return absl::InternalError("mkdir " + home + ": " + error.message());
 
   std::string config = absl::StrCat(
-      "agent_id: ", options.agent_id, "\n",          //
-      "state_dir: ", agent->state_dir_, "\n",        //
-      "log_level: info\n",                           //
-      "collector:\n",                                //
+      "agent_id: ", options.agent_id, "\n",            //
+      "state_dir: ", agent->state_dir_, "\n",          //
+      "log_level: info\n",                             //
+      "collector:\n",                                  //
       "  address: ", options.collector_address, "\n",  //
       options.token_file.empty() ? "" : absl::StrCat("  token_file: ", options.token_file, "\n"),
-      "  backoff:\n",                                //
-      "    initial: 100ms\n",                        //
-      "    max: 1s\n",                               //
-      "report_interval: 1s\n",                       //
-      "heartbeat_interval: 1s\n",                    //
-      "budget:\n",                                   //
-      "  bytes_per_second: 0\n",                     //
-      "  ios_per_second: 0\n",                       //
-      "  cpu_share: 1\n",                            //
-      "  idle_priority: false\n",                    //
-      "targets:\n",                                  //
-      "  - name: ", kTargetName, "\n",               //
-      "    path: ", agent->target_, "\n",            //
-      "    size: ", kTargetSize, "\n",               //
-      "    block_size: ", kBlockSize, "\n",          //
-      "    schedule:\n",                             //
-      "      write_interval: 1h\n",                  //
-      "      cold_read_interval: 2s\n",              //
+      "  backoff:\n",                                              //
+      "    initial: 100ms\n",                                      //
+      "    max: 1s\n",                                             //
+      "report_interval: 1s\n",                                     //
+      "heartbeat_interval: 1s\n",                                  //
+      "kernel_log:\n",                                             //
+      "  enabled: ", options.kernel_log ? "true" : "false", "\n",  //
+      "budget:\n",                                                 //
+      "  bytes_per_second: 0\n",                                   //
+      "  ios_per_second: 0\n",                                     //
+      "  cpu_share: 1\n",                                          //
+      "  idle_priority: false\n",                                  //
+      "targets:\n",                                                //
+      "  - name: ", kTargetName, "\n",                             //
+      "    path: ", agent->target_, "\n",                          //
+      "    size: ", kTargetSize, "\n",                             //
+      "    block_size: ", kBlockSize, "\n",                        //
+      "    schedule:\n",                                           //
+      "      write_interval: 1h\n",                                //
+      "      cold_read_interval: 2s\n",                            //
       "      scrub_interval: ",
       std::chrono::duration_cast<std::chrono::seconds>(kScrubInterval).count(), "s\n");
   const std::string config_path = home + "/agent.yaml";
@@ -312,17 +322,19 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const std::string& dir,
 
 std::vector<Sample> ParseExposition(std::string_view text) {
   std::vector<Sample> samples;
-  for (std::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    if (line.starts_with("#")) continue;
+  // absl's string_view is not std's in this build of absl.
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), '\n', absl::SkipEmpty())) {
+    if (absl::StartsWith(line, "#")) continue;
     Sample sample;
     size_t i = line.find_first_of("{ ");
-    if (i == std::string_view::npos) continue;
+    if (i == absl::string_view::npos) continue;
     sample.name = std::string(line.substr(0, i));
     if (line[i] == '{') {
       ++i;
       while (i < line.size() && line[i] != '}') {
         const size_t equals = line.find('=', i);
-        if (equals == std::string_view::npos || equals + 1 >= line.size()) break;
+        if (equals == absl::string_view::npos || equals + 1 >= line.size()) break;
         std::string key(absl::StripAsciiWhitespace(line.substr(i, equals - i)));
         i = equals + 2;  // past ="
         sample.labels[std::move(key)] = ParseLabelValue(line, i);
@@ -330,7 +342,7 @@ std::vector<Sample> ParseExposition(std::string_view text) {
       }
       ++i;  // past }
     }
-    const std::vector<std::string_view> rest =
+    const std::vector<absl::string_view> rest =
         absl::StrSplit(line.substr(std::min(i, line.size())), ' ', absl::SkipEmpty());
     if (rest.empty()) continue;
     if (rest[0] == "+Inf") {
@@ -401,8 +413,7 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   if (header_end == std::string::npos) {
     return absl::DataLossError("no complete HTTP answer: " + Tail(response, 200));
   }
-  const std::string_view status_line =
-      std::string_view(response).substr(0, response.find("\r\n"));
+  const std::string_view status_line = std::string_view(response).substr(0, response.find("\r\n"));
   if (status_line.find(" 200 ") == std::string_view::npos) {
     return absl::UnavailableError("HTTP answer " + std::string(status_line));
   }
@@ -412,8 +423,7 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
 absl::StatusOr<std::vector<uint64_t>> DurableBlocks(const std::string& agent_state_dir) {
   const std::string state_file = testing::FindStateFile(agent_state_dir + "/targets");
   if (state_file.empty()) return absl::NotFoundError("no state file in " + agent_state_dir);
-  absl::StatusOr<std::vector<testing::StateRecord>> records =
-      testing::ReadStateRecords(state_file);
+  absl::StatusOr<std::vector<testing::StateRecord>> records = testing::ReadStateRecords(state_file);
   if (!records.ok()) return records.status();
   std::vector<uint64_t> blocks;
   for (uint64_t block = 0; block < records->size(); ++block) {
@@ -459,12 +469,12 @@ absl::StatusOr<Mount> MountOf(const std::string& path) {
   std::istringstream table(ReadTextFile("/proc/self/mountinfo"));
   for (std::string line; std::getline(table, line);) {
     // id parent major:minor root mount_point options [optional...] - fs_type source super_options
-    const std::vector<std::string_view> fields = absl::StrSplit(line, ' ');
+    const std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
     const auto separator = std::find(fields.begin(), fields.end(), "-");
     if (fields.size() < 5 || separator == fields.end() || separator + 1 == fields.end()) continue;
     const std::string mount_point = UnescapeMountField(fields[4]);
-    const bool holds = mount_point == "/" || target == mount_point ||
-                       target.starts_with(mount_point + "/");
+    const bool holds =
+        mount_point == "/" || target == mount_point || target.starts_with(mount_point + "/");
     // The longest mount point wins; of equal ones the last (it covers the others).
     if (holds && (!best || mount_point.size() >= best->mount_point.size())) {
       best = Mount{.mount_point = mount_point, .fs_type = std::string(*(separator + 1))};

@@ -1,8 +1,8 @@
+// Shared by the end-to-end tests: the daemons on loopback, their clients, corruption.
 #pragma once
-// What the end-to-end tests share: fscanary-collector and fscanary-agent run as
-// daemons on loopback (127.0.0.1 only) with their logs in files, the configs
-// they are given, the collector's Query service and /metrics read from
-// outside, and blocks of the agent's scratch target corrupted behind its back.
+// fscanary-collector and fscanary-agent run as daemons on 127.0.0.1 only with
+// their logs in files; the collector's Query service and /metrics are read from
+// outside; blocks of the agent's scratch target are corrupted behind its back.
 
 #include <sys/types.h>
 
@@ -32,7 +32,7 @@ using namespace std::chrono_literals;
 // so no later write of the agent's can undo a corruption a test injects.
 inline constexpr uint32_t kBlockSize = 4096;
 inline constexpr uint64_t kTargetSize = uint64_t{16} << 20;
-inline constexpr std::string_view kTargetName = "scratch";
+inline constexpr char kTargetName[] = "scratch";
 // Every written block is scrubbed (read back and checked) this often.
 inline constexpr auto kScrubInterval = 2s;
 
@@ -109,6 +109,12 @@ class Collector {
   // The body of GET /metrics.
   absl::StatusOr<std::string> ScrapeMetrics() const;
 
+  // Closes this test's Query connection. gRPC polls an idle client channel
+  // only while it has a call, so the collector's GOAWAY at shutdown would go
+  // unanswered and hold the collector for its whole shutdown grace (5 s): a
+  // stop test closes it first to time the collector, not this client.
+  void CloseQueryConnection();
+
  private:
   Collector() = default;
 
@@ -125,6 +131,9 @@ struct AgentOptions {
   std::string collector_address;
   // A file holding the agent's token; empty: none.
   std::string token_file;
+  // Off unless a test is about it: the machine's kernel log (its boot
+  // backlog, lines other tests write) would add findings to exact counts.
+  bool kernel_log = false;
 };
 
 // `fscanary-agent run` with its state and scratch target under `dir`/agent.

@@ -72,11 +72,11 @@ uint64_t FleetResult::losses() const {
 }
 
 std::string FleetResult::ToJson() const {
-  nlohmann::json per_agent = nlohmann::json::array();
-  nlohmann::json losses = {{"reports_summarised", 0},
-                           {"reports_dropped", 0},
-                           {"findings_dropped", 0},
-                           {"damaged_records_skipped", 0}};
+  nlohmann::ordered_json per_agent = nlohmann::ordered_json::array();
+  nlohmann::ordered_json losses = {{"reports_summarised", 0},
+                                   {"reports_dropped", 0},
+                                   {"findings_dropped", 0},
+                                   {"damaged_records_skipped", 0}};
   for (const AgentResult& agent : agents) {
     std::vector<uint64_t> all = agent.report_sequences;
     all.insert(all.end(), agent.finding_sequences.begin(), agent.finding_sequences.end());
@@ -100,7 +100,7 @@ std::string FleetResult::ToJson() const {
         losses["damaged_records_skipped"].get<uint64_t>() + agent.spool.damaged_records_skipped;
   }
   const double seconds = elapsed.count();
-  const nlohmann::json summary = {
+  const nlohmann::ordered_json summary = {
       {"agents", agents.size()},
       {"appended", appended()},
       {"acknowledged", acknowledged()},

@@ -1,9 +1,11 @@
 #pragma once
-// A simulated fleet in one process: N agents, each with its own real
-// spool::Spool (in its own directory) and real transport::Sender, appending
-// interval reports (and ~1% findings) at a chosen rate, then waiting until the
-// collector acknowledged everything. Used by fscanary-fleet-ingest and by the
-// kill test, which compares what the agents appended with what was stored.
+// A simulated fleet of N agents in one process, for load and kill tests.
+//
+// Each agent has its own real spool::Spool (in its own directory) and real
+// transport::Sender, appends interval reports (and ~1% findings) at a chosen
+// rate, then waits until the collector acknowledged everything. Used by
+// fscanary-fleet-ingest and by the kill test, which compares what the agents
+// appended with what was stored.
 
 #include <atomic>
 #include <chrono>

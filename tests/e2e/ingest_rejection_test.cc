@@ -1,0 +1,199 @@
+// Raw Ingest streams: bad input is refused and counted, replays stored once, collector lives.
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "fscanary/v1/ingest.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "io/posix.h"
+#include "tests/e2e/e2e_support.h"
+
+namespace fscanary::e2e {
+namespace {
+
+constexpr char kAgent[] = "raw-agent";
+constexpr char kToken[] = "0123456789abcdef-raw-agent-token";
+
+int64_t Now() { return static_cast<int64_t>(io::WallClockNanos()); }
+
+v1::AgentMessage Hello(const std::string& agent_id) {
+  v1::AgentMessage message;
+  message.set_created_unix_nanos(Now());
+  v1::Hello* hello = message.mutable_hello();
+  hello->set_agent_id(agent_id);
+  hello->set_agent_version("e2e-raw");
+  hello->mutable_facts()->set_hostname("raw-client");
+  hello->mutable_facts()->set_kernel_release("6.1.0-e2e");
+  return message;
+}
+
+v1::AgentMessage Heartbeat() {
+  v1::AgentMessage message;
+  message.set_created_unix_nanos(Now());
+  message.mutable_heartbeat();
+  return message;
+}
+
+v1::AgentMessage FindingRecord(uint64_t sequence, uint64_t offset) {
+  v1::AgentMessage message;
+  message.set_sequence(sequence);
+  message.set_created_unix_nanos(Now());
+  v1::Finding* finding = message.mutable_finding();
+  finding->set_checker("block");
+  finding->set_target("scratch");
+  finding->set_target_path("/var/lib/fscanary-agent/scratch.img");
+  finding->set_kind(v1::CHECKSUM_MISMATCH);
+  finding->set_persistent(true);
+  finding->set_offset(offset);
+  finding->set_block_size(4096);
+  finding->set_expected_generation(1);
+  finding->set_detected_unix_nanos(Now());
+  return message;
+}
+
+struct StreamOutcome {
+  grpc::Status status;
+  std::set<uint64_t> acknowledged;
+};
+
+// One Ingest stream: sends `messages` (with `token` unless empty), half-closes,
+// reads every acknowledgement, and returns how the collector ended it.
+StreamOutcome Exchange(const Collector& collector, const std::string& token,
+                       const std::vector<v1::AgentMessage>& messages) {
+  const auto channel = grpc::CreateChannel(collector.address(), grpc::InsecureChannelCredentials());
+  const auto stub = v1::Ingest::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 20s);
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  const auto stream = stub->Stream(&context);
+  for (const v1::AgentMessage& message : messages) {
+    if (!stream->Write(message)) break;  // the collector ended the stream
+  }
+  stream->WritesDone();
+  StreamOutcome outcome;
+  v1::CollectorMessage reply;
+  while (stream->Read(&reply)) {
+    for (const v1::SequenceRange& range : reply.ack().ranges()) {
+      for (uint64_t sequence = range.first(); sequence <= range.last(); ++sequence) {
+        outcome.acknowledged.insert(sequence);
+      }
+    }
+  }
+  outcome.status = stream->Finish();
+  return outcome;
+}
+
+class IngestRejectionTest : public E2eTest {
+ protected:
+  void SetUp() override {
+    const std::string tokens = dir_.Join("tokens");
+    {
+      std::ofstream file(tokens);
+      file << "# agent_id token\n" << kAgent << " " << kToken << "\n";
+    }
+    ASSERT_NO_FATAL_FAILURE(StartCollector(
+        {.extra_yaml = absl::StrCat("tokens_file: ", tokens,
+                                    "\nrequire_auth: true\nlimits:\n  max_message_bytes: 64K\n")}));
+  }
+
+  double Rejected(const std::string& scrape, const std::string& reason) {
+    return SampleValue(scrape, "fscanary_collector_rejected_messages_total", {{"reason", reason}})
+        .value_or(-1);
+  }
+};
+
+TEST_F(IngestRejectionTest, BadStreamsAreRefusedCountedAndSurvived) {
+  // A stream must open with a Hello.
+  StreamOutcome outcome = Exchange(*collector_, kToken, {Heartbeat(), Hello(kAgent)});
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << outcome.status.error_message();
+
+  // An agent id must be 1-128 characters.
+  outcome = Exchange(*collector_, kToken, {Hello("")});
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << outcome.status.error_message();
+  outcome = Exchange(*collector_, kToken, {Hello(std::string(10 * 1024, 'a'))});
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << outcome.status.error_message();
+
+  // A record carries a sequence number above 0.
+  outcome = Exchange(*collector_, kToken, {Hello(kAgent), FindingRecord(0, 8192)});
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << outcome.status.error_message();
+  EXPECT_TRUE(outcome.acknowledged.empty());
+
+  // A message over limits.max_message_bytes (64K) is refused by gRPC itself.
+  v1::AgentMessage huge = Hello(kAgent);
+  huge.mutable_hello()->mutable_facts()->set_kernel_cmdline(std::string(100 * 1024, 'x'));
+  outcome = Exchange(*collector_, kToken, {huge});
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << outcome.status.error_message();
+
+  // require_auth: no token, or a wrong one, is refused.
+  outcome = Exchange(*collector_, "", {Hello(kAgent), FindingRecord(1, 4096)});
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << outcome.status.error_message();
+  outcome = Exchange(*collector_, "0123456789abcdef-not-the-token", {Hello(kAgent)});
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << outcome.status.error_message();
+  // The token of another agent id does not do either.
+  outcome = Exchange(*collector_, kToken, {Hello("other-agent")});
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << outcome.status.error_message();
+
+  // With the right token the stream is accepted and its record acknowledged.
+  outcome = Exchange(*collector_, kToken, {Hello(kAgent), FindingRecord(1, 4096)});
+  EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  EXPECT_EQ(outcome.acknowledged, std::set<uint64_t>({1}));
+
+  // Nothing refused was stored.
+  absl::StatusOr<std::vector<v1::StoredFinding>> findings = collector_->ListFindings(kAgent);
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  ASSERT_EQ(findings->size(), 1u);
+  EXPECT_EQ(findings->front().sequence(), 1u);
+  EXPECT_EQ(findings->front().finding().offset(), 4096u);
+  const absl::StatusOr<v1::ListHostsResponse> hosts = collector_->ListHosts();
+  ASSERT_TRUE(hosts.ok()) << hosts.status();
+  ASSERT_EQ(hosts->hosts_size(), 1) << hosts->ShortDebugString();
+  EXPECT_EQ(hosts->hosts(0).agent_id(), kAgent);
+
+  // The collector still runs and counted every refusal by its reason.
+  ASSERT_TRUE(collector_->daemon().running());
+  const absl::StatusOr<std::string> scrape = collector_->ScrapeMetrics();
+  ASSERT_TRUE(scrape.ok()) << scrape.status();
+  EXPECT_EQ(Rejected(*scrape, "no_hello"), 1) << *scrape;
+  EXPECT_EQ(Rejected(*scrape, "agent_id"), 2) << *scrape;
+  EXPECT_EQ(Rejected(*scrape, "sequence"), 1) << *scrape;
+  EXPECT_EQ(Rejected(*scrape, "unauthenticated"), 3) << *scrape;
+  EXPECT_EQ(Rejected(*scrape, "duplicate_hello"), 0) << *scrape;
+}
+
+TEST_F(IngestRejectionTest, ReplayedRecordIsAcknowledgedEveryTimeAndStoredOnce) {
+  // Twice on one stream, then again on a second stream.
+  StreamOutcome outcome = Exchange(*collector_, kToken,
+                                   {Hello(kAgent), FindingRecord(5, 4096), FindingRecord(5, 4096)});
+  EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  EXPECT_EQ(outcome.acknowledged, std::set<uint64_t>({5}));
+  outcome = Exchange(*collector_, kToken, {Hello(kAgent), FindingRecord(5, 4096)});
+  EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  EXPECT_EQ(outcome.acknowledged, std::set<uint64_t>({5}));
+
+  const absl::StatusOr<std::vector<v1::StoredFinding>> findings = collector_->ListFindings(kAgent);
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  ASSERT_EQ(findings->size(), 1u);
+  EXPECT_EQ(findings->front().sequence(), 5u);
+  const absl::StatusOr<std::string> scrape = collector_->ScrapeMetrics();
+  ASSERT_TRUE(scrape.ok()) << scrape.status();
+  EXPECT_EQ(SampleValue(*scrape, "fscanary_collector_records_total", {{"outcome", "stored"}}), 1)
+      << *scrape;
+  EXPECT_EQ(SampleValue(*scrape, "fscanary_collector_records_total", {{"outcome", "duplicate"}}), 2)
+      << *scrape;
+}
+
+}  // namespace
+}  // namespace fscanary::e2e
