@@ -17,7 +17,9 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFSCANARY_WERROR=ON 
 cmake --build build/asan -j "$jobs"
 
 echo "== unit tests under the sanitizers"
-ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 600 -LE integration
+# Not the integration, end-to-end and packaging tests: they run the daemons
+# (and package the sanitizer build's binaries); they run once, in the build below.
+ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 600 -LE 'integration|packaging|e2e'
 
 echo "== all tests"
 ctest --test-dir build/ci --output-on-failure -j "$jobs" --timeout 900

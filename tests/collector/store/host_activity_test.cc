@@ -78,7 +78,8 @@ TEST(HostActivity, SpoolLossesAreSummedPerHost) {
   fscanary::testing::TempDir dir;
   auto store = OpenStore(dir);
   Ingest(*store, "vm-1", {SpoolLossRecord(1, kSecond, 2), SpoolLossRecord(2, kSecond, 5)});
-  const HostActivity* host = Find(*store->ListHostActivity(), "vm-1");
+  const std::vector<HostActivity> hosts = *store->ListHostActivity();
+  const HostActivity* host = Find(hosts, "vm-1");
   ASSERT_NE(host, nullptr);
   EXPECT_EQ(host->spool_loss.findings_dropped(), 7u);
   EXPECT_EQ(host->spool_loss.reports_summarised(), 6u);
