@@ -19,7 +19,8 @@ cmake --build build/asan -j "$jobs"
 echo "== unit tests under the sanitizers"
 # Not the integration, end-to-end and packaging tests: they run the daemons
 # (and package the sanitizer build's binaries); they run once, in the build below.
-ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 600 -LE 'integration|packaging|e2e'
+LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
+  ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 600 -LE 'integration|packaging|e2e'
 
 echo "== all tests"
 ctest --test-dir build/ci --output-on-failure -j "$jobs" --timeout 900
