@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "collector/fleet/host_attributes.h"
 #include "fscanary/v1/query.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -59,8 +60,6 @@ std::string Time(int64_t unix_nanos) {
                           absl::UTCTimeZone());
 }
 
-std::string Kind(v1::FindingKind kind) { return absl::AsciiStrToLower(v1::FindingKind_Name(kind)); }
-
 std::string Bytes(uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   double value = static_cast<double>(bytes);
@@ -76,8 +75,9 @@ void PrintFindingLine(const v1::StoredFinding& stored, std::ostream& out) {
   const v1::Finding& finding = stored.finding();
   out << absl::StrFormat("%-20s  %-24s  %-18s  %-10s  %-8s  %-12s  %d\n",
                          Time(stored.received_unix_nanos()), stored.agent_id(),
-                         Kind(finding.kind()), finding.persistent() ? "persistent" : "transient",
-                         finding.target(), finding.checker(), finding.offset());
+                         fleet::KindName(finding.kind()),
+                         finding.persistent() ? "persistent" : "transient", finding.target(),
+                         finding.checker(), finding.offset());
 }
 
 void PrintFindingsHeader(std::ostream& out) {

@@ -24,10 +24,6 @@ constexpr double kNanosPerSecond = 1e9;
 
 double Seconds(int64_t unix_nanos) { return static_cast<double>(unix_nanos) / kNanosPerSecond; }
 
-std::string KindLabel(v1::FindingKind kind) {
-  return absl::AsciiStrToLower(v1::FindingKind_Name(kind));
-}
-
 Labels AttributeLabels(const fleet::PrimaryLabels& primary) {
   return {{"kernel", primary.kernel},
           {"blk_mq", primary.blk_mq},
@@ -79,7 +75,7 @@ absl::StatusOr<FleetAggregates> ComputeFleetAggregates(
     written[labels] += static_cast<double>(epoch.exposure.bytes_written);
     for (const auto& [kind, count] : epoch.findings_by_kind) {
       Labels with_kind = labels;
-      with_kind["kind"] = KindLabel(kind);
+      with_kind["kind"] = fleet::KindName(kind);
       findings[with_kind] += static_cast<double>(count);
     }
     aggregates.corruption_findings += CorruptionFindings(epoch.findings_by_kind);

@@ -48,11 +48,11 @@ void SetIfKnown(std::string& label, const std::string& value) {
   if (Known(value)) label = value;
 }
 
+}  // namespace
+
 std::string KindName(v1::FindingKind kind) {
   return absl::AsciiStrToLower(v1::FindingKind_Name(kind));
 }
-
-}  // namespace
 
 PrimaryLabels PrimaryLabelsOf(const v1::HostFacts& facts) {
   PrimaryLabels labels;

@@ -10,6 +10,7 @@
 #include "collector/analysis/fleet.h"
 #include "collector/store/store.h"
 #include "fscanary/v1/facts.pb.h"
+#include "fscanary/v1/finding.pb.h"
 
 namespace fscanary::fleet {
 
@@ -36,6 +37,10 @@ PrimaryLabels PrimaryLabelsOf(const v1::HostFacts& facts);
 // the agent's extra facts (as extra.NAME). Unknown values are left out, so
 // hosts that did not report an attribute do not form a group of their own.
 std::vector<std::pair<std::string, std::string>> EpochAttributes(const store::EpochRecord& epoch);
+
+// A finding kind as attributes, metric labels and the CLI spell it
+// ("checksum_mismatch").
+std::string KindName(v1::FindingKind kind);
 
 // The fleet the correlation engine analyses: one epoch per stored epoch with
 // its exposure (bytes verified, seconds observed) and its corruption findings
