@@ -100,6 +100,10 @@ void ReadCheckers(Section& section, std::vector<std::string>& checkers) {
   }
 }
 
+bool HasChecker(const TargetConfig& target, std::string_view name) {
+  return std::find(target.checkers.begin(), target.checkers.end(), name) != target.checkers.end();
+}
+
 TargetConfig ReadTarget(Section& section) {
   TargetConfig target;
   section.Require("name");
@@ -112,22 +116,40 @@ TargetConfig ReadTarget(Section& section) {
   section.Read("path", target.path);
   if (section.Has("path")) section.Check("path", ValidateAbsolutePath(target.path));
 
+  ReadCheckers(section, target.checkers);
+  const bool metadata = HasChecker(target, "metadata");
+  const bool device = target.path.starts_with("/dev/");
+  if (metadata && target.checkers.size() > 1) {
+    section.Fail("checkers",
+                 "metadata keeps a directory tree and cannot share a target with block or "
+                 "page_cache (give it a target of its own)");
+  }
+  if (metadata && device) {
+    section.Fail("path", "a metadata target is a directory, not a device under /dev/");
+  }
+  if (HasChecker(target, "page_cache") && device) {
+    section.Fail("checkers",
+                 "page_cache needs a file target (a device under /dev/ has no "
+                 "filesystem page cache to check)");
+  }
+
   const bool block_size_valid = ReadBlockSize(section, target.block_size);
-  if (section.Has("size")) {
+  if (metadata) {
+    if (section.Has("size")) section.Fail("size", "does not apply to a metadata target");
+  } else if (section.Has("size")) {
     uint64_t size = 0;
     section.ReadSize("size", size, 1, kMaxTargetBytes);
     if (size > 0) {
       target.size = size;
       if (block_size_valid) CheckTargetSize(section, size, target.block_size);
     }
-  } else if (!target.path.empty() && !target.path.starts_with("/dev/")) {
+  } else if (!target.path.empty() && !device) {
     section.FailHere(
         "missing required key 'size' (a file target needs one, e.g. size: 1G; only a device "
         "under /dev/ defaults to its whole size)");
   }
 
   section.Read("take_over", target.take_over);
-  ReadCheckers(section, target.checkers);
   section.ReadEnum("engine", target.engine, io::ParseEngineKind);
   section.ReadInteger("queue_depth", target.queue_depth, 1, 4096);
   section.ReadEnum("pattern", target.pattern, verify::ParsePattern);
@@ -135,6 +157,11 @@ TargetConfig ReadTarget(Section& section) {
   section.ReadEnum("durability", target.durability, ParseDurability);
   if (std::optional<Section> schedule = section.Child("schedule")) {
     ReadSchedule(*schedule, target.schedule);
+  }
+  if (std::optional<Section> tree = section.Child("metadata")) {
+    if (!metadata) tree->FailHere("needs the metadata checker in checkers");
+    tree->ReadInteger("entries", target.metadata.entries, 10, 1'000'000);
+    tree->ReadInteger("changes_per_round", target.metadata.changes_per_round, 1, 100'000);
   }
   if (std::optional<Section> budget = section.Child("budget")) {
     budget->ReadSize("bytes_per_second", target.budget.bytes_per_second, 0, kMaxBytesPerSecond);

@@ -44,9 +44,22 @@ struct Schedule {
   Duration scrub_interval = std::chrono::hours(24);
 };
 
-// The checkers a target may name (more will follow: page_cache, metadata,
-// kernel_log).
-inline constexpr std::string_view kKnownCheckers[] = {"block"};
+// The checkers a target may name: block (O_DIRECT write, read-back and
+// scrub), page_cache (buffered and mmap writes under fsync pressure, read back
+// through the cache and around it), metadata (a directory tree checked
+// against its manifest). block and page_cache may share a file target;
+// metadata needs a directory of its own. The kernel log is not a target's: it
+// is configured under kernel_log.
+inline constexpr std::string_view kKnownCheckers[] = {"block", "page_cache", "metadata"};
+
+// The tree the metadata checker keeps in a metadata target's directory.
+struct MetadataTree {
+  // Entries (files, directories, links) the tree grows to and keeps; 10-1000000.
+  uint32_t entries = 2000;
+  // Changes made per write round (schedule.write_interval); the whole tree is
+  // walked and checked once per schedule.scrub_interval.
+  uint32_t changes_per_round = 64;
+};
 
 struct TargetConfig {
   // Required; unique among the agent's targets; 1-64 of [A-Za-z0-9._-].
@@ -55,6 +68,7 @@ struct TargetConfig {
   std::string path;
   // Bytes of the target to use. Required for a file; a block device (a path
   // under /dev/) defaults to its whole size. The label plus whole blocks.
+  // Not for a metadata target (a directory).
   std::optional<uint64_t> size;
   // A multiple of 512 between 512 and 1 MiB; must match an existing target's.
   uint32_t block_size = 4096;
@@ -68,6 +82,7 @@ struct TargetConfig {
   uint32_t run_blocks = 8;  // 1-4096
   verify::Durability durability = verify::Durability::kBatchSync;
   Schedule schedule;
+  MetadataTree metadata;
   TargetBudget budget;
 };
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -55,6 +56,12 @@ void DescribeTarget(CanonicalText& text, const std::string& prefix, const Target
   text.Time(key("schedule.write_interval"), target.schedule.write_interval);
   text.Time(key("schedule.cold_read_interval"), target.schedule.cold_read_interval);
   text.Time(key("schedule.scrub_interval"), target.schedule.scrub_interval);
+  // Only metadata targets describe their tree: other configs keep their hash.
+  if (std::find(target.checkers.begin(), target.checkers.end(), "metadata") !=
+      target.checkers.end()) {
+    text.Integer(key("metadata.entries"), target.metadata.entries);
+    text.Integer(key("metadata.changes_per_round"), target.metadata.changes_per_round);
+  }
   text.Size(key("budget.bytes_per_second"), target.budget.bytes_per_second);
   text.Number(key("budget.ios_per_second"), target.budget.ios_per_second);
 }

@@ -7,7 +7,7 @@ namespace fscanary::daemon {
 using metrics::MetricFamily;
 using metrics::MetricType;
 
-void AgentMetrics::AddActivity(const std::string& target, const TargetActivity& activity) {
+void AgentMetrics::AddActivity(const std::string& target, const checker::Activity& activity) {
   std::lock_guard lock(mutex_);
   TargetTotals& totals = targets_[target];
   totals.bytes_verified += activity.bytes_verified;

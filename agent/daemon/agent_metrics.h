@@ -10,7 +10,7 @@
 #include <mutex>
 #include <string>
 
-#include "agent/daemon/block_target_runner.h"
+#include "checkers/checker/checker.h"
 #include "metrics/collectable.h"
 
 namespace fscanary::daemon {
@@ -24,7 +24,7 @@ class AgentMetrics final : public metrics::Collectable {
   explicit AgentMetrics(Live live) : live_(std::move(live)) {}
 
   // Thread-safe.
-  void AddActivity(const std::string& target, const TargetActivity& activity);
+  void AddActivity(const std::string& target, const checker::Activity& activity);
   void AddFinding(const std::string& target, const std::string& kind);
 
   std::vector<metrics::MetricFamily> Collect() const override;

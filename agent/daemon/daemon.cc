@@ -1,6 +1,7 @@
 #include "agent/daemon/daemon.h"
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_format.h"
@@ -14,7 +15,11 @@
 #include "spdlog/spdlog.h"
 
 namespace {
+// The kernel log is read at least this often: a logged error reaches the
+// spool within a second.
 constexpr uint64_t kKernelLogPollNs = 250'000'000;
+// The kernel log watcher's name where a target's would be (metrics, reports).
+constexpr char kKernelLogName[] = "kernel_log";
 }  // namespace
 
 #ifndef FSCANARY_VERSION
@@ -74,10 +79,10 @@ absl::Status Daemon::Initialize() {
                  reported_path, reported.malformed_lines());
   }
   reported_ = std::make_unique<ReportedFindings>(std::move(reported));
-  for (const BlockTargetOptions& target : options_.targets) {
-    ASSIGN_OR_RETURN(std::unique_ptr<BlockTargetRunner> runner,
-                     BlockTargetRunner::Open(target, limiter_.unlimited() ? nullptr : &limiter_));
-    runners_.push_back(std::move(runner));
+  for (const TargetOptions& target : options_.targets) {
+    ASSIGN_OR_RETURN(std::vector<ActiveChecker> opened,
+                     OpenCheckers(target, limiter_.unlimited() ? nullptr : &limiter_));
+    for (ActiveChecker& active : opened) checkers_.push_back(std::move(active));
   }
   if (options_.kernel_log) {
     kmsg::WatcherOptions watcher{.kmsg_path = options_.kmsg_path,
@@ -86,9 +91,9 @@ absl::Status Daemon::Initialize() {
     absl::StatusOr<std::unique_ptr<kmsg::KernelLogWatcher>> opened =
         kmsg::KernelLogWatcher::Open(watcher);
     if (opened.ok()) {
-      kernel_log_ = *std::move(opened);
-      if (!kernel_log_->start_note().empty())
-        spdlog::warn("kernel log: {}", kernel_log_->start_note());
+      if (!(*opened)->start_note().empty()) spdlog::warn("kernel log: {}", (*opened)->start_note());
+      checkers_.push_back({kKernelLogName, std::make_unique<kmsg::KernelLogChecker>(
+                                               *std::move(opened), kKernelLogPollNs)});
     } else {
       // Not fatal: block verification does not need it (CAP_SYSLOG missing,
       // a container without /dev/kmsg).
@@ -126,16 +131,24 @@ v1::Hello Daemon::BuildHello() {
   config->set_budget_bytes_per_second(options_.budget.bytes_per_second);
   config->set_budget_ios_per_second(options_.budget.ios_per_second);
   config->set_budget_cpu_share(options_.cpu_share);
-  for (const auto& runner : runners_) {
-    v1::TargetSummary* target = config->add_targets();
-    target->set_name(runner->options().name);
-    target->set_path(runner->target().path);
-    target->set_kind(runner->target().is_block_device ? "block_device" : "file");
-    target->set_size_bytes(runner->target().label.declared_size);
-    target->set_block_size(runner->target().label.block_size);
-    target->add_checkers("block");
-    target->set_engine(std::string(runner->engine_name()));
-    target->set_target_id(absl::StrFormat("%016x", runner->target().label.target_id));
+  // One summary per target, naming every checker that runs on it.
+  std::map<std::string, v1::TargetSummary*> summaries;
+  for (const ActiveChecker& active : checkers_) {
+    v1::TargetSummary*& target = summaries[active.target_name];
+    // The kernel log is the host's, not a target's.
+    if (active.checker->Describe().kind == "kernel_log") continue;
+    if (target == nullptr) {
+      const checker::TargetDescription description = active.checker->Describe();
+      target = config->add_targets();
+      target->set_name(active.target_name);
+      target->set_path(description.path);
+      target->set_kind(description.kind);
+      target->set_size_bytes(description.size_bytes);
+      target->set_block_size(description.block_size);
+      target->set_engine(description.engine);
+      target->set_target_id(absl::StrFormat("%016x", description.target_id));
+    }
+    target->add_checkers(std::string(active.checker->name()));
   }
   const spool::SpoolStats stats = spool_->Stats();
   hello.set_spooled_records(stats.records);
@@ -153,8 +166,8 @@ absl::Status Daemon::Spool(const v1::AgentMessage& message, bool urgent) {
 
 absl::Status Daemon::RefreshFacts() {
   std::vector<facts::FactsTarget> targets;
-  for (const BlockTargetOptions& target : options_.targets) {
-    targets.push_back({.name = target.name, .path = target.target.path});
+  for (const TargetOptions& target : options_.targets) {
+    targets.push_back({.name = target.name, .path = target.path});
   }
   ASSIGN_OR_RETURN(v1::HostFacts current, facts::CollectHostFacts(targets));
   const uint64_t fingerprint = facts::FactsFingerprint(current);
@@ -182,10 +195,11 @@ absl::Status Daemon::Report(int64_t start_ns, int64_t end_ns) {
   v1::IntervalReport* report = message.mutable_report();
   report->set_start_unix_nanos(start_ns);
   report->set_end_unix_nanos(end_ns);
-  for (const auto& runner : runners_) {
-    const TargetActivity activity = runner->TakeActivity();
-    metrics_->AddActivity(runner->options().name, activity);
-    *report->add_checkers() = ActivityToProto(activity, "block", runner->options().name);
+  for (const ActiveChecker& active : checkers_) {
+    const checker::Activity activity = active.checker->TakeActivity();
+    metrics_->AddActivity(active.target_name, activity);
+    *report->add_checkers() =
+        ActivityToProto(activity, std::string(active.checker->name()), active.target_name);
   }
   const spool::SpoolStats stats = spool_->Stats();
   report->set_spooled_records(stats.records);
@@ -193,41 +207,46 @@ absl::Status Daemon::Report(int64_t start_ns, int64_t end_ns) {
   return Spool(message, /*urgent=*/false);
 }
 
-void Daemon::WatchKernelLog() {
-  if (kernel_log_ == nullptr) return;
-  absl::StatusOr<std::vector<kmsg::KernelEvent>> events = kernel_log_->Poll();
-  if (!events.ok()) {
-    spdlog::error("kernel log: {}", std::string(events.status().message()));
-    return;
-  }
-  for (const kmsg::KernelEvent& event : *events) {
-    const int64_t detected = Now();
-    spdlog::critical("kernel log: {} on {}: {}", event.signature, event.device, event.message);
-    v1::AgentMessage message;
-    message.set_created_unix_nanos(detected);
-    v1::Finding& finding = *message.mutable_finding();
-    finding.set_checker("kernel_log");
-    finding.set_kind(v1::KERNEL_REPORTED);
-    finding.set_persistent(true);
-    finding.set_subsystem(event.subsystem);
-    finding.set_device(event.device);
-    finding.set_message(event.message);
-    finding.set_severity(event.severity);
-    finding.set_detected_unix_nanos(detected);
-    finding.set_evidence_summary(absl::StrFormat(
-        "kernel log record %d (%s)%s", event.sequence, event.signature,
-        event.suppressed_before > 0
-            ? absl::StrFormat(", %d similar lines withheld before it", event.suppressed_before)
-            : ""));
-    if (absl::Status spooled = Spool(message, /*urgent=*/true); !spooled.ok()) {
-      // The cursor stays: the next poll after a restart reads these again.
-      spdlog::error("could not spool a kernel log finding: {}", std::string(spooled.message()));
-      return;
+void Daemon::StepCheckers() {
+  for (const ActiveChecker& active : checkers_) {
+    checker::Checker& checker = *active.checker;
+    if (io::MonotonicNanos() < checker.next_due_ns()) continue;
+    absl::StatusOr<std::vector<checker::Finding>> findings = checker.Step(io::MonotonicNanos());
+    if (!findings.ok()) {
+      spdlog::error("target {}: {} checker: {}", active.target_name, checker.name(),
+                    std::string(findings.status().message()));
+      continue;
     }
-    metrics_->AddFinding("kernel_log", "kernel_reported");
-  }
-  if (absl::Status committed = kernel_log_->Commit(); !committed.ok()) {
-    spdlog::error("kernel log cursor: {}", std::string(committed.message()));
+    bool all_spooled = true;
+    for (const checker::Finding& finding : *findings) {
+      // Reported before: a persistent corruption read again by a later pass.
+      const bool keyed = finding.key.kind != 0;
+      if (keyed && reported_->Contains(finding.key)) continue;
+      const int64_t detected = Now();
+      const FindingSource source{.checker = checker.name(),
+                                 .target_name = active.target_name,
+                                 .target = checker.Describe()};
+      v1::AgentMessage message;
+      message.set_created_unix_nanos(detected);
+      *message.mutable_finding() = FindingToProto(finding, source, detected);
+      spdlog::critical("target {}: {}", active.target_name, message.finding().evidence_summary());
+      if (absl::Status spooled = Spool(message, /*urgent=*/true); !spooled.ok()) {
+        spdlog::error("could not spool a finding: {}", std::string(spooled.message()));
+        all_spooled = false;
+        continue;  // not reported: the next pass that finds it tries again
+      }
+      metrics_->AddFinding(active.target_name, std::string(checker::FindingKindName(finding.kind)));
+      if (!keyed) continue;
+      if (absl::Status marked = reported_->Add(finding.key); !marked.ok()) {
+        spdlog::error("could not record a reported finding: {}", std::string(marked.message()));
+      }
+    }
+    // The kernel log's cursor stays: a restart reads those lines again.
+    if (!all_spooled) continue;
+    if (absl::Status committed = checker.CommitReported(); !committed.ok()) {
+      spdlog::error("target {}: {} checker: {}", active.target_name, checker.name(),
+                    std::string(committed.message()));
+    }
   }
 }
 
@@ -284,9 +303,9 @@ absl::Status Daemon::Run() {
   cpu_window_start_ns_ = io::MonotonicNanos();
   cpu_window_start_cpu_ = io::ProcessCpuNanos();
   const uint64_t watchdog_ns = WatchdogIntervalNanos();
-  NotifyReady(absl::StrFormat("checking %d targets", runners_.size()));
-  spdlog::info("agent {} running: {} targets, reporting to {}", options_.agent_id, runners_.size(),
-               options_.sender.address);
+  NotifyReady(absl::StrFormat("checking %d targets", options_.targets.size()));
+  spdlog::info("agent {} running: {} targets, {} checkers, reporting to {}", options_.agent_id,
+               options_.targets.size(), checkers_.size(), options_.sender.address);
 
   int64_t report_start = Now();
   uint64_t next_report = io::MonotonicNanos() + uint64_t(options_.report_interval_ms) * 1'000'000;
@@ -295,40 +314,7 @@ absl::Status Daemon::Run() {
   uint64_t sender_progress_at_ping = sender_->progress();
 
   while (!stopping_) {
-    for (const auto& runner : runners_) {
-      if (io::MonotonicNanos() < runner->next_due_ns()) continue;
-      absl::StatusOr<std::vector<verify::Finding>> findings = runner->Step(io::MonotonicNanos());
-      if (!findings.ok()) {
-        spdlog::error("target {}: {}", runner->options().name,
-                      std::string(findings.status().message()));
-        continue;
-      }
-      for (const verify::Finding& finding : *findings) {
-        const FindingKey key{.target_id = runner->target().label.target_id,
-                             .offset = finding.offset,
-                             .expected_generation = finding.expected_generation,
-                             .kind = static_cast<uint32_t>(finding.verdict.kind)};
-        // Reported before: a persistent corruption read again by a later pass.
-        if (reported_->Contains(key)) continue;
-        const int64_t detected = Now();
-        spdlog::critical("target {}: {} at offset {} ({})", runner->options().name,
-                         std::string(block::KindName(finding.verdict.kind)), finding.offset,
-                         finding.persistent ? "persistent" : "transient");
-        v1::AgentMessage message;
-        message.set_created_unix_nanos(detected);
-        *message.mutable_finding() = FindingToProto(finding, *runner, detected);
-        if (absl::Status spooled = Spool(message, /*urgent=*/true); !spooled.ok()) {
-          spdlog::error("could not spool a finding: {}", std::string(spooled.message()));
-          continue;  // not reported: the next pass that finds it tries again
-        }
-        metrics_->AddFinding(runner->options().name,
-                             std::string(block::KindName(finding.verdict.kind)));
-        if (absl::Status marked = reported_->Add(key); !marked.ok()) {
-          spdlog::error("could not record a reported finding: {}", std::string(marked.message()));
-        }
-      }
-    }
-    WatchKernelLog();
+    StepCheckers();
     ReportSpoolLosses();
     const uint64_t now = io::MonotonicNanos();
     if (now >= next_report) {
@@ -354,11 +340,10 @@ absl::Status Daemon::Run() {
     }
     Throttle();
     uint64_t next = std::min(next_report, next_facts);
-    for (const auto& runner : runners_) next = std::min(next, runner->next_due_ns());
+    for (const ActiveChecker& active : checkers_) {
+      next = std::min(next, active.checker->next_due_ns());
+    }
     if (watchdog_ns != 0) next = std::min(next, last_ping + watchdog_ns / 2);
-    // The kernel log is read at least this often: a logged error reaches the
-    // spool within a second.
-    if (kernel_log_ != nullptr) next = std::min(next, now + kKernelLogPollNs);
     WaitUntil(next);
   }
   NotifyStopping();

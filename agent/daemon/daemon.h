@@ -12,10 +12,10 @@
 
 #include "absl/status/statusor.h"
 #include "agent/daemon/agent_metrics.h"
-#include "agent/daemon/block_target_runner.h"
+#include "agent/daemon/checker_set.h"
 #include "agent/daemon/reported_findings.h"
 #include "agent/transport/sender.h"
-#include "checkers/kmsg/kmsg_watcher.h"
+#include "checkers/kmsg/kernel_log_checker.h"
 #include "fscanary/v1/facts.pb.h"
 #include "io/rate_limiter.h"
 #include "metrics/metrics_server.h"
@@ -33,7 +33,7 @@ struct DaemonOptions {
   std::string spool_dir;
   uint64_t spool_max_bytes = 64ull << 20;
   transport::SenderOptions sender;
-  std::vector<BlockTargetOptions> targets;
+  std::vector<TargetOptions> targets;
   io::RateLimiter::Limits budget;
   // Share of one core the agent may use (0: unlimited).
   double cpu_share = 0.01;
@@ -72,8 +72,8 @@ class Daemon {
   // Sleeps until `monotonic_ns` or RequestStop().
   void WaitUntil(uint64_t monotonic_ns);
   absl::Status Report(int64_t start_ns, int64_t end_ns);
-  // Spools what the kernel logged since the last call, then moves the cursor.
-  void WatchKernelLog();
+  // Steps every checker that is due and spools its findings.
+  void StepCheckers();
   void ReportSpoolLosses();
   // Keeps the agent within its CPU share.
   void Throttle();
@@ -82,9 +82,8 @@ class Daemon {
   io::RateLimiter limiter_;
   std::unique_ptr<spool::Spool> spool_;
   std::unique_ptr<transport::Sender> sender_;
-  std::vector<std::unique_ptr<BlockTargetRunner>> runners_;
+  std::vector<ActiveChecker> checkers_;
   std::unique_ptr<ReportedFindings> reported_;
-  std::unique_ptr<kmsg::KernelLogWatcher> kernel_log_;
   std::shared_ptr<AgentMetrics> metrics_;
   std::shared_ptr<metrics::Registry> build_info_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;

@@ -7,23 +7,14 @@
 #include <cstdint>
 #include <set>
 #include <string>
-#include <tuple>
 
 #include "absl/status/statusor.h"
+#include "checkers/checker/finding.h"
 #include "io/posix.h"
 
 namespace fscanary::daemon {
 
-// One block's corruption as it was found: the same block found the same way
-// after the same write is the same finding; a new write of the block, or
-// another kind, is a new one.
-struct FindingKey {
-  uint64_t target_id = 0;
-  uint64_t offset = 0;
-  uint64_t expected_generation = 0;
-  uint32_t kind = 0;
-  auto operator<=>(const FindingKey&) const = default;
-};
+using checker::FindingKey;
 
 class ReportedFindings {
  public:

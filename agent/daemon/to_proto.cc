@@ -8,28 +8,14 @@
 namespace fscanary::daemon {
 namespace {
 
+v1::FindingKind KindToProto(checker::FindingKind kind) {
+  // checker::FindingKind is numbered as the wire enum.
+  return static_cast<v1::FindingKind>(static_cast<uint32_t>(kind));
+}
+
 v1::FindingKind KindToProto(block::Kind kind) {
-  switch (kind) {
-    case block::Kind::kOk:
-      return v1::FINDING_KIND_UNSPECIFIED;
-    case block::Kind::kChecksumMismatch:
-      return v1::CHECKSUM_MISMATCH;
-    case block::Kind::kMisdirectedWrite:
-      return v1::MISDIRECTED_WRITE;
-    case block::Kind::kLostWrite:
-      return v1::LOST_WRITE;
-    case block::Kind::kTornWrite:
-      return v1::TORN_WRITE;
-    case block::Kind::kZeroed:
-      return v1::ZEROED;
-    case block::Kind::kForeignData:
-      return v1::FOREIGN_DATA;
-    case block::Kind::kIoError:
-      return v1::IO_ERROR;
-    case block::Kind::kShortRead:
-      return v1::SHORT_READ;
-  }
-  return v1::FINDING_KIND_UNSPECIFIED;
+  return kind == block::Kind::kOk ? v1::FINDING_KIND_UNSPECIFIED
+                                  : KindToProto(checker::FromBlockKind(kind));
 }
 
 v1::SectorState SectorToProto(block::SectorState state) {
@@ -54,20 +40,9 @@ v1::SectorState SectorToProto(block::SectorState state) {
   return v1::SECTOR_STATE_UNSPECIFIED;
 }
 
-}  // namespace
-
-v1::Finding FindingToProto(const verify::Finding& finding, const BlockTargetRunner& runner,
-                           int64_t detected_unix_nanos) {
+void BlockFindingToProto(const verify::Finding& finding, v1::Finding& proto) {
   const block::Verdict& verdict = finding.verdict;
-  v1::Finding proto;
-  proto.set_checker("block");
-  proto.set_target(runner.options().name);
-  proto.set_target_path(runner.target().path);
-  proto.set_target_id(absl::StrFormat("%016x", runner.target().label.target_id));
-  proto.set_kind(KindToProto(verdict.kind));
-  proto.set_persistent(finding.persistent);
   proto.set_offset(finding.offset);
-  proto.set_block_size(runner.target().label.block_size);
   proto.set_expected_generation(finding.expected_generation);
   if (verdict.found_generation) proto.set_found_generation(*verdict.found_generation);
   if (verdict.found_offset) proto.set_found_offset(*verdict.found_offset);
@@ -84,22 +59,78 @@ v1::Finding FindingToProto(const verify::Finding& finding, const BlockTargetRunn
   proto.set_error_number(verdict.error_number);
   proto.set_bytes_read(verdict.bytes_read);
   for (const block::Kind kind : finding.rereads) proto.add_rereads(KindToProto(kind));
-  proto.set_detected_unix_nanos(detected_unix_nanos);
-  proto.set_engine(std::string(runner.engine_name()));
   proto.set_evidence_path(finding.evidence_dir);
-  std::string summary = absl::StrFormat(
-      "%s at offset %d of %s (%s), expected generation %d",
-      std::string(block::KindName(verdict.kind)), finding.offset, runner.target().path,
-      finding.persistent ? "persistent" : "transient", finding.expected_generation);
-  if (verdict.found_generation)
-    absl::StrAppendFormat(&summary, ", found generation %d", *verdict.found_generation);
-  if (verdict.found_offset)
-    absl::StrAppendFormat(&summary, ", block of offset %d", *verdict.found_offset);
-  proto.set_evidence_summary(summary);
+}
+
+std::string BlockSummary(const checker::Finding& finding, const verify::Finding& block,
+                         const std::string& path) {
+  std::string summary =
+      absl::StrFormat("%s at offset %d of %s (%s), expected generation %d",
+                      std::string(checker::FindingKindName(finding.kind)), block.offset, path,
+                      finding.persistent ? "persistent" : "transient", block.expected_generation);
+  if (finding.buffered) {
+    absl::StrAppendFormat(&summary, "; buffered read: %s, direct read: %s",
+                          std::string(block::KindName(finding.buffered->kind)),
+                          std::string(block::KindName(block.verdict.kind)));
+  }
+  if (block.verdict.found_generation)
+    absl::StrAppendFormat(&summary, ", found generation %d", *block.verdict.found_generation);
+  if (block.verdict.found_offset)
+    absl::StrAppendFormat(&summary, ", block of offset %d", *block.verdict.found_offset);
+  return summary;
+}
+
+}  // namespace
+
+v1::Finding FindingToProto(const checker::Finding& finding, const FindingSource& source,
+                           int64_t detected_unix_nanos) {
+  v1::Finding proto;
+  if (finding.kernel) {
+    // The host's kernel log: no target.
+    const checker::Finding::KernelLine& line = *finding.kernel;
+    proto.set_checker(std::string(source.checker));
+    proto.set_kind(KindToProto(finding.kind));
+    proto.set_persistent(finding.persistent);
+    proto.set_subsystem(line.subsystem);
+    proto.set_device(line.device);
+    proto.set_message(line.message);
+    proto.set_severity(line.severity);
+    proto.set_detected_unix_nanos(detected_unix_nanos);
+    proto.set_evidence_summary(absl::StrFormat(
+        "kernel log record %d (%s)%s", line.sequence, line.signature,
+        line.suppressed_before > 0
+            ? absl::StrFormat(", %d similar lines withheld before it", line.suppressed_before)
+            : ""));
+    return proto;
+  }
+  proto.set_checker(std::string(source.checker));
+  proto.set_target(source.target_name);
+  proto.set_target_path(source.target.path);
+  proto.set_target_id(absl::StrFormat("%016x", source.target.target_id));
+  proto.set_kind(KindToProto(finding.kind));
+  proto.set_persistent(finding.persistent);
+  proto.set_block_size(source.target.block_size);
+  proto.set_detected_unix_nanos(detected_unix_nanos);
+  proto.set_engine(source.target.engine);
+  if (finding.block) {
+    BlockFindingToProto(*finding.block, proto);
+    proto.set_evidence_summary(BlockSummary(finding, *finding.block, source.target.path));
+  }
+  if (finding.buffered) proto.set_buffered_kind(KindToProto(finding.buffered->kind));
+  if (!finding.path.empty() || !finding.detail.empty()) {
+    proto.set_path(finding.path);
+    proto.set_message(finding.detail);
+    if (!finding.block) {
+      proto.set_evidence_summary(absl::StrFormat(
+          "%s: %s under %s: %s (%s)", std::string(checker::FindingKindName(finding.kind)),
+          finding.path, source.target.path, finding.detail,
+          finding.persistent ? "persistent" : "transient"));
+    }
+  }
   return proto;
 }
 
-v1::CheckerInterval ActivityToProto(const TargetActivity& activity, const std::string& checker,
+v1::CheckerInterval ActivityToProto(const checker::Activity& activity, const std::string& checker,
                                     const std::string& target) {
   v1::CheckerInterval interval;
   interval.set_checker(checker);
@@ -110,6 +141,8 @@ v1::CheckerInterval ActivityToProto(const TargetActivity& activity, const std::s
   interval.set_bytes_verified(activity.bytes_verified);
   interval.set_io_errors(activity.io_errors);
   interval.set_findings(activity.findings);
+  interval.set_entries_changed(activity.entries_changed);
+  interval.set_entries_verified(activity.entries_verified);
   uint64_t cumulative = 0;
   const auto& bounds = verify::LatencyHistogram::kBounds;
   for (size_t i = 0; i < activity.read_latency.counts.size(); ++i) {
@@ -144,6 +177,8 @@ v1::IntervalReport MergeReports(const std::vector<v1::IntervalReport>& reports) 
       sum.set_bytes_verified(sum.bytes_verified() + interval.bytes_verified());
       sum.set_io_errors(sum.io_errors() + interval.io_errors());
       sum.set_findings(sum.findings() + interval.findings());
+      sum.set_entries_changed(sum.entries_changed() + interval.entries_changed());
+      sum.set_entries_verified(sum.entries_verified() + interval.entries_verified());
       sum.set_latency_sum_seconds(sum.latency_sum_seconds() + interval.latency_sum_seconds());
       if (sum.latency_counts_size() == interval.latency_counts_size()) {
         for (int i = 0; i < sum.latency_counts_size(); ++i) {

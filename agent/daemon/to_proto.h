@@ -2,18 +2,26 @@
 // Converts what the checkers produce into the wire messages of fscanary.v1.
 
 #include <string>
+#include <string_view>
+#include <vector>
 
-#include "agent/daemon/block_target_runner.h"
-#include "checkers/verify/verify_pass.h"
+#include "checkers/checker/checker.h"
 #include "fscanary/v1/finding.pb.h"
 #include "fscanary/v1/ingest.pb.h"
 
 namespace fscanary::daemon {
 
-v1::Finding FindingToProto(const verify::Finding& finding, const BlockTargetRunner& runner,
+// Which checker made a finding, on which configured target.
+struct FindingSource {
+  std::string_view checker;
+  std::string target_name;
+  checker::TargetDescription target;
+};
+
+v1::Finding FindingToProto(const checker::Finding& finding, const FindingSource& source,
                            int64_t detected_unix_nanos);
 
-v1::CheckerInterval ActivityToProto(const TargetActivity& activity, const std::string& checker,
+v1::CheckerInterval ActivityToProto(const checker::Activity& activity, const std::string& checker,
                                     const std::string& target);
 
 // Folds interval reports into one (summing counters per checker and target)

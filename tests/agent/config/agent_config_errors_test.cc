@@ -132,11 +132,36 @@ TEST(AgentConfigErrors, EnumsNameTheirChoices) {
 
 TEST(AgentConfigErrors, CheckersMustBeKnownDistinctAndPresent) {
   EXPECT_EQ(ErrorOf(std::string(kTarget) + "    checkers: [block, smart]\n"),
-            "agent.yaml:5: targets[0].checkers: unknown checker 'smart' (known: block)");
+            "agent.yaml:5: targets[0].checkers: unknown checker 'smart' (known: block, page_cache, "
+            "metadata)");
   EXPECT_EQ(ErrorOf(std::string(kTarget) + "    checkers: [block, block]\n"),
             "agent.yaml:5: targets[0].checkers: checker 'block' is named twice");
   EXPECT_EQ(ErrorOf(std::string(kTarget) + "    checkers: []\n"),
             "agent.yaml:5: targets[0].checkers: needs at least one checker (e.g. [block])");
+}
+
+TEST(AgentConfigErrors, MetadataNeedsADirectoryTargetOfItsOwn) {
+  EXPECT_EQ(
+      ErrorOf("targets:\n  - name: t\n    path: /srv/tree\n    checkers: [block, metadata]\n"),
+      "agent.yaml:4: targets[0].checkers: metadata keeps a directory tree and cannot share a "
+      "target with block or page_cache (give it a target of its own)");
+  EXPECT_EQ(ErrorOf("targets:\n  - name: t\n    path: /dev/vdb\n    checkers: [metadata]\n"),
+            "agent.yaml:3: targets[0].path: a metadata target is a directory, not a device under "
+            "/dev/");
+  EXPECT_EQ(ErrorOf("targets:\n  - name: t\n    path: /srv/tree\n    size: 1G\n"
+                    "    checkers: [metadata]\n"),
+            "agent.yaml:4: targets[0].size: does not apply to a metadata target");
+  EXPECT_EQ(ErrorOf(std::string(kTarget) + "    metadata:\n      entries: 100\n"),
+            "agent.yaml:6: targets[0].metadata: needs the metadata checker in checkers");
+  EXPECT_EQ(ErrorOf("targets:\n  - name: t\n    path: /srv/tree\n    checkers: [metadata]\n"
+                    "    metadata:\n      entries: 5\n"),
+            "agent.yaml:6: targets[0].metadata.entries: 5 is not between 10 and 1000000");
+}
+
+TEST(AgentConfigErrors, PageCacheNeedsAFileTarget) {
+  EXPECT_EQ(ErrorOf("targets:\n  - name: t\n    path: /dev/vdb\n    checkers: [page_cache]\n"),
+            "agent.yaml:4: targets[0].checkers: page_cache needs a file target (a device under "
+            "/dev/ has no filesystem page cache to check)");
 }
 
 TEST(AgentConfigErrors, KeepaliveShorterThanTheCollectorAllowsIsRefusedWithTheReason) {

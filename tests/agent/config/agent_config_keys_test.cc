@@ -49,7 +49,7 @@ targets:
     size: 2G
     block_size: 8K
     take_over: true
-    checkers: [block]
+    checkers: [block, page_cache]
     engine: psync
     queue_depth: 4
     pattern: random
@@ -66,6 +66,12 @@ targets:
     path: /dev/vdb
     engine: io_uring
     pattern: sequential
+  - name: tree
+    path: /srv/fscanary-tree
+    checkers: [metadata]
+    metadata:
+      entries: 500
+      changes_per_round: 20
 )";
 
 TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
@@ -97,14 +103,14 @@ TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
   EXPECT_FALSE(config.kernel_log.enabled);
   EXPECT_EQ(config.kernel_log.max_events_per_minute, 3u);
 
-  ASSERT_EQ(config.targets.size(), 2u);
+  ASSERT_EQ(config.targets.size(), 3u);
   const TargetConfig& scratch = config.targets[0];
   EXPECT_EQ(scratch.name, "scratch");
   EXPECT_EQ(scratch.path, "/srv/scratch.img");
   EXPECT_EQ(scratch.size, uint64_t{2} << 30);
   EXPECT_EQ(scratch.block_size, 8192u);
   EXPECT_TRUE(scratch.take_over);
-  EXPECT_EQ(scratch.checkers, (std::vector<std::string>{"block"}));
+  EXPECT_EQ(scratch.checkers, (std::vector<std::string>{"block", "page_cache"}));
   EXPECT_EQ(scratch.engine, io::EngineKind::kPsync);
   EXPECT_EQ(scratch.queue_depth, 4u);
   EXPECT_EQ(scratch.pattern, verify::Pattern::kRandom);
@@ -122,6 +128,12 @@ TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
   EXPECT_FALSE(disk.size.has_value());
   EXPECT_EQ(disk.engine, io::EngineKind::kIoUring);
   EXPECT_EQ(disk.pattern, verify::Pattern::kSequential);
+
+  const TargetConfig& tree = config.targets[2];
+  EXPECT_EQ(tree.checkers, (std::vector<std::string>{"metadata"}));
+  EXPECT_FALSE(tree.size.has_value());
+  EXPECT_EQ(tree.metadata.entries, 500u);
+  EXPECT_EQ(tree.metadata.changes_per_round, 20u);
 }
 
 }  // namespace

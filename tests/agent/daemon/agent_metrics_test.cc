@@ -13,7 +13,7 @@ namespace {
 TEST(AgentMetrics, AddUpActivityAcrossReportsAndExposeAWellFormedText) {
   AgentMetrics metrics(
       {.spool_records = [] { return uint64_t{12}; }, .collector_connected = [] { return true; }});
-  TargetActivity activity;
+  checker::Activity activity;
   activity.bytes_verified = 4096;
   activity.bytes_written = 8192;
   activity.read_latency.Observe(0.0003);

@@ -1,0 +1,39 @@
+#pragma once
+// The checkers of each configured target, made from the daemon's options:
+// block and page_cache share one block-format target; metadata keeps a tree
+// in a directory of its own.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "checkers/blockcheck/block_checker.h"
+#include "checkers/blockcheck/shared_target.h"
+#include "checkers/checker/checker.h"
+#include "io/rate_limiter.h"
+
+namespace fscanary::daemon {
+
+// One configured target and what runs on it.
+struct TargetOptions {
+  std::string name;
+  std::string path;
+  // "block", "page_cache", "metadata" (agent/config checks the combination).
+  std::vector<std::string> checkers = {"block"};
+  // The block-format target of the block and page_cache checkers.
+  blockcheck::SharedTargetOptions shared;
+  blockcheck::BlockCheckerOptions block;
+};
+
+struct ActiveChecker {
+  std::string target_name;
+  std::unique_ptr<checker::Checker> checker;
+};
+
+// Opens the target(s) and creates its checkers; `limiter` (may be null) must
+// outlive them.
+absl::StatusOr<std::vector<ActiveChecker>> OpenCheckers(const TargetOptions& target,
+                                                        io::RateLimiter* limiter);
+
+}  // namespace fscanary::daemon
