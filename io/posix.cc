@@ -5,6 +5,7 @@
 #include <linux/ioprio.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 
 #include "common/status.h"
 
@@ -108,13 +110,20 @@ absl::StatusOr<size_t> ReadAll(int fd, std::span<std::byte> data, uint64_t offse
   return done;
 }
 
-absl::Status DataSync(int fd, const std::string& path) {
+namespace {
+// fsync or fdatasync, retried after EINTR.
+absl::Status SyncWith(int (*sync)(int), const char* name, int fd, const std::string& path) {
   int ret;
   do {
-    ret = ::fdatasync(fd);
+    ret = sync(fd);
   } while (ret != 0 && errno == EINTR);
-  if (ret != 0) return ErrnoToStatus(errno, "fdatasync " + path);
+  if (ret != 0) return ErrnoToStatus(errno, std::string(name) + " " + path);
   return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status DataSync(int fd, const std::string& path) {
+  return SyncWith(::fdatasync, "fdatasync", fd, path);
 }
 
 absl::Status SyncDirectory(const std::string& directory) {
@@ -147,6 +156,108 @@ absl::Status DropCachedPages(int fd, const std::string& path) {
   if (int ret = ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED); ret != 0) {
     return ErrnoToStatus(ret, "posix_fadvise DONTNEED " + path);
   }
+  return absl::OkStatus();
+}
+
+absl::Status DropCachedRange(int fd, uint64_t offset, uint64_t length, const std::string& path) {
+  if (length == 0) return absl::OkStatus();
+  const uint64_t page = PageSize();
+  const uint64_t begin = offset / page * page;
+  const uint64_t end = (offset + length + page - 1) / page * page;
+  if (int ret = ::posix_fadvise(fd, static_cast<off_t>(begin), static_cast<off_t>(end - begin),
+                                POSIX_FADV_DONTNEED);
+      ret != 0) {
+    return ErrnoToStatus(ret, "posix_fadvise DONTNEED " + path);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FileSync(int fd, const std::string& path) {
+  return SyncWith(::fsync, "fsync", fd, path);
+}
+
+int64_t ReadFullOrErrno(int fd, std::span<std::byte> data, uint64_t offset) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n =
+        ::pread(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return -static_cast<int64_t>(errno);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return static_cast<int64_t>(done);
+}
+
+absl::StatusOr<bool> SameFile(int fd_a, int fd_b, const std::string& path) {
+  struct stat a {};
+  struct stat b {};
+  if (::fstat(fd_a, &a) != 0 || ::fstat(fd_b, &b) != 0) return ErrnoToStatus(errno, "stat " + path);
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+uint64_t PageSize() {
+  static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+absl::StatusOr<SharedMapping> SharedMapping::Map(int fd, uint64_t offset, size_t length,
+                                                 const std::string& path) {
+  if (length == 0 || offset % PageSize() != 0) {
+    return absl::InvalidArgumentError("mmap " + path + ": empty or unaligned range");
+  }
+  void* address =
+      ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(offset));
+  if (address == MAP_FAILED) return ErrnoToStatus(errno, "mmap " + path);
+  return SharedMapping(address, length, path);
+}
+
+SharedMapping::SharedMapping(SharedMapping&& other) noexcept
+    : address_(std::exchange(other.address_, nullptr)),
+      length_(std::exchange(other.length_, 0)),
+      path_(std::move(other.path_)) {}
+
+SharedMapping& SharedMapping::operator=(SharedMapping&& other) noexcept {
+  if (this != &other) {
+    Unmap();
+    address_ = std::exchange(other.address_, nullptr);
+    length_ = std::exchange(other.length_, 0);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+SharedMapping::~SharedMapping() { Unmap(); }
+
+void SharedMapping::Unmap() {
+  if (address_ != nullptr) ::munmap(address_, length_);
+  address_ = nullptr;
+}
+
+absl::Status SharedMapping::PrefaultWritable() {
+#ifdef MADV_POPULATE_WRITE
+  int ret;
+  do {
+    ret = ::madvise(address_, length_, MADV_POPULATE_WRITE);
+  } while (ret != 0 && (errno == EINTR || errno == EAGAIN));
+  if (ret == 0) return absl::OkStatus();
+  if (errno == EINVAL) {
+    return absl::UnimplementedError("madvise MADV_POPULATE_WRITE needs Linux 5.14 (" + path_ + ")");
+  }
+  return ErrnoToStatus(errno, "madvise MADV_POPULATE_WRITE " + path_);
+#else
+  return absl::UnimplementedError("built without MADV_POPULATE_WRITE (" + path_ + ")");
+#endif
+}
+
+absl::Status SharedMapping::Sync() {
+  int ret;
+  do {
+    ret = ::msync(address_, length_, MS_SYNC);
+  } while (ret != 0 && errno == EINTR);
+  if (ret != 0) return ErrnoToStatus(errno, "msync " + path_);
   return absl::OkStatus();
 }
 

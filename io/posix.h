@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 
@@ -62,6 +63,62 @@ absl::Status LockFile(int fd, bool exclusive, const std::string& path);
 
 // POSIX_FADV_DONTNEED on the whole file: the next buffered read goes to the device.
 absl::Status DropCachedPages(int fd, const std::string& path);
+
+// POSIX_FADV_DONTNEED over every page that overlaps [offset, offset + length)
+// (the kernel itself would keep the partial pages at either end). Clean pages
+// are dropped; dirty ones are only queued for writeback (sync first), and
+// pages some process has mapped or locked stay cached.
+absl::Status DropCachedRange(int fd, uint64_t offset, uint64_t length, const std::string& path);
+
+// fsync: the file's data and all its metadata made durable.
+absl::Status FileSync(int fd, const std::string& path);
+
+// Reads data.size() bytes at `offset` as the engine does (io::IoCompletion):
+// returns the bytes read (fewer only at end of file) or a negative errno
+// (-EIO, ...), so the caller can classify the failed read itself. EINTR,
+// EAGAIN and short transfers are retried here.
+int64_t ReadFullOrErrno(int fd, std::span<std::byte> data, uint64_t offset);
+
+// Whether two descriptors are the same file (device and inode).
+absl::StatusOr<bool> SameFile(int fd_a, int fd_b, const std::string& path);
+
+// The kernel's page size (the unit of mappings and of the page cache).
+uint64_t PageSize();
+
+// A MAP_SHARED, read-write mapping of [offset, offset + length) of a file:
+// stores into it land in the file's page cache, as buffered writes do. The
+// mapping must lie within the file (a store past its end is SIGBUS). Unmapped
+// on destruction. Movable, not copyable; not thread-safe.
+class SharedMapping {
+ public:
+  // `offset` must be a multiple of PageSize(); `length` > 0.
+  static absl::StatusOr<SharedMapping> Map(int fd, uint64_t offset, size_t length,
+                                           const std::string& path);
+  SharedMapping(SharedMapping&& other) noexcept;
+  SharedMapping& operator=(SharedMapping&& other) noexcept;
+  SharedMapping(const SharedMapping&) = delete;
+  SharedMapping& operator=(const SharedMapping&) = delete;
+  ~SharedMapping();
+
+  std::span<std::byte> bytes() const { return {static_cast<std::byte*>(address_), length_}; }
+
+  // Faults every page in writable (MADV_POPULATE_WRITE, Linux 5.14) so that a
+  // page that cannot be read in is an error here rather than a SIGBUS on the
+  // first store. Unimplemented where the kernel lacks it.
+  absl::Status PrefaultWritable();
+  // msync(MS_SYNC): the mapping's dirty pages written back and waited for; a
+  // writeback error is returned (and, as for fsync, consumed for this file).
+  absl::Status Sync();
+
+ private:
+  SharedMapping(void* address, size_t length, std::string path)
+      : address_(address), length_(length), path_(std::move(path)) {}
+  void Unmap();
+
+  void* address_ = nullptr;
+  size_t length_ = 0;
+  std::string path_;
+};
 
 // Moves this process to the idle I/O class (ioprio_set): it gets disk time only
 // when nobody else wants it. Has no effect under the `none` scheduler.

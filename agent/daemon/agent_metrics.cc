@@ -12,6 +12,7 @@ void AgentMetrics::AddActivity(const std::string& target, const checker::Activit
   TargetTotals& totals = targets_[target];
   totals.bytes_verified += activity.bytes_verified;
   totals.bytes_written += activity.bytes_written;
+  totals.entries_verified += activity.entries_verified;
   totals.read_latency.Merge(activity.read_latency);
 }
 
@@ -27,6 +28,11 @@ std::vector<MetricFamily> AgentMetrics::Collect() const {
   MetricFamily written{.name = "fscanary_agent_written_bytes_total",
                        .help = "Bytes this agent wrote, by target.",
                        .type = MetricType::kCounter};
+  MetricFamily entries{.name = "fscanary_agent_verified_entries_total",
+                       .help =
+                           "Entries this agent checked: metadata tree entries and kernel log "
+                           "lines, by target.",
+                       .type = MetricType::kCounter};
   MetricFamily findings{.name = "fscanary_agent_findings_total",
                         .help = "Findings this agent reported, by target and kind.",
                         .type = MetricType::kCounter};
@@ -41,6 +47,7 @@ std::vector<MetricFamily> AgentMetrics::Collect() const {
       const metrics::Labels labels = {{"target", target}};
       verified.series.push_back({.labels = labels, .value = double(totals.bytes_verified)});
       written.series.push_back({.labels = labels, .value = double(totals.bytes_written)});
+      entries.series.push_back({.labels = labels, .value = double(totals.entries_verified)});
       for (const auto& [kind, count] : totals.findings_by_kind) {
         findings.series.push_back(
             {.labels = {{"target", target}, {"kind", kind}}, .value = double(count)});
@@ -61,7 +68,7 @@ std::vector<MetricFamily> AgentMetrics::Collect() const {
                          .type = MetricType::kGauge};
   connected.series.push_back(
       {.value = live_.collector_connected && live_.collector_connected() ? 1.0 : 0.0});
-  return {verified, written, findings, latency, spool, connected};
+  return {verified, written, entries, findings, latency, spool, connected};
 }
 
 }  // namespace fscanary::daemon

@@ -33,6 +33,7 @@ class AgentMetrics final : public metrics::Collectable {
   struct TargetTotals {
     uint64_t bytes_verified = 0;
     uint64_t bytes_written = 0;
+    uint64_t entries_verified = 0;
     std::map<std::string, uint64_t> findings_by_kind;
     verify::LatencyHistogram read_latency;
   };

@@ -11,6 +11,8 @@
 #include "checkers/blockcheck/block_checker.h"
 #include "checkers/blockcheck/shared_target.h"
 #include "checkers/checker/checker.h"
+#include "checkers/metadata/metadata_checker.h"
+#include "checkers/pagecache/page_cache_checker.h"
 #include "io/rate_limiter.h"
 
 namespace fscanary::daemon {
@@ -24,6 +26,9 @@ struct TargetOptions {
   // The block-format target of the block and page_cache checkers.
   blockcheck::SharedTargetOptions shared;
   blockcheck::BlockCheckerOptions block;
+  pagecache::PageCacheOptions page_cache;
+  // The metadata checker's tree (root = path).
+  metadata::MetadataOptions metadata;
 };
 
 struct ActiveChecker {

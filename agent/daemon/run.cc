@@ -58,25 +58,37 @@ absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& confi
   options.idle_priority = config.budget.idle_priority;
   options.report_interval_ms = Millis(config.report_interval);
   for (const config::TargetConfig& target : config.targets) {
-    options.targets.push_back(
-        TargetOptions{.name = target.name,
-                      .path = target.path,
-                      .checkers = target.checkers,
-                      .shared = {.name = target.name,
-                                 .target = {.path = target.path,
-                                            .state_dir = config.state_dir + "/targets",
-                                            .size = target.size,
-                                            .block_size = target.block_size,
-                                            .take_over = target.take_over},
-                                 .engine = target.engine,
-                                 .queue_depth = target.queue_depth},
-                      .block = {.pattern = target.pattern,
-                                .run_blocks = target.run_blocks,
-                                .durability = target.durability,
-                                .write_interval_ns = Nanos(target.schedule.write_interval),
-                                .cold_read_interval_ns = Nanos(target.schedule.cold_read_interval),
-                                .scrub_interval_ns = Nanos(target.schedule.scrub_interval),
-                                .evidence_dir = config.state_dir + "/evidence"}});
+    options.targets.push_back(TargetOptions{
+        .name = target.name,
+        .path = target.path,
+        .checkers = target.checkers,
+        .shared = {.name = target.name,
+                   .target = {.path = target.path,
+                              .state_dir = config.state_dir + "/targets",
+                              .size = target.size,
+                              .block_size = target.block_size,
+                              .take_over = target.take_over},
+                   .engine = target.engine,
+                   .queue_depth = target.queue_depth},
+        .block = {.pattern = target.pattern,
+                  .run_blocks = target.run_blocks,
+                  .durability = target.durability,
+                  .write_interval_ns = Nanos(target.schedule.write_interval),
+                  .cold_read_interval_ns = Nanos(target.schedule.cold_read_interval),
+                  .scrub_interval_ns = Nanos(target.schedule.scrub_interval),
+                  .evidence_dir = config.state_dir + "/evidence"},
+        .page_cache = {.run_blocks = target.run_blocks,
+                       .write_interval_ns = Nanos(target.schedule.write_interval),
+                       .cold_read_interval_ns = Nanos(target.schedule.cold_read_interval),
+                       .evidence_dir = config.state_dir + "/evidence"},
+        // One manifest per tree, named after its target.
+        .metadata = {.name = target.name,
+                     .root = target.path,
+                     .state_dir = config.state_dir + "/metadata/" + target.name,
+                     .entries = target.metadata.entries,
+                     .changes_per_round = target.metadata.changes_per_round,
+                     .change_interval_ns = Nanos(target.schedule.write_interval),
+                     .verify_interval_ns = Nanos(target.schedule.scrub_interval)}});
   }
   options.config_sha256 = facts::Sha256Hex(config::DescribeConfig(config));
   options.metrics_listen = config.metrics.listen;

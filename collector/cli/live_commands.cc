@@ -71,18 +71,26 @@ std::string Bytes(uint64_t bytes) {
   return unit == 0 ? absl::StrCat(bytes, " B") : absl::StrFormat("%.1f %s", value, units[unit]);
 }
 
+// Where a finding is: a path in a metadata tree, a device the kernel named,
+// or a byte offset in a block target.
+std::string WhereOf(const v1::Finding& finding) {
+  if (!finding.path().empty()) return finding.path();
+  if (finding.kind() == v1::KERNEL_REPORTED) return finding.device();
+  return absl::StrCat(finding.offset());
+}
+
 void PrintFindingLine(const v1::StoredFinding& stored, std::ostream& out) {
   const v1::Finding& finding = stored.finding();
-  out << absl::StrFormat("%-20s  %-24s  %-18s  %-10s  %-8s  %-12s  %d\n",
+  out << absl::StrFormat("%-20s  %-24s  %-18s  %-10s  %-8s  %-12s  %s\n",
                          Time(stored.received_unix_nanos()), stored.agent_id(),
                          fleet::KindName(finding.kind()),
                          finding.persistent() ? "persistent" : "transient", finding.target(),
-                         finding.checker(), finding.offset());
+                         finding.checker(), WhereOf(finding));
 }
 
 void PrintFindingsHeader(std::ostream& out) {
   out << absl::StrFormat("%-20s  %-24s  %-18s  %-10s  %-8s  %-12s  %s\n", "RECEIVED", "HOST",
-                         "KIND", "", "TARGET", "CHECKER", "OFFSET");
+                         "KIND", "", "TARGET", "CHECKER", "WHERE");
 }
 
 }  // namespace

@@ -130,6 +130,8 @@ void CheckFinding(const v1::Finding& finding, Checker& check, const ValidationLi
   check.True(
       finding.kind() != v1::FINDING_KIND_UNSPECIFIED && v1::FindingKind_IsValid(finding.kind()),
       "range", "finding.kind is unspecified or unknown");
+  check.True(!finding.has_buffered_kind() || v1::FindingKind_IsValid(finding.buffered_kind()),
+             "range", "finding.buffered_kind is unknown");
   check.Count(finding.sectors_size(), limits.max_sectors, "finding.sectors");
   check.Count(finding.differing_bytes_size(), limits.max_ranges, "finding.differing_bytes");
   check.Count(finding.rereads_size(), 100, "finding.rereads");

@@ -273,6 +273,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const std::string& dir,
   agent->agent_id_ = options.agent_id;
   const std::string home = dir + "/agent";
   agent->target_ = home + "/scratch.img";
+  agent->home_ = home;
   agent->state_dir_ = home + "/state";
   std::error_code error;
   fs::create_directories(home, error);
@@ -300,13 +301,15 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const std::string& dir,
       "targets:\n",                                                //
       "  - name: ", kTargetName, "\n",                             //
       "    path: ", agent->target_, "\n",                          //
-      "    size: ", kTargetSize, "\n",                             //
+      "    size: ", options.target_size, "\n",                     //
       "    block_size: ", kBlockSize, "\n",                        //
+      "    checkers: ", options.checkers, "\n",                    //
       "    schedule:\n",                                           //
       "      write_interval: 1h\n",                                //
       "      cold_read_interval: 2s\n",                            //
       "      scrub_interval: ",
-      std::chrono::duration_cast<std::chrono::seconds>(kScrubInterval).count(), "s\n");
+      std::chrono::duration_cast<std::chrono::seconds>(kScrubInterval).count(), "s\n",
+      options.extra_targets_yaml);
   const std::string config_path = home + "/agent.yaml";
   if (absl::Status written = WriteTextFile(config_path, config); !written.ok()) return written;
 

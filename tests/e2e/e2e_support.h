@@ -134,6 +134,11 @@ struct AgentOptions {
   // Off unless a test is about it: the machine's kernel log (its boot
   // backlog, lines other tests write) would add findings to exact counts.
   bool kernel_log = false;
+  // The checkers of the scratch file target, and its size.
+  std::string checkers = "[block]";
+  uint64_t target_size = kTargetSize;
+  // Added to the agent's targets list as is (YAML list items, 2-space indent).
+  std::string extra_targets_yaml;
 };
 
 // `fscanary-agent run` with its state and scratch target under `dir`/agent.
@@ -144,6 +149,8 @@ class Agent {
 
   const std::string& agent_id() const { return agent_id_; }
   const std::string& target() const { return target_; }
+  // The agent's home directory: its state, target and config are under it.
+  const std::string& home() const { return home_; }
   const std::string& state_dir() const { return state_dir_; }
   Daemon& daemon() { return *daemon_; }
 
@@ -152,6 +159,7 @@ class Agent {
 
   std::string agent_id_;
   std::string target_;
+  std::string home_;
   std::string state_dir_;
   std::unique_ptr<Daemon> daemon_;
 };

@@ -16,6 +16,7 @@ TEST(AgentMetrics, AddUpActivityAcrossReportsAndExposeAWellFormedText) {
   checker::Activity activity;
   activity.bytes_verified = 4096;
   activity.bytes_written = 8192;
+  activity.entries_verified = 300;
   activity.read_latency.Observe(0.0003);
   metrics.AddActivity("scratch", activity);
   metrics.AddActivity("scratch", activity);
@@ -26,6 +27,8 @@ TEST(AgentMetrics, AddUpActivityAcrossReportsAndExposeAWellFormedText) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("fscanary_agent_written_bytes_total{target=\"scratch\"} 16384\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("fscanary_agent_verified_entries_total{target=\"scratch\"} 600\n"),
             std::string::npos);
   EXPECT_NE(text.find("fscanary_agent_findings_total{kind=\"torn_write\",target=\"scratch\"} 1\n"),
             std::string::npos);

@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/checkers/guard/system_fixtures.h"
+#include "tests/status_assertions.h"
 
 namespace fscanary::guard {
 namespace {
@@ -38,21 +39,6 @@ using testing::ScopedSwap;
 using testing::TempDir;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
-
-#define GUARD_CONCAT_INNER_(a, b) a##b
-#define GUARD_CONCAT_(a, b) GUARD_CONCAT_INNER_(a, b)
-// `ASSERT_OK_AND_ASSIGN(auto x, MakeX());` or fails the test with the status.
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL_(GUARD_CONCAT_(statusor_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, expr) \
-  auto statusor = (expr);                               \
-  ASSERT_TRUE(statusor.ok()) << statusor.status();      \
-  lhs = std::move(statusor).value()
-#define ASSERT_OK(expr)                                        \
-  do {                                                         \
-    const auto& guard_result_ = (expr);                        \
-    ASSERT_TRUE(guard_result_.ok()) << guard_result_.status(); \
-  } while (false)
 
 #define REQUIRE_TOOL(name) \
   if (!FindTool(name)) GTEST_SKIP() << name << " is not installed"

@@ -86,6 +86,18 @@ TEST_F(LiveCommands, FindingsAreFilteredByHostAndAge) {
   EXPECT_EQ(out_.str().find("vm-1"), std::string::npos);
 }
 
+TEST_F(LiveCommands, AFindingOfATreeShowsItsPathWhereABlockShowsItsOffset) {
+  const int64_t now = absl::ToUnixNanos(absl::Now());
+  v1::AgentMessage tree_finding = FindingRecord(3, now, v1::METADATA_MISMATCH);
+  tree_finding.mutable_finding()->set_checker("metadata");
+  tree_finding.mutable_finding()->set_path("d0/d7/f12");
+  Ingest(*store_, "vm-2", {tree_finding}, now);
+  ASSERT_EQ(Run({"findings", "--collector", address_, "--host", "vm-2"}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("WHERE"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("metadata_mismatch"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("d0/d7/f12"), std::string::npos) << out_.str();
+}
+
 TEST_F(LiveCommands, HostShowsFactsEpochsAndEvidence) {
   ASSERT_EQ(Run({"host", "vm-1", "--collector", address_}), 0) << err_.str();
   const std::string text = out_.str();

@@ -1,0 +1,101 @@
+// Nothing the checker does leaves its root.
+
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/checkers/metadata/checker_fixture.h"
+#include "tests/checkers/metadata/metadata_test_support.h"
+
+namespace fscanary::metadata {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+using testing::MetadataCheckerTest;
+using testing::ReadFile;
+using testing::TestOptions;
+
+// Nothing the checker does is ever written through a symlink: neither
+// through symlinks it made itself pointing outside the root, nor through
+// files and directories swapped for symlinks behind its back.
+// Parameter: whether paths are resolved with openat2 (else per component).
+class MetadataCheckerSafety : public MetadataCheckerTest,
+                              public ::testing::WithParamInterface<bool> {};
+
+TEST_P(MetadataCheckerSafety, OutsideFilesAreNeverWrittenThroughSymlinks) {
+  const std::string outside = base_.Join("outside");
+  fs::create_directories(outside + "/dir");
+  std::ofstream(outside + "/victim") << "do not touch";
+  std::ofstream(outside + "/dir/inner") << "nor this";
+  const auto snapshot = [&] {
+    std::string state = ReadFile(outside + "/victim") + "|" + ReadFile(outside + "/dir/inner");
+    for (const auto& entry : fs::recursive_directory_iterator(outside)) {
+      absl::StrAppend(&state, "|", entry.path().string());
+    }
+    char value[64];
+    absl::StrAppend(
+        &state, "|",
+        ::getxattr((outside + "/victim").c_str(), "user.fscanary.a", value, sizeof(value)));
+    return state;
+  };
+  const std::string before = snapshot();
+
+  MetadataOptions options = TestOptions(Root(), State(), 300);
+  options.outside_symlink_target = outside + "/victim";
+  options.use_openat2 = GetParam();
+  auto opened = MetadataChecker::Open(options, nullptr);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  checker_ = *std::move(opened);
+  EXPECT_EQ(checker_->uses_openat2(), GetParam());
+  ASSERT_TRUE(testing::Grow(*checker_, 300).ok());
+  const uint64_t escaping =
+      std::count_if(checker_->model().nodes.begin(), checker_->model().nodes.end(),
+                    [&](const auto& entry) { return entry.second.target == outside + "/victim"; });
+  EXPECT_GE(escaping, 3u);
+
+  // Swap files (with and without xattrs, hard-linked ones too) and
+  // directories for symlinks to the outside.
+  int swapped = 0;
+  for (const auto& [path, id] : checker_->model().paths) {
+    const Node& node = checker_->model().nodes.at(id);
+    if (swapped >= 40 || id % 5 != 0) continue;
+    const bool empty_dir =
+        node.type == NodeType::kDirectory && checker_->model().ChildNames(path).empty();
+    if (node.type == NodeType::kFile) {
+      ASSERT_EQ(::unlink(At(path).c_str()), 0);
+      ASSERT_EQ(::symlink((outside + "/victim").c_str(), At(path).c_str()), 0);
+      ++swapped;
+    } else if (empty_dir) {
+      ASSERT_EQ(::rmdir(At(path).c_str()), 0);
+      ASSERT_EQ(::symlink((outside + "/dir").c_str(), At(path).c_str()), 0);
+      ++swapped;
+    }
+  }
+  ASSERT_GE(swapped, 20);
+  // Many rounds of every kind of change, over the swapped entries too.
+  for (int round = 0; round < 20; ++round) ASSERT_TRUE(checker_->Mutate(100).ok());
+  EXPECT_GT(checker_->stats().ops_not_done, 0u) << "the swapped entries were left alone";
+  EXPECT_EQ(snapshot(), before);
+  // And the swaps are reported, where they still stand.
+  const std::vector<checker::Finding> findings = Verify();
+  EXPECT_FALSE(findings.empty());
+  for (const checker::Finding& finding : findings) {
+    EXPECT_THAT(finding.detail, AnyOf(HasSubstr("found symlink"), HasSubstr("nlink")))
+        << finding.path;
+  }
+  EXPECT_EQ(snapshot(), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Resolution, MetadataCheckerSafety, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "Openat2" : "PerComponent";
+                         });
+
+}  // namespace
+}  // namespace fscanary::metadata

@@ -1,0 +1,171 @@
+// PageCacheChecker on a scratch file in a temp dir (no root): clean rounds,
+// the mapped write path, corruption behind the page cache found both ways, and
+// the targets it refuses.
+
+#include "checkers/pagecache/page_cache_checker.h"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/checkers/pagecache/test_target.h"
+#include "tests/temp_dir.h"
+
+namespace fscanary::pagecache {
+namespace {
+
+using testing::CorruptBehindTheCache;
+using testing::EveryBlockOptions;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using testing::kBlocks;
+using testing::kBlockSize;
+using testing::kColdReadAt;
+using testing::OffsetOf;
+using testing::OpenTarget;
+using ::testing::SizeIs;
+
+class PageCacheCheckerTest : public ::testing::Test {
+ protected:
+  std::string TargetPath() const { return dir_.Join("scratch.img"); }
+
+  void Open(const PageCacheOptions& options) {
+    ASSERT_OK_AND_ASSIGN(target_, OpenTarget(TargetPath(), dir_.Join("state")));
+    ASSERT_OK_AND_ASSIGN(checker_, PageCacheChecker::Create(target_, options, nullptr));
+  }
+
+  uint64_t DurableGeneration(uint64_t block) const {
+    return target_->writable.state.Get(block).durable_generation;
+  }
+
+  fscanary::testing::TempDir dir_;
+  std::shared_ptr<blockcheck::SharedTarget> target_;
+  std::unique_ptr<PageCacheChecker> checker_;
+};
+
+TEST_F(PageCacheCheckerTest, CleanRoundAndColdReadFindNothingAndCountEveryBlockOncePerRead) {
+  Open(EveryBlockOptions());
+  ASSERT_OK_AND_ASSIGN(const std::vector<checker::Finding> findings, checker_->Step(0));
+  EXPECT_THAT(findings, IsEmpty());
+
+  const checker::Activity activity = checker_->TakeActivity();
+  EXPECT_EQ(activity.blocks_written, kBlocks);
+  EXPECT_EQ(activity.bytes_written, uint64_t{kBlocks} * kBlockSize);
+  // Read back after the round, then cold-read: each block counted once per
+  // verification though each is read twice.
+  EXPECT_EQ(activity.blocks_verified, 2 * kBlocks);
+  EXPECT_EQ(activity.bytes_verified, 2 * uint64_t{kBlocks} * kBlockSize);
+  EXPECT_EQ(activity.io_errors, 0u);
+  EXPECT_EQ(activity.findings, 0u);
+  uint64_t direct_reads = 0;
+  for (const uint64_t count : activity.read_latency.counts) direct_reads += count;
+  EXPECT_EQ(direct_reads, 2 * kBlocks);
+  for (uint64_t block = 0; block < kBlocks; ++block) {
+    EXPECT_EQ(DurableGeneration(block), 1u) << "block " << block;
+    EXPECT_EQ(target_->writable.state.Get(block).inflight_generation, 0u) << "block " << block;
+  }
+}
+
+TEST_F(PageCacheCheckerTest, EachRoundWritesANewGenerationAboveEveryOther) {
+  Open(EveryBlockOptions());
+  ASSERT_OK_AND_ASSIGN(std::vector<checker::Finding> findings, checker_->Step(0));
+  EXPECT_THAT(findings, IsEmpty());
+  ASSERT_OK_AND_ASSIGN(findings, checker_->Step(EveryBlockOptions().write_interval_ns));
+  EXPECT_THAT(findings, IsEmpty());
+  for (uint64_t block = 0; block < kBlocks; ++block) {
+    EXPECT_EQ(DurableGeneration(block), 2u) << "block " << block;
+  }
+}
+
+TEST_F(PageCacheCheckerTest, RunsWrittenThroughAMappingAreDurableAndReadBackRight) {
+  PageCacheOptions options = EveryBlockOptions();
+  options.mmap_every = 1;  // every run through MAP_SHARED + msync
+  Open(options);
+  ASSERT_OK_AND_ASSIGN(const std::vector<checker::Finding> findings, checker_->Step(0));
+  EXPECT_THAT(findings, IsEmpty());
+  const checker::Activity activity = checker_->TakeActivity();
+  EXPECT_EQ(activity.blocks_written, kBlocks);
+  EXPECT_EQ(activity.io_errors, 0u);
+  for (uint64_t block = 0; block < kBlocks; ++block) {
+    EXPECT_EQ(DurableGeneration(block), 1u) << "block " << block;
+  }
+}
+
+TEST_F(PageCacheCheckerTest, NextStepIsDueAtTheEarlierOfWriteAndColdRead) {
+  Open(EveryBlockOptions());
+  EXPECT_EQ(checker_->next_due_ns(), 0u);
+  ASSERT_OK_AND_ASSIGN(const std::vector<checker::Finding> findings, checker_->Step(10));
+  EXPECT_EQ(checker_->next_due_ns(), 10 + kColdReadAt);
+}
+
+TEST_F(PageCacheCheckerTest, DescribesTheSharedFileTarget) {
+  Open(EveryBlockOptions());
+  EXPECT_EQ(checker_->name(), "page_cache");
+  const checker::TargetDescription description = checker_->Describe();
+  EXPECT_EQ(description.path, TargetPath());
+  EXPECT_EQ(description.kind, "file");
+  EXPECT_EQ(description.block_size, kBlockSize);
+  EXPECT_EQ(description.target_id, target_->writable.target.label.target_id);
+}
+
+TEST_F(PageCacheCheckerTest, CorruptionOnTheDeviceIsFoundByBothPaths) {
+  PageCacheOptions options = EveryBlockOptions();
+  options.evidence_dir = dir_.Join("evidence");
+  Open(options);
+  ASSERT_OK_AND_ASSIGN(std::vector<checker::Finding> findings, checker_->Step(0));
+  ASSERT_THAT(findings, IsEmpty());
+  checker_->TakeActivity();
+
+  constexpr uint64_t kVictim = 5;
+  const uint64_t offset = OffsetOf(*target_, kVictim);
+  // Inside sector 1's payload: the sector's checksum fails, its stamp holds.
+  ASSERT_OK(CorruptBehindTheCache(TargetPath(), offset, 600, 100));
+  ASSERT_OK_AND_ASSIGN(findings, checker_->Step(kColdReadAt));
+
+  ASSERT_THAT(findings, SizeIs(1));
+  const checker::Finding& finding = findings[0];
+  EXPECT_EQ(finding.kind, checker::FindingKind::kChecksumMismatch);
+  EXPECT_TRUE(finding.persistent);
+  ASSERT_TRUE(finding.block.has_value());
+  EXPECT_EQ(finding.block->offset, offset);
+  EXPECT_EQ(finding.block->verdict.kind, block::Kind::kChecksumMismatch);
+  EXPECT_EQ(finding.block->expected_generation, DurableGeneration(kVictim));
+  EXPECT_FALSE(finding.block->evidence_dir.empty());
+  ASSERT_TRUE(finding.buffered.has_value());
+  EXPECT_EQ(finding.buffered->kind, block::Kind::kChecksumMismatch);
+  EXPECT_EQ(finding.key,
+            checker::BlockFindingKey(target_->writable.target.label.target_id, *finding.block,
+                                     checker::FindingKind::kChecksumMismatch));
+  const checker::Activity activity = checker_->TakeActivity();
+  EXPECT_EQ(activity.findings, 1u);
+  EXPECT_EQ(activity.blocks_verified, kBlocks);
+}
+
+TEST_F(PageCacheCheckerTest, RefusesABlockDeviceTargetNamingIt) {
+  Open(EveryBlockOptions());
+  // As OpenSharedTarget leaves a device target; the file itself is never
+  // touched by the refusal.
+  target_->writable.target.is_block_device = true;
+  const absl::StatusOr<std::unique_ptr<PageCacheChecker>> refused =
+      PageCacheChecker::Create(target_, EveryBlockOptions(), nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr(TargetPath()));
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("block device"));
+}
+
+TEST_F(PageCacheCheckerTest, RefusesToFollowASymlinkToTheTarget) {
+  { ASSERT_OK_AND_ASSIGN(auto created, OpenTarget(TargetPath(), dir_.Join("state"))); }
+  const std::string link = dir_.Join("link.img");
+  std::filesystem::create_symlink(TargetPath(), link);
+  ASSERT_OK_AND_ASSIGN(auto through_link, OpenTarget(link, dir_.Join("state")));
+  const absl::StatusOr<std::unique_ptr<PageCacheChecker>> refused =
+      PageCacheChecker::Create(through_link, EveryBlockOptions(), nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr(link));
+}
+
+}  // namespace
+}  // namespace fscanary::pagecache

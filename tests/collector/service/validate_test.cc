@@ -1,0 +1,49 @@
+#include "collector/service/validate.h"
+
+#include "gtest/gtest.h"
+
+namespace fscanary::collector {
+namespace {
+
+constexpr int64_t kNow = 1'790'000'000'000'000'000;
+
+v1::AgentMessage FindingMessage(v1::FindingKind kind) {
+  v1::AgentMessage message;
+  message.set_sequence(1);
+  message.set_created_unix_nanos(kNow);
+  v1::Finding& finding = *message.mutable_finding();
+  finding.set_checker("metadata");
+  finding.set_kind(kind);
+  finding.set_detected_unix_nanos(kNow);
+  return message;
+}
+
+TEST(ValidateAgentMessage, AcceptsAMetadataFindingWithItsPath) {
+  v1::AgentMessage message = FindingMessage(v1::METADATA_MISMATCH);
+  message.mutable_finding()->set_path("d0/f1");
+  message.mutable_finding()->set_message("missing");
+  EXPECT_EQ(ValidateAgentMessage(message, {}).reason, "");
+}
+
+TEST(ValidateAgentMessage, AcceptsAPageCacheMismatchWhoseBufferedReadWasRight) {
+  v1::AgentMessage message = FindingMessage(v1::PAGE_CACHE_MISMATCH);
+  message.mutable_finding()->set_buffered_kind(v1::FINDING_KIND_UNSPECIFIED);
+  EXPECT_EQ(ValidateAgentMessage(message, {}).reason, "");
+}
+
+TEST(ValidateAgentMessage, RefusesAnUnknownBufferedKind) {
+  v1::AgentMessage message = FindingMessage(v1::PAGE_CACHE_MISMATCH);
+  message.mutable_finding()->set_buffered_kind(static_cast<v1::FindingKind>(77));
+  const Rejection rejection = ValidateAgentMessage(message, {});
+  EXPECT_EQ(rejection.reason, "range");
+  EXPECT_NE(rejection.detail.find("buffered_kind"), std::string::npos) << rejection.detail;
+}
+
+TEST(ValidateAgentMessage, RefusesAPathLongerThanTheStringLimit) {
+  v1::AgentMessage message = FindingMessage(v1::METADATA_MISMATCH);
+  message.mutable_finding()->set_path(std::string(5000, 'a'));
+  EXPECT_EQ(ValidateAgentMessage(message, {}).reason, "string");
+}
+
+}  // namespace
+}  // namespace fscanary::collector

@@ -1,0 +1,129 @@
+// The page-cache and metadata checkers through the whole pipeline: what each
+// finds behind the agent's back reaches the collector as its own finding.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/e2e_support.h"
+
+namespace fscanary::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The label and 64 blocks: one write round makes every block durable and
+// every cold read visits them all.
+constexpr uint64_t kSmallTargetSize = kBlockSize + 64 * kBlockSize;
+
+// Findings of `agent_id` from `checker`, once `done` holds for them.
+std::vector<v1::StoredFinding> WaitForFindings(
+    Collector& collector, const std::string& agent_id, const std::string& checker,
+    const std::function<bool(const std::vector<v1::StoredFinding>&)>& done) {
+  std::vector<v1::StoredFinding> matching;
+  const bool arrived = WaitFor(
+      [&] {
+        absl::StatusOr<std::vector<v1::StoredFinding>> listed = collector.ListFindings(agent_id);
+        if (!listed.ok()) return false;
+        matching.clear();
+        for (const v1::StoredFinding& stored : *listed) {
+          if (stored.finding().checker() == checker) matching.push_back(stored);
+        }
+        return done(matching);
+      },
+      kEventTimeout);
+  EXPECT_TRUE(arrived) << matching.size() << " findings of the " << checker << " checker";
+  return matching;
+}
+
+class CheckersTest : public E2eTest {};
+
+TEST_F(CheckersTest, ThePageCacheCheckerReportsABlockCorruptOnBothPaths) {
+  ASSERT_NO_FATAL_FAILURE(StartCollector());
+  ASSERT_NO_FATAL_FAILURE(StartAgent({.agent_id = "page-cache-host",
+                                      .checkers = "[page_cache]",
+                                      .target_size = kSmallTargetSize}));
+  ASSERT_NO_FATAL_FAILURE(WaitUntilVerifying("page-cache-host"));
+  const absl::StatusOr<std::vector<uint64_t>> durable = DurableBlocks(agent_->state_dir());
+  ASSERT_TRUE(durable.ok()) << durable.status();
+  ASSERT_FALSE(durable->empty());
+  // O_DIRECT, so the cached page goes too: both reads see the damage.
+  const absl::StatusOr<uint64_t> offset = CorruptPayload(agent_->target(), durable->front());
+  ASSERT_TRUE(offset.ok()) << offset.status();
+
+  const std::vector<v1::StoredFinding> findings =
+      WaitForFindings(*collector_, "page-cache-host", "page_cache",
+                      [&](const std::vector<v1::StoredFinding>& found) { return !found.empty(); });
+  ASSERT_EQ(findings.size(), 1u);
+  const v1::Finding& finding = findings.front().finding();
+  EXPECT_EQ(finding.kind(), v1::CHECKSUM_MISMATCH);
+  EXPECT_EQ(finding.offset(), *offset);
+  EXPECT_EQ(finding.target_path(), agent_->target());
+  ASSERT_TRUE(finding.has_buffered_kind());
+  EXPECT_EQ(finding.buffered_kind(), v1::CHECKSUM_MISMATCH);
+  EXPECT_TRUE(finding.persistent());
+}
+
+TEST_F(CheckersTest, TheMetadataCheckerReportsAFileDeletedBehindItsBackByPath) {
+  ASSERT_NO_FATAL_FAILURE(StartCollector());
+  const std::string tree = dir_.path() + "/agent/tree";
+  // No change after the tree is grown (write_interval 1h): the test's deletion
+  // is the only change the walk can see.
+  ASSERT_NO_FATAL_FAILURE(
+      StartAgent({.agent_id = "metadata-host",
+                  .extra_targets_yaml = absl::StrCat("  - name: tree\n"
+                                                     "    path: ",
+                                                     tree,
+                                                     "\n"
+                                                     "    checkers: [metadata]\n"
+                                                     "    metadata:\n"
+                                                     "      entries: 200\n"
+                                                     "    schedule:\n"
+                                                     "      write_interval: 1h\n"
+                                                     "      scrub_interval: 2s\n")}));
+  ASSERT_NO_FATAL_FAILURE(WaitUntilVerifying("metadata-host"));
+
+  // A regular file of the tree, once there is one.
+  std::string victim;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::error_code error;
+        for (auto it = fs::recursive_directory_iterator(tree, error);
+             !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+          const std::string name = it->path().filename().string();
+          if (it->is_regular_file(error) && !name.starts_with(".")) {
+            victim = it->path().string();
+            return true;
+          }
+        }
+        return false;
+      },
+      kEventTimeout))
+      << "the metadata checker made no file under " << tree;
+  ASSERT_TRUE(fs::remove(victim));
+  const std::string relative = fs::relative(victim, tree).string();
+
+  const std::vector<v1::StoredFinding> findings = WaitForFindings(
+      *collector_, "metadata-host", "metadata", [&](const std::vector<v1::StoredFinding>& found) {
+        for (const v1::StoredFinding& stored : found) {
+          if (stored.finding().path() == relative) return true;
+        }
+        return false;
+      });
+  bool reported = false;
+  for (const v1::StoredFinding& stored : findings) {
+    const v1::Finding& finding = stored.finding();
+    if (finding.path() != relative) continue;
+    reported = true;
+    EXPECT_EQ(finding.kind(), v1::METADATA_MISMATCH);
+    EXPECT_EQ(finding.target(), "tree");
+    EXPECT_EQ(finding.target_path(), tree);
+    EXPECT_NE(finding.message().find("missing"), std::string::npos) << finding.message();
+  }
+  EXPECT_TRUE(reported) << relative << " was not reported";
+}
+
+}  // namespace
+}  // namespace fscanary::e2e
