@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,6 +197,12 @@ absl::StatusOr<bool> SameFile(int fd_a, int fd_b, const std::string& path) {
   struct stat b {};
   if (::fstat(fd_a, &a) != 0 || ::fstat(fd_b, &b) != 0) return ErrnoToStatus(errno, "stat " + path);
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+absl::StatusOr<uint64_t> FilesystemMagic(int fd, const std::string& path) {
+  struct statfs info {};
+  if (::fstatfs(fd, &info) != 0) return ErrnoToStatus(errno, "fstatfs " + path);
+  return static_cast<uint64_t>(info.f_type);
 }
 
 uint64_t PageSize() {

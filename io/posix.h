@@ -85,6 +85,11 @@ absl::StatusOr<bool> SameFile(int fd_a, int fd_b, const std::string& path);
 // The kernel's page size (the unit of mappings and of the page cache).
 uint64_t PageSize();
 
+// The f_type of the filesystem holding `fd` (statfs magic, e.g. 0x9123683e
+// for btrfs).
+absl::StatusOr<uint64_t> FilesystemMagic(int fd, const std::string& path);
+inline constexpr uint64_t kBtrfsMagic = 0x9123683e;
+
 // A MAP_SHARED, read-write mapping of [offset, offset + length) of a file:
 // stores into it land in the file's page cache, as buffered writes do. The
 // mapping must lie within the file (a store past its end is SIGBUS). Unmapped

@@ -112,6 +112,9 @@ TargetConfig ReadTarget(Section& section) {
     section.Fail("name", absl::StrCat("'", target.name,
                                       "' is not a target name (1-64 of A-Z a-z 0-9 . _ -)"));
   }
+  if (target.name == "kernel_log") {
+    section.Fail("name", "'kernel_log' is the kernel log watcher's name in reports and metrics");
+  }
   section.Require("path");
   section.Read("path", target.path);
   if (section.Has("path")) section.Check("path", ValidateAbsolutePath(target.path));
@@ -170,7 +173,46 @@ TargetConfig ReadTarget(Section& section) {
   return target;
 }
 
-void ReadTargets(Section& root, std::vector<TargetConfig>& targets) {
+// Whether `path` is `directory` or lies under it (by name).
+bool IsUnder(const std::string& path, const std::string& directory) {
+  if (path.empty() || directory.empty()) return false;
+  const std::string prefix = directory.ends_with('/') ? directory : directory + "/";
+  return path == directory || path.starts_with(prefix);
+}
+
+// A metadata tree holds only what its checker made: any other target, or the
+// agent's own state, inside it would be reported as extra entries (or written
+// through by two checkers).
+void CheckMetadataRoots(std::vector<Section>& sections, const std::vector<TargetConfig>& targets,
+                        const std::string& state_dir, const std::string& spool_dir) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (!HasChecker(targets[i], "metadata")) continue;
+    const std::string& tree = targets[i].path;
+    for (size_t j = 0; j < targets.size(); ++j) {
+      if (j == i) continue;
+      if (IsUnder(targets[j].path, tree) || IsUnder(tree, targets[j].path)) {
+        sections[j].Fail(
+            "path",
+            absl::StrCat("'", targets[j].path, "' overlaps the metadata tree '", tree, "' of ",
+                         sections[i].path(), ": a tree holds only what its checker made"));
+      }
+    }
+    // The tree may live under state_dir (systemd lets the agent write only
+    // there), but not in or over a directory the agent keeps its own files in.
+    const std::vector<std::string> own_dirs = {spool_dir, state_dir + "/targets",
+                                               state_dir + "/metadata", state_dir + "/evidence"};
+    bool overlaps = IsUnder(state_dir, tree);
+    for (const std::string& own : own_dirs) overlaps |= IsUnder(own, tree) || IsUnder(tree, own);
+    if (overlaps) {
+      sections[i].Fail("path", absl::StrCat("the metadata tree '", tree,
+                                            "' overlaps the agent's own files under '", state_dir,
+                                            "': give the tree a directory of its own"));
+    }
+  }
+}
+
+void ReadTargets(Section& root, std::vector<TargetConfig>& targets, const std::string& state_dir,
+                 const std::string& spool_dir) {
   root.Require("targets");
   std::optional<std::vector<Section>> listed = root.Children("targets");
   if (!listed) return;
@@ -191,6 +233,7 @@ void ReadTargets(Section& root, std::vector<TargetConfig>& targets) {
       }
     }
   }
+  CheckMetadataRoots(sections, targets, state_dir, spool_dir);
 }
 
 void ReadTls(Section& section, AgentConfig::Tls& tls) {
@@ -282,7 +325,7 @@ void ReadAgent(Section root, AgentConfig& config) {
                             100000);
   }
   if (std::optional<Section> budget = root.Child("budget")) ReadBudget(*budget, config.budget);
-  ReadTargets(root, config.targets);
+  ReadTargets(root, config.targets, config.state_dir, config.spool.dir);
 }
 
 }  // namespace

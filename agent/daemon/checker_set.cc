@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "common/status.h"
-#include "io/posix.h"
 
 namespace fscanary::daemon {
 
@@ -28,7 +27,6 @@ absl::StatusOr<std::vector<ActiveChecker>> OpenCheckers(const TargetOptions& tar
     }
   }
   if (wants("metadata")) {
-    RETURN_IF_ERROR(io::MakeDirectories(target.metadata.state_dir));
     ASSIGN_OR_RETURN(std::unique_ptr<metadata::MetadataChecker> tree,
                      metadata::MetadataChecker::Open(target.metadata, limiter));
     opened.push_back({target.name, std::move(tree)});

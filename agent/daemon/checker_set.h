@@ -34,6 +34,9 @@ struct TargetOptions {
 struct ActiveChecker {
   std::string target_name;
   std::unique_ptr<checker::Checker> checker;
+  // After a failed step: consecutive failures, and not before this (monotonic ns).
+  uint32_t failures = 0;
+  uint64_t retry_at_ns = 0;
 };
 
 // Opens the target(s) and creates its checkers; `limiter` (may be null) must

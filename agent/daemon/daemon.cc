@@ -20,6 +20,9 @@ namespace {
 constexpr uint64_t kKernelLogPollNs = 250'000'000;
 // The kernel log watcher's name where a target's would be (metrics, reports).
 constexpr char kKernelLogName[] = "kernel_log";
+// A checker whose step failed is retried after 1 s, doubling up to 5 min.
+constexpr uint64_t kRetryFirstNs = 1'000'000'000;
+constexpr uint64_t kRetryMaxNs = 300'000'000'000;
 }  // namespace
 
 #ifndef FSCANARY_VERSION
@@ -208,15 +211,25 @@ absl::Status Daemon::Report(int64_t start_ns, int64_t end_ns) {
 }
 
 void Daemon::StepCheckers() {
-  for (const ActiveChecker& active : checkers_) {
+  for (ActiveChecker& active : checkers_) {
     checker::Checker& checker = *active.checker;
-    if (io::MonotonicNanos() < checker.next_due_ns()) continue;
-    absl::StatusOr<std::vector<checker::Finding>> findings = checker.Step(io::MonotonicNanos());
+    const uint64_t now = io::MonotonicNanos();
+    if (now < checker.next_due_ns() || now < active.retry_at_ns) continue;
+    absl::StatusOr<std::vector<checker::Finding>> findings = checker.Step(now);
     if (!findings.ok()) {
-      spdlog::error("target {}: {} checker: {}", active.target_name, checker.name(),
-                    std::string(findings.status().message()));
+      // A target that cannot be worked on is retried later, not at every
+      // turn of the loop: each attempt may write (a new round's marks).
+      active.failures = std::min<uint32_t>(active.failures + 1, 16);
+      const uint64_t backoff =
+          std::min<uint64_t>(kRetryFirstNs << (active.failures - 1), kRetryMaxNs);
+      active.retry_at_ns = now + backoff;
+      spdlog::error("target {}: {} checker: {} (retrying in {} s)", active.target_name,
+                    checker.name(), std::string(findings.status().message()),
+                    backoff / 1'000'000'000);
       continue;
     }
+    active.failures = 0;
+    active.retry_at_ns = 0;
     bool all_spooled = true;
     for (const checker::Finding& finding : *findings) {
       // Reported before: a persistent corruption read again by a later pass.
@@ -236,12 +249,16 @@ void Daemon::StepCheckers() {
         continue;  // not reported: the next pass that finds it tries again
       }
       metrics_->AddFinding(active.target_name, std::string(checker::FindingKindName(finding.kind)));
-      if (!keyed) continue;
+      // Only a persistent corruption is the same finding when read again; a
+      // transient one is an event of its own each time it is seen, and must
+      // not hide a persistent one found later at the same place.
+      if (!keyed || !finding.persistent) continue;
       if (absl::Status marked = reported_->Add(finding.key); !marked.ok()) {
         spdlog::error("could not record a reported finding: {}", std::string(marked.message()));
       }
     }
-    // The kernel log's cursor stays: a restart reads those lines again.
+    // Not all spooled: the checker hands the same findings over again (the
+    // kernel log's cursor stays where it was).
     if (!all_spooled) continue;
     if (absl::Status committed = checker.CommitReported(); !committed.ok()) {
       spdlog::error("target {}: {} checker: {}", active.target_name, checker.name(),
@@ -341,7 +358,7 @@ absl::Status Daemon::Run() {
     Throttle();
     uint64_t next = std::min(next_report, next_facts);
     for (const ActiveChecker& active : checkers_) {
-      next = std::min(next, active.checker->next_due_ns());
+      next = std::min(next, std::max(active.checker->next_due_ns(), active.retry_at_ns));
     }
     if (watchdog_ns != 0) next = std::min(next, last_ping + watchdog_ns / 2);
     WaitUntil(next);

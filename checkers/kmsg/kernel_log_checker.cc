@@ -13,8 +13,11 @@ checker::TargetDescription KernelLogChecker::Describe() const {
 }
 
 absl::StatusOr<std::vector<checker::Finding>> KernelLogChecker::Step(uint64_t now_ns) {
-  // A storm is read in bounded polls: come back at once until caught up.
   next_due_ns_ = now_ns + poll_interval_ns_;
+  // The last step's findings were not all spooled: the same again, before
+  // anything newer, since the cursor can only move past them in order.
+  if (!unconfirmed_.empty()) return unconfirmed_;
+  // A storm is read in bounded polls: come back at once until caught up.
   absl::StatusOr<std::vector<KernelEvent>> events = watcher_->Poll();
   if (!events.ok()) return events.status();
   if (!watcher_->caught_up()) next_due_ns_ = now_ns;
@@ -37,7 +40,13 @@ absl::StatusOr<std::vector<checker::Finding>> KernelLogChecker::Step(uint64_t no
   activity_.findings += findings.size();
   activity_.entries_verified += watcher_->lines_read() - lines_read_taken_;
   lines_read_taken_ = watcher_->lines_read();
+  unconfirmed_ = findings;
   return findings;
+}
+
+absl::Status KernelLogChecker::CommitReported() {
+  unconfirmed_.clear();
+  return watcher_->Commit();
 }
 
 checker::Activity KernelLogChecker::TakeActivity() { return std::exchange(activity_, {}); }

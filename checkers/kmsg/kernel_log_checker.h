@@ -1,7 +1,9 @@
 #pragma once
 // The kernel log watcher as one of the agent's checkers: each step reads what
 // the kernel logged since the last one; the cursor moves only once those
-// findings are spooled (CommitReported), so none is lost or sent twice.
+// findings are spooled (CommitReported). Until then every step hands the same
+// findings over again, so none is lost; one spooled just before a crash, or
+// beside another that failed to spool, is sent again (at least once).
 
 #include <memory>
 
@@ -20,7 +22,7 @@ class KernelLogChecker final : public checker::Checker {
   checker::TargetDescription Describe() const override;
   uint64_t next_due_ns() const override { return next_due_ns_; }
   absl::StatusOr<std::vector<checker::Finding>> Step(uint64_t now_ns) override;
-  absl::Status CommitReported() override { return watcher_->Commit(); }
+  absl::Status CommitReported() override;
   checker::Activity TakeActivity() override;
 
   const KernelLogWatcher& watcher() const { return *watcher_; }
@@ -30,6 +32,8 @@ class KernelLogChecker final : public checker::Checker {
   uint64_t poll_interval_ns_;
   uint64_t next_due_ns_ = 0;
   uint64_t lines_read_taken_ = 0;
+  // Findings of the last step not yet confirmed spooled.
+  std::vector<checker::Finding> unconfirmed_;
   checker::Activity activity_;
 };
 

@@ -158,6 +158,32 @@ TEST(AgentConfigErrors, MetadataNeedsADirectoryTargetOfItsOwn) {
             "agent.yaml:6: targets[0].metadata.entries: 5 is not between 10 and 1000000");
 }
 
+TEST(AgentConfigErrors, NothingElseMayLiveInsideAMetadataTree) {
+  EXPECT_EQ(ErrorOf("targets:\n  - name: t\n    path: /srv/tree\n    checkers: [metadata]\n"
+                    "  - name: s\n    path: /srv/tree/s.img\n    size: 1M\n"),
+            "agent.yaml:6: targets[1].path: '/srv/tree/s.img' overlaps the metadata tree "
+            "'/srv/tree' of targets[0]: a tree holds only what its checker made");
+  EXPECT_EQ(ErrorOf("state_dir: /srv/state\ntargets:\n  - name: t\n    path: /srv\n"
+                    "    checkers: [metadata]\n"),
+            "agent.yaml:4: targets[0].path: the metadata tree '/srv' overlaps the agent's own "
+            "files under '/srv/state': give the tree a directory of its own");
+  EXPECT_EQ(ErrorOf("state_dir: /srv/state\ntargets:\n  - name: t\n"
+                    "    path: /srv/state/metadata/x\n    checkers: [metadata]\n"),
+            "agent.yaml:4: targets[0].path: the metadata tree '/srv/state/metadata/x' overlaps the "
+            "agent's own files under '/srv/state': give the tree a directory of its own");
+  // Under state_dir, beside the agent's own files, is where systemd lets it write.
+  EXPECT_TRUE(ParseAgentConfig("state_dir: /srv/state\ntargets:\n  - name: t\n"
+                               "    path: /srv/state/tree\n    checkers: [metadata]\n",
+                               "agent.yaml")
+                  .ok());
+}
+
+TEST(AgentConfigErrors, KernelLogIsNotATargetName) {
+  EXPECT_EQ(ErrorOf("targets:\n  - name: kernel_log\n    path: /srv/k.img\n    size: 1M\n"),
+            "agent.yaml:2: targets[0].name: 'kernel_log' is the kernel log watcher's name in "
+            "reports and metrics");
+}
+
 TEST(AgentConfigErrors, PageCacheNeedsAFileTarget) {
   EXPECT_EQ(ErrorOf("targets:\n  - name: t\n    path: /dev/vdb\n    checkers: [page_cache]\n"),
             "agent.yaml:4: targets[0].checkers: page_cache needs a file target (a device under "

@@ -54,6 +54,22 @@ TEST_F(KernelLogCheckerTest, AStepTurnsEachMatchingLineIntoAKernelReportedFindin
   EXPECT_EQ(activity.findings, 1u);
 }
 
+TEST_F(KernelLogCheckerTest, FindingsNotConfirmedSpooledAreHandedOverAgainBeforeNewerOnes) {
+  queue_->Push(RawRecord(0, kXfsShutdown));
+  auto checker = Checker();
+  ASSERT_EQ(checker->Step(0)->size(), 1u);
+  // Not committed (the spool failed); a newer line arrives meanwhile.
+  queue_->Push(RawRecord(1, kXfsShutdown));
+  auto again = checker->Step(kPollNs);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ(again->front().kernel->sequence, 0u);
+  ASSERT_TRUE(checker->CommitReported().ok());
+  auto newer = checker->Step(2 * kPollNs);
+  ASSERT_EQ(newer->size(), 1u);
+  EXPECT_EQ(newer->front().kernel->sequence, 1u);
+}
+
 TEST_F(KernelLogCheckerTest, LinesAreReadAgainAfterARestartUnlessCommitted) {
   queue_->Push(RawRecord(0, kXfsShutdown));
   {
