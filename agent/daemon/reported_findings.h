@@ -2,7 +2,9 @@
 // Which findings this agent has already reported, so that a persistent
 // corruption is reported once, not at every pass that reads it again (nor
 // after every agent restart). Kept in a small append-only file under the state
-// directory; an entry is added only after the finding is durably spooled.
+// directory; an entry is added only after the finding is durably spooled,
+// and only for a persistent one: each sighting of a transient corruption is an
+// event of its own.
 
 #include <cstdint>
 #include <set>
