@@ -14,6 +14,9 @@ namespace fscanary {
 // "open /dev/sdb") into a status whose code follows the errno (ENOENT is
 // NotFound, EACCES/EPERM PermissionDenied, ENOSYS Unimplemented, ...).
 absl::Status ErrnoToStatus(int error_number, std::string_view what);
+// The errno an ErrnoToStatus status was made from (carried as a payload, so
+// callers can tell EIO from EMFILE without parsing text); 0 for any other.
+int ErrnoOf(const absl::Status& status);
 
 }  // namespace fscanary
 

@@ -5,6 +5,7 @@
 #include <linux/falloc.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -13,8 +14,11 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/status.h"
 
@@ -33,7 +37,8 @@ EntryStat FromStat(const struct stat& st) {
           .mode = static_cast<uint32_t>(st.st_mode & 07777),
           .size = static_cast<uint64_t>(st.st_size),
           .nlink = static_cast<uint64_t>(st.st_nlink),
-          .inode = static_cast<uint64_t>(st.st_ino)};
+          .inode = static_cast<uint64_t>(st.st_ino),
+          .device = static_cast<uint64_t>(st.st_dev)};
 }
 
 int OpenAt(int dir_fd, const char* name, int flags, mode_t mode = 0) {
@@ -88,8 +93,14 @@ absl::StatusOr<std::string> RealPath(const std::string& path) {
 
 absl::Status ReplaceFileDurably(const std::string& path, std::span<const std::byte> data) {
   const std::string temp_path = path + ".tmp";
+  // A stale temp (or anything planted there) goes; unlink never follows a
+  // symlink, and O_EXCL | O_NOFOLLOW refuse one planted since.
+  if (::unlink(temp_path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoToStatus(errno, "unlink " + temp_path);
+  }
   {
-    ASSIGN_OR_RETURN(UniqueFd temp, Open(temp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+    ASSIGN_OR_RETURN(UniqueFd temp,
+                     Open(temp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
     RETURN_IF_ERROR(WriteAll(temp.get(), data, 0, temp_path));
     RETURN_IF_ERROR(DataSync(temp.get(), temp_path));
   }
@@ -150,6 +161,15 @@ absl::StatusOr<DirectoryTree> DirectoryTree::Open(const std::string& root, const
   }
   UniqueFd root_fd(fd);
   if (::fstat(root_fd.get(), &st) != 0) return ErrnoToStatus(errno, "fstat " + root);
+  // Someone else able to change the tree could plant hard links to files
+  // outside it for the checker to write through.
+  if (st.st_uid != ::geteuid() || (st.st_mode & 022) != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is owned by uid %u with mode %04o: the root must be owned by the agent (uid %u) "
+        "and not writable by group or others",
+        root, static_cast<unsigned>(st.st_uid), static_cast<unsigned>(st.st_mode & 07777),
+        static_cast<unsigned>(::geteuid())));
+  }
   bool use_openat2 = false;
   if (options.use_openat2) {
     // Missing (ENOSYS) or filtered (EPERM under seccomp): fall back.
@@ -160,6 +180,12 @@ absl::StatusOr<DirectoryTree> DirectoryTree::Open(const std::string& root, const
     }
   }
   return DirectoryTree(root, std::move(root_fd), st.st_dev, use_openat2);
+}
+
+absl::StatusOr<uint64_t> DirectoryTree::FilesystemType() const {
+  struct statfs fs {};
+  if (::fstatfs(root_fd_.get(), &fs) != 0) return ErrnoToStatus(errno, "statfs " + root_);
+  return static_cast<uint64_t>(fs.f_type);
 }
 
 std::string DirectoryTree::Describe(std::string_view path) const {

@@ -42,6 +42,7 @@ struct EntryStat {
   uint64_t size = 0;
   uint64_t nlink = 0;
   uint64_t inode = 0;
+  uint64_t device = 0;
 };
 
 // xattr name and value.
@@ -65,6 +66,8 @@ class DirectoryTree {
   const std::string& root() const { return root_; }
   // Whether paths are resolved with openat2 (probed at Open).
   bool uses_openat2() const { return use_openat2_; }
+  // statfs's f_type of the root's filesystem (EXT4_SUPER_MAGIC, ...).
+  absl::StatusOr<uint64_t> FilesystemType() const;
   // root + "/" + path, for messages.
   std::string Describe(std::string_view path) const;
 

@@ -125,10 +125,13 @@ std::string EncodeModel(const TreeModel& model) {
     w.Bytes(path);
     w.U64(id);
   }
+  w.U64(model.flagged.size());
+  for (const uint64_t id : model.flagged) w.U64(id);
+  w.U8(model.xattrs_unsupported ? 1 : 0);
   return w.Take();
 }
 
-absl::StatusOr<TreeModel> DecodeModel(std::string_view bytes) {
+absl::StatusOr<TreeModel> DecodeModel(std::string_view bytes, int format) {
   Reader r(bytes);
   TreeModel model;
   model.seq = r.U64();
@@ -165,6 +168,20 @@ absl::StatusOr<TreeModel> DecodeModel(std::string_view bytes) {
     const uint64_t id = r.U64();
     if (!model.nodes.contains(id)) return Damaged(absl::StrCat(path, " names no node"));
     model.paths[std::move(path)] = id;
+  }
+  if (format >= 2) {
+    const uint64_t flagged_count = r.U64();
+    if (!r.ok() || flagged_count > r.left() / 8) return Damaged("flagged count past the end");
+    for (uint64_t i = 0; i < flagged_count && r.ok(); ++i) {
+      const uint64_t id = r.U64();
+      if (r.ok() && !model.nodes.contains(id)) {
+        return Damaged(absl::StrCat("flagged node ", id, " does not exist"));
+      }
+      model.flagged.insert(id);
+    }
+    const uint8_t xattrs = r.U8();
+    if (r.ok() && xattrs > 1) return Damaged(absl::StrCat("xattr byte ", xattrs));
+    model.xattrs_unsupported = xattrs == 1;
   }
   if (!r.ok()) return Damaged("truncated");
   if (!r.done()) return Damaged("bytes after the model");

@@ -25,7 +25,8 @@ constexpr uint64_t kMaxJournalBytes = 1ull << 31;
 constexpr std::string_view kSnapshotMagic = "FSCMSNAP";
 constexpr std::string_view kJournalMagic = "FSCMJRNL";
 constexpr uint32_t kVersion = 1;
-enum RecordType : uint8_t { kHeader = 1, kIntent = 2, kDone = 3, kNotDone = 4 };
+constexpr uint32_t kSnapshotVersion = 2;
+enum RecordType : uint8_t { kHeader = 1, kIntent = 2, kDone = 3, kNotDone = 4, kFlag = 5 };
 
 uint64_t FrameChecksum(std::string_view payload) {
   return XXH3_64bits_withSeed(payload.data(), payload.size(), payload.size());
@@ -129,14 +130,16 @@ absl::StatusOr<Manifest> LoadManifest(const std::string& state_dir) {
   }
   const std::string_view body = snapshot_frames.payloads[0];
   constexpr size_t kSnapshotHeader = 8 + 4 + 8 + 8;
-  if (body.size() < kSnapshotHeader || body.substr(0, 8) != kSnapshotMagic ||
-      GetU32(body, 8) != kVersion) {
-    return absl::DataLossError(absl::StrCat(snapshot_path, ": not a version 1 snapshot"));
+  const uint32_t version = body.size() >= kSnapshotHeader ? GetU32(body, 8) : 0;
+  if (body.size() < kSnapshotHeader || body.substr(0, 8) != kSnapshotMagic || version < 1 ||
+      version > kSnapshotVersion) {
+    return absl::DataLossError(
+        absl::StrCat(snapshot_path, ": not a version 1 or 2 snapshot (version ", version, ")"));
   }
   Manifest manifest;
   manifest.tree_id = GetU64(body, 12);
   manifest.seed = GetU64(body, 20);
-  auto model = DecodeModel(body.substr(kSnapshotHeader));
+  auto model = DecodeModel(body.substr(kSnapshotHeader), static_cast<int>(version));
   if (!model.ok()) {
     return absl::DataLossError(absl::StrCat(snapshot_path, ": ", model.status().message()));
   }
@@ -202,6 +205,14 @@ absl::StatusOr<Manifest> LoadManifest(const std::string& state_dir) {
           type == kDone ? ApplyOp(m, *manifest.pending) : SkipOp(m, *manifest.pending);
       if (!applied.ok()) return DamagedAt(journal_path, offset, applied.message());
       manifest.pending.reset();
+    } else if (type == kFlag) {
+      if (record.size() != 9) return DamagedAt(journal_path, offset, "bad flag record");
+      if (stale) continue;
+      const uint64_t node = GetU64(record, 1);
+      if (!m.nodes.contains(node)) {
+        return DamagedAt(journal_path, offset, absl::StrCat("flag for unknown node ", node));
+      }
+      FlagNode(m, node);
     } else {
       return DamagedAt(journal_path, offset, absl::StrCat("unknown record type ", type));
     }
@@ -213,7 +224,7 @@ absl::StatusOr<Manifest> LoadManifest(const std::string& state_dir) {
 absl::StatusOr<std::unique_ptr<ManifestJournal>> ManifestJournal::Rewrite(
     const std::string& state_dir, uint64_t tree_id, uint64_t seed, const TreeModel& model) {
   std::string snapshot(kSnapshotMagic);
-  PutU32(snapshot, kVersion);
+  PutU32(snapshot, kSnapshotVersion);
   PutU64(snapshot, tree_id);
   PutU64(snapshot, seed);
   snapshot.append(EncodeModel(model));
@@ -244,6 +255,12 @@ absl::Status ManifestJournal::Append(std::string_view payload, bool sync) {
 
 absl::Status ManifestJournal::AppendIntent(const Op& op) {
   return Append(absl::StrCat(std::string(1, static_cast<char>(kIntent)), EncodeOp(op)), true);
+}
+
+absl::Status ManifestJournal::AppendFlag(uint64_t node) {
+  std::string payload(1, static_cast<char>(kFlag));
+  PutU64(payload, node);
+  return Append(payload, true);
 }
 
 absl::Status ManifestJournal::AppendOutcome(uint64_t seq, bool done) {

@@ -7,14 +7,18 @@
 // looking at the disk (recovery.h).
 //
 // Files in the state dir:
-//   metadata.snapshot  one frame: "FSCMSNAP", u32 version (1), u64 tree id,
-//                      u64 seed, the model (manifest_codec.h)
+//   metadata.snapshot  one frame: "FSCMSNAP", u32 version (2; 1 is read as
+//                      a model with nothing flagged), u64 tree id, u64 seed,
+//                      the model (manifest_codec.h)
 //   metadata.journal   frames: a HEADER, then INTENT / DONE / NOT_DONE records
 //     HEADER    u8 1, "FSCMJRNL", u32 version (1), u64 tree id, u64 the seq
 //               of the snapshot it continues
 //     INTENT    u8 2, the operation (manifest_codec.h)
 //     DONE      u8 3, u64 seq: the operation's visible syscall succeeded
 //     NOT_DONE  u8 4, u64 seq: it failed or was never made
+//     FLAG      u8 5, u64 node id: a persistent finding named this node; it
+//               is never changed again (older checkers refuse the journal
+//               with "unknown record type 5")
 //   metadata.lock      flock'd by the checker that has the tree open
 // Frame: u32 payload length, u64 XXH3-64 of the payload seeded with its
 // length, the payload. All little-endian.
@@ -88,6 +92,8 @@ class ManifestJournal {
   // Written, not synced: it becomes durable with the next intent, and a lost
   // one is resolved from the disk like a crash.
   absl::Status AppendOutcome(uint64_t seq, bool done);
+  // Durable when it returns OK.
+  absl::Status AppendFlag(uint64_t node);
 
   uint64_t bytes() const { return end_; }
   uint64_t records() const { return records_; }

@@ -1,6 +1,7 @@
 #include "checkers/metadata/metadata_checker.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -44,6 +45,27 @@ uint64_t NonZeroRandom() {
   for (;;) {
     if (const uint64_t value = io::RandomU64(); value != 0) return value;
   }
+}
+
+bool SupportedFilesystem(uint64_t type) {
+  return type == EXT4_SUPER_MAGIC || type == XFS_SUPER_MAGIC || type == BTRFS_SUPER_MAGIC ||
+         type == TMPFS_MAGIC;
+}
+
+// Whether the filesystem takes user xattrs: one set and removed on the
+// marker. False for ENOTSUP/EOPNOTSUPP; other errors are returned.
+absl::StatusOr<bool> ProbeUserXattrs(const io::DirectoryTree& tree) {
+  const std::string shown = tree.Describe(kMarkerName);
+  ASSIGN_OR_RETURN(io::UniqueFd fd, tree.OpenFile(kMarkerName, /*writable=*/false));
+  const std::string name = "user.fscanary.probe";
+  const absl::Status set = io::DirectoryTree::SetXattr(fd.get(), name, "1", shown);
+  if (!set.ok()) {
+    const int error = fscanary::ErrnoOf(set);
+    if (error == ENOTSUP || error == EOPNOTSUPP || absl::IsUnimplemented(set)) return false;
+    return set;
+  }
+  RETURN_IF_ERROR(io::DirectoryTree::RemoveXattr(fd.get(), name, shown));
+  return true;
 }
 
 std::string TreeIdText(uint64_t id) { return absl::StrFormat("%016x", id); }
@@ -121,6 +143,13 @@ absl::StatusOr<std::unique_ptr<MetadataChecker>> MetadataChecker::Open(
   ASSIGN_OR_RETURN(
       io::DirectoryTree tree,
       io::DirectoryTree::Open(root, {.create_root = true, .use_openat2 = options.use_openat2}));
+  ASSIGN_OR_RETURN(const uint64_t filesystem, tree.FilesystemType());
+  if (!SupportedFilesystem(filesystem)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is on a filesystem of type 0x%x: the metadata checker runs only on ext2/ext3/ext4 "
+        "(0x%x), xfs (0x%x), btrfs (0x%x) and tmpfs (0x%x)",
+        root, filesystem, EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC, TMPFS_MAGIC));
+  }
   ASSIGN_OR_RETURN(const std::string real_root, io::RealPath(root));
   ASSIGN_OR_RETURN(const std::string real_state, io::RealPath(state_dir));
   if (IsInside(real_state, real_root)) {
@@ -193,11 +222,19 @@ absl::StatusOr<std::unique_ptr<MetadataChecker>> MetadataChecker::Open(
         absl::StrCat(tree.Describe(kStageName), " is not a directory"));
   }
 
+  bool user_xattrs = false;
+  if (!options.test_no_user_xattrs) {
+    ASSIGN_OR_RETURN(user_xattrs, ProbeUserXattrs(tree));
+  }
+
   std::unique_ptr<MetadataChecker> checker(new MetadataChecker(
       options, limiter, std::move(tree), std::move(lock), tree_id, seed, manifest->model));
   checker->options_.root = root;
   checker->options_.state_dir = state_dir;
   RETURN_IF_ERROR(checker->Recover(*manifest));
+  // Kept once set (the snapshot written next records it): the generator
+  // never picks xattr operations for this tree.
+  if (!user_xattrs) checker->model_.xattrs_unsupported = true;
   // Every Open compacts: the journal restarts without a torn tail.
   ASSIGN_OR_RETURN(checker->journal_,
                    ManifestJournal::Rewrite(state_dir, tree_id, seed, checker->model_));
@@ -211,6 +248,10 @@ absl::Status MetadataChecker::Recover(const Manifest& manifest) {
     stats_.recovered_pending = true;
     stats_.recovered_op = std::string(OpKindName(op.kind));
     auto resolution = ResolvePending(tree_, model_, op, budget_);
+    if (!resolution.ok() && !absl::IsFailedPrecondition(resolution.status())) {
+      // Reading the tree failed (EMFILE, EACCES, ...): try again later.
+      return resolution.status();
+    }
     if (!resolution.ok()) {
       return absl::DataLossError(
           absl::StrCat("metadata target ", options_.name,
@@ -219,6 +260,14 @@ absl::Status MetadataChecker::Recover(const Manifest& manifest) {
     stats_.recovered_done = resolution->done;
     stats_.recovery_unexplained = resolution->unexplained;
     RETURN_IF_ERROR(resolution->done ? ApplyOp(model_, op) : SkipOp(model_, op));
+    if (resolution->torn_layout) {
+      // Part old, part new: what is there is what is expected from now on
+      // (the snapshot Open writes next holds it).
+      stats_.recovered_torn = true;
+      Node& node = model_.nodes.at(model_.paths.at(op.path));
+      node.layout = *resolution->torn_layout;
+      node.content_hash = ContentHash(node.layout);
+    }
   }
   // Whatever an operation was building when it stopped.
   ASSIGN_OR_RETURN(const std::vector<std::string> staged, tree_.List(kStageName));
@@ -253,7 +302,15 @@ absl::StatusOr<std::vector<checker::Finding>> MetadataChecker::Step(uint64_t now
   std::vector<checker::Finding> findings;
   if (now_ns >= next_verify_ns_) {
     if (!pass_) pass_ = StartPass(now_ns, /*spread=*/!first_pass_);
-    if (VerifySome(*pass_, options_.verify_entries_per_step, findings)) {
+    absl::StatusOr<bool> finished = VerifySome(*pass_, options_.verify_entries_per_step, findings);
+    if (!finished.ok()) {
+      // Not corruption (EMFILE, EACCES, ...): an error, the walk resumes at
+      // the same entry next time. Findings found before it go out.
+      activity_.findings += findings.size();
+      if (findings.empty()) return finished.status();
+      return findings;
+    }
+    if (*finished) {
       ++activity_.passes_completed;
       next_verify_ns_ = std::max(now_ns, pass_->started_ns + options_.verify_interval_ns);
       pass_.reset();
@@ -357,24 +414,75 @@ MetadataChecker::Pass MetadataChecker::StartPass(uint64_t now_ns, bool spread) c
   return pass;
 }
 
-bool MetadataChecker::VerifySome(Pass& pass, uint64_t limit,
-                                 std::vector<checker::Finding>& findings) {
+absl::StatusOr<bool> MetadataChecker::VerifySome(Pass& pass, uint64_t limit,
+                                                 std::vector<checker::Finding>& findings) {
   uint64_t verified = 0;
+  absl::Status trouble;
   while (pass.next < pass.paths.size() && verified < limit) {
-    const std::string& path = pass.paths[pass.next++];
-    if (!path.empty() && !model_.paths.contains(path)) continue;  // Gone since the pass began.
-    VerifyPath(path, findings);
+    const std::string& path = pass.paths[pass.next];
+    if (!path.empty() && !model_.paths.contains(path)) {  // Gone since the pass began.
+      ++pass.next;
+      continue;
+    }
+    trouble = VerifyPath(path, pass, findings);
+    if (!trouble.ok()) break;
+    ++pass.next;
     ++verified;
     ++activity_.entries_verified;
   }
-  return pass.next >= pass.paths.size();
+  if (absl::Status flushed = FlushFlags(); !flushed.ok()) return flushed;
+  RETURN_IF_ERROR(trouble);
+  const bool finished = pass.next >= pass.paths.size();
+  if (finished && pass.withheld > 0) {
+    findings.push_back(MakeFinding(
+        "", absl::StrCat("tree diverged: ", pass.withheld, " more differences not listed"),
+        /*persistent=*/true, 0));
+    // One key per tree, whatever the count.
+    findings.back().key.offset = 0;
+    pass.withheld = 0;
+  }
+  return finished;
 }
 
-void MetadataChecker::VerifyPath(const std::string& path, std::vector<checker::Finding>& findings) {
+absl::Status MetadataChecker::FlushFlags() {
+  for (size_t i = 0; i < unjournaled_flags_.size(); ++i) {
+    if (absl::Status logged = journal_->AppendFlag(unjournaled_flags_[i]); !logged.ok()) {
+      // The model has flags the journal lacks: stop until reopened.
+      unjournaled_flags_.clear();
+      broken_ = logged;
+      return logged;
+    }
+  }
+  unjournaled_flags_.clear();
+  return absl::OkStatus();
+}
+
+void MetadataChecker::Report(Pass& pass, checker::Finding finding, uint64_t node,
+                             uint64_t directory_node, std::vector<checker::Finding>& findings) {
+  if (finding.persistent) {
+    for (const uint64_t id : {node, directory_node}) {
+      if (id != 0 && model_.nodes.contains(id) && !model_.flagged.contains(id)) {
+        FlagNode(model_, id);
+        unjournaled_flags_.push_back(id);
+      }
+    }
+  }
+  if (pass.reported >= kMaxFindingsPerWalk) {
+    ++pass.withheld;
+    return;
+  }
+  ++pass.reported;
+  findings.push_back(std::move(finding));
+}
+
+absl::Status MetadataChecker::VerifyPath(const std::string& path, Pass& pass,
+                                         std::vector<checker::Finding>& findings) {
   const Node* node = path.empty() ? nullptr : model_.Find(path);
+  const uint64_t node_id = node != nullptr ? model_.paths.at(path) : 0;
   if (node != nullptr) {
     const Observation first = Observe(tree_, path, {}, budget_);
     activity_.bytes_verified += first.bytes_read;
+    RETURN_IF_ERROR(first.failure);
     const std::optional<std::string> detail = Difference(node, first);
     if (detail) {
       if (!first.error.empty()) ++activity_.io_errors;
@@ -386,40 +494,56 @@ void MetadataChecker::VerifyPath(const std::string& path, std::vector<checker::F
                    .compare_with = node->type == NodeType::kFile ? &node->layout : nullptr},
                   budget_);
       activity_.bytes_verified += again.bytes_read;
+      RETURN_IF_ERROR(again.failure);
       const std::optional<std::string> second = Difference(node, again);
-      findings.push_back(
-          MakeFinding(path, second ? *second : *detail, second.has_value(), node->generation));
-      return;
+      Report(pass, MakeFinding(path, second ? *second : *detail, second.has_value(), node_id),
+             node_id, 0, findings);
+      return absl::OkStatus();
     }
-    if (node->type != NodeType::kDirectory) return;
+    if (node->type != NodeType::kDirectory) return absl::OkStatus();
   }
   budget_.Charge(0, 1);
   auto listed = tree_.List(path);
   if (!listed.ok()) {
+    if (!IsCorruptionError(listed.status(), /*reading_content=*/false)) {
+      const int error = fscanary::ErrnoOf(listed.status());
+      return absl::Status(
+          listed.status().code(),
+          absl::StrCat("metadata target ", options_.name, ": listing ", tree_.Describe(path), ": ",
+                       listed.status().message(), " (errno ", error, ")"));
+    }
     ++activity_.io_errors;
     const bool persistent = !tree_.List(path).ok();
-    findings.push_back(MakeFinding(path, absl::StrCat("error: ", listed.status().message()),
-                                   persistent, node != nullptr ? node->generation : 0));
-    return;
+    Report(
+        pass,
+        MakeFinding(path, absl::StrCat("error: ", listed.status().message()), persistent, node_id),
+        node_id, 0, findings);
+    return absl::OkStatus();
   }
   for (const std::string& name : ExtraNames(model_, path, *listed)) {
     const std::string child = path.empty() ? name : absl::StrCat(path, "/", name);
     auto again = tree_.Stat(child);
     const bool persistent = !again.ok() || again->has_value();
-    findings.push_back(MakeFinding(child, "extra entry", persistent, 0));
+    // Its directory is flagged: a rename above would change its path.
+    Report(pass, MakeFinding(child, "extra entry", persistent, 0), 0, node_id, findings);
   }
+  return absl::OkStatus();
 }
 
 checker::Finding MetadataChecker::MakeFinding(const std::string& path, std::string detail,
-                                              bool persistent, uint64_t generation) {
+                                              bool persistent, uint64_t node) {
   checker::Finding finding;
   finding.kind = checker::FindingKind::kMetadataMismatch;
   finding.persistent = persistent;
   finding.path = path;
   finding.detail = std::move(detail);
+  // Node ids are small counters; a path's hash has the top bit set, so the
+  // two never meet (and 0 is the tree-wide "diverged" finding).
+  const uint64_t offset =
+      node != 0 ? node : (XXH3_64bits(path.data(), path.size()) | (uint64_t{1} << 63));
   finding.key = {.target_id = tree_id_,
-                 .offset = XXH3_64bits(path.data(), path.size()),
-                 .expected_generation = generation,
+                 .offset = offset,
+                 .expected_generation = 0,
                  .kind = kMetadataFindingKind};
   return finding;
 }
@@ -427,7 +551,7 @@ checker::Finding MetadataChecker::MakeFinding(const std::string& path, std::stri
 absl::StatusOr<std::vector<checker::Finding>> MetadataChecker::VerifyAll() {
   std::vector<checker::Finding> findings;
   Pass pass = StartPass(io::MonotonicNanos(), /*spread=*/false);
-  VerifySome(pass, std::numeric_limits<uint64_t>::max(), findings);
+  RETURN_IF_ERROR(VerifySome(pass, std::numeric_limits<uint64_t>::max(), findings).status());
   ++activity_.passes_completed;
   activity_.findings += findings.size();
   return findings;

@@ -62,6 +62,8 @@ struct MetadataOptions {
   // Resolve paths with openat2 where the kernel has it; tests turn this off
   // to run the per-component O_NOFOLLOW fallback.
   bool use_openat2 = true;
+  // Tests only: behave as if the filesystem refused user xattrs (ENOTSUP).
+  bool test_no_user_xattrs = false;
 };
 
 // Counts since Open, for tests, logs and the one-shot CLI.
@@ -75,6 +77,8 @@ struct MetadataStats {
   // An operation found pending at Open (a crash), and how it was resolved.
   bool recovered_pending = false;
   bool recovered_done = false;
+  // It was a write or punch torn sector by sector (power loss).
+  bool recovered_torn = false;
   // Its kind ("rename", ...).
   std::string recovered_op;
   std::vector<std::string> recovery_unexplained;
@@ -82,6 +86,9 @@ struct MetadataStats {
   uint64_t compactions = 0;
   std::string last_error;
 };
+
+// Findings one walk reports before summing up the rest in one.
+inline constexpr uint64_t kMaxFindingsPerWalk = 64;
 
 class MetadataChecker final : public checker::Checker {
  public:
@@ -93,8 +100,11 @@ class MetadataChecker final : public checker::Checker {
   // symlink or not a directory, that holds anything without the checker's
   // marker, whose marker names another tree than the manifest, or that is
   // empty while the manifest describes a grown tree; a state dir inside the
-  // root; a state dir another checker has open. DataLoss for a damaged
-  // manifest (never guessed around).
+  // root; a state dir another checker has open; a root not owned by the
+  // agent's euid or writable by group or others; a filesystem other than
+  // ext2/3/4, xfs, btrfs or tmpfs (its type in hex). DataLoss for a damaged
+  // manifest (never guessed around). Where user xattrs are refused
+  // (ENOTSUP), the tree is grown without them (recorded in the manifest).
   static absl::StatusOr<std::unique_ptr<MetadataChecker>> Open(const MetadataOptions& options,
                                                                io::RateLimiter* limiter);
 
@@ -125,6 +135,10 @@ class MetadataChecker final : public checker::Checker {
     size_t next = 0;
     uint64_t started_ns = 0;
     uint64_t spacing_ns = 0;
+    // Findings reported by this walk, and those past kMaxFindingsPerWalk
+    // (reported as one "tree diverged" finding when the walk ends).
+    uint64_t reported = 0;
+    uint64_t withheld = 0;
   };
 
   MetadataChecker(MetadataOptions options, io::RateLimiter* limiter, io::DirectoryTree tree,
@@ -134,11 +148,25 @@ class MetadataChecker final : public checker::Checker {
   absl::Status RunOps(uint64_t count);
   absl::Status CompactIfLarge();
   Pass StartPass(uint64_t now_ns, bool spread) const;
-  // Verifies up to `limit` entries of `pass`; true when it is finished.
-  bool VerifySome(Pass& pass, uint64_t limit, std::vector<checker::Finding>& findings);
-  void VerifyPath(const std::string& path, std::vector<checker::Finding>& findings);
+  // Verifies up to `limit` entries of `pass`; true when it is finished. An
+  // error reading the tree that is not corruption (EMFILE, EACCES, ...)
+  // stops it before that entry (retried next time) and is returned.
+  absl::StatusOr<bool> VerifySome(Pass& pass, uint64_t limit,
+                                  std::vector<checker::Finding>& findings);
+  absl::Status VerifyPath(const std::string& path, Pass& pass,
+                          std::vector<checker::Finding>& findings);
+  // A finding about `path`: keyed on (tree, node, kind) when the model has a
+  // node there (`node` != 0), else on (tree, the path's hash, kind); the
+  // expected generation is always 0, so changes elsewhere never re-key it.
   checker::Finding MakeFinding(const std::string& path, std::string detail, bool persistent,
-                               uint64_t generation);
+                               uint64_t node);
+  // Adds `finding` unless the walk has reported kMaxFindingsPerWalk already;
+  // a persistent finding's node (and an extra entry's directory) is flagged:
+  // no operation touches it again.
+  void Report(Pass& pass, checker::Finding finding, uint64_t node, uint64_t directory_node,
+              std::vector<checker::Finding>& findings);
+  // Journals the nodes flagged since the last call.
+  absl::Status FlushFlags();
 
   MetadataOptions options_;
   IoBudget budget_;
@@ -151,6 +179,8 @@ class MetadataChecker final : public checker::Checker {
   uint64_t next_change_ns_ = 0;
   uint64_t next_verify_ns_ = 0;
   std::optional<Pass> pass_;
+  // Flagged in the model, not yet journaled.
+  std::vector<uint64_t> unjournaled_flags_;
   bool first_pass_ = true;
   checker::Activity activity_;
   MetadataStats stats_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -60,8 +62,12 @@ struct Candidates {
   std::vector<const std::string*> directories;
   std::vector<const std::string*> empty_directories;
   std::vector<const std::string*> with_xattrs;
-  // Everything but the big directory.
+  // Everything but the big directory (symlink targets).
   std::vector<const std::string*> all;
+  // Of those, the ones not flagged (xattr changes), and of these the ones no
+  // flagged node is beneath (renames).
+  std::vector<const std::string*> changeable;
+  std::vector<const std::string*> renamable;
   uint64_t big_children = 0;
   bool has_big = false;
 };
@@ -72,10 +78,26 @@ Candidates Collect(const TreeModel& model) {
   Candidates c;
   c.parents.push_back(&kRoot);
   const std::string_view big = kBigDirectoryName;
+  // The directories above a flagged node's names: never renamed, so the
+  // evidence keeps its path.
+  std::set<std::string_view> above_flagged;
+  for (const auto& [path, id] : model.paths) {
+    if (!model.flagged.contains(id)) continue;
+    for (std::string_view up = ParentOf(path); !up.empty(); up = ParentOf(up)) {
+      if (!above_flagged.insert(up).second) break;
+    }
+  }
   for (const auto& [path, id] : model.paths) {
     const Node& node = model.nodes.at(id);
     if (path != big) c.all.push_back(&path);
     if (ParentOf(path) == big) ++c.big_children;
+    // A flagged node (the evidence of a finding) is left exactly as found:
+    // no operation on it, through any of its names, or inside it.
+    if (model.flagged.contains(id)) continue;
+    if (path != big) {
+      c.changeable.push_back(&path);
+      if (!above_flagged.contains(path)) c.renamable.push_back(&path);
+    }
     if (!node.xattrs.empty()) c.with_xattrs.push_back(&path);
     switch (node.type) {
       case NodeType::kFile:
@@ -233,6 +255,7 @@ Op NextOp(const TreeModel& model, uint64_t seed, const TreeShape& shape) {
     set(OpKind::kWrite, 12), set(OpKind::kPunchHole, 6), set(OpKind::kSetXattr, 8);
     set(OpKind::kRemoveXattr, 4), set(OpKind::kRetargetSymlink, 4);
   }
+  if (model.xattrs_unsupported) set(OpKind::kSetXattr, 0), set(OpKind::kRemoveXattr, 0);
   uint64_t total = 0;
   for (const uint64_t weight : weights) total += weight;
   uint64_t draw = random.Below(total);
@@ -249,6 +272,7 @@ Op NextOp(const TreeModel& model, uint64_t seed, const TreeShape& shape) {
       op.mode = kFileModes[random.Below(kFileModes.size())];
       op.layout = NewLayout(random, PatternFor(seed, op.node, op.seq));
       op.xattrs = InitialXattrs(random);
+      if (model.xattrs_unsupported) op.xattrs.clear();
       return op;
     }
     case OpKind::kMakeDirectory: {
@@ -270,6 +294,7 @@ Op NextOp(const TreeModel& model, uint64_t seed, const TreeShape& shape) {
       op.node = model.next_node;
       op.mode = kDirectoryModes[random.Below(kDirectoryModes.size())];
       op.xattrs = InitialXattrs(random);
+      if (model.xattrs_unsupported) op.xattrs.clear();
       return op;
     }
     case OpKind::kMakeSymlink: {
@@ -287,8 +312,8 @@ Op NextOp(const TreeModel& model, uint64_t seed, const TreeShape& shape) {
       return op;
     }
     case OpKind::kRename: {
-      if (c.all.empty()) break;
-      op.path = random.Pick(c.all);
+      if (c.renamable.empty()) break;
+      op.path = random.Pick(c.renamable);
       const Node& node = *model.Find(op.path);
       std::string parent(ParentOf(op.path));
       if (random.Below(2) == 0) {
@@ -329,6 +354,7 @@ Op NextOp(const TreeModel& model, uint64_t seed, const TreeShape& shape) {
       op.mode = kFileModes[random.Below(kFileModes.size())];
       op.layout = NewLayout(random, PatternFor(seed, op.node, op.seq));
       op.xattrs = InitialXattrs(random);
+      if (model.xattrs_unsupported) op.xattrs.clear();
       return op;
     }
     case OpKind::kTruncate: {
@@ -362,8 +388,8 @@ Op NextOp(const TreeModel& model, uint64_t seed, const TreeShape& shape) {
       return op;
     }
     case OpKind::kSetXattr: {
-      if (c.all.empty()) break;
-      op.path = random.Pick(c.all);
+      if (c.changeable.empty()) break;
+      op.path = random.Pick(c.changeable);
       if (model.Find(op.path)->type == NodeType::kSymlink) break;
       op.xattr_name = kXattrNames[random.Below(kXattrNames.size())];
       op.xattr_value = XattrValue(random);

@@ -5,6 +5,7 @@
 // be as the model had it before, or as the operation leaves it; the disk says
 // which.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct Resolution {
   // and the first verification reports these paths: a crash never explains
   // them away.
   std::vector<std::string> unexplained;
+  // A kWrite or kPunchHole that power loss tore: every 512-byte sector of
+  // its range holds the old or the new bytes. The model expects what is
+  // there (this layout) instead of either.
+  std::optional<FileLayout> torn_layout;
 };
 
 // Looks at every path `op` touches. FailedPrecondition when `op` does not fit

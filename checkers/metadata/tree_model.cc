@@ -135,6 +135,10 @@ void TreeModel::CountLinks() {
   }
 }
 
+void FlagNode(TreeModel& model, uint64_t node) {
+  if (model.nodes.contains(node)) model.flagged.insert(node);
+}
+
 absl::Status SkipOp(TreeModel& model, const Op& op) {
   if (op.seq != model.seq + 1) return Misfit(op, absl::StrCat("expected seq ", model.seq + 1));
   model.seq = op.seq;
@@ -212,6 +216,7 @@ absl::Status ApplyOp(TreeModel& model, const Op& op) {
       model.paths.erase(entry);
       if (--node->links == 0) {
         model.nodes.erase(id);
+        model.flagged.erase(id);
       } else {
         node->generation = op.seq;
       }
@@ -223,6 +228,7 @@ absl::Status ApplyOp(TreeModel& model, const Op& op) {
       const uint64_t id = entry->second;
       model.paths.erase(entry);
       model.nodes.erase(id);
+      model.flagged.erase(id);
       break;
     }
     case OpKind::kReplaceFile: {
@@ -238,6 +244,7 @@ absl::Status ApplyOp(TreeModel& model, const Op& op) {
                 .xattrs = {op.xattrs.begin(), op.xattrs.end()},
                 .links = 1};
       model.nodes.erase(entry->second);
+      model.flagged.erase(entry->second);
       entry->second = op.node;
       model.nodes.emplace(op.node, std::move(made));
       model.next_node = std::max(model.next_node, op.node + 1);

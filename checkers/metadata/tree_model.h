@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,6 +58,12 @@ struct TreeModel {
   // descendants are the contiguous range after "dir/".
   std::map<std::string, uint64_t> paths;
   std::map<uint64_t, Node> nodes;
+  // Nodes a persistent finding named: the evidence. No operation is made on
+  // them, on their names, or on the directories above them (op_generator);
+  // journaled (FLAG records) and kept in the snapshot.
+  std::set<uint64_t> flagged;
+  // The filesystem refused user xattrs at Open: no xattr operations.
+  bool xattrs_unsupported = false;
 
   // The node at `path`, or null.
   const Node* Find(std::string_view path) const;
@@ -125,6 +132,8 @@ struct Op {
 // the model unchanged, when the op does not fit the model (a journal that
 // does not belong to this model).
 absl::Status ApplyOp(TreeModel& model, const Op& op);
+// Marks `node` as the evidence of a finding (no-op for an unknown node).
+void FlagNode(TreeModel& model, uint64_t node);
 // Records `op` as journaled but not done (the model only advances its seq).
 absl::Status SkipOp(TreeModel& model, const Op& op);
 

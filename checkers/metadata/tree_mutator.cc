@@ -1,6 +1,7 @@
 #include "checkers/metadata/tree_mutator.h"
 
 #include <algorithm>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -224,6 +225,21 @@ class Mutation {
     if (stat.nlink != links) {
       return absl::FailedPreconditionError(absl::StrCat(
           shown, " has ", stat.nlink, " links where the model has ", links, ": not touching it"));
+    }
+    if (links < 2) return absl::OkStatus();
+    // A name swapped for a hard link to a file elsewhere (same filesystem,
+    // same link count) must not be written through: every other name the
+    // model has for the node must be this very inode.
+    for (const std::string& other : model_.PathsOf(model_.paths.at(op_.path))) {
+      if (other == op_.path) continue;
+      budget_.Charge(0, 1);
+      ASSIGN_OR_RETURN(const std::optional<io::EntryStat> seen, tree_.Stat(other));
+      if (!seen || seen->type != io::EntryType::kRegular || seen->inode != stat.inode ||
+          seen->device != stat.device) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(shown, " is not the same inode as ", tree_.Describe(other),
+                         ", another name the model has for it: not touching it"));
+      }
     }
     return absl::OkStatus();
   }

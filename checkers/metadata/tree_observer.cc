@@ -1,12 +1,14 @@
 #include "checkers/metadata/tree_observer.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "checkers/metadata/absl_view.h"
+#include "common/status.h"
 
 namespace fscanary::metadata {
 namespace {
@@ -80,7 +82,8 @@ absl::Status ReadContent(int fd, const std::string& shown, const ObserveOptions&
 }
 
 absl::Status ObserveInto(const io::DirectoryTree& tree, std::string_view path,
-                         const ObserveOptions& options, const IoBudget& budget, Observation& out) {
+                         const ObserveOptions& options, const IoBudget& budget, Observation& out,
+                         bool& reading_content) {
   budget.Charge(0, 1);
   auto stat = tree.Stat(path);
   if (!stat.ok()) return stat.status();
@@ -100,9 +103,11 @@ absl::Status ObserveInto(const io::DirectoryTree& tree, std::string_view path,
           return dropped;
         }
       }
+      reading_content = true;
       if (absl::Status read = ReadContent(fd->get(), shown, options, budget, out); !read.ok()) {
         return read;
       }
+      reading_content = false;
       auto xattrs = io::DirectoryTree::ReadXattrs(fd->get(), kXattrPrefix, shown);
       if (!xattrs.ok()) return xattrs.status();
       out.xattrs = *std::move(xattrs);
@@ -150,10 +155,33 @@ std::optional<std::string> XattrDifference(const std::map<std::string, std::stri
 Observation Observe(const io::DirectoryTree& tree, std::string_view path,
                     const ObserveOptions& options, const IoBudget& budget) {
   Observation observation;
-  if (absl::Status status = ObserveInto(tree, path, options, budget, observation); !status.ok()) {
-    observation.error = std::string(status.message());
+  bool reading_content = false;
+  if (absl::Status status = ObserveInto(tree, path, options, budget, observation, reading_content);
+      !status.ok()) {
+    if (IsCorruptionError(status, reading_content)) {
+      observation.error = std::string(status.message());
+    } else {
+      const int error = fscanary::ErrnoOf(status);
+      observation.failure = absl::Status(
+          status.code(), error != 0 ? absl::StrCat(status.message(), " (errno ", error, ")")
+                                    : std::string(status.message()));
+    }
   }
   return observation;
+}
+
+bool IsCorruptionError(const absl::Status& status, bool reading_content) {
+  switch (fscanary::ErrnoOf(status)) {
+    case EIO:
+    case EUCLEAN:  // EFSCORRUPTED
+    case EBADMSG:  // EFSBADCRC
+    case ESTALE:
+      return true;
+    case ENODATA:
+      return reading_content;
+    default:
+      return false;
+  }
 }
 
 std::optional<std::string> Difference(const Node* expected, const Observation& observed) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "checkers/metadata/file_layout.h"
 #include "checkers/metadata/io_budget.h"
 #include "checkers/metadata/tree_model.h"
@@ -34,10 +35,20 @@ struct Observation {
   std::string target;
   // Files and directories: the user.fscanary.* xattrs, sorted.
   std::vector<io::Xattr> xattrs;
-  // Reading the entry failed (EIO, EUCLEAN "structure needs cleaning",
-  // ...): what the kernel says about a corrupted inode or directory.
+  // Reading the entry failed with what the kernel says about a corrupted
+  // inode or directory (EIO, EUCLEAN "structure needs cleaning", EBADMSG
+  // "bad CRC", ESTALE, and ENODATA while reading content): a finding.
   std::string error;
+  // Reading the entry failed for another reason (EMFILE, ENOMEM, EACCES,
+  // EINTR, ...): not the filesystem's fault, so never a finding; the caller
+  // returns it as an error. The path and errno are in the message.
+  absl::Status failure;
 };
+
+// Whether `status` (from reading the tree) is what the kernel says about a
+// corrupted inode or directory; `reading_content`: it came from reading a
+// file's bytes (where ENODATA counts too).
+bool IsCorruptionError(const absl::Status& status, bool reading_content);
 
 struct ObserveOptions {
   // POSIX_FADV_DONTNEED before reading a file: the re-check reads the device.

@@ -29,6 +29,14 @@ TEST(ErrnoToStatus, MissingFileIsNotFoundAndNamesTheCall) {
   EXPECT_NE(status.message().find("open /nope"), absl::string_view::npos);
 }
 
+TEST(ErrnoOf, GivesBackTheErrnoAStatusWasMadeFromAndZeroForAnyOther) {
+  EXPECT_EQ(ErrnoOf(ErrnoToStatus(EMFILE, "open /srv/x")), EMFILE);
+  EXPECT_EQ(ErrnoOf(ErrnoToStatus(EIO, "read /srv/x")), EIO);
+  // Text that merely looks like one does not count.
+  EXPECT_EQ(ErrnoOf(absl::InternalError("read /srv/x: Input/output error")), 0);
+  EXPECT_EQ(ErrnoOf(absl::OkStatus()), 0);
+}
+
 TEST(ErrnoToStatus, MissingSyscallIsUnimplemented) {
   EXPECT_EQ(ErrnoToStatus(ENOSYS, "io_uring_setup").code(), absl::StatusCode::kUnimplemented);
 }

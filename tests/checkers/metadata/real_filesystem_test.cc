@@ -315,14 +315,17 @@ TEST_P(MetadataOnRealFilesystem, CorruptedDirectoryBlockIsReported) {
   const auto in_big = [&](const checker::Finding& finding) {
     return finding.path == big || finding.path.starts_with(big + "/");
   };
-  EXPECT_TRUE(std::any_of(findings.begin(), findings.end(), in_big));
   // A btrfs leaf holds the items of many inodes, all of which become
   // unreadable; ext4 and XFS directory blocks hold only the directory's.
   const bool confined = GetParam() != "btrfs";
+  // Past kMaxFindingsPerWalk the walk sums up the rest in one finding (the
+  // big directory may be among those withheld).
+  const bool capped = findings.back().detail.starts_with("tree diverged: ");
+  EXPECT_TRUE(std::any_of(findings.begin(), findings.end(), in_big) || (!confined && capped));
   int outside_big = 0;
   int transient = 0;
   for (const checker::Finding& finding : findings) {
-    if (!in_big(finding)) ++outside_big;
+    if (!in_big(finding) && !finding.detail.starts_with("tree diverged: ")) ++outside_big;
     if (!finding.persistent) ++transient;
   }
   EXPECT_TRUE(!confined || outside_big == 0) << outside_big << " findings outside " << big;
