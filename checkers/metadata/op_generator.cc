@@ -194,6 +194,15 @@ FileLayout NewLayout(Random& random, uint64_t pattern) {
   return layout;
 }
 
+// A new file's node, mode, contents and xattrs (create and replace alike).
+void DescribeNewFile(const TreeModel& model, uint64_t seed, Random& random, Op& op) {
+  op.node = model.next_node;
+  op.mode = kFileModes[random.Below(kFileModes.size())];
+  op.layout = NewLayout(random, PatternFor(seed, op.node, op.seq));
+  op.xattrs = InitialXattrs(random);
+  if (model.xattrs_unsupported) op.xattrs.clear();
+}
+
 // A relative target for a symlink at `link`: an existing entry, a name that
 // does not exist (dangling), or (tests) the outside target.
 std::string NewTarget(Random& random, const TreeModel& model, const Candidates& c,
@@ -268,11 +277,7 @@ Op NextOp(const TreeModel& model, uint64_t seed, const TreeShape& shape) {
     case OpKind::kCreateFile: {
       const std::string parent = PickParent(random, c, big_target);
       op.path = Join(parent, NewName(model, parent, 'f'));
-      op.node = model.next_node;
-      op.mode = kFileModes[random.Below(kFileModes.size())];
-      op.layout = NewLayout(random, PatternFor(seed, op.node, op.seq));
-      op.xattrs = InitialXattrs(random);
-      if (model.xattrs_unsupported) op.xattrs.clear();
+      DescribeNewFile(model, seed, random, op);
       return op;
     }
     case OpKind::kMakeDirectory: {
@@ -350,11 +355,7 @@ Op NextOp(const TreeModel& model, uint64_t seed, const TreeShape& shape) {
     case OpKind::kReplaceFile: {
       if (c.single_link_files.empty()) break;
       op.path = random.Pick(c.single_link_files);
-      op.node = model.next_node;
-      op.mode = kFileModes[random.Below(kFileModes.size())];
-      op.layout = NewLayout(random, PatternFor(seed, op.node, op.seq));
-      op.xattrs = InitialXattrs(random);
-      if (model.xattrs_unsupported) op.xattrs.clear();
+      DescribeNewFile(model, seed, random, op);
       return op;
     }
     case OpKind::kTruncate: {
