@@ -480,6 +480,7 @@ absl::Status MetadataChecker::VerifyPath(const std::string& path, Pass& pass,
   const Node* node = path.empty() ? nullptr : model_.Find(path);
   const uint64_t node_id = node != nullptr ? model_.paths.at(path) : 0;
   if (node != nullptr) {
+    if (pass.reported_nodes.contains(node_id)) return absl::OkStatus();
     const Observation first = Observe(tree_, path, {}, budget_);
     activity_.bytes_verified += first.bytes_read;
     RETURN_IF_ERROR(first.failure);
@@ -496,8 +497,15 @@ absl::Status MetadataChecker::VerifyPath(const std::string& path, Pass& pass,
       activity_.bytes_verified += again.bytes_read;
       RETURN_IF_ERROR(again.failure);
       const std::optional<std::string> second = Difference(node, again);
-      Report(pass, MakeFinding(path, second ? *second : *detail, second.has_value(), node_id),
-             node_id, 0, findings);
+      if (!second) {
+        Report(pass, MakeFinding(path, *detail, /*persistent=*/false, node_id), node_id, 0,
+               findings);
+        return absl::OkStatus();
+      }
+      auto [where, what] = AttributeLinks(path, *node, node_id, *second);
+      Report(pass, MakeFinding(where, std::move(what), /*persistent=*/true, node_id), node_id, 0,
+             findings);
+      pass.reported_nodes.insert(node_id);
       return absl::OkStatus();
     }
     if (node->type != NodeType::kDirectory) return absl::OkStatus();
@@ -528,6 +536,34 @@ absl::Status MetadataChecker::VerifyPath(const std::string& path, Pass& pass,
     Report(pass, MakeFinding(child, "extra entry", persistent, 0), 0, node_id, findings);
   }
   return absl::OkStatus();
+}
+
+std::pair<std::string, std::string> MetadataChecker::AttributeLinks(const std::string& path,
+                                                                    const Node& node,
+                                                                    uint64_t node_id,
+                                                                    const std::string& detail) {
+  if (node.type != NodeType::kFile || node.links < 2) return {path, detail};
+  if (detail != "missing" && !detail.starts_with("nlink:")) return {path, detail};
+  std::vector<std::string> missing;
+  std::string present;  // A name still there, with its link count.
+  for (const std::string& name : model_.PathsOf(node_id)) {
+    budget_.Charge(0, 1);
+    absl::StatusOr<std::optional<io::EntryStat>> stat = tree_.Stat(name);
+    if (!stat.ok()) continue;  // Its own walk step reports what is wrong with it.
+    if (!stat->has_value()) {
+      missing.push_back(name);
+    } else if (present.empty()) {
+      present =
+          absl::StrCat(name, " has nlink ", (*stat)->nlink, " where ", node.links, " is expected");
+    }
+  }
+  if (missing.empty()) return {path, detail};
+  std::string what = "missing";
+  if (missing.size() > 1) {
+    absl::StrAppend(&what, ", as are ", absl::StrJoin(missing.begin() + 1, missing.end(), ", "));
+  }
+  if (!present.empty()) absl::StrAppend(&what, " (a hard link: ", present, ")");
+  return {missing.front(), what};
 }
 
 checker::Finding MetadataChecker::MakeFinding(const std::string& path, std::string detail,

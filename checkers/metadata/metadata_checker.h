@@ -16,8 +16,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -139,6 +141,9 @@ class MetadataChecker final : public checker::Checker {
     // (reported as one "tree diverged" finding when the walk ends).
     uint64_t reported = 0;
     uint64_t withheld = 0;
+    // Nodes this walk already named in a persistent finding: a hard-linked
+    // file is one finding however many of its names differ.
+    std::set<uint64_t> reported_nodes;
   };
 
   MetadataChecker(MetadataOptions options, io::RateLimiter* limiter, io::DirectoryTree tree,
@@ -153,6 +158,11 @@ class MetadataChecker final : public checker::Checker {
   // stops it before that entry (retried next time) and is returned.
   absl::StatusOr<bool> VerifySome(Pass& pass, uint64_t limit,
                                   std::vector<checker::Finding>& findings);
+  // A hard-linked file found with a name missing or a link count changed: the
+  // finding names the missing name (what was removed) when there is one, and
+  // says what the other names show.
+  std::pair<std::string, std::string> AttributeLinks(const std::string& path, const Node& node,
+                                                     uint64_t node_id, const std::string& detail);
   absl::Status VerifyPath(const std::string& path, Pass& pass,
                           std::vector<checker::Finding>& findings);
   // A finding about `path`: keyed on (tree, node, kind) when the model has a

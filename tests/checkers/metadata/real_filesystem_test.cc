@@ -249,8 +249,9 @@ TEST_P(MetadataOnRealFilesystem, EveryKindOfTamperingIsReportedWithItsPath) {
           Pair(files[3], HasSubstr("first difference at byte 50")),
           Pair(with_xattr[0], AllOf(HasSubstr("xattr user.fscanary.a"), HasSubstr("tampered"))),
           Pair(*symlink, AllOf(HasSubstr("symlink target"), HasSubstr("elsewhere"))),
-          Pair(*directory + "/intruder", "extra entry"), Pair(names[0], "missing"),
-          Pair(names[1], "nlink: expected 2, found 1")));
+          Pair(*directory + "/intruder", "extra entry"),
+          Pair(names[0], absl::StrCat("missing (a hard link: ", names[1],
+                                      " has nlink 1 where 2 is expected)"))));
 }
 
 TEST_P(MetadataOnRealFilesystem, KillAtRandomMomentsNeverYieldsAFinding) {

@@ -115,17 +115,47 @@ TEST_F(Tampering, ExtraFileIsReported) {
               UnorderedElementsAre(Pair(directory + "/intruder", "extra entry")));
 }
 
-TEST_F(Tampering, RemovedHardLinkIsMissingAndDropsTheOtherNamesLinkCount) {
+// The walk meets the two names in order; whichever it meets first, the one
+// finding names the name that was removed.
+class RemovedHardLink : public Tampering, public ::testing::WithParamInterface<size_t> {};
+
+TEST_P(RemovedHardLink, IsOneFindingAtTheRemovedNameWithTheOtherNamesLinkCount) {
   OpenGrown(300);
   const std::string path = PathWhere(
       [](const std::string&, const Node& node) { return IsFile(node) && node.links == 2; });
   const std::vector<std::string> names =
       checker_->model().PathsOf(checker_->model().paths.at(path));
   ASSERT_EQ(names.size(), 2u);
-  ASSERT_EQ(::unlink(At(names[0]).c_str()), 0);
+  const std::string& removed = names[GetParam()];
+  const std::string& kept = names[1 - GetParam()];
+  ASSERT_EQ(::unlink(At(removed).c_str()), 0);
+  const std::vector<checker::Finding> findings = Verify();
+  ASSERT_THAT(
+      PathsAndDetails(findings),
+      UnorderedElementsAre(Pair(removed, absl::StrCat("missing (a hard link: ", kept,
+                                                      " has nlink 1 where 2 is expected)"))));
+  EXPECT_EQ(findings[0].key.offset, checker_->model().paths.at(kept));
+}
+
+INSTANTIATE_TEST_SUITE_P(WhicheverNameTheWalkMeetsFirst, RemovedHardLink,
+                         ::testing::Values(size_t{0}, size_t{1}),
+                         [](const ::testing::TestParamInfo<size_t>& param_info) {
+                           return param_info.param == 0 ? "TheRemovedOne" : "TheKeptOne";
+                         });
+
+TEST_F(Tampering, TwoRemovedNamesOfOneFileAreOneFinding) {
+  OpenGrown(300);
+  const std::string path = PathWhere(
+      [](const std::string&, const Node& node) { return IsFile(node) && node.links >= 3; });
+  const std::vector<std::string> names =
+      checker_->model().PathsOf(checker_->model().paths.at(path));
+  ASSERT_GE(names.size(), 3u);
+  ASSERT_EQ(::unlink(At(names[1]).c_str()), 0);
+  ASSERT_EQ(::unlink(At(names[2]).c_str()), 0);
   EXPECT_THAT(PathsAndDetails(Verify()),
-              UnorderedElementsAre(Pair(names[0], "missing"),
-                                   Pair(names[1], "nlink: expected 2, found 1")));
+              UnorderedElementsAre(
+                  Pair(names[1], AllOf(HasSubstr(absl::StrCat("missing, as are ", names[2])),
+                                       HasSubstr(" has nlink ")))));
 }
 
 TEST_F(Tampering, DirectoryReplacedByAFileIsReportedWithTypes) {
