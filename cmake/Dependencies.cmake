@@ -12,6 +12,12 @@ find_package(Threads REQUIRED)
 if(FSCANARY_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
   include(GoogleTest)
+  # gtest_discover_tests with a discovery timeout fit for CI: discovery runs
+  # each test binary as soon as it links, beside the compiler jobs, and the
+  # default 5 s is too little for the sanitizer build's large binaries there.
+  function(fscanary_discover_tests target)
+    gtest_discover_tests(${target} DISCOVERY_TIMEOUT 120 ${ARGN})
+  endfunction()
 endif()
 if(FSCANARY_BUILD_BENCH)
   find_package(benchmark CONFIG REQUIRED)

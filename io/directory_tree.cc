@@ -49,6 +49,25 @@ int OpenAt(int dir_fd, const char* name, int flags, mode_t mode = 0) {
   return fd;
 }
 
+// The id of the mount `fd` is on: what tells a bind mount of a directory of
+// the same filesystem apart, which st_dev cannot.
+std::optional<uint64_t> MountIdOf(int fd) {
+  struct statx stx {};
+  if (::statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) == 0 &&
+      (stx.stx_mask & STATX_MNT_ID) != 0) {
+    return stx.stx_mnt_id;
+  }
+  // Kernels before 5.8: name_to_handle_at reports the mount id as well.
+  alignas(file_handle) unsigned char storage[sizeof(file_handle) + MAX_HANDLE_SZ] = {};
+  auto* handle = reinterpret_cast<file_handle*>(storage);
+  handle->handle_bytes = MAX_HANDLE_SZ;
+  int mount_id = 0;
+  if (::name_to_handle_at(fd, "", handle, &mount_id, AT_EMPTY_PATH) == 0) {
+    return static_cast<uint64_t>(mount_id);
+  }
+  return std::nullopt;
+}
+
 long OpenAt2(int dir_fd, const char* path, uint64_t flags) {
   open_how how{};
   how.flags = flags | O_CLOEXEC;
@@ -179,13 +198,22 @@ absl::StatusOr<DirectoryTree> DirectoryTree::Open(const std::string& root, const
       use_openat2 = true;
     }
   }
-  return DirectoryTree(root, std::move(root_fd), st.st_dev, use_openat2);
+  const std::optional<uint64_t> mount_id = MountIdOf(root_fd.get());
+  return DirectoryTree(root, std::move(root_fd), st.st_dev, mount_id, use_openat2);
 }
 
 absl::StatusOr<uint64_t> DirectoryTree::FilesystemType() const {
   struct statfs fs {};
   if (::fstatfs(root_fd_.get(), &fs) != 0) return ErrnoToStatus(errno, "statfs " + root_);
   return static_cast<uint64_t>(fs.f_type);
+}
+
+int DirectoryTree::MountErrno(int fd) const {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return errno;
+  if (st.st_dev != device_) return EXDEV;
+  if (mount_id_ && MountIdOf(fd) != mount_id_) return EXDEV;
+  return 0;
 }
 
 std::string DirectoryTree::Describe(std::string_view path) const {
@@ -205,7 +233,7 @@ DirectoryTree::Resolved DirectoryTree::ResolveDirectoryOrErrno(std::string_view 
     return fd < 0 ? Resolved{.error = errno} : Resolved{.fd = UniqueFd(static_cast<int>(fd))};
   }
   // One component at a time, never following a symlink, never leaving the
-  // root's filesystem (a mount inside the tree is not ours to write to).
+  // root's mount (a mount inside the tree is not ours to write to).
   UniqueFd current;
   int at = root_fd_.get();
   for (const absl::string_view name : absl::StrSplit(Sv(path), '/')) {
@@ -213,9 +241,7 @@ DirectoryTree::Resolved DirectoryTree::ResolveDirectoryOrErrno(std::string_view 
     const int fd = OpenAt(at, component.c_str(), kFlags);
     if (fd < 0) return {.error = errno};
     UniqueFd next(fd);
-    struct stat st {};
-    if (::fstat(next.get(), &st) != 0) return {.error = errno};
-    if (st.st_dev != device_) return {.error = EXDEV};
+    if (const int error = MountErrno(next.get()); error != 0) return {.error = error};
     current = std::move(next);
     at = current.get();
   }
@@ -225,6 +251,10 @@ DirectoryTree::Resolved DirectoryTree::ResolveDirectoryOrErrno(std::string_view 
 absl::StatusOr<UniqueFd> DirectoryTree::ResolveDirectory(std::string_view path) const {
   if (!IsValidTreePath(path)) return InvalidPath(path);
   Resolved resolved = ResolveDirectoryOrErrno(path);
+  if (resolved.error == EXDEV) {
+    return ErrnoToStatus(EXDEV, absl::StrCat("open directory ", Describe(path),
+                                             ": a mount inside the tree, not the checker's"));
+  }
   if (resolved.error != 0) {
     return ErrnoToStatus(resolved.error, "open directory " + Describe(path));
   }
@@ -315,6 +345,11 @@ absl::StatusOr<UniqueFd> DirectoryTree::OpenFile(std::string_view path, bool wri
     return ErrnoToStatus(errno, "open " + Describe(path));
   }
   UniqueFd file(fd);
+  // Even with openat2 for the directories: the last name may be a bind mount.
+  if (const int error = MountErrno(file.get()); error != 0) {
+    return ErrnoToStatus(error, absl::StrCat("open ", Describe(path),
+                                             ": a mount inside the tree, not the checker's"));
+  }
   ASSIGN_OR_RETURN(const EntryStat stat, StatFd(file.get(), Describe(path)));
   if (stat.type != EntryType::kRegular) {
     return absl::FailedPreconditionError(absl::StrCat(Describe(path), " is not a regular file"));
@@ -435,6 +470,10 @@ absl::Status DirectoryTree::RemoveTreeAt(int parent_fd, const std::string& name,
   const int fd = OpenAt(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   if (fd < 0) return ErrnoToStatus(errno, "open " + shown);
   UniqueFd directory(fd);
+  if (MountErrno(directory.get()) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(shown, " is a mount inside the tree; not removing it"));
+  }
   std::vector<std::string> names;
   {
     const int listed = ::dup(directory.get());

@@ -3,7 +3,9 @@
 // confined to that directory: paths are resolved from a dirfd of the root one
 // component at a time without following symlinks (openat2 RESOLVE_BENEATH |
 // RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV where the kernel has it, else openat
-// O_NOFOLLOW per component, checking each stays on the root's filesystem).
+// O_NOFOLLOW per component, checking each stays on the root's mount). A file
+// or directory opened is checked to be on the root's mount too, so a bind
+// mount placed inside the tree is refused (EXDEV), never read or written.
 // Symlinks in the tree are created, renamed, unlinked and read, never followed;
 // xattrs, modes, sizes and holes are changed through a file descriptor only.
 //
@@ -121,11 +123,16 @@ class DirectoryTree {
                                                        std::string_view what);
 
  private:
-  DirectoryTree(std::string root, UniqueFd root_fd, dev_t device, bool use_openat2)
+  DirectoryTree(std::string root, UniqueFd root_fd, dev_t device, std::optional<uint64_t> mount_id,
+                bool use_openat2)
       : root_(std::move(root)),
         root_fd_(std::move(root_fd)),
         device_(device),
+        mount_id_(mount_id),
         use_openat2_(use_openat2) {}
+
+  // 0 when `fd` is on the root's mount, else EXDEV (or the errno of fstat).
+  int MountErrno(int fd) const;
 
   // A directory fd for `path` (O_DIRECTORY|O_NOFOLLOW) resolved beneath the
   // root, or the errno that stopped the resolution (path must be valid).
@@ -143,6 +150,9 @@ class DirectoryTree {
   std::string root_;
   UniqueFd root_fd_;
   dev_t device_ = 0;
+  // The root's mount (statx STATX_MNT_ID or name_to_handle_at); nullopt where
+  // the kernel tells neither, and only the device is compared.
+  std::optional<uint64_t> mount_id_;
   bool use_openat2_ = true;
 };
 

@@ -79,7 +79,9 @@ TEST_F(KernelLogTest, AnExt4ErrorTheKernelLogsArrivesAsAKernelReportedFinding) {
   const auto latency = std::chrono::steady_clock::now() - written;
   RecordProperty("kmsg_to_collector_ms",
                  std::to_string(std::chrono::duration_cast<milliseconds>(latency).count()));
-  EXPECT_LE(latency, seconds(1) + milliseconds(500)) << "logged to stored (incl. polling)";
+  // The watcher's own 1 s is asserted in real_kmsg_test; here the spool's
+  // fsync and the collector's commit are in the way too, on a shared machine.
+  EXPECT_LE(latency, seconds(5)) << "logged to stored (incl. polling)";
 
   ASSERT_EQ(arrived.size(), 1u);
   const v1::Finding& finding = arrived.front().finding();
@@ -90,9 +92,8 @@ TEST_F(KernelLogTest, AnExt4ErrorTheKernelLogsArrivesAsAKernelReportedFinding) {
   EXPECT_NE(finding.message().find("bad extra_isize"), std::string::npos) << finding.message();
 
   // Still once after more polls; the harmless line never arrives.
-  ASSERT_TRUE(WriteKmsg(absl::StrCat("<3>", token,
-                                     "-later Buffer I/O error on dev loop9, "
-                                     "logical block 0, async page read")));
+  ASSERT_TRUE(WriteKmsg(absl::StrCat("<3>", token, "-later Buffer I/O error on dev ", device,
+                                     ", logical block 0, async page read")));
   ASSERT_TRUE(WaitFor(
       [&] {
         auto findings = collector_->ListFindings("kmsg-host");

@@ -142,9 +142,12 @@ TEST(RealDevKmsg, RestartWithTheCursorDoesNotReportAgain) {
   fscanary::testing::TempDir dir;
   const std::string state = dir.Join("kmsg.cursor");
   const std::string token = Token();
+  // A device of its own: the rate limit is per signature and device, and
+  // other tests' loop devices log real errors.
+  const std::string device = absl::StrCat("loop", 1000 + io::RandomU64() % 1'000'000);
   const auto line = [&](int n) {
-    return absl::StrCat("<3>fscanary-", token, "-", n,
-                        " Buffer I/O error on dev loop7, logical block 0, async page read\n");
+    return absl::StrCat("<3>fscanary-", token, "-", n, " Buffer I/O error on dev ", device,
+                        ", logical block 0, async page read\n");
   };
   const auto reported = [&](KernelLogWatcher& watcher) {
     std::vector<std::string> found;

@@ -1,11 +1,17 @@
 // Nothing the checker does leaves its root.
 
+#include <sys/mount.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_split.h"
+#include "common/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/checkers/metadata/checker_fixture.h"
@@ -17,6 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
+using testing::IsFile;
 using testing::MetadataCheckerTest;
 using testing::ReadFile;
 using testing::TestOptions;
@@ -89,6 +96,81 @@ TEST_P(MetadataCheckerSafety, OutsideFilesAreNeverWrittenThroughSymlinks) {
     EXPECT_THAT(finding.detail, AnyOf(HasSubstr("found symlink"), HasSubstr("nlink")))
         << finding.path;
   }
+  EXPECT_EQ(snapshot(), before);
+}
+
+// Mount points under `prefix` in this mount namespace, deepest first.
+std::vector<std::string> MountsUnder(const std::string& prefix) {
+  std::vector<std::string> found;
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    // "id parent major:minor root mount-point ...".
+    const std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    if (fields.size() > 4 && fields[4].starts_with(prefix + "/")) found.push_back(fields[4]);
+  }
+  std::sort(found.begin(), found.end(), std::greater<>());
+  return found;
+}
+
+// Whatever the test mounted under the temp dir goes, wherever it moved.
+class BindMountsUnder {
+ public:
+  explicit BindMountsUnder(std::string prefix) : prefix_(std::move(prefix)) {}
+  ~BindMountsUnder() {
+    for (const std::string& point : MountsUnder(prefix_)) ::umount2(point.c_str(), MNT_DETACH);
+  }
+  bool Bind(const std::string& from, const std::string& onto) {
+    return ::mount(from.c_str(), onto.c_str(), nullptr, MS_BIND, nullptr) == 0;
+  }
+
+ private:
+  std::string prefix_;
+};
+
+// A bind mount is on the same filesystem, so st_dev cannot tell it: a file
+// and a directory from outside mounted over entries of the tree are neither
+// written nor reported (they are the operator's doing, not corruption); the
+// walk stops with an error naming the mount instead.
+TEST_P(MetadataCheckerSafety, BindMountsInsideTheTreeAreNeitherWrittenNorReported) {
+  if (::geteuid() != 0) GTEST_SKIP() << "bind mounts need root";
+  const std::string outside = base_.Join("outside");
+  fs::create_directories(outside + "/dir");
+  std::ofstream(outside + "/victim") << "do not touch";
+  std::ofstream(outside + "/dir/inner") << "nor this";
+  const auto snapshot = [&] {
+    std::string state = ReadFile(outside + "/victim") + "|" + ReadFile(outside + "/dir/inner");
+    for (const auto& entry : fs::recursive_directory_iterator(outside)) {
+      absl::StrAppend(&state, "|", entry.path().string());
+    }
+    return state;
+  };
+  const std::string before = snapshot();
+
+  MetadataOptions options = TestOptions(Root(), State(), 300);
+  options.use_openat2 = GetParam();
+  auto opened = MetadataChecker::Open(options, nullptr);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  checker_ = *std::move(opened);
+  ASSERT_TRUE(testing::Grow(*checker_, 300).ok());
+  const std::string file = PathWhere([](const std::string&, const Node& node) {
+    return IsFile(node) && node.links == 1 && node.layout.size > 0;
+  });
+  const std::string directory = PathWhere([&](const std::string& path, const Node& node) {
+    return node.type == NodeType::kDirectory && !checker_->model().ChildNames(path).empty() &&
+           !file.starts_with(path + "/");
+  });
+
+  BindMountsUnder mounts(base_.path());
+  if (!mounts.Bind(outside + "/victim", At(file))) {
+    GTEST_SKIP() << "cannot bind mount here: " << std::strerror(errno);
+  }
+  ASSERT_TRUE(mounts.Bind(outside + "/dir", At(directory))) << std::strerror(errno);
+
+  const absl::StatusOr<std::vector<checker::Finding>> walked = checker_->VerifyAll();
+  ASSERT_FALSE(walked.ok()) << "findings: " << testing::Describe(*walked);
+  EXPECT_EQ(ErrnoOf(walked.status()), EXDEV) << walked.status();
+  for (int round = 0; round < 20; ++round) (void)checker_->Mutate(100);
   EXPECT_EQ(snapshot(), before);
 }
 
