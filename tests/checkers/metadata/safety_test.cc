@@ -33,14 +33,20 @@ using testing::TestOptions;
 // files and directories swapped for symlinks behind its back.
 // Parameter: whether paths are resolved with openat2 (else per component).
 class MetadataCheckerSafety : public MetadataCheckerTest,
-                              public ::testing::WithParamInterface<bool> {};
+                              public ::testing::WithParamInterface<bool> {
+ protected:
+  // A file and a directory outside the root, for the checker to leave alone.
+  std::string MakeOutside() {
+    const std::string outside = base_.Join("outside");
+    fs::create_directories(outside + "/dir");
+    std::ofstream(outside + "/victim") << "do not touch";
+    std::ofstream(outside + "/dir/inner") << "nor this";
+    return outside;
+  }
 
-TEST_P(MetadataCheckerSafety, OutsideFilesAreNeverWrittenThroughSymlinks) {
-  const std::string outside = base_.Join("outside");
-  fs::create_directories(outside + "/dir");
-  std::ofstream(outside + "/victim") << "do not touch";
-  std::ofstream(outside + "/dir/inner") << "nor this";
-  const auto snapshot = [&] {
+  // Their content, names and the victim's fscanary xattr.
+  std::string SnapshotOutside() const {
+    const std::string outside = base_.Join("outside");
     std::string state = ReadFile(outside + "/victim") + "|" + ReadFile(outside + "/dir/inner");
     for (const auto& entry : fs::recursive_directory_iterator(outside)) {
       absl::StrAppend(&state, "|", entry.path().string());
@@ -50,8 +56,12 @@ TEST_P(MetadataCheckerSafety, OutsideFilesAreNeverWrittenThroughSymlinks) {
         &state, "|",
         ::getxattr((outside + "/victim").c_str(), "user.fscanary.a", value, sizeof(value)));
     return state;
-  };
-  const std::string before = snapshot();
+  }
+};
+
+TEST_P(MetadataCheckerSafety, OutsideFilesAreNeverWrittenThroughSymlinks) {
+  const std::string outside = MakeOutside();
+  const std::string before = SnapshotOutside();
 
   MetadataOptions options = TestOptions(Root(), State(), 300);
   options.outside_symlink_target = outside + "/victim";
@@ -88,7 +98,7 @@ TEST_P(MetadataCheckerSafety, OutsideFilesAreNeverWrittenThroughSymlinks) {
   // Many rounds of every kind of change, over the swapped entries too.
   for (int round = 0; round < 20; ++round) ASSERT_TRUE(checker_->Mutate(100).ok());
   EXPECT_GT(checker_->stats().ops_not_done, 0u) << "the swapped entries were left alone";
-  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(SnapshotOutside(), before);
   // And the swaps are reported, where they still stand.
   const std::vector<checker::Finding> findings = Verify();
   EXPECT_FALSE(findings.empty());
@@ -96,7 +106,7 @@ TEST_P(MetadataCheckerSafety, OutsideFilesAreNeverWrittenThroughSymlinks) {
     EXPECT_THAT(finding.detail, AnyOf(HasSubstr("found symlink"), HasSubstr("nlink")))
         << finding.path;
   }
-  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(SnapshotOutside(), before);
 }
 
 // Mount points under `prefix` in this mount namespace, deepest first.
@@ -134,18 +144,8 @@ class BindMountsUnder {
 // walk stops with an error naming the mount instead.
 TEST_P(MetadataCheckerSafety, BindMountsInsideTheTreeAreNeitherWrittenNorReported) {
   if (::geteuid() != 0) GTEST_SKIP() << "bind mounts need root";
-  const std::string outside = base_.Join("outside");
-  fs::create_directories(outside + "/dir");
-  std::ofstream(outside + "/victim") << "do not touch";
-  std::ofstream(outside + "/dir/inner") << "nor this";
-  const auto snapshot = [&] {
-    std::string state = ReadFile(outside + "/victim") + "|" + ReadFile(outside + "/dir/inner");
-    for (const auto& entry : fs::recursive_directory_iterator(outside)) {
-      absl::StrAppend(&state, "|", entry.path().string());
-    }
-    return state;
-  };
-  const std::string before = snapshot();
+  const std::string outside = MakeOutside();
+  const std::string before = SnapshotOutside();
 
   MetadataOptions options = TestOptions(Root(), State(), 300);
   options.use_openat2 = GetParam();
@@ -171,7 +171,7 @@ TEST_P(MetadataCheckerSafety, BindMountsInsideTheTreeAreNeitherWrittenNorReporte
   ASSERT_FALSE(walked.ok()) << "findings: " << testing::Describe(*walked);
   EXPECT_EQ(ErrnoOf(walked.status()), EXDEV) << walked.status();
   for (int round = 0; round < 20; ++round) (void)checker_->Mutate(100);
-  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(SnapshotOutside(), before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Resolution, MetadataCheckerSafety, ::testing::Values(true, false),
