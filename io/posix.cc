@@ -13,11 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csetjmp>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/status.h"
 
 namespace fscanary::io {
@@ -218,12 +224,13 @@ absl::StatusOr<SharedMapping> SharedMapping::Map(int fd, uint64_t offset, size_t
   void* address =
       ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(offset));
   if (address == MAP_FAILED) return ErrnoToStatus(errno, "mmap " + path);
-  return SharedMapping(address, length, path);
+  return SharedMapping(address, length, offset, path);
 }
 
 SharedMapping::SharedMapping(SharedMapping&& other) noexcept
     : address_(std::exchange(other.address_, nullptr)),
       length_(std::exchange(other.length_, 0)),
+      file_offset_(other.file_offset_),
       path_(std::move(other.path_)) {}
 
 SharedMapping& SharedMapping::operator=(SharedMapping&& other) noexcept {
@@ -231,6 +238,7 @@ SharedMapping& SharedMapping::operator=(SharedMapping&& other) noexcept {
     Unmap();
     address_ = std::exchange(other.address_, nullptr);
     length_ = std::exchange(other.length_, 0);
+    file_offset_ = other.file_offset_;
     path_ = std::move(other.path_);
   }
   return *this;
@@ -257,6 +265,77 @@ absl::Status SharedMapping::PrefaultWritable() {
 #else
   return absl::UnimplementedError("built without MADV_POPULATE_WRITE (" + path_ + ")");
 #endif
+}
+
+namespace {
+
+// The store in progress on this thread, if any: the bytes it may fault on
+// and where to jump back to. initial-exec: the handler must not allocate.
+struct GuardedStore {
+  uintptr_t begin = 0;
+  uintptr_t end = 0;
+  uintptr_t faulted_at = 0;
+  sigjmp_buf jump;
+};
+__attribute__((tls_model("initial-exec"))) thread_local GuardedStore* active_store = nullptr;
+struct sigaction sigbus_before {};
+
+void OnSigbus(int signal_number, siginfo_t* info, void* context) {
+  GuardedStore* store = active_store;
+  const auto address = reinterpret_cast<uintptr_t>(info->si_addr);
+  if (store != nullptr && address >= store->begin && address < store->end) {
+    store->faulted_at = address;
+    siglongjmp(store->jump, 1);
+  }
+  // Not a guarded store: back to the disposition from before; returning
+  // retries the faulting instruction under it (by default, death by SIGBUS).
+  (void)signal_number;
+  (void)context;
+  ::sigaction(SIGBUS, &sigbus_before, nullptr);
+}
+
+void InstallSigbusHandler() {
+  static std::once_flag installed;
+  std::call_once(installed, [] {
+    struct sigaction action {};
+    action.sa_sigaction = OnSigbus;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGBUS, &action, &sigbus_before);
+  });
+}
+
+}  // namespace
+
+absl::Status SharedMapping::Store(size_t offset, std::span<const std::byte> data) {
+  if (offset > length_ || data.size() > length_ - offset) {
+    return absl::InvalidArgumentError(absl::StrCat("store into the mapping of ", path_, ": bytes ",
+                                                   offset, "+", data.size(), " are outside its ",
+                                                   length_));
+  }
+  InstallSigbusHandler();
+  std::byte* destination = static_cast<std::byte*>(address_) + offset;
+  GuardedStore store;
+  store.begin = reinterpret_cast<uintptr_t>(destination);
+  store.end = store.begin + data.size();
+  // Only plain memory operations between here and the end of the copy:
+  // nothing that a jump out of the signal handler could leave half done.
+  if (sigsetjmp(store.jump, /*savesigs=*/1) != 0) {
+    active_store = nullptr;
+    const uint64_t faulted =
+        file_offset_ + (store.faulted_at - reinterpret_cast<uintptr_t>(address_));
+    return absl::DataLossError(absl::StrCat("store into the mapping of ", path_,
+                                            " faulted (SIGBUS) at file offset ", faulted,
+                                            ": the page could not be read in or allocated"));
+  }
+  active_store = &store;
+  // The handler reads active_store: the compiler must not move the copy
+  // outside these two stores (memcpy touches no global, so it could).
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  std::memcpy(destination, data.data(), data.size());
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  active_store = nullptr;
+  return absl::OkStatus();
 }
 
 absl::Status SharedMapping::Sync() {

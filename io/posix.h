@@ -91,9 +91,11 @@ absl::StatusOr<uint64_t> FilesystemMagic(int fd, const std::string& path);
 inline constexpr uint64_t kBtrfsMagic = 0x9123683e;
 
 // A MAP_SHARED, read-write mapping of [offset, offset + length) of a file:
-// stores into it land in the file's page cache, as buffered writes do. The
-// mapping must lie within the file (a store past its end is SIGBUS). Unmapped
-// on destruction. Movable, not copyable; not thread-safe.
+// stores into it land in the file's page cache, as buffered writes do. Stores
+// go through Store, which turns the SIGBUS of a page that cannot be read in
+// or allocated (an I/O error, ENOSPC, a file truncated since) into an error
+// instead of the agent's death. Unmapped on destruction. Movable, not
+// copyable; not thread-safe.
 class SharedMapping {
  public:
   // `offset` must be a multiple of PageSize(); `length` > 0.
@@ -105,7 +107,16 @@ class SharedMapping {
   SharedMapping& operator=(const SharedMapping&) = delete;
   ~SharedMapping();
 
-  std::span<std::byte> bytes() const { return {static_cast<std::byte*>(address_), length_}; }
+  // What the mapping holds, to read (a page that cannot be read in is SIGBUS
+  // here: tests only). Stores go through Store.
+  std::span<const std::byte> bytes() const {
+    return {static_cast<const std::byte*>(address_), length_};
+  }
+  // Copies `data` to [offset, offset + data.size()) of the mapping.
+  // InvalidArgument outside it; DataLoss, naming the file offset, when a
+  // page faulted with SIGBUS (any part of `data` may have been stored).
+  // Another SIGBUS of the process keeps its previous disposition.
+  absl::Status Store(size_t offset, std::span<const std::byte> data);
 
   // Faults every page in writable (MADV_POPULATE_WRITE, Linux 5.14) so that a
   // page that cannot be read in is an error here rather than a SIGBUS on the
@@ -116,12 +127,14 @@ class SharedMapping {
   absl::Status Sync();
 
  private:
-  SharedMapping(void* address, size_t length, std::string path)
-      : address_(address), length_(length), path_(std::move(path)) {}
+  SharedMapping(void* address, size_t length, uint64_t file_offset, std::string path)
+      : address_(address), length_(length), file_offset_(file_offset), path_(std::move(path)) {}
   void Unmap();
 
   void* address_ = nullptr;
   size_t length_ = 0;
+  // The mapping's offset in the file, for messages.
+  uint64_t file_offset_ = 0;
   std::string path_;
 };
 

@@ -55,16 +55,6 @@ absl::StatusOr<std::unique_ptr<PageCacheChecker>> PageCacheChecker::Create(
   if (!same) {
     return absl::AbortedError(scratch.path + " changed since it was opened; not writing to it");
   }
-  // A store into a mapped page of a copy-on-write file can need a new extent
-  // at fault time; if that fails (ENOSPC, quota) the kernel answers with
-  // SIGBUS, which would kill the agent. btrfs runs are written with pwrite.
-  ASSIGN_OR_RETURN(const uint64_t magic, io::FilesystemMagic(fd.get(), scratch.path));
-  const bool copy_on_write = magic == io::kBtrfsMagic;
-  if (copy_on_write && options.mmap_every != 0) {
-    spdlog::info("target {}: {} is on btrfs; the page_cache checker writes it with pwrite only",
-                 target->name, scratch.path);
-    options.mmap_every = 0;
-  }
   return std::unique_ptr<PageCacheChecker>(
       new PageCacheChecker(std::move(target), std::move(options), limiter, std::move(fd)));
 }

@@ -90,7 +90,7 @@ class PageCacheChecker final : public checker::Checker {
     kWritten,
     // Nothing was stored: the caller writes the run with pwrite.
     kNotMapped,
-    // Stored, but msync failed: the round cannot be made durable.
+    // A store faulted or msync failed: the round cannot be made durable.
     kSyncFailed,
   };
   MappedWrite WriteRunMapped(const verify::Run& run, uint64_t generation);

@@ -150,12 +150,20 @@ PageCacheChecker::MappedWrite PageCacheChecker::WriteRunMapped(const verify::Run
     }
     return MappedWrite::kNotMapped;
   }
-  const std::span<std::byte> bytes = mapping->bytes();
+  // Encoded aside and copied in with one guarded store: a page that faults
+  // even so (reclaimed after writeback, then unreadable) is an error here.
+  std::vector<std::byte> encoded(length);
   for (uint32_t i = 0; i < run.count; ++i) {
     const uint64_t block_offset = offset + uint64_t{i} * geometry.block_size;
     block::EncodeBlock(
         {.target_id = geometry.target_id, .offset = block_offset, .generation = generation},
-        io::WallClockNanos(), bytes.subspan(size_t{i} * geometry.block_size, geometry.block_size));
+        io::WallClockNanos(),
+        std::span(encoded).subspan(size_t{i} * geometry.block_size, geometry.block_size));
+  }
+  if (absl::Status stored = mapping->Store(0, encoded); !stored.ok()) {
+    ++activity_.io_errors;
+    spdlog::warn("target {}: {}", target_->name, Message(stored));
+    return MappedWrite::kSyncFailed;
   }
   if (absl::Status synced = mapping->Sync(); !synced.ok()) {
     ++activity_.io_errors;
