@@ -13,12 +13,13 @@ cmake --build build/ci -j "$jobs"
 
 echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFSCANARY_WERROR=ON \
-  -DFSCANARY_SANITIZE=ON -DFSCANARY_BUILD_BENCH=OFF
+  -DFSCANARY_SANITIZE=ON -DFSCANARY_BUILD_BENCH=OFF -DFSCANARY_BUILD_INTEGRATION_TESTS=OFF
 cmake --build build/asan -j "$jobs"
 
 echo "== unit tests under the sanitizers"
 # Not the integration, end-to-end and packaging tests: they run the daemons
-# (and package the sanitizer build's binaries); they run once, in the build below.
+# (and package the sanitizer build's binaries); they run once, in the build
+# below (the integration and end-to-end tests are not even built here).
 LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
   ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 600 -LE 'integration|packaging|e2e'
 
