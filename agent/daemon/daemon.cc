@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
+#include "agent/daemon/checker_steps.h"
 #include "agent/daemon/to_proto.h"
 #include "agent/facts/host_facts.h"
 #include "agent/spool/spool.h"
@@ -20,9 +21,6 @@ namespace {
 constexpr uint64_t kKernelLogPollNs = 250'000'000;
 // The kernel log watcher's name where a target's would be (metrics, reports).
 constexpr char kKernelLogName[] = "kernel_log";
-// A checker whose step failed is retried after 1 s, doubling up to 5 min.
-constexpr uint64_t kRetryFirstNs = 1'000'000'000;
-constexpr uint64_t kRetryMaxNs = 300'000'000'000;
 }  // namespace
 
 #ifndef FSCANARY_VERSION
@@ -211,60 +209,23 @@ absl::Status Daemon::Report(int64_t start_ns, int64_t end_ns) {
 }
 
 void Daemon::StepCheckers() {
-  for (ActiveChecker& active : checkers_) {
-    checker::Checker& checker = *active.checker;
-    const uint64_t now = io::MonotonicNanos();
-    if (now < checker.next_due_ns() || now < active.retry_at_ns) continue;
-    absl::StatusOr<std::vector<checker::Finding>> findings = checker.Step(now);
-    if (!findings.ok()) {
-      // A target that cannot be worked on is retried later, not at every
-      // turn of the loop: each attempt may write (a new round's marks).
-      active.failures = std::min<uint32_t>(active.failures + 1, 16);
-      const uint64_t backoff =
-          std::min<uint64_t>(kRetryFirstNs << (active.failures - 1), kRetryMaxNs);
-      active.retry_at_ns = now + backoff;
-      spdlog::error("target {}: {} checker: {} (retrying in {} s)", active.target_name,
-                    checker.name(), std::string(findings.status().message()),
-                    backoff / 1'000'000'000);
-      continue;
-    }
-    active.failures = 0;
-    active.retry_at_ns = 0;
-    bool all_spooled = true;
-    for (const checker::Finding& finding : *findings) {
-      // Reported before: a persistent corruption read again by a later pass.
-      const bool keyed = finding.key.kind != 0;
-      if (keyed && reported_->Contains(finding.key)) continue;
-      const int64_t detected = Now();
-      const FindingSource source{.checker = checker.name(),
-                                 .target_name = active.target_name,
-                                 .target = checker.Describe()};
-      v1::AgentMessage message;
-      message.set_created_unix_nanos(detected);
-      *message.mutable_finding() = FindingToProto(finding, source, detected);
-      spdlog::critical("target {}: {}", active.target_name, message.finding().evidence_summary());
-      if (absl::Status spooled = Spool(message, /*urgent=*/true); !spooled.ok()) {
-        spdlog::error("could not spool a finding: {}", std::string(spooled.message()));
-        all_spooled = false;
-        continue;  // not reported: the next pass that finds it tries again
-      }
-      metrics_->AddFinding(active.target_name, std::string(checker::FindingKindName(finding.kind)));
-      // Only a persistent corruption is the same finding when read again; a
-      // transient one is an event of its own each time it is seen, and must
-      // not hide a persistent one found later at the same place.
-      if (!keyed || !finding.persistent) continue;
-      if (absl::Status marked = reported_->Add(finding.key); !marked.ok()) {
-        spdlog::error("could not record a reported finding: {}", std::string(marked.message()));
-      }
-    }
-    // Not all spooled: the checker hands the same findings over again (the
-    // kernel log's cursor stays where it was).
-    if (!all_spooled) continue;
-    if (absl::Status committed = checker.CommitReported(); !committed.ok()) {
-      spdlog::error("target {}: {} checker: {}", active.target_name, checker.name(),
-                    std::string(committed.message()));
-    }
-  }
+  StepDueCheckers(checkers_, io::MonotonicNanos(), *reported_,
+                  [&](const ActiveChecker& active, const checker::Finding& finding) {
+                    const checker::Checker& checker = *active.checker;
+                    const int64_t detected = Now();
+                    const FindingSource source{.checker = checker.name(),
+                                               .target_name = active.target_name,
+                                               .target = checker.Describe()};
+                    v1::AgentMessage message;
+                    message.set_created_unix_nanos(detected);
+                    *message.mutable_finding() = FindingToProto(finding, source, detected);
+                    spdlog::critical("target {}: {}", active.target_name,
+                                     message.finding().evidence_summary());
+                    RETURN_IF_ERROR(Spool(message, /*urgent=*/true));
+                    metrics_->AddFinding(active.target_name,
+                                         std::string(checker::FindingKindName(finding.kind)));
+                    return absl::OkStatus();
+                  });
 }
 
 void Daemon::ReportSpoolLosses() {
@@ -357,9 +318,7 @@ absl::Status Daemon::Run() {
     }
     Throttle();
     uint64_t next = std::min(next_report, next_facts);
-    for (const ActiveChecker& active : checkers_) {
-      next = std::min(next, std::max(active.checker->next_due_ns(), active.retry_at_ns));
-    }
+    next = std::min(next, NextCheckerDueNs(checkers_));
     if (watchdog_ns != 0) next = std::min(next, last_ping + watchdog_ns / 2);
     WaitUntil(next);
   }

@@ -1,0 +1,33 @@
+#pragma once
+// One turn over the agent's checkers: steps those that are due, hands each
+// finding not reported before to the spool, remembers the persistent ones as
+// reported, lets a checker commit only when all its findings were spooled,
+// and backs a failing checker off (1 s doubling to 5 min) instead of
+// retrying it at every turn.
+
+#include <cstdint>
+#include <functional>
+#include <span>
+
+#include "absl/status/status.h"
+#include "agent/daemon/checker_set.h"
+#include "agent/daemon/reported_findings.h"
+#include "checkers/checker/finding.h"
+
+namespace fscanary::daemon {
+
+inline constexpr uint64_t kRetryFirstNs = 1'000'000'000;
+inline constexpr uint64_t kRetryMaxNs = 300'000'000'000;
+
+// Spools one finding of `active` durably (the daemon: message, log, metric).
+using SpoolFinding =
+    std::function<absl::Status(const ActiveChecker& active, const checker::Finding& finding)>;
+
+// Steps every checker of `checkers` due at `now_ns` (monotonic).
+void StepDueCheckers(std::span<ActiveChecker> checkers, uint64_t now_ns, ReportedFindings& reported,
+                     const SpoolFinding& spool);
+
+// When the next of `checkers` is due, or a failing one may be retried.
+uint64_t NextCheckerDueNs(std::span<const ActiveChecker> checkers);
+
+}  // namespace fscanary::daemon

@@ -1,0 +1,158 @@
+// The daemon's turn over its checkers: what is spooled, what is remembered as
+// reported, when a checker may commit, and how a failing one is retried.
+#include "agent/daemon/checker_steps.h"
+
+#include <deque>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/status_assertions.h"
+#include "tests/temp_dir.h"
+
+namespace fscanary::daemon {
+namespace {
+
+constexpr uint64_t kSecond = 1'000'000'000;
+
+// A checker that returns what the test queued, one result per Step, and
+// counts its commits.
+class ScriptedChecker final : public checker::Checker {
+ public:
+  std::string_view name() const override { return "scripted"; }
+  checker::TargetDescription Describe() const override { return {.path = "/scratch"}; }
+  uint64_t next_due_ns() const override { return 0; }
+  absl::StatusOr<std::vector<checker::Finding>> Step(uint64_t now_ns) override {
+    step_times.push_back(now_ns);
+    if (results.empty()) return std::vector<checker::Finding>{};
+    const Result result = results.front();
+    results.pop_front();
+    if (!result.error.ok()) return result.error;
+    return result.findings;
+  }
+  absl::Status CommitReported() override {
+    ++commits;
+    return absl::OkStatus();
+  }
+  checker::Activity TakeActivity() override { return {}; }
+
+  // What a Step returns: the error if not OK, else the findings.
+  struct Result {
+    std::vector<checker::Finding> findings;
+    absl::Status error;
+  };
+  std::deque<Result> results;
+  std::vector<uint64_t> step_times;
+  int commits = 0;
+};
+
+checker::Finding At(uint64_t offset, bool persistent) {
+  checker::Finding finding;
+  finding.persistent = persistent;
+  finding.key = {.target_id = 7, .offset = offset, .expected_generation = 3, .kind = 1};
+  return finding;
+}
+
+// A step that finds `finding`.
+ScriptedChecker::Result Found(const checker::Finding& finding) { return {.findings = {finding}}; }
+
+class CheckerSteps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto scripted = std::make_unique<ScriptedChecker>();
+    checker_ = scripted.get();
+    checkers_.push_back({.target_name = "scratch", .checker = std::move(scripted)});
+    ASSERT_OK_AND_ASSIGN(ReportedFindings reported, ReportedFindings::Open(dir_.Join("reported")));
+    reported_.emplace(std::move(reported));
+  }
+
+  // One turn at `now_ns`; the offsets of what was spooled.
+  std::vector<uint64_t> Turn(uint64_t now_ns) {
+    std::vector<uint64_t> spooled;
+    StepDueCheckers(checkers_, now_ns, *reported_,
+                    [&](const ActiveChecker&, const checker::Finding& finding) {
+                      if (refuse_spool_) return absl::UnavailableError("spool full");
+                      spooled.push_back(finding.key.offset);
+                      return absl::OkStatus();
+                    });
+    return spooled;
+  }
+
+  testing::TempDir dir_;
+  std::vector<ActiveChecker> checkers_;
+  ScriptedChecker* checker_ = nullptr;
+  std::optional<ReportedFindings> reported_;
+  bool refuse_spool_ = false;
+};
+
+TEST_F(CheckerSteps, APersistentFindingIsSpooledOnceAcrossPasses) {
+  checker_->results = {Found(At(4096, true)), Found(At(4096, true))};
+  EXPECT_EQ(Turn(1 * kSecond), std::vector<uint64_t>{4096});
+  EXPECT_EQ(Turn(2 * kSecond), std::vector<uint64_t>{});
+  EXPECT_EQ(checker_->commits, 2);
+}
+
+TEST_F(CheckerSteps, APersistentFindingStaysReportedAfterARestart) {
+  checker_->results = {Found(At(4096, true))};
+  EXPECT_EQ(Turn(1 * kSecond), std::vector<uint64_t>{4096});
+  ASSERT_OK_AND_ASSIGN(ReportedFindings reopened, ReportedFindings::Open(dir_.Join("reported")));
+  reported_.emplace(std::move(reopened));
+  checker_->results = {Found(At(4096, true))};
+  EXPECT_EQ(Turn(2 * kSecond), std::vector<uint64_t>{});
+}
+
+TEST_F(CheckerSteps, ATransientFindingIsSpooledEachTimeAndDoesNotHideALaterPersistentOne) {
+  checker_->results = {Found(At(4096, false)), Found(At(4096, false)), Found(At(4096, true)),
+                       Found(At(4096, true))};
+  EXPECT_EQ(Turn(1 * kSecond), std::vector<uint64_t>{4096});
+  EXPECT_EQ(Turn(2 * kSecond), std::vector<uint64_t>{4096});
+  EXPECT_EQ(Turn(3 * kSecond), std::vector<uint64_t>{4096});
+  EXPECT_EQ(Turn(4 * kSecond), std::vector<uint64_t>{});
+}
+
+TEST_F(CheckerSteps, AFindingWithoutAKeyIsSpooledEveryTime) {
+  checker::Finding unkeyed = At(0, true);
+  unkeyed.key.kind = 0;
+  checker_->results = {Found(unkeyed), Found(unkeyed)};
+  EXPECT_EQ(Turn(1 * kSecond).size(), 1u);
+  EXPECT_EQ(Turn(2 * kSecond).size(), 1u);
+}
+
+TEST_F(CheckerSteps, NothingIsCommittedOrRememberedUntilEveryFindingIsSpooled) {
+  refuse_spool_ = true;
+  checker_->results = {Found(At(4096, true))};
+  EXPECT_EQ(Turn(1 * kSecond), std::vector<uint64_t>{});
+  EXPECT_EQ(checker_->commits, 0);
+  EXPECT_FALSE(reported_->Contains(At(4096, true).key));
+  // Handed over again once the spool takes it.
+  refuse_spool_ = false;
+  checker_->results = {Found(At(4096, true))};
+  EXPECT_EQ(Turn(2 * kSecond), std::vector<uint64_t>{4096});
+  EXPECT_EQ(checker_->commits, 1);
+}
+
+TEST_F(CheckerSteps, AFailingCheckerIsRetriedAfterOneSecondDoublingToFiveMinutes) {
+  for (int i = 0; i < 12; ++i)
+    checker_->results.push_back({.error = absl::UnavailableError("target gone")});
+  uint64_t now = 10 * kSecond;
+  std::vector<uint64_t> waits;
+  for (int failure = 0; failure < 12; ++failure) {
+    Turn(now);
+    ASSERT_EQ(checker_->step_times.size(), static_cast<size_t>(failure + 1));
+    const uint64_t retry_at = NextCheckerDueNs(checkers_);
+    waits.push_back((retry_at - now) / kSecond);
+    // Not stepped again before then.
+    Turn(retry_at - 1);
+    ASSERT_EQ(checker_->step_times.size(), static_cast<size_t>(failure + 1));
+    now = retry_at;
+  }
+  EXPECT_EQ(waits, (std::vector<uint64_t>{1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300}));
+  // A step that works ends the backoff.
+  Turn(now);
+  EXPECT_EQ(checkers_[0].failures, 0u);
+  EXPECT_EQ(NextCheckerDueNs(checkers_), 0u);
+}
+
+}  // namespace
+}  // namespace fscanary::daemon
