@@ -129,6 +129,9 @@ struct AgentConfig {
     // Events reported per signature and device per minute; the rest are
     // counted, not sent.
     uint32_t max_events_per_minute = 10;
+    // Match only lines the kernel logged (facility kern), not lines a
+    // process wrote to /dev/kmsg (facility user; root only).
+    bool kernel_lines_only = false;
   };
 
   // Empty: the contents of /etc/machine-id (ReadMachineId).

@@ -93,6 +93,7 @@ std::string DescribeConfig(const AgentConfig& config) {
   text.Bool("budget.idle_priority", config.budget.idle_priority);
   text.Bool("kernel_log.enabled", config.kernel_log.enabled);
   text.Integer("kernel_log.max_events_per_minute", config.kernel_log.max_events_per_minute);
+  text.Bool("kernel_log.kernel_lines_only", config.kernel_log.kernel_lines_only);
   for (size_t i = 0; i < config.targets.size(); ++i) {
     DescribeTarget(text, absl::StrCat("targets[", i, "]"), config.targets[i]);
   }

@@ -89,6 +89,7 @@ absl::Status Daemon::Initialize() {
     kmsg::WatcherOptions watcher{.kmsg_path = options_.kmsg_path,
                                  .state_path = options_.state_dir + "/kmsg-cursor"};
     watcher.rate_limit.events_per_window = options_.kernel_log_events_per_minute;
+    watcher.kernel_facility_only = options_.kernel_log_kernel_lines_only;
     absl::StatusOr<std::unique_ptr<kmsg::KernelLogWatcher>> opened =
         kmsg::KernelLogWatcher::Open(watcher);
     if (opened.ok()) {

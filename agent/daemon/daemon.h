@@ -47,6 +47,8 @@ struct DaemonOptions {
   // Watch the kernel log for filesystem and block-layer errors.
   bool kernel_log = true;
   uint32_t kernel_log_events_per_minute = 10;
+  // Only lines of facility kern (not written to /dev/kmsg by a process).
+  bool kernel_log_kernel_lines_only = false;
   std::string kmsg_path = "/dev/kmsg";
 };
 

@@ -94,6 +94,7 @@ absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& confi
   options.metrics_listen = config.metrics.listen;
   options.kernel_log = config.kernel_log.enabled;
   options.kernel_log_events_per_minute = config.kernel_log.max_events_per_minute;
+  options.kernel_log_kernel_lines_only = config.kernel_log.kernel_lines_only;
   return options;
 }
 

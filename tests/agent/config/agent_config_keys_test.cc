@@ -43,6 +43,7 @@ budget:
 kernel_log:
   enabled: false
   max_events_per_minute: 3
+  kernel_lines_only: true
 targets:
   - name: scratch
     path: /srv/scratch.img
@@ -102,6 +103,7 @@ TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
   EXPECT_FALSE(config.budget.idle_priority);
   EXPECT_FALSE(config.kernel_log.enabled);
   EXPECT_EQ(config.kernel_log.max_events_per_minute, 3u);
+  EXPECT_TRUE(config.kernel_log.kernel_lines_only);
 
   ASSERT_EQ(config.targets.size(), 3u);
   const TargetConfig& scratch = config.targets[0];

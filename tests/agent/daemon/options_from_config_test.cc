@@ -49,5 +49,14 @@ TEST(OptionsFromConfig, AMetadataTargetKeepsItsManifestInTheStateDirNamedAfterIt
   EXPECT_EQ(tree.verify_interval_ns, 7 * kSecond);
 }
 
+TEST(OptionsFromConfig, TheKernelLogCanBeLimitedToTheKernelsOwnLines) {
+  const std::string targets = "targets:\n  - name: s\n    path: /srv/s.img\n    size: 1M\n";
+  EXPECT_FALSE(OptionsFor("agent_id: a\n" + targets).kernel_log_kernel_lines_only);
+  const DaemonOptions options = OptionsFor(
+      "agent_id: a\nkernel_log: {kernel_lines_only: true, max_events_per_minute: 4}\n" + targets);
+  EXPECT_TRUE(options.kernel_log_kernel_lines_only);
+  EXPECT_EQ(options.kernel_log_events_per_minute, 4u);
+}
+
 }  // namespace
 }  // namespace fscanary::daemon
