@@ -20,6 +20,15 @@ absl::Status ErrnoToStatus(int error_number, std::string_view what) {
   return status;
 }
 
+absl::Status WithMessage(const absl::Status& status, std::string_view message) {
+  if (status.ok()) return status;
+  absl::Status rewritten(status.code(), absl::string_view(message.data(), message.size()));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    rewritten.SetPayload(url, payload);
+  });
+  return rewritten;
+}
+
 int ErrnoOf(const absl::Status& status) {
   const auto payload = status.GetPayload(kErrnoPayload);
   int error_number = 0;

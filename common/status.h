@@ -17,6 +17,9 @@ absl::Status ErrnoToStatus(int error_number, std::string_view what);
 // The errno an ErrnoToStatus status was made from (carried as a payload, so
 // callers can tell EIO from EMFILE without parsing text); 0 for any other.
 int ErrnoOf(const absl::Status& status);
+// `status` with its message replaced by `message`, its code and payloads
+// (the errno) kept; OK stays OK.
+absl::Status WithMessage(const absl::Status& status, std::string_view message);
 
 }  // namespace fscanary
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -16,30 +17,23 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/status.h"
 
 namespace fscanary::io {
 namespace {
 
+// The end of the message of an entry refused for being another mount.
+constexpr char kMountInside[] = ": a mount inside the tree, not the checker's";
+
 // Deeper than any tree the checker grows; a deeper one was not made by it.
 constexpr int kMaxRemoveDepth = 64;
-
-EntryStat FromStat(const struct stat& st) {
-  EntryType type = EntryType::kOther;
-  if (S_ISREG(st.st_mode)) type = EntryType::kRegular;
-  if (S_ISDIR(st.st_mode)) type = EntryType::kDirectory;
-  if (S_ISLNK(st.st_mode)) type = EntryType::kSymlink;
-  return {.type = type,
-          .mode = static_cast<uint32_t>(st.st_mode & 07777),
-          .size = static_cast<uint64_t>(st.st_size),
-          .nlink = static_cast<uint64_t>(st.st_nlink),
-          .inode = static_cast<uint64_t>(st.st_ino),
-          .device = static_cast<uint64_t>(st.st_dev)};
-}
 
 int OpenAt(int dir_fd, const char* name, int flags, mode_t mode = 0) {
   int fd;
@@ -49,23 +43,58 @@ int OpenAt(int dir_fd, const char* name, int flags, mode_t mode = 0) {
   return fd;
 }
 
-// The id of the mount `fd` is on: what tells a bind mount of a directory of
-// the same filesystem apart, which st_dev cannot.
-std::optional<uint64_t> MountIdOf(int fd) {
-  struct statx stx {};
-  if (::statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) == 0 &&
-      (stx.stx_mask & STATX_MNT_ID) != 0) {
-    return stx.stx_mnt_id;
+EntryStat FromStatx(const struct statx& stx) {
+  EntryType type = EntryType::kOther;
+  if (S_ISREG(stx.stx_mode)) type = EntryType::kRegular;
+  if (S_ISDIR(stx.stx_mode)) type = EntryType::kDirectory;
+  if (S_ISLNK(stx.stx_mode)) type = EntryType::kSymlink;
+  return {.type = type,
+          .mode = static_cast<uint32_t>(stx.stx_mode & 07777),
+          .size = static_cast<uint64_t>(stx.stx_size),
+          .nlink = static_cast<uint64_t>(stx.stx_nlink),
+          .inode = static_cast<uint64_t>(stx.stx_ino),
+          .device = static_cast<uint64_t>(makedev(stx.stx_dev_major, stx.stx_dev_minor))};
+}
+
+// lstat of `name` in `dir_fd` with its mount id where the kernel tells it
+// (statx STATX_MNT_ID, Linux 5.8); never triggers an automount.
+int StatxAt(int dir_fd, const char* name, int flags, struct statx& stx) {
+  int ret;
+  do {
+    ret = ::statx(dir_fd, name, flags | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+                  STATX_BASIC_STATS | STATX_MNT_ID, &stx);
+  } while (ret != 0 && errno == EINTR);
+  return ret == 0 ? 0 : errno;
+}
+
+// The "mnt_id:" line of /proc/self/fdinfo/<fd> (Linux 3.15).
+std::optional<uint64_t> MountIdFromFdinfo(int fd) {
+  const std::string path = absl::StrCat("/proc/self/fdinfo/", fd);
+  const int info = OpenAt(AT_FDCWD, path.c_str(), O_RDONLY);
+  if (info < 0) return std::nullopt;
+  const UniqueFd closer(info);
+  char text[1024];
+  const ssize_t n = ::read(info, text, sizeof(text));
+  if (n <= 0) return std::nullopt;
+  for (absl::string_view line : absl::StrSplit(absl::string_view(text, size_t(n)), '\n')) {
+    uint64_t id = 0;
+    if (absl::ConsumePrefix(&line, "mnt_id:") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &id)) {
+      return id;
+    }
   }
-  // Kernels before 5.8: name_to_handle_at reports the mount id as well.
+  return std::nullopt;
+}
+
+// name_to_handle_at reports the mount id as well (where the filesystem can
+// make handles and seccomp allows it).
+std::optional<uint64_t> MountIdFromHandle(int fd) {
   alignas(file_handle) unsigned char storage[sizeof(file_handle) + MAX_HANDLE_SZ] = {};
   auto* handle = reinterpret_cast<file_handle*>(storage);
   handle->handle_bytes = MAX_HANDLE_SZ;
   int mount_id = 0;
-  if (::name_to_handle_at(fd, "", handle, &mount_id, AT_EMPTY_PATH) == 0) {
-    return static_cast<uint64_t>(mount_id);
-  }
-  return std::nullopt;
+  if (::name_to_handle_at(fd, "", handle, &mount_id, AT_EMPTY_PATH) != 0) return std::nullopt;
+  return static_cast<uint64_t>(mount_id);
 }
 
 long OpenAt2(int dir_fd, const char* path, uint64_t flags) {
@@ -198,8 +227,16 @@ absl::StatusOr<DirectoryTree> DirectoryTree::Open(const std::string& root, const
       use_openat2 = true;
     }
   }
+  // Fail closed: without it a bind mount over an entry could be written
+  // through. (statx 5.8, /proc/self/fdinfo 3.15, name_to_handle_at.)
   const std::optional<uint64_t> mount_id = MountIdOf(root_fd.get());
-  return DirectoryTree(root, std::move(root_fd), st.st_dev, mount_id, use_openat2);
+  if (!mount_id) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot tell which mount ", root,
+        " is on (no statx STATX_MNT_ID, /proc/self/fdinfo or name_to_handle_at): a mount "
+        "inside the tree could not be refused"));
+  }
+  return DirectoryTree(root, std::move(root_fd), st.st_dev, *mount_id, use_openat2);
 }
 
 absl::StatusOr<uint64_t> DirectoryTree::FilesystemType() const {
@@ -208,11 +245,39 @@ absl::StatusOr<uint64_t> DirectoryTree::FilesystemType() const {
   return static_cast<uint64_t>(fs.f_type);
 }
 
+MountIds DirectoryTree::ReadMountIds(int fd) {
+  MountIds ids;
+  struct statx stx {};
+  if (StatxAt(fd, "", AT_EMPTY_PATH, stx) == 0 && (stx.stx_mask & STATX_MNT_ID) != 0) {
+    ids.statx = stx.stx_mnt_id;
+  }
+  ids.fdinfo = MountIdFromFdinfo(fd);
+  ids.handle = MountIdFromHandle(fd);
+  return ids;
+}
+
+std::optional<uint64_t> DirectoryTree::MountIdOf(int fd) {
+  struct statx stx {};
+  if (StatxAt(fd, "", AT_EMPTY_PATH, stx) == 0 && (stx.stx_mask & STATX_MNT_ID) != 0) {
+    return stx.stx_mnt_id;
+  }
+  if (std::optional<uint64_t> id = MountIdFromFdinfo(fd)) return id;
+  return MountIdFromHandle(fd);
+}
+
+int DirectoryTree::NameMountErrno(int dir_fd, const std::string& name) const {
+  struct statx stx {};
+  if (const int error = StatxAt(dir_fd, name.c_str(), 0, stx); error != 0) return error;
+  if (makedev(stx.stx_dev_major, stx.stx_dev_minor) != device_) return EXDEV;
+  if ((stx.stx_mask & STATX_MNT_ID) != 0 && stx.stx_mnt_id != mount_id_) return EXDEV;
+  return 0;
+}
+
 int DirectoryTree::MountErrno(int fd) const {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return errno;
   if (st.st_dev != device_) return EXDEV;
-  if (mount_id_ && MountIdOf(fd) != mount_id_) return EXDEV;
+  if (MountIdOf(fd) != mount_id_) return EXDEV;
   return 0;
 }
 
@@ -252,8 +317,7 @@ absl::StatusOr<UniqueFd> DirectoryTree::ResolveDirectory(std::string_view path) 
   if (!IsValidTreePath(path)) return InvalidPath(path);
   Resolved resolved = ResolveDirectoryOrErrno(path);
   if (resolved.error == EXDEV) {
-    return ErrnoToStatus(EXDEV, absl::StrCat("open directory ", Describe(path),
-                                             ": a mount inside the tree, not the checker's"));
+    return ErrnoToStatus(EXDEV, absl::StrCat("open directory ", Describe(path), kMountInside));
   }
   if (resolved.error != 0) {
     return ErrnoToStatus(resolved.error, "open directory " + Describe(path));
@@ -272,11 +336,7 @@ absl::StatusOr<std::pair<UniqueFd, std::string>> DirectoryTree::ResolveParent(
 }
 
 absl::StatusOr<std::optional<EntryStat>> DirectoryTree::Stat(std::string_view path) const {
-  struct stat st {};
-  if (path.empty()) {
-    if (::fstat(root_fd_.get(), &st) != 0) return ErrnoToStatus(errno, "fstat " + root_);
-    return FromStat(st);
-  }
+  if (path.empty()) return StatFd(root_fd_.get(), root_);
   if (!IsValidTreePath(path)) return InvalidPath(path);
   const size_t slash = path.rfind('/');
   const std::string_view parent = slash == std::string_view::npos ? "" : path.substr(0, slash);
@@ -286,11 +346,17 @@ absl::StatusOr<std::optional<EntryStat>> DirectoryTree::Stat(std::string_view pa
     if (MeansAbsent(resolved.error)) return std::nullopt;
     return ErrnoToStatus(resolved.error, "open directory " + Describe(parent));
   }
-  if (::fstatat(resolved.fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (MeansAbsent(errno)) return std::nullopt;
-    return ErrnoToStatus(errno, "lstat " + Describe(path));
+  struct statx stx {};
+  if (const int error = StatxAt(resolved.fd.get(), name.c_str(), 0, stx); error != 0) {
+    if (MeansAbsent(error)) return std::nullopt;
+    return ErrnoToStatus(error, "lstat " + Describe(path));
   }
-  return FromStat(st);
+  // What is mounted over the name is not the tree's entry: not looked at.
+  if (makedev(stx.stx_dev_major, stx.stx_dev_minor) != device_ ||
+      ((stx.stx_mask & STATX_MNT_ID) != 0 && stx.stx_mnt_id != mount_id_)) {
+    return ErrnoToStatus(EXDEV, absl::StrCat("lstat ", Describe(path), kMountInside));
+  }
+  return FromStatx(stx);
 }
 
 absl::StatusOr<std::vector<std::string>> DirectoryTree::List(std::string_view path) const {
@@ -334,6 +400,11 @@ absl::StatusOr<UniqueFd> DirectoryTree::OpenDirectory(std::string_view path) con
 
 absl::StatusOr<UniqueFd> DirectoryTree::OpenFile(std::string_view path, bool writable) const {
   ASSIGN_OR_RETURN(auto parent, ResolveParent(path));
+  // Before opening: opening what is mounted over the name (a device) could
+  // itself do something. Checked again on the fd, which a race cannot fool.
+  if (const int error = NameMountErrno(parent.first.get(), parent.second); error == EXDEV) {
+    return ErrnoToStatus(EXDEV, absl::StrCat("open ", Describe(path), kMountInside));
+  }
   // O_NONBLOCK: a FIFO put where a file was must not hang the agent.
   const int flags = (writable ? O_WRONLY : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
   const int fd = OpenAt(parent.first.get(), parent.second.c_str(), flags);
@@ -347,8 +418,7 @@ absl::StatusOr<UniqueFd> DirectoryTree::OpenFile(std::string_view path, bool wri
   UniqueFd file(fd);
   // Even with openat2 for the directories: the last name may be a bind mount.
   if (const int error = MountErrno(file.get()); error != 0) {
-    return ErrnoToStatus(error, absl::StrCat("open ", Describe(path),
-                                             ": a mount inside the tree, not the checker's"));
+    return ErrnoToStatus(error, absl::StrCat("open ", Describe(path), kMountInside));
   }
   ASSIGN_OR_RETURN(const EntryStat stat, StatFd(file.get(), Describe(path)));
   if (stat.type != EntryType::kRegular) {
@@ -377,6 +447,9 @@ absl::Status DirectoryTree::MakeDirectory(std::string_view path, uint32_t mode) 
       OpenAt(parent.first.get(), parent.second.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   if (fd < 0) return ErrnoToStatus(errno, "open " + Describe(path));
   UniqueFd directory(fd);
+  if (MountErrno(directory.get()) != 0) {
+    return ErrnoToStatus(EXDEV, absl::StrCat("open ", Describe(path), kMountInside));
+  }
   if (::fchmod(directory.get(), mode) != 0) {
     return ErrnoToStatus(errno, "fchmod " + Describe(path));
   }
@@ -509,9 +582,11 @@ absl::Status DirectoryTree::SyncFilesystem() const {
 }
 
 absl::StatusOr<EntryStat> DirectoryTree::StatFd(int fd, std::string_view what) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return ErrnoToStatus(errno, absl::StrCat("fstat ", Sv(what)));
-  return FromStat(st);
+  struct statx stx {};
+  if (const int error = StatxAt(fd, "", AT_EMPTY_PATH, stx); error != 0) {
+    return ErrnoToStatus(error, absl::StrCat("fstat ", Sv(what)));
+  }
+  return FromStatx(stx);
 }
 
 absl::Status DirectoryTree::Sync(int fd, std::string_view what) {

@@ -50,6 +50,12 @@ struct EntryStat {
 // xattr name and value.
 using Xattr = std::pair<std::string, std::string>;
 
+struct MountIds {
+  std::optional<uint64_t> statx;
+  std::optional<uint64_t> fdinfo;
+  std::optional<uint64_t> handle;
+};
+
 class DirectoryTree {
  public:
   struct Options {
@@ -119,11 +125,18 @@ class DirectoryTree {
                                std::string_view what);
   static absl::Status RemoveXattr(int fd, const std::string& name, std::string_view what);
   // The xattrs whose names start with `prefix`, sorted by name.
+  // The id of the mount `fd` is on (what tells a bind mount apart, which
+  // st_dev cannot): statx STATX_MNT_ID (5.8), else /proc/self/fdinfo's mnt_id
+  // (3.15), else name_to_handle_at; nullopt if none answers.
+  static std::optional<uint64_t> MountIdOf(int fd);
+  // Each source's answer, for tests and diagnostics.
+  static MountIds ReadMountIds(int fd);
+
   static absl::StatusOr<std::vector<Xattr>> ReadXattrs(int fd, std::string_view prefix,
                                                        std::string_view what);
 
  private:
-  DirectoryTree(std::string root, UniqueFd root_fd, dev_t device, std::optional<uint64_t> mount_id,
+  DirectoryTree(std::string root, UniqueFd root_fd, dev_t device, uint64_t mount_id,
                 bool use_openat2)
       : root_(std::move(root)),
         root_fd_(std::move(root_fd)),
@@ -133,6 +146,9 @@ class DirectoryTree {
 
   // 0 when `fd` is on the root's mount, else EXDEV (or the errno of fstat).
   int MountErrno(int fd) const;
+  // The same for `name` in `dir_fd`, without opening it (lstat): EXDEV, the
+  // errno of statx, or 0. Where statx has no mount id, only the device.
+  int NameMountErrno(int dir_fd, const std::string& name) const;
 
   // A directory fd for `path` (O_DIRECTORY|O_NOFOLLOW) resolved beneath the
   // root, or the errno that stopped the resolution (path must be valid).
@@ -150,9 +166,8 @@ class DirectoryTree {
   std::string root_;
   UniqueFd root_fd_;
   dev_t device_ = 0;
-  // The root's mount (statx STATX_MNT_ID or name_to_handle_at); nullopt where
-  // the kernel tells neither, and only the device is compared.
-  std::optional<uint64_t> mount_id_;
+  // The root's mount (MountIdOf).
+  uint64_t mount_id_ = 0;
   bool use_openat2_ = true;
 };
 

@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <limits>
 #include <span>
 
@@ -18,6 +19,7 @@
 #include "checkers/metadata/tree_mutator.h"
 #include "checkers/metadata/tree_observer.h"
 #include "common/status.h"
+#include "spdlog/spdlog.h"
 
 namespace fscanary::metadata {
 namespace {
@@ -425,6 +427,15 @@ absl::StatusOr<bool> MetadataChecker::VerifySome(Pass& pass, uint64_t limit,
       continue;
     }
     trouble = VerifyPath(path, pass, findings);
+    if (fscanary::ErrnoOf(trouble) == EXDEV) {
+      // Something is mounted over the entry (or above it): not the tree's,
+      // neither read nor reported; the rest of the tree is still walked.
+      if (pass.under_mounts.size() < 4) pass.under_mounts.push_back(path);
+      ++pass.skipped_under_mounts;
+      trouble = absl::OkStatus();
+      ++pass.next;
+      continue;
+    }
     if (!trouble.ok()) break;
     ++pass.next;
     ++verified;
@@ -433,6 +444,14 @@ absl::StatusOr<bool> MetadataChecker::VerifySome(Pass& pass, uint64_t limit,
   if (absl::Status flushed = FlushFlags(); !flushed.ok()) return flushed;
   RETURN_IF_ERROR(trouble);
   const bool finished = pass.next >= pass.paths.size();
+  if (finished) {
+    stats_.skipped_under_mounts = pass.skipped_under_mounts;
+    if (pass.skipped_under_mounts > 0) {
+      spdlog::warn("metadata target {}: {} entries not checked: a mount inside the tree, at {}",
+                   options_.name, pass.skipped_under_mounts,
+                   absl::StrJoin(pass.under_mounts, ", "));
+    }
+  }
   if (finished && pass.withheld > 0) {
     findings.push_back(MakeFinding(
         "", absl::StrCat("tree diverged: ", pass.withheld, " more differences not listed"),
@@ -515,8 +534,8 @@ absl::Status MetadataChecker::VerifyPath(const std::string& path, Pass& pass,
   if (!listed.ok()) {
     if (!IsCorruptionError(listed.status(), /*reading_content=*/false)) {
       const int error = fscanary::ErrnoOf(listed.status());
-      return absl::Status(
-          listed.status().code(),
+      return fscanary::WithMessage(
+          listed.status(),
           absl::StrCat("metadata target ", options_.name, ": listing ", tree_.Describe(path), ": ",
                        listed.status().message(), " (errno ", error, ")"));
     }
@@ -545,14 +564,14 @@ std::pair<std::string, std::string> MetadataChecker::AttributeLinks(const std::s
   if (node.type != NodeType::kFile || node.links < 2) return {path, detail};
   if (detail != "missing" && !detail.starts_with("nlink:")) return {path, detail};
   std::vector<std::string> missing;
-  std::string present;  // A name still there, with its link count.
+  std::string present;  // A name still there, with a link count not the model's.
   for (const std::string& name : model_.PathsOf(node_id)) {
     budget_.Charge(0, 1);
     absl::StatusOr<std::optional<io::EntryStat>> stat = tree_.Stat(name);
     if (!stat.ok()) continue;  // Its own walk step reports what is wrong with it.
     if (!stat->has_value()) {
       missing.push_back(name);
-    } else if (present.empty()) {
+    } else if (present.empty() && (*stat)->nlink != node.links) {
       present =
           absl::StrCat(name, " has nlink ", (*stat)->nlink, " where ", node.links, " is expected");
     }

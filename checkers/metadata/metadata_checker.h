@@ -86,6 +86,9 @@ struct MetadataStats {
   std::vector<std::string> recovery_unexplained;
   bool journal_torn_tail = false;
   uint64_t compactions = 0;
+  // Entries the last finished walk skipped: a mount inside the tree over
+  // them or above them (logged as a warning).
+  uint64_t skipped_under_mounts = 0;
   std::string last_error;
 };
 
@@ -144,6 +147,10 @@ class MetadataChecker final : public checker::Checker {
     // Nodes this walk already named in a persistent finding: a hard-linked
     // file is one finding however many of its names differ.
     std::set<uint64_t> reported_nodes;
+    // Entries the walk could not look at for a mount over them or above them
+    // (EXDEV), and the first few of their paths.
+    uint64_t skipped_under_mounts = 0;
+    std::vector<std::string> under_mounts;
   };
 
   MetadataChecker(MetadataOptions options, io::RateLimiter* limiter, io::DirectoryTree tree,

@@ -162,13 +162,10 @@ Observation Observe(const io::DirectoryTree& tree, std::string_view path,
       observation.error = std::string(status.message());
     } else {
       const int error = fscanary::ErrnoOf(status);
-      observation.failure = absl::Status(
-          status.code(), error != 0 ? absl::StrCat(status.message(), " (errno ", error, ")")
-                                    : std::string(status.message()));
-      // The errno stays readable (EXDEV: a mount inside the tree).
-      status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
-        observation.failure.SetPayload(url, payload);
-      });
+      // The errno stays readable too (EXDEV: a mount inside the tree).
+      observation.failure = fscanary::WithMessage(
+          status, error != 0 ? absl::StrCat(status.message(), " (errno ", error, ")")
+                             : std::string(status.message()));
     }
   }
   return observation;

@@ -3,10 +3,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <fstream>
+#include <functional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -141,6 +145,23 @@ ScopedMount::ScopedMount(ScopedMount&& other) noexcept : dir_(std::exchange(othe
 
 ScopedMount::~ScopedMount() {
   if (!dir_.empty()) RunOrComplain({"umount", dir_.string()});
+}
+
+BindMountsUnder::~BindMountsUnder() {
+  std::vector<std::string> points;
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    // "id parent major:minor root mount-point ...".
+    const std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    if (fields.size() > 4 && fields[4].starts_with(prefix_ + "/")) points.push_back(fields[4]);
+  }
+  std::sort(points.begin(), points.end(), std::greater<>());
+  for (const std::string& point : points) ::umount2(point.c_str(), MNT_DETACH);
+}
+
+bool BindMountsUnder::Bind(const std::string& from, const std::string& onto) {
+  return ::mount(from.c_str(), onto.c_str(), nullptr, MS_BIND, nullptr) == 0;
 }
 
 absl::StatusOr<ScopedSwap> ScopedSwap::On(const std::string& device) {

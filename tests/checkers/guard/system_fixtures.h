@@ -73,6 +73,22 @@ class ScopedMount {
   std::filesystem::path dir_;
 };
 
+// Bind mounts made under a directory (a test's temp dir); on destruction every
+// mount found under it in /proc/self/mountinfo is detached, deepest first,
+// wherever the code under test moved it.
+class BindMountsUnder {
+ public:
+  explicit BindMountsUnder(std::string prefix) : prefix_(std::move(prefix)) {}
+  BindMountsUnder(const BindMountsUnder&) = delete;
+  BindMountsUnder& operator=(const BindMountsUnder&) = delete;
+  ~BindMountsUnder();
+  // mount --bind `from` `onto`; false with errno set when refused.
+  bool Bind(const std::string& from, const std::string& onto);
+
+ private:
+  std::string prefix_;
+};
+
 // An active swap area; swapped off on destruction.
 class ScopedSwap {
  public:

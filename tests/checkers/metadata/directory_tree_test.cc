@@ -1,14 +1,19 @@
 #include "io/directory_tree.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "common/status.h"
 #include "gtest/gtest.h"
+#include "tests/checkers/guard/system_fixtures.h"
 #include "tests/temp_dir.h"
 
 namespace fscanary::io {
@@ -122,6 +127,74 @@ TEST_P(DirectoryTreeConfinement, CreatedEntriesHaveExactlyTheModeAsked) {
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ((*tree_->Stat("real/f"))->mode, 0664u);
   EXPECT_EQ((*tree_->Stat("real/d"))->mode, 0755u);
+}
+
+// Bind mounts over entries of the tree (root only): the same filesystem, so
+// only the mount tells them apart. What is mounted there is never opened,
+// stated, written or removed through the tree.
+class DirectoryTreeMounts : public DirectoryTreeConfinement {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "bind mounts need root";
+    DirectoryTreeConfinement::SetUp();
+    std::ofstream(root_ + "/real/f") << "tree's";
+    fs::create_directories(root_ + "/real/d");
+    std::ofstream(root_ + "/real/d/inner") << "tree's";
+    mounts_.emplace(base_.path());
+    if (!mounts_->Bind(outside_ + "/file", root_ + "/real/f")) {
+      GTEST_SKIP() << "cannot bind mount here: " << std::strerror(errno);
+    }
+    ASSERT_TRUE(mounts_->Bind(outside_, root_ + "/real/d")) << std::strerror(errno);
+  }
+
+  std::optional<guard::testing::BindMountsUnder> mounts_;
+};
+
+TEST_P(DirectoryTreeMounts, AFileMountedOverAnEntryIsNeitherOpenedNorStated) {
+  for (const bool writable : {true, false}) {
+    const absl::StatusOr<UniqueFd> opened = tree_->OpenFile("real/f", writable);
+    EXPECT_EQ(ErrnoOf(opened.status()), EXDEV) << opened.status();
+    EXPECT_NE(opened.status().message().find("a mount inside the tree"), std::string::npos);
+  }
+  EXPECT_EQ(ErrnoOf(tree_->Stat("real/f").status()), EXDEV);
+  EXPECT_FALSE(tree_->Unlink("real/f").ok());
+  EXPECT_FALSE(tree_->Rename("real/f", "real/g", /*replace=*/false).ok());
+  ExpectOutsideUntouched();
+}
+
+TEST_P(DirectoryTreeMounts, ADirectoryMountedOverAnEntryIsNotEntered) {
+  EXPECT_EQ(ErrnoOf(tree_->List("real/d").status()), EXDEV);
+  EXPECT_EQ(ErrnoOf(tree_->Stat("real/d").status()), EXDEV);
+  EXPECT_EQ(ErrnoOf(tree_->OpenFile("real/d/file", /*writable=*/true).status()), EXDEV);
+  EXPECT_EQ(ErrnoOf(tree_->CreateFile("real/d/new", 0644).status()), EXDEV);
+  EXPECT_FALSE(tree_->RemoveTree("real/d").ok());
+  ExpectOutsideUntouched();
+}
+
+TEST_P(DirectoryTreeMounts, ADeviceMountedOverAnEntryIsNotLookedAt) {
+  std::ofstream(root_ + "/real/masked") << "tree's";
+  ASSERT_TRUE(mounts_->Bind("/dev/null", root_ + "/real/masked")) << std::strerror(errno);
+  EXPECT_EQ(ErrnoOf(tree_->Stat("real/masked").status()), EXDEV);
+  EXPECT_EQ(ErrnoOf(tree_->OpenFile("real/masked", /*writable=*/true).status()), EXDEV);
+}
+
+INSTANTIATE_TEST_SUITE_P(Resolution, DirectoryTreeMounts, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "Openat2" : "PerComponent";
+                         });
+
+// The mount id's sources agree where they answer; this kernel has at least
+// one, or no tree could be opened.
+TEST(DirectoryTree, MountIdSourcesAgree) {
+  testing::TempDir base;
+  const int fd = ::open(base.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const UniqueFd closer(fd);
+  const MountIds ids = DirectoryTree::ReadMountIds(fd);
+  ASSERT_TRUE(ids.fdinfo.has_value()) << "no /proc/self/fdinfo";
+  EXPECT_EQ(ids.statx.value_or(*ids.fdinfo), *ids.fdinfo);
+  EXPECT_EQ(ids.handle.value_or(*ids.fdinfo), *ids.fdinfo);
+  EXPECT_EQ(DirectoryTree::MountIdOf(fd), ids.fdinfo);
 }
 
 INSTANTIATE_TEST_SUITE_P(Resolution, DirectoryTreeConfinement, ::testing::Values(true, false),

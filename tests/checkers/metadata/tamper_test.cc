@@ -147,6 +147,7 @@ TEST_F(Tampering, TwoRemovedNamesOfOneFileAreOneFinding) {
   OpenGrown(300);
   const std::string path = PathWhere(
       [](const std::string&, const Node& node) { return IsFile(node) && node.links >= 3; });
+  ASSERT_FALSE(path.empty());
   const std::vector<std::string> names =
       checker_->model().PathsOf(checker_->model().paths.at(path));
   ASSERT_GE(names.size(), 3u);
