@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csetjmp>
@@ -272,9 +273,14 @@ namespace {
 // The store in progress on this thread, if any: the bytes it may fault on
 // and where to jump back to. initial-exec: the handler must not allocate.
 struct GuardedStore {
+  // The start of the first page stored to: a memory error (BUS_MCEERR_AR)
+  // may name the start of the page rather than the byte.
+  uintptr_t page_start = 0;
   uintptr_t begin = 0;
   uintptr_t end = 0;
-  uintptr_t faulted_at = 0;
+  // Written by the handler, read after the jump: volatile, or its value
+  // there would be indeterminate.
+  volatile uintptr_t faulted_at = 0;
   sigjmp_buf jump;
 };
 __attribute__((tls_model("initial-exec"))) thread_local GuardedStore* active_store = nullptr;
@@ -283,15 +289,18 @@ struct sigaction sigbus_before {};
 void OnSigbus(int signal_number, siginfo_t* info, void* context) {
   GuardedStore* store = active_store;
   const auto address = reinterpret_cast<uintptr_t>(info->si_addr);
-  if (store != nullptr && address >= store->begin && address < store->end) {
-    store->faulted_at = address;
+  // si_code > 0: raised by the kernel for a fault, not sent (kill -BUS).
+  if (store != nullptr && info->si_code > 0 && address >= store->page_start &&
+      address < store->end) {
+    store->faulted_at = std::max(address, store->begin);
     siglongjmp(store->jump, 1);
   }
-  // Not a guarded store: back to the disposition from before; returning
-  // retries the faulting instruction under it (by default, death by SIGBUS).
-  (void)signal_number;
+  // Not a guarded store: back to the disposition from before. A fault
+  // happens again when the handler returns, under it (by default, death by
+  // SIGBUS); a sent signal is sent again.
   (void)context;
   ::sigaction(SIGBUS, &sigbus_before, nullptr);
+  if (info->si_code <= 0) ::raise(signal_number);
 }
 
 void InstallSigbusHandler() {
@@ -318,15 +327,16 @@ absl::Status SharedMapping::Store(size_t offset, std::span<const std::byte> data
   GuardedStore store;
   store.begin = reinterpret_cast<uintptr_t>(destination);
   store.end = store.begin + data.size();
+  store.page_start = store.begin & ~uintptr_t{PageSize() - 1};
   // Only plain memory operations between here and the end of the copy:
   // nothing that a jump out of the signal handler could leave half done.
   if (sigsetjmp(store.jump, /*savesigs=*/1) != 0) {
     active_store = nullptr;
     const uint64_t faulted =
         file_offset_ + (store.faulted_at - reinterpret_cast<uintptr_t>(address_));
-    return absl::DataLossError(absl::StrCat("store into the mapping of ", path_,
-                                            " faulted (SIGBUS) at file offset ", faulted,
-                                            ": the page could not be read in or allocated"));
+    return absl::UnavailableError(absl::StrCat("store into the mapping of ", path_,
+                                               " faulted (SIGBUS) at file offset ", faulted,
+                                               ": the page could not be read in or allocated"));
   }
   active_store = &store;
   // The handler reads active_store: the compiler must not move the copy

@@ -113,7 +113,7 @@ class SharedMapping {
     return {static_cast<const std::byte*>(address_), length_};
   }
   // Copies `data` to [offset, offset + data.size()) of the mapping.
-  // InvalidArgument outside it; DataLoss, naming the file offset, when a
+  // InvalidArgument outside it; Unavailable, naming the file offset, when a
   // page faulted with SIGBUS (any part of `data` may have been stored).
   // Another SIGBUS of the process keeps its previous disposition.
   absl::Status Store(size_t offset, std::span<const std::byte> data);

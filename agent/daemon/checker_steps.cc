@@ -9,10 +9,11 @@
 
 namespace fscanary::daemon {
 
-void StepDueCheckers(std::span<ActiveChecker> checkers, uint64_t now_ns, ReportedFindings& reported,
-                     const SpoolFinding& spool) {
+void StepDueCheckers(std::span<ActiveChecker> checkers, const MonotonicClock& clock,
+                     ReportedFindings& reported, const SpoolFinding& spool) {
   for (ActiveChecker& active : checkers) {
     checker::Checker& checker = *active.checker;
+    const uint64_t now_ns = clock();
     if (now_ns < checker.next_due_ns() || now_ns < active.retry_at_ns) continue;
     absl::StatusOr<std::vector<checker::Finding>> findings = checker.Step(now_ns);
     if (!findings.ok()) {

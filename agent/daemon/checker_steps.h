@@ -23,9 +23,12 @@ inline constexpr uint64_t kRetryMaxNs = 300'000'000'000;
 using SpoolFinding =
     std::function<absl::Status(const ActiveChecker& active, const checker::Finding& finding)>;
 
-// Steps every checker of `checkers` due at `now_ns` (monotonic).
-void StepDueCheckers(std::span<ActiveChecker> checkers, uint64_t now_ns, ReportedFindings& reported,
-                     const SpoolFinding& spool);
+// The monotonic clock, read before each checker (a step can take a while).
+using MonotonicClock = std::function<uint64_t()>;
+
+// Steps every checker of `checkers` that is due.
+void StepDueCheckers(std::span<ActiveChecker> checkers, const MonotonicClock& clock,
+                     ReportedFindings& reported, const SpoolFinding& spool);
 
 // When the next of `checkers` is due, or a failing one may be retried.
 uint64_t NextCheckerDueNs(std::span<const ActiveChecker> checkers);

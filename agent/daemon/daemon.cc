@@ -210,7 +210,7 @@ absl::Status Daemon::Report(int64_t start_ns, int64_t end_ns) {
 }
 
 void Daemon::StepCheckers() {
-  StepDueCheckers(checkers_, io::MonotonicNanos(), *reported_,
+  StepDueCheckers(checkers_, io::MonotonicNanos, *reported_,
                   [&](const ActiveChecker& active, const checker::Finding& finding) {
                     const checker::Checker& checker = *active.checker;
                     const int64_t detected = Now();

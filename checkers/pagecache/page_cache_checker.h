@@ -88,9 +88,10 @@ class PageCacheChecker final : public checker::Checker {
   absl::StatusOr<std::vector<verify::Run>> WriteRound();
   enum class MappedWrite : uint8_t {
     kWritten,
-    // Nothing was stored: the caller writes the run with pwrite.
+    // Not written through the mapping (nothing stored, or a store that
+    // faulted): the caller writes the whole run with pwrite.
     kNotMapped,
-    // A store faulted or msync failed: the round cannot be made durable.
+    // msync failed: the round cannot be made durable.
     kSyncFailed,
   };
   MappedWrite WriteRunMapped(const verify::Run& run, uint64_t generation);

@@ -151,7 +151,8 @@ PageCacheChecker::MappedWrite PageCacheChecker::WriteRunMapped(const verify::Run
     return MappedWrite::kNotMapped;
   }
   // Encoded aside and copied in with one guarded store: a page that faults
-  // even so (reclaimed after writeback, then unreadable) is an error here.
+  // even so (reclaimed after writeback, then unreadable; an extent btrfs
+  // cannot allocate) is an error here, not the agent's death.
   std::vector<std::byte> encoded(length);
   for (uint32_t i = 0; i < run.count; ++i) {
     const uint64_t block_offset = offset + uint64_t{i} * geometry.block_size;
@@ -162,8 +163,11 @@ PageCacheChecker::MappedWrite PageCacheChecker::WriteRunMapped(const verify::Run
   }
   if (absl::Status stored = mapping->Store(0, encoded); !stored.ok()) {
     ++activity_.io_errors;
-    spdlog::warn("target {}: {}", target_->name, Message(stored));
-    return MappedWrite::kSyncFailed;
+    // Any part of the run may have been stored, down to half a sector, which
+    // a later read would take for damage: the run is written again whole,
+    // with pwrite (a whole-block overwrite needs nothing read in).
+    spdlog::warn("target {}: {}; writing the run with pwrite", target_->name, Message(stored));
+    return MappedWrite::kNotMapped;
   }
   if (absl::Status synced = mapping->Sync(); !synced.ok()) {
     ++activity_.io_errors;

@@ -70,12 +70,13 @@ class CheckerSteps : public ::testing::Test {
   // One turn at `now_ns`; the offsets of what was spooled.
   std::vector<uint64_t> Turn(uint64_t now_ns) {
     std::vector<uint64_t> spooled;
-    StepDueCheckers(checkers_, now_ns, *reported_,
-                    [&](const ActiveChecker&, const checker::Finding& finding) {
-                      if (refuse_spool_) return absl::UnavailableError("spool full");
-                      spooled.push_back(finding.key.offset);
-                      return absl::OkStatus();
-                    });
+    StepDueCheckers(
+        checkers_, [now_ns] { return now_ns; }, *reported_,
+        [&](const ActiveChecker&, const checker::Finding& finding) {
+          if (refuse_spool_) return absl::UnavailableError("spool full");
+          spooled.push_back(finding.key.offset);
+          return absl::OkStatus();
+        });
     return spooled;
   }
 
