@@ -52,6 +52,15 @@ class MetadataCheckerTest : public ::testing::Test {
     return path.value_or("");
   }
 
+  // Every name of the first file (in model order) with exactly `links` names;
+  // empty if there is none.
+  std::vector<std::string> NamesOfAFileWithLinks(uint32_t links) {
+    const std::string path = PathWhere(
+        [&](const std::string&, const Node& node) { return IsFile(node) && node.links == links; });
+    if (path.empty()) return {};
+    return checker_->model().PathsOf(checker_->model().paths.at(path));
+  }
+
   ::fscanary::testing::TempDir base_;
   std::unique_ptr<MetadataChecker> checker_;
 };

@@ -236,10 +236,7 @@ TEST(ReviewFixesRoot, RootWritableByOthersOrOwnedByAnotherUserIsRefused) {
 // the root with the same link count: nothing is written through it.
 TEST_F(ReviewFixes, HardLinkToAFileOutsideTheRootIsNotWrittenThrough) {
   OpenGrown(300);
-  const std::string path = PathWhere(
-      [](const std::string&, const Node& node) { return IsFile(node) && node.links == 2; });
-  const std::vector<std::string> names =
-      checker_->model().PathsOf(checker_->model().paths.at(path));
+  const std::vector<std::string> names = NamesOfAFileWithLinks(2);
   ASSERT_EQ(names.size(), 2u);
   const std::string victim = base_.Join("victim");
   std::ofstream(victim) << "do not touch";

@@ -121,10 +121,7 @@ class RemovedHardLink : public Tampering, public ::testing::WithParamInterface<s
 
 TEST_P(RemovedHardLink, IsOneFindingAtTheRemovedNameWithTheOtherNamesLinkCount) {
   OpenGrown(300);
-  const std::string path = PathWhere(
-      [](const std::string&, const Node& node) { return IsFile(node) && node.links == 2; });
-  const std::vector<std::string> names =
-      checker_->model().PathsOf(checker_->model().paths.at(path));
+  const std::vector<std::string> names = NamesOfAFileWithLinks(2);
   ASSERT_EQ(names.size(), 2u);
   const std::string& removed = names[GetParam()];
   const std::string& kept = names[1 - GetParam()];
