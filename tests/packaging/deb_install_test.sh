@@ -75,29 +75,9 @@ command -v debootstrap >/dev/null || { echo "SKIP: debootstrap is not installed"
 command -v cpack >/dev/null || die "cpack is missing"
 
 # --- the mirror apt uses on this machine ------------------------------------------
-# First "URIs:" of a deb822 source with suite bookworm, else the first
-# one-line "deb URI bookworm" entry.
-find_mirror() {
-  local suite=$1 file found=""
-  for file in /etc/apt/sources.list.d/*.sources; do
-    [[ -f "$file" && -z "$found" ]] || continue
-    found=$(awk -v s="$suite" '
-      /^[[:space:]]*$/ { if (u != "" && hit) exit; u = ""; hit = 0; next }
-      /^URIs:/ { u = $2 }
-      /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == s) hit = 1 }
-      END { if (u != "" && hit) print u }' "$file")
-  done
-  for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f "$file" && -z "$found" ]] || continue
-    found=$(awk -v s="$suite" '$1 == "deb" {
-      for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { if ($(i + 1) == s) { print $i; exit } break } }' "$file")
-  done
-  echo "$found"
-}
-MIRROR=${FSCANARY_DEBIAN_MIRROR:-$(find_mirror "$SUITE")}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
-SECURITY_MIRROR=$(find_mirror "$SUITE-security")
-SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+# shellcheck source=../lib/debian_mirror.sh
+source "$SOURCE_DIR/tests/lib/debian_mirror.sh"
+debian_mirrors "$SUITE"
 say "mirror $MIRROR, security $SECURITY_MIRROR"
 
 WORK=$(mktemp -d /var/tmp/fscanary-deb-test.XXXXXX)
