@@ -16,6 +16,7 @@ build_packages=(
 test_packages=(
   fio fdisk util-linux e2fsprogs xfsprogs btrfs-progs socat python3 prometheus prometheus-alertmanager
   debootstrap dpkg-dev zstd openssl
+  qemu-system-x86 qemu-utils nbdkit nbdkit-plugin-python
 )
 
 case "$profile" in

@@ -17,11 +17,11 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFSCANARY_WERROR=ON 
 cmake --build build/asan -j "$jobs"
 
 echo "== unit tests under the sanitizers"
-# Not the integration, end-to-end and packaging tests: they run the daemons
+# Not the integration, end-to-end, packaging and VM tests: they run the daemons
 # (and package the sanitizer build's binaries); they run once, in the build
 # below (the integration and end-to-end tests are not even built here).
 LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
-  ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 600 -LE 'integration|packaging|e2e'
+  ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 600 -LE 'integration|packaging|e2e|vm'
 
 echo "== all tests"
 ctest --test-dir build/ci --output-on-failure -j "$jobs" --timeout 900
