@@ -82,6 +82,11 @@ fscanary_package_file(agent /lib/systemd/system
                       "${PROJECT_SOURCE_DIR}/deploy/systemd/fscanary-agent.service")
 fscanary_package_file(agent /etc/fscanary "${PROJECT_SOURCE_DIR}/deploy/config/agent.yaml")
 fscanary_package_file(agent share/doc/fscanary-agent "${PROJECT_SOURCE_DIR}/README.md")
+# A raw scratch disk: the udev rule and the unit drop-in the README describes.
+fscanary_package_file(agent share/doc/fscanary-agent/examples
+                      "${PROJECT_SOURCE_DIR}/deploy/udev/61-fscanary-scratch.rules")
+fscanary_package_file(agent share/doc/fscanary-agent/examples
+                      "${PROJECT_SOURCE_DIR}/deploy/systemd/scratch-device.conf")
 fscanary_debian_changelog(agent fscanary-agent)
 fscanary_maintainer_scripts(agent fscanary-agent fscanary-agent /var/lib/fscanary-agent
                             "fscanary agent" fscanary-agent.service /etc/fscanary/agent.yaml)
