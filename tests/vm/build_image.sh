@@ -115,7 +115,7 @@ make_image() {
   # And what only the test guest has: its agent.yaml, network, facts on the console.
   cp -a "$HERE/guest/." "$root/"
   in_root "$root" systemctl enable systemd-networkd.service fscanary-vm-facts.service \
-    fscanary-vm-scheduler.service \
+    fscanary-vm-boot.service \
     >/dev/null 2>&1 || die "systemctl enable failed in the root"
   # Each guest gets its own machine id (so its own agent id) from the test.
   : >"$root/etc/machine-id"

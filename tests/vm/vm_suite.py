@@ -51,11 +51,13 @@ ROOTFS_TARGET_BYTES = 8 << 20  # the file target on the guest's root (guest/etc/
 BOOT_SECONDS = 300  # TCG on a busy 2-core machine
 FINDING_SECONDS = 120
 
-# The fleet's shapes, in the order guests are made: the first is the faulted
-# conjunction of the fleet scenario; a fleet of two keeps one apart on both.
+# The fleet's shapes, in the order guests are made: virtio-scsi with none is
+# the faulted conjunction of the fleet scenario. A fleet of two keeps the other
+# apart on both; the full fleet of five has the conjunction twice (the
+# analysis wants events on two hosts) and each of its parts without the other.
 SHAPES = [("virtio-scsi", "none"), ("virtio-blk", "mq-deadline"),
-          ("virtio-blk", "none"), ("virtio-scsi", "mq-deadline"),
-          ("virtio-blk", "bfq"), ("virtio-scsi", "kyber")]
+          ("virtio-scsi", "none"), ("virtio-blk", "none"), ("virtio-scsi", "mq-deadline"),
+          ("virtio-blk", "bfq")]
 
 
 class Summary:
@@ -216,15 +218,14 @@ def scenario_fleet(fleet, summary):
             wait_for(f"{guest.name}: three corrupted merged requests", lambda g=guest:
                      g.scratch.control("status")["counts"]["writes_corrupted"] >= 3, 120, 0.5)
             guest.scratch.control("corrupt_larger", bytes=None)
-        pages = wait_for("FscanaryCorruptionDetected for every faulted guest", lambda:
-                         pipeline.paged_hosts() >= {g.agent_id for g in faulted} or None,
-                         120, 1)
+        def all_faulted_paged():
+            paged = pipeline.paged_hosts()
+            return paged if paged >= {g.agent_id for g in faulted} else None
+        pages = wait_for("FscanaryCorruptionDetected for every faulted guest",
+                         all_faulted_paged, 120, 1)
         false_findings = sum(len(fleet.new_findings(g, before[g.name])) for g in clean)
         wrong_pages = pages & {g.agent_id for g in clean}
-        analysis = json.loads(fleet.collector.cli("analyze", "--json"))
-        top = analysis.get("suspects", [{}])[0] if analysis.get("suspects") else {}
-        top_items = json.dumps(top.get("items", top))
-        ranked = "virtio_scsi" in top_items and "none" in top_items
+        ranked, top_items = analysis_ranks_conjunction(fleet)
         for guest, (seconds, found) in zip(faulted, results):
             summary.add("fleet", f"{guest.name} {guest.driver}/{guest.scheduler}",
                         "merged request > 16 KiB corrupted", "misdirected_write",
@@ -238,6 +239,28 @@ def scenario_fleet(fleet, summary):
                     None, ranked and not false_findings and not wrong_pages, note)
     finally:
         pipeline.stop()
+
+
+def analysis_ranks_conjunction(fleet):
+    """Whether `fscanary analyze` ranks driver virtio_scsi with scheduler none
+    first. Two faulted guests of the five in the full fleet separate the
+    conjunction from its parts; in a fleet of two, every attribute of the
+    faulted guest is an alias of the others and one guest is all the support
+    there is, so there the top suspect's alias group must hold both."""
+    small = len(fleet.guests) < 4
+    argv = ["analyze", "--json"] + (["--min-hosts", "1", "--min-epochs", "1"] if small else [])
+    suspects = json.loads(fleet.collector.cli(*argv)).get("suspects", [])
+    if not suspects:
+        return False, "no suspect"
+    top = suspects[0]
+    if small:
+        group = [top["attributes"], top.get("implied", {}), *top.get("aliases", []),
+                 *[a["attributes"] for a in top.get("indistinguishable", [])]]
+        merged = {k: v for attributes in group for k, v in attributes.items()}
+    else:
+        merged = top["attributes"]
+    ranked = merged.get("driver") == "virtio_scsi" and merged.get("scheduler") == "none"
+    return ranked, json.dumps(top["attributes"])
 
 
 def show_demo(fleet, pipeline):
@@ -278,7 +301,8 @@ FAULTS = [
     ("write lost", lambda g: g.scratch.control("lose_next", count=1), {"LOST_WRITE"}),
     ("write torn after 3 sectors", lambda g: g.scratch.control("tear_next", sectors=3),
      {"TORN_WRITE"}),
-    ("write misdirected +1 MiB", lambda g: g.scratch.control("misdirect_next", delta=1 << 20),
+    ("write misdirected onto known data",
+     lambda g: g.scratch.control("misdirect_next", to="durable", above=LABEL_AREA),
      {"MISDIRECTED_WRITE"}),
     ("merged request > 16 KiB corrupted",
      lambda g: g.scratch.control("corrupt_larger", bytes=16 << 10), {"MISDIRECTED_WRITE"}),
@@ -461,7 +485,7 @@ def missing_facilities():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build", required=True, help="a configured and built build dir")
-    parser.add_argument("--guests", type=int, default=4)
+    parser.add_argument("--guests", type=int, default=5)
     parser.add_argument("--cuts", type=int, default=20)
     parser.add_argument("--control-cuts", type=int, default=2)
     parser.add_argument("--scenarios", default="facts,fleet,detect,powercut,epoch")

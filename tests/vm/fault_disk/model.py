@@ -15,6 +15,7 @@ Faults, each what a real disk, controller or kernel bug has done:
   lose_next          the next writes are acknowledged and never land
   tear_next          the next write lands only its first k sectors
   misdirect_next     the next write lands `delta` bytes away from its offset
+  misdirect_to       the next write lands at a given offset (over known data)
   corrupt_larger     every write larger than N bytes lands with its last
                      4 KiB replaced by its first 4 KiB (a merged request
                      carrying the wrong page: kernel bugzilla 201685)
@@ -62,6 +63,7 @@ class FaultDisk:
         self.lose_next = 0
         self.tear_next = None  # sectors that land of the next write
         self.misdirect_next = None  # delta in bytes
+        self.misdirect_to = None  # or the offset where it lands
         self.corrupt_larger = None  # bytes
         self.eio_read = []  # [begin, end)
         self.eio_write = []
@@ -106,12 +108,17 @@ class FaultDisk:
                 data = data[: self.tear_next * SECTOR]
                 self.tear_next = None
                 self.counts["writes_torn"] += 1
-            if self.misdirect_next is not None:
-                moved = offset + self.misdirect_next
-                if moved < 0 or moved + len(data) > self.size:
-                    moved = offset - self.misdirect_next
+            if self.misdirect_next is not None or self.misdirect_to is not None:
+                if self.misdirect_to is not None:
+                    moved = self.misdirect_to
+                    if moved < offset + len(data) and offset < moved + len(data):
+                        moved = offset + len(data)  # never onto itself
+                else:
+                    moved = offset + self.misdirect_next
+                    if moved < 0 or moved + len(data) > self.size:
+                        moved = offset - self.misdirect_next
                 offset = max(0, min(moved, self.size - len(data)))
-                self.misdirect_next = None
+                self.misdirect_next = self.misdirect_to = None
                 self.counts["writes_misdirected"] += 1
             if fua:
                 self.counts["fua_writes"] += 1
@@ -172,7 +179,7 @@ class FaultDisk:
             self._overlay = {}
             self.lose_next = 0
             self.tear_next = None
-            self.misdirect_next = None
+            self.misdirect_next = self.misdirect_to = None
             self.freeze_after = None
             self.frozen = False
             self.counts["power_cuts"] += 1

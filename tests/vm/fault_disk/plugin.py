@@ -14,7 +14,8 @@ CONTROL.sock takes one JSON object per line and answers one per line:
   {"op": "freeze_after", "writes": N}       stop answering after N more writes
   {"op": "locate", "offset": "durable"}     only the offset such a request would pick
   {"op": "lose_next", "count": N}           {"op": "tear_next", "sectors": K}
-  {"op": "misdirect_next", "delta": D}      {"op": "corrupt_larger", "bytes": N|null}
+  {"op": "misdirect_next", "delta": D}      or "to": O|"durable": lands there
+  {"op": "corrupt_larger", "bytes": N|null}
   {"op": "eio_read", "ranges": [[B, E]]}    {"op": "eio_write", "ranges": [[B, E]]}
   {"op": "lie_flush", "on": true|false}     {"op": "power_cut"}
   {"op": "clear"}                           disarms every fault
@@ -122,6 +123,7 @@ def _armed():
     return {
         "lie_flush": _disk.lie_flush, "lose_next": _disk.lose_next,
         "tear_next": _disk.tear_next, "misdirect_next": _disk.misdirect_next,
+        "misdirect_to": _disk.misdirect_to,
         "corrupt_larger": _disk.corrupt_larger, "eio_read": _disk.eio_read,
         "eio_write": _disk.eio_write, "freeze_after": _disk.freeze_after,
         "frozen": _disk.frozen,
@@ -158,7 +160,10 @@ def _command(request):
     elif op == "tear_next":
         _disk.tear_next = int(request["sectors"])
     elif op == "misdirect_next":
-        _disk.misdirect_next = int(request["delta"])
+        if "to" in request:
+            where = _disk.misdirect_to = _offset({"offset": request["to"], **request})
+        else:
+            _disk.misdirect_next = int(request["delta"])
     elif op == "corrupt_larger":
         value = request.get("bytes")
         _disk.corrupt_larger = None if value is None else int(value)
@@ -173,7 +178,8 @@ def _command(request):
     elif op == "clear":
         _disk.lie_flush = False
         _disk.lose_next = 0
-        _disk.tear_next = _disk.misdirect_next = _disk.corrupt_larger = None
+        _disk.tear_next = _disk.misdirect_next = _disk.misdirect_to = None
+        _disk.corrupt_larger = None
         _disk.eio_read, _disk.eio_write = [], []
         _disk.freeze_after = None
     else:

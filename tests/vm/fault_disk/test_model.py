@@ -104,6 +104,15 @@ class FaultDiskTest(unittest.TestCase):
         self.assertEqual(self.disk.read(PAGE, PAGE), bytes(PAGE))
         self.assertEqual(self.disk.read(5 * PAGE, PAGE), page(1))
 
+    def test_write_misdirected_to_an_offset_lands_there_and_never_onto_itself(self):
+        self.disk.misdirect_to = 6 * PAGE
+        self.disk.write(PAGE, page(1))
+        self.assertEqual(self.disk.read(6 * PAGE, PAGE), page(1))
+        self.disk.misdirect_to = 2 * PAGE
+        self.disk.write(2 * PAGE, page(2))
+        self.assertEqual(self.disk.read(2 * PAGE, PAGE), bytes(PAGE))
+        self.assertEqual(self.disk.read(3 * PAGE, PAGE), page(2))
+
     def test_only_large_writes_are_corrupted(self):
         self.disk.corrupt_larger = 2 * PAGE
         self.disk.write(0, page(1) + page(2))
