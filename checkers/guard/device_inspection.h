@@ -91,4 +91,17 @@ absl::StatusOr<DeviceInspection> InspectBlockDevice(const std::string& path,
 absl::StatusOr<DeviceInspection> InspectTopology(const std::string& path, DeviceNumber number,
                                                  const SystemRoots& roots = {});
 
+// What the system keeps on `number` or on anything built on it: the device,
+// its partitions and, through holders/, every dm, md or other device stacked
+// on any of them, transitively; and the mounts and swap areas of all of those.
+// Reads only sysfs, /proc/self/mountinfo and /proc/swaps (each call re-reads
+// them). NotFound when sysfs has no device `number`; FailedPrecondition when an
+// active swap device cannot be placed (it might be on `number`).
+struct DeviceUses {
+  std::vector<DeviceNumber> devices;  // `number` first
+  std::vector<MountUse> mounts;
+  std::vector<SwapUse> swaps;
+};
+absl::StatusOr<DeviceUses> UsesOfDevice(DeviceNumber number, const SystemRoots& roots = {});
+
 }  // namespace fscanary::guard

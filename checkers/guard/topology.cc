@@ -1,5 +1,6 @@
-// InspectTopology: what sysfs and procfs say about one block device. Reads
-// only small virtual files (through block_device_io) and never the device.
+// InspectTopology and UsesOfDevice: what sysfs and procfs say about one block
+// device. Reads only small virtual files (through block_device_io) and never
+// the device.
 
 #include <algorithm>
 #include <string_view>
@@ -225,6 +226,16 @@ absl::StatusOr<DeviceInspection> InspectTopology(const std::string& path, Device
   ASSIGN_OR_RETURN(inspection.mounts, MountsOf(roots, built_on));
   ASSIGN_OR_RETURN(inspection.swaps, SwapsOf(roots, built_on));
   return inspection;
+}
+
+absl::StatusOr<DeviceUses> UsesOfDevice(DeviceNumber number, const SystemRoots& roots) {
+  ASSIGN_OR_RETURN(const SysfsDevice device, SysfsByNumber(roots, number));
+  ASSIGN_OR_RETURN(const std::vector<SysfsDevice> built_on, DevicesBuiltOn(roots, device));
+  DeviceUses uses;
+  for (const SysfsDevice& each : built_on) uses.devices.push_back(each.number);
+  ASSIGN_OR_RETURN(uses.mounts, MountsOf(roots, built_on));
+  ASSIGN_OR_RETURN(uses.swaps, SwapsOf(roots, built_on));
+  return uses;
 }
 
 }  // namespace fscanary::guard
