@@ -8,6 +8,7 @@
 #include "checkers/kmsg/kmsg_record.h"
 #include "common/status.h"
 #include "io/posix.h"
+#include "spdlog/spdlog.h"
 
 namespace fscanary::kmsg {
 
@@ -76,6 +77,7 @@ void KernelLogWatcher::Handle(const std::string& raw, std::vector<KernelEvent>& 
   std::optional<KernelEvent> event = Match(*record);
   if (!event) return;
   ++lines_matched_;
+  if (!event->device.empty() && !Relevant(event->device)) return;
   const EventLimiter::Decision decision =
       limiter_.Admit(event->signature, event->device, record->timestamp_usec);
   if (!decision.report) return;
@@ -83,8 +85,27 @@ void KernelLogWatcher::Handle(const std::string& raw, std::vector<KernelEvent>& 
   events.push_back(std::move(*event));
 }
 
+bool KernelLogWatcher::Relevant(const std::string& device) {
+  if (options_.relevance == nullptr) return true;
+  auto verdict = verdicts_.find(device);
+  if (verdict == verdicts_.end()) {
+    const Relevance relevance = options_.relevance->Judge(device);
+    verdict = verdicts_.emplace(device, relevance.relevant).first;
+    if (!relevance.relevant && !ignored_.contains(device)) {
+      spdlog::info("kernel log: errors of {} are counted, not reported: {}", device,
+                   relevance.reason);
+    }
+  }
+  if (verdict->second) return true;
+  ++lines_ignored_;
+  ++ignored_[device];
+  return false;
+}
+
 absl::StatusOr<std::vector<KernelEvent>> KernelLogWatcher::Poll() {
   if (!deferred_error_.ok()) return std::exchange(deferred_error_, absl::OkStatus());
+  // Devices are judged again in each poll: mounts come and go.
+  verdicts_.clear();
   std::vector<KernelEvent> events;
   caught_up_ = false;
   for (size_t records = 0; records < options_.max_records_per_poll;) {

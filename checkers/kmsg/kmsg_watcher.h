@@ -20,16 +20,24 @@
 // fresh start, lines written while the agent was down or faster than it read)
 // are counted in lines_lost().
 //
+// Lines about a device that holds none of the host's data (device_relevance.h:
+// QEMU's empty floppy drive at every boot) are counted per device in
+// ignored(), logged once per device at info level, and not reported. A line
+// naming no device is always reported.
+//
 // Not thread-safe: one thread owns the watcher.
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "checkers/kmsg/device_relevance.h"
 #include "checkers/kmsg/event_limiter.h"
 #include "checkers/kmsg/kmsg_source.h"
 #include "checkers/kmsg/signatures.h"
@@ -51,6 +59,10 @@ struct WatcherOptions {
   // Poll() returns after this many records even if more are waiting, so a
   // storm cannot keep it from returning; caught_up() tells.
   size_t max_records_per_poll = 16384;
+  // Asked, for each matching line that names a device, whether the device
+  // holds the host's data; each device at most once per Poll(). Null: every
+  // device does (every matching line is reported).
+  std::shared_ptr<DeviceRelevance> relevance;
 };
 
 enum class StartPoint { kFresh, kResumed, kNewBoot, kDamagedState };
@@ -82,8 +94,12 @@ class KernelLogWatcher {
 
   // New records read (records already handled before a restart not counted).
   uint64_t lines_read() const { return lines_read_; }
-  // Lines that matched a signature, reported or not.
+  // Lines that matched a signature: reported, withheld or ignored.
   uint64_t lines_matched() const { return lines_matched_; }
+  // Matching lines not reported because their device holds none of the
+  // host's data (options.relevance); per device in ignored().
+  uint64_t lines_ignored() const { return lines_ignored_; }
+  const std::map<std::string, uint64_t, std::less<>>& ignored() const { return ignored_; }
   // Matching lines the rate limiter withheld.
   uint64_t lines_suppressed() const { return limiter_.total_suppressed(); }
   // Records overwritten in the kernel's buffer before they could be read.
@@ -109,6 +125,8 @@ class KernelLogWatcher {
   absl::Status Start();
   // Handles one raw record; appends its event, if any, to `events`.
   void Handle(const std::string& raw, std::vector<KernelEvent>& events);
+  // Whether lines about `device` are reported; counts and logs them if not.
+  bool Relevant(const std::string& device);
 
   WatcherOptions options_;
   std::unique_ptr<KmsgSource> source_;
@@ -126,6 +144,12 @@ class KernelLogWatcher {
   uint64_t lines_matched_ = 0;
   uint64_t lines_lost_ = 0;
   uint64_t records_malformed_ = 0;
+  uint64_t lines_ignored_ = 0;
+  // Bounded by the block devices sysfs knows: a name it does not know is
+  // relevant, so never a key here.
+  std::map<std::string, uint64_t, std::less<>> ignored_;
+  // Verdicts of the current Poll(), so a storm asks once per device.
+  std::map<std::string, bool, std::less<>> verdicts_;
 };
 
 }  // namespace fscanary::kmsg

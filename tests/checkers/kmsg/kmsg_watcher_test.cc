@@ -2,7 +2,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "checkers/kmsg/kmsg_cursor.h"
@@ -12,6 +16,8 @@
 
 namespace fscanary::kmsg {
 namespace {
+
+using std::string_literals::operator""s;
 
 constexpr char kBootA[] = "aaaaaaaa-1840-4a18-9c8f-cca5a5c86384";
 constexpr char kBootB[] = "bbbbbbbb-1840-4a18-9c8f-cca5a5c86384";
@@ -310,6 +316,127 @@ TEST(KernelLogWatcher, OpenFailsWithoutABootIdOrStatePath) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Lines about devices that hold the host's data, and lines about the others.
+// The real floppy lines of a Debian 12 guest under QEMU.
+constexpr char kFloppyIoError[] =
+    "I/O error, dev fd0, sector 0 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 2";
+constexpr char kFloppyBlkUpdate[] =
+    "blk_update_request: I/O error, dev fd0, sector 0 op 0x0:(READ) flags 0x80700 phys_seg 1 "
+    "prio class 0";
+constexpr char kJournalAborted[] = "JBD2: Invalid checksum recovering block 1090 in log";
+
+// Says a fixed set of devices holds none of the host's data; remembers what
+// it was asked.
+class FakeRelevance final : public DeviceRelevance {
+ public:
+  explicit FakeRelevance(std::set<std::string> unrelated) : unrelated_(std::move(unrelated)) {}
+  Relevance Judge(std::string_view device) override {
+    asked.emplace_back(device);
+    const bool relevant = !unrelated_.contains(std::string(device));
+    return {.relevant = relevant, .reason = relevant ? "in use" : "backs nothing"};
+  }
+  std::vector<std::string> asked;
+
+ private:
+  std::set<std::string> unrelated_;
+};
+
+// A watcher whose relevance answers come from `relevance`.
+std::unique_ptr<KernelLogWatcher> WatcherJudgedBy(Machine& machine,
+                                                  std::shared_ptr<FakeRelevance> relevance) {
+  WatcherOptions options = machine.Options();
+  options.relevance = std::move(relevance);
+  return machine.Watcher(options);
+}
+
+TEST(KernelLogWatcherRelevance, ErrorOfADeviceHoldingNothingIsCountedNotReported) {
+  Machine machine;
+  machine.kmsg().Push(RawRecord(0, kFloppyBlkUpdate));
+  machine.kmsg().Push(RawRecord(1, kFloppyIoError));
+  auto watcher = WatcherJudgedBy(machine, std::make_shared<FakeRelevance>(std::set{"fd0"s}));
+  ASSERT_NE(watcher, nullptr);
+  auto events = watcher->Poll();
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_TRUE(events->empty());
+  EXPECT_EQ(watcher->lines_matched(), 2u);
+  EXPECT_EQ(watcher->lines_ignored(), 2u);
+  EXPECT_EQ(watcher->lines_suppressed(), 0u) << "ignored lines are not rate limited";
+}
+
+TEST(KernelLogWatcherRelevance, ErrorOfADeviceHoldingDataIsReported) {
+  Machine machine;
+  machine.kmsg().Push(RawRecord(0, kIoError));  // dev vda
+  auto watcher = WatcherJudgedBy(machine, std::make_shared<FakeRelevance>(std::set{"fd0"s}));
+  ASSERT_NE(watcher, nullptr);
+  auto events = watcher->Poll();
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().device, "vda");
+  EXPECT_EQ(watcher->lines_ignored(), 0u);
+}
+
+TEST(KernelLogWatcherRelevance, LineNamingNoDeviceIsReportedWithoutAsking) {
+  Machine machine;
+  machine.kmsg().Push(RawRecord(0, kJournalAborted));
+  // Even a judge that finds every device unrelated cannot hide it.
+  auto relevance = std::make_shared<FakeRelevance>(std::set{""s});
+  auto watcher = WatcherJudgedBy(machine, relevance);
+  ASSERT_NE(watcher, nullptr);
+  auto events = watcher->Poll();
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().signature, "jbd2_journal_checksum");
+  EXPECT_EQ(events->front().device, "");
+  EXPECT_TRUE(relevance->asked.empty());
+}
+
+TEST(KernelLogWatcherRelevance, IgnoredLinesAreCountedPerDevice) {
+  Machine machine;
+  machine.kmsg().Push(RawRecord(0, kFloppyBlkUpdate));
+  machine.kmsg().Push(RawRecord(1, "I/O error, dev sr0, sector 64 op 0x0:(READ) flags 0x0"));
+  machine.kmsg().Push(RawRecord(2, kFloppyIoError));
+  machine.kmsg().Push(RawRecord(3, kIoError));
+  auto watcher =
+      WatcherJudgedBy(machine, std::make_shared<FakeRelevance>(std::set{"fd0"s, "sr0"s}));
+  ASSERT_NE(watcher, nullptr);
+  auto events = watcher->Poll();
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(Sequences(*events), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(watcher->ignored(),
+            (std::map<std::string, uint64_t, std::less<>>{{"fd0", 2}, {"sr0", 1}}));
+  EXPECT_EQ(watcher->lines_ignored(), 3u);
+}
+
+TEST(KernelLogWatcherRelevance, EachDeviceIsJudgedOncePerPollAndAgainInTheNext) {
+  Machine machine;
+  for (uint64_t seq = 0; seq < 5; ++seq) machine.kmsg().Push(RawRecord(seq, kFloppyIoError));
+  auto relevance = std::make_shared<FakeRelevance>(std::set{"fd0"s});
+  auto watcher = WatcherJudgedBy(machine, relevance);
+  ASSERT_NE(watcher, nullptr);
+  ASSERT_TRUE(watcher->Poll().ok());
+  EXPECT_EQ(relevance->asked, (std::vector<std::string>{"fd0"}));
+  // A filesystem may be mounted on it by the time it fails again.
+  machine.kmsg().Push(RawRecord(5, kFloppyIoError));
+  ASSERT_TRUE(watcher->Poll().ok());
+  EXPECT_EQ(relevance->asked, (std::vector<std::string>{"fd0", "fd0"}));
+  EXPECT_EQ(watcher->lines_ignored(), 6u);
+}
+
+TEST(KernelLogWatcherRelevance, IgnoredLinesStillMoveTheCursor) {
+  Machine machine;
+  machine.kmsg().Push(RawRecord(0, kFloppyIoError));
+  {
+    auto watcher = WatcherJudgedBy(machine, std::make_shared<FakeRelevance>(std::set{"fd0"s}));
+    ASSERT_TRUE(watcher->Poll().ok());
+    ASSERT_TRUE(watcher->Commit().ok());
+  }
+  auto watcher = WatcherJudgedBy(machine, std::make_shared<FakeRelevance>(std::set{"fd0"s}));
+  ASSERT_TRUE(watcher->Poll().ok());
+  EXPECT_EQ(watcher->start_point(), StartPoint::kResumed);
+  EXPECT_EQ(watcher->lines_read(), 0u);
+  EXPECT_EQ(watcher->lines_ignored(), 0u);
 }
 
 }  // namespace
