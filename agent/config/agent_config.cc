@@ -324,6 +324,7 @@ void ReadAgent(Section root, AgentConfig& config) {
     kernel_log->ReadInteger("max_events_per_minute", config.kernel_log.max_events_per_minute, 1,
                             100000);
     kernel_log->Read("kernel_lines_only", config.kernel_log.kernel_lines_only);
+    kernel_log->Read("report_unrelated_devices", config.kernel_log.report_unrelated_devices);
   }
   if (std::optional<Section> budget = root.Child("budget")) ReadBudget(*budget, config.budget);
   ReadTargets(root, config.targets, config.state_dir, config.spool.dir);

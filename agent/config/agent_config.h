@@ -132,6 +132,10 @@ struct AgentConfig {
     // Match only lines the kernel logged (facility kern), not lines a
     // process wrote to /dev/kmsg (facility user; root only).
     bool kernel_lines_only = false;
+    // Report errors of devices that hold neither a target nor a mounted
+    // filesystem or swap area (QEMU's empty floppy drive); by default they
+    // are counted, not reported.
+    bool report_unrelated_devices = false;
   };
 
   // Empty: the contents of /etc/machine-id (ReadMachineId).

@@ -94,6 +94,7 @@ std::string DescribeConfig(const AgentConfig& config) {
   text.Bool("kernel_log.enabled", config.kernel_log.enabled);
   text.Integer("kernel_log.max_events_per_minute", config.kernel_log.max_events_per_minute);
   text.Bool("kernel_log.kernel_lines_only", config.kernel_log.kernel_lines_only);
+  text.Bool("kernel_log.report_unrelated_devices", config.kernel_log.report_unrelated_devices);
   for (size_t i = 0; i < config.targets.size(); ++i) {
     DescribeTarget(text, absl::StrCat("targets[", i, "]"), config.targets[i]);
   }

@@ -21,6 +21,11 @@ void AgentMetrics::AddFinding(const std::string& target, const std::string& kind
   ++targets_[target].findings_by_kind[kind];
 }
 
+void AgentMetrics::SetKernelLogLinesIgnored(uint64_t total) {
+  std::lock_guard lock(mutex_);
+  kernel_log_lines_ignored_ = total;
+}
+
 std::vector<MetricFamily> AgentMetrics::Collect() const {
   MetricFamily verified{.name = "fscanary_agent_verified_bytes_total",
                         .help = "Bytes this agent read back and verified, by target.",
@@ -41,8 +46,17 @@ std::vector<MetricFamily> AgentMetrics::Collect() const {
                        .type = MetricType::kHistogram};
   const std::vector<double> bounds(verify::LatencyHistogram::kBounds.begin(),
                                    verify::LatencyHistogram::kBounds.end());
+  MetricFamily ignored{.name = "fscanary_agent_kernel_log_lines_ignored_total",
+                       .help =
+                           "Kernel log error lines not reported, by reason (unrelated_device: "
+                           "the device holds no target, mounted filesystem or swap area).",
+                       .type = MetricType::kCounter};
   {
     std::lock_guard lock(mutex_);
+    if (kernel_log_lines_ignored_) {
+      ignored.series.push_back({.labels = {{"reason", "unrelated_device"}},
+                                .value = double(*kernel_log_lines_ignored_)});
+    }
     for (const auto& [target, totals] : targets_) {
       const metrics::Labels labels = {{"target", target}};
       verified.series.push_back({.labels = labels, .value = double(totals.bytes_verified)});
@@ -68,7 +82,10 @@ std::vector<MetricFamily> AgentMetrics::Collect() const {
                          .type = MetricType::kGauge};
   connected.series.push_back(
       {.value = live_.collector_connected && live_.collector_connected() ? 1.0 : 0.0});
-  return {verified, written, entries, findings, latency, spool, connected};
+  std::vector<MetricFamily> families = {verified, written, entries,  findings,
+                                        latency,  spool,   connected};
+  if (!ignored.series.empty()) families.push_back(std::move(ignored));
+  return families;
 }
 
 }  // namespace fscanary::daemon

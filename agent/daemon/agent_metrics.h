@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "checkers/checker/checker.h"
@@ -26,6 +27,10 @@ class AgentMetrics final : public metrics::Collectable {
   // Thread-safe.
   void AddActivity(const std::string& target, const checker::Activity& activity);
   void AddFinding(const std::string& target, const std::string& kind);
+  // The kernel log watcher's count of lines about devices that hold none of
+  // the host's data (KernelLogWatcher::lines_ignored()); exported from the
+  // first call on.
+  void SetKernelLogLinesIgnored(uint64_t total);
 
   std::vector<metrics::MetricFamily> Collect() const override;
 
@@ -40,6 +45,7 @@ class AgentMetrics final : public metrics::Collectable {
   const Live live_;
   mutable std::mutex mutex_;
   std::map<std::string, TargetTotals> targets_;
+  std::optional<uint64_t> kernel_log_lines_ignored_;
 };
 
 }  // namespace fscanary::daemon

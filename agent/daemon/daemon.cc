@@ -7,8 +7,10 @@
 #include "absl/strings/str_format.h"
 #include "agent/daemon/checker_steps.h"
 #include "agent/daemon/to_proto.h"
+#include "agent/facts/block_stack.h"
 #include "agent/facts/host_facts.h"
 #include "agent/spool/spool.h"
+#include "checkers/kmsg/sysfs_device_relevance.h"
 #include "common/daemon/systemd_notify.h"
 #include "common/status.h"
 #include "io/posix.h"
@@ -90,12 +92,20 @@ absl::Status Daemon::Initialize() {
                                  .state_path = options_.state_dir + "/kmsg-cursor"};
     watcher.rate_limit.events_per_window = options_.kernel_log_events_per_minute;
     watcher.kernel_facility_only = options_.kernel_log_kernel_lines_only;
+    if (!options_.kernel_log_report_unrelated_devices) {
+      std::vector<std::string> target_paths;
+      for (const TargetOptions& target : options_.targets) target_paths.push_back(target.path);
+      watcher.relevance =
+          std::make_shared<kmsg::SysfsDeviceRelevance>(kmsg::SysfsDeviceRelevance::Options{
+              .target_devices = facts::DevicesOf({}, target_paths)});
+    }
     absl::StatusOr<std::unique_ptr<kmsg::KernelLogWatcher>> opened =
         kmsg::KernelLogWatcher::Open(watcher);
     if (opened.ok()) {
       if (!(*opened)->start_note().empty()) spdlog::warn("kernel log: {}", (*opened)->start_note());
-      checkers_.push_back({kKernelLogName, std::make_unique<kmsg::KernelLogChecker>(
-                                               *std::move(opened), kKernelLogPollNs)});
+      auto checker = std::make_unique<kmsg::KernelLogChecker>(*std::move(opened), kKernelLogPollNs);
+      kernel_log_ = checker.get();
+      checkers_.push_back({kKernelLogName, std::move(checker)});
     } else {
       // Not fatal: block verification does not need it (CAP_SYSLOG missing,
       // a container without /dev/kmsg).
@@ -294,6 +304,9 @@ absl::Status Daemon::Run() {
 
   while (!stopping_) {
     StepCheckers();
+    if (kernel_log_ != nullptr) {
+      metrics_->SetKernelLogLinesIgnored(kernel_log_->watcher().lines_ignored());
+    }
     ReportSpoolLosses();
     const uint64_t now = io::MonotonicNanos();
     if (now >= next_report) {

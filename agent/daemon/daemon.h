@@ -49,6 +49,9 @@ struct DaemonOptions {
   uint32_t kernel_log_events_per_minute = 10;
   // Only lines of facility kern (not written to /dev/kmsg by a process).
   bool kernel_log_kernel_lines_only = false;
+  // Report errors of devices that hold neither a target nor a mounted
+  // filesystem or swap area too (by default they are counted, not reported).
+  bool kernel_log_report_unrelated_devices = false;
   std::string kmsg_path = "/dev/kmsg";
 };
 
@@ -85,6 +88,8 @@ class Daemon {
   std::unique_ptr<spool::Spool> spool_;
   std::unique_ptr<transport::Sender> sender_;
   std::vector<ActiveChecker> checkers_;
+  // The kernel log checker among checkers_, if it runs.
+  const kmsg::KernelLogChecker* kernel_log_ = nullptr;
   std::unique_ptr<ReportedFindings> reported_;
   std::shared_ptr<AgentMetrics> metrics_;
   std::shared_ptr<metrics::Registry> build_info_;

@@ -95,6 +95,7 @@ absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& confi
   options.kernel_log = config.kernel_log.enabled;
   options.kernel_log_events_per_minute = config.kernel_log.max_events_per_minute;
   options.kernel_log_kernel_lines_only = config.kernel_log.kernel_lines_only;
+  options.kernel_log_report_unrelated_devices = config.kernel_log.report_unrelated_devices;
   return options;
 }
 

@@ -88,6 +88,24 @@ FileLocation LocateFile(const guard::SystemRoots& roots, const std::vector<Mount
   return location;
 }
 
+std::vector<guard::DeviceNumber> DevicesOf(const guard::SystemRoots& roots,
+                                           const std::vector<std::string>& paths) {
+  const std::vector<MountEntry> mounts =
+      ParseMountTable(ReadOptionalFile(roots.Proc() / "self" / "mountinfo").value_or(""));
+  std::vector<guard::DeviceNumber> devices;
+  for (const std::string& path : paths) {
+    absl::StatusOr<PathInfo> info = StatPath(roots.Under(path));
+    if (!info.ok()) continue;
+    if (info->is_block_device) {
+      devices.push_back(info->st_rdev);
+    } else if (std::optional<guard::DeviceNumber> device =
+                   LocateFile(roots, mounts, path, *info).device) {
+      devices.push_back(*device);
+    }
+  }
+  return devices;
+}
+
 std::vector<v1::BlockDeviceFacts> BlockStackFacts(const guard::SystemRoots& roots,
                                                   const std::vector<MountEntry>& mounts,
                                                   guard::DeviceNumber top) {

@@ -30,6 +30,13 @@ struct FileLocation {
 FileLocation LocateFile(const guard::SystemRoots& roots, const std::vector<MountEntry>& mounts,
                         const std::string& path, const PathInfo& info);
 
+// The block device each of `paths` (system paths, looked up under `roots`) is
+// on: a device node's own number, else the device under its filesystem
+// (LocateFile against the current mount table). A path that does not stat,
+// or whose filesystem is on no block device (tmpfs, nfs), adds none.
+std::vector<guard::DeviceNumber> DevicesOf(const guard::SystemRoots& roots,
+                                           const std::vector<std::string>& paths);
+
 // Facts of `top` and of every device under it, `top` first, then breadth
 // first; each device once, `lower` naming the devices directly under it.
 // Empty when sysfs does not know `top`. `target` is left unset.

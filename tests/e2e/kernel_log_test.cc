@@ -1,6 +1,8 @@
 // The kernel log through the whole pipeline: a filesystem error the kernel
 // logs (written to /dev/kmsg here) reaches the collector as a kernel_reported
-// finding within a second, once, and a line that is not an error does not.
+// finding within a second, once, and a line that is not an error does not;
+// an error of a device that holds none of the host's data is counted, not
+// reported.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "io/posix.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/integration/loop_device.h"
 
 namespace fscanary::e2e {
 namespace {
@@ -50,7 +53,9 @@ TEST_F(KernelLogTest, AnExt4ErrorTheKernelLogsArrivesAsAKernelReportedFinding) {
 
   const std::string token = absl::StrCat("fscanary-e2e-", ::getpid(), "-", io::RandomU64());
   // A device of its own: the rate limit is per signature and device, and the
-  // boot backlog may hold earlier runs' lines.
+  // boot backlog may hold earlier runs' lines. No such device exists, so the
+  // agent cannot tell whether it holds data, and reports it (when in doubt,
+  // report: docs/CHECKERS.md); the next test covers a device it can tell.
   const std::string device = absl::StrCat("loop", 1000 + io::RandomU64() % 1'000'000);
   ASSERT_TRUE(
       WriteKmsg(absl::StrCat("<6>", token, " quiet: EXT4-fs (", device, "): mounted filesystem")));
@@ -104,6 +109,46 @@ TEST_F(KernelLogTest, AnExt4ErrorTheKernelLogsArrivesAsAKernelReportedFinding) {
   ASSERT_TRUE(findings.ok());
   EXPECT_EQ(WithMessageContaining(*findings, token).size(), 2u)
       << "the ext4 error once, the buffer error once, the mount line never";
+}
+
+TEST_F(KernelLogTest, AnErrorOfADeviceThatHoldsNothingIsCountedNotReported) {
+  if (::geteuid() != 0 || ::access("/dev/kmsg", R_OK | W_OK) != 0) {
+    GTEST_SKIP() << "needs root and a readable, writable /dev/kmsg";
+  }
+  if (const std::string reason = testing::LoopDevicesUnavailableReason(); !reason.empty()) {
+    GTEST_SKIP() << reason;
+  }
+  // Attached, not mounted, not swapped on, no target: like QEMU's floppy.
+  absl::StatusOr<testing::LoopDevice> loop =
+      testing::LoopDevice::Attach(dir_.Join("unused.img"), 1 << 20);
+  ASSERT_TRUE(loop.ok()) << loop.status();
+  const std::string device = loop->path().substr(loop->path().rfind('/') + 1);
+  ASSERT_NO_FATAL_FAILURE(StartCollector());
+  ASSERT_NO_FATAL_FAILURE(StartAgent({.agent_id = "kmsg-unused", .kernel_log = true}));
+  ASSERT_NO_FATAL_FAILURE(WaitUntilVerifying("kmsg-unused"));
+
+  const std::string token = absl::StrCat("fscanary-e2e-", ::getpid(), "-", io::RandomU64());
+  ASSERT_TRUE(WriteKmsg(absl::StrCat("<3>", token, "-unused Buffer I/O error on dev ", device,
+                                     ", logical block 0, async page read")));
+  // Read after it (the log is read in order), and reported: it names no device.
+  ASSERT_TRUE(WriteKmsg(
+      absl::StrCat("<3>", token, "-after JBD2: Invalid checksum recovering block 7 in log")));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto findings = collector_->ListFindings("kmsg-unused");
+        return findings.ok() && !WithMessageContaining(*findings, token + "-after").empty();
+      },
+      seconds(10)))
+      << agent_->daemon().Log();
+  const auto findings = collector_->ListFindings("kmsg-unused");
+  ASSERT_TRUE(findings.ok());
+  EXPECT_TRUE(WithMessageContaining(*findings, token + "-unused").empty())
+      << "the error of " << device << ", which holds nothing, was reported";
+  EXPECT_TRUE(
+      agent_->daemon()
+          .WaitForLog(absl::StrCat("errors of ", device, " are counted, not reported"), seconds(5))
+          .has_value())
+      << agent_->daemon().Log();
 }
 
 }  // namespace

@@ -44,6 +44,7 @@ TEST(AgentConfigDefaults, OnlyTheRequiredKeysGiveTheDocumentedDefaults) {
   EXPECT_TRUE(config.kernel_log.enabled);
   EXPECT_EQ(config.kernel_log.max_events_per_minute, 10u);
   EXPECT_FALSE(config.kernel_log.kernel_lines_only);
+  EXPECT_FALSE(config.kernel_log.report_unrelated_devices);
 
   ASSERT_EQ(config.targets.size(), 1u);
   const TargetConfig& target = config.targets[0];

@@ -44,6 +44,7 @@ kernel_log:
   enabled: false
   max_events_per_minute: 3
   kernel_lines_only: true
+  report_unrelated_devices: true
 targets:
   - name: scratch
     path: /srv/scratch.img
@@ -104,6 +105,7 @@ TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
   EXPECT_FALSE(config.kernel_log.enabled);
   EXPECT_EQ(config.kernel_log.max_events_per_minute, 3u);
   EXPECT_TRUE(config.kernel_log.kernel_lines_only);
+  EXPECT_TRUE(config.kernel_log.report_unrelated_devices);
 
   ASSERT_EQ(config.targets.size(), 3u);
   const TargetConfig& scratch = config.targets[0];

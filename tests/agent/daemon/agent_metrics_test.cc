@@ -41,5 +41,19 @@ TEST(AgentMetrics, AddUpActivityAcrossReportsAndExposeAWellFormedText) {
   EXPECT_NE(text.find("fscanary_agent_collector_connected 1\n"), std::string::npos);
 }
 
+TEST(AgentMetrics, KernelLogLinesIgnoredAreExportedByReasonOnceSet) {
+  AgentMetrics metrics({});
+  EXPECT_EQ(metrics::SerializeText(metrics.Collect()).text.find("kernel_log_lines_ignored"),
+            std::string::npos)
+      << "no kernel log watched, no series";
+  metrics.SetKernelLogLinesIgnored(3);
+  const std::string text = metrics::SerializeText(metrics.Collect()).text;
+  EXPECT_TRUE(metrics::CheckTextExposition(text).ok()) << metrics::CheckTextExposition(text);
+  EXPECT_NE(
+      text.find("fscanary_agent_kernel_log_lines_ignored_total{reason=\"unrelated_device\"} 3\n"),
+      std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace fscanary::daemon

@@ -58,5 +58,12 @@ TEST(OptionsFromConfig, TheKernelLogCanBeLimitedToTheKernelsOwnLines) {
   EXPECT_EQ(options.kernel_log_events_per_minute, 4u);
 }
 
+TEST(OptionsFromConfig, ErrorsOfUnrelatedDevicesAreCountedUnlessConfiguredToBeReported) {
+  const std::string targets = "targets:\n  - name: s\n    path: /srv/s.img\n    size: 1M\n";
+  EXPECT_FALSE(OptionsFor("agent_id: a\n" + targets).kernel_log_report_unrelated_devices);
+  EXPECT_TRUE(OptionsFor("agent_id: a\nkernel_log: {report_unrelated_devices: true}\n" + targets)
+                  .kernel_log_report_unrelated_devices);
+}
+
 }  // namespace
 }  // namespace fscanary::daemon

@@ -232,6 +232,19 @@ TEST(BlockStack, LoopDeviceWithDeletedBackingFileHasNothingBelow) {
   EXPECT_THAT(stack[0].lower(), IsEmpty());
 }
 
+TEST(DevicesOf, FileTargetIsOnTheDeviceUnderItsFilesystem) {
+  FakeHostTree tree;
+  tree.WriteFile("/srv/scratch.img", "a file target");
+  const guard::DeviceNumber host = testing::StDevOf(tree.root() / "srv" / "scratch.img");
+  tree.AddDisk({.name = "vdb", .number = host, .device = kVirtio2, .driver = "virtio_blk"});
+  EXPECT_THAT(DevicesOf(tree.roots().system, {"/srv/scratch.img"}), ElementsAre(host));
+}
+
+TEST(DevicesOf, PathThatDoesNotExistAddsNone) {
+  FakeHostTree tree;
+  EXPECT_THAT(DevicesOf(tree.roots().system, {"/srv/not-yet.img"}), IsEmpty());
+}
+
 TEST(BlockStack, DeviceSysfsDoesNotKnowHasNoFacts) {
   FakeHostTree tree;
   EXPECT_THAT(Stack(tree, kVda), IsEmpty());
