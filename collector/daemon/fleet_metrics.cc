@@ -197,10 +197,8 @@ absl::StatusOr<std::vector<MetricFamily>> FleetMetrics::HostFamilies() const {
     AddSeries(last_seen, host_label, Seconds(host.last_seen_unix_nanos));
     AddSeries(last_verified, host_label, Seconds(host.last_verified_unix_nanos));
     const uint64_t host_corruptions = CorruptionFindings(host.findings_by_kind);
-    const int64_t newest_corruption_ns =
-        host_corruptions > 0 ? host.last_finding_received_unix_nanos : 0;
     AddSeries(host_findings, host_label, static_cast<double>(host_corruptions));
-    AddSeries(last_finding, host_label, Seconds(newest_corruption_ns));
+    AddSeries(last_finding, host_label, Seconds(host.last_corruption_received_unix_nanos));
     AddSeries(spool, host_label,
               session == sessions.end() ? 0 : static_cast<double>(session->second.spooled_records));
     const std::pair<const char*, uint64_t> losses[] = {

@@ -273,10 +273,13 @@ absl::StatusOr<std::vector<HostActivity>> SqliteStore::ListHostActivity() {
       if (!row) break;
       HostActivity* host = host_of(query.Int(0));
       if (host == nullptr) continue;
-      host->findings_by_kind[static_cast<v1::FindingKind>(query.Int(1))] =
-          static_cast<uint64_t>(query.Int(2));
-      host->last_finding_received_unix_nanos =
-          std::max(host->last_finding_received_unix_nanos, query.Int(3));
+      const auto kind = static_cast<v1::FindingKind>(query.Int(1));
+      host->findings_by_kind[kind] = static_cast<uint64_t>(query.Int(2));
+      // The newest per kind, the max taken over corruption kinds only.
+      if (IsCorruption(kind)) {
+        host->last_corruption_received_unix_nanos =
+            std::max(host->last_corruption_received_unix_nanos, query.Int(3));
+      }
     }
   }
   {

@@ -118,9 +118,12 @@ struct HostActivity {
   int64_t last_seen_unix_nanos = 0;
   // End of the newest report that verified bytes (0: none).
   int64_t last_verified_unix_nanos = 0;
-  // Findings by kind, and when the newest of them arrived (collector clock).
+  // Findings by kind, every kind.
   std::map<v1::FindingKind, uint64_t> findings_by_kind;
-  int64_t last_finding_received_unix_nanos = 0;
+  // When the newest finding of a kind for which IsCorruption holds arrived
+  // (collector clock; 0: none). Findings the system reported itself
+  // (KERNEL_REPORTED, IO_ERROR) never move it: the page reads it.
+  int64_t last_corruption_received_unix_nanos = 0;
   // Its SpoolLoss records, summed field by field.
   v1::SpoolLoss spool_loss;
   // The facts of its newest epoch that holds facts (without kernel config).

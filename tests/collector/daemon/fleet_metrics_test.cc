@@ -89,6 +89,18 @@ TEST_F(FleetMetricsTest, ErrorsTheSystemReportedItselfAreNotCorruptionFindings) 
   EXPECT_EQ(Value(Metrics().Collect(), "fscanary_host_findings_total", {{"host", "vm-1"}}), 0.0);
 }
 
+TEST_F(FleetMetricsTest, AKernelLogFindingAfterACorruptionLeavesThePagedSeriesWhereTheyWere) {
+  Hello("vm-1", kNow);
+  Ingest(*store_, "vm-1", {FindingRecord(1, kNow - 600 * kSecond)}, kNow - 590 * kSecond);
+  Ingest(*store_, "vm-1", {FindingRecord(2, kNow - 5 * kSecond, v1::KERNEL_REPORTED)},
+         kNow - 2 * kSecond);
+  const auto families = Metrics().Collect();
+  EXPECT_EQ(Value(families, "fscanary_host_findings_total", {{"host", "vm-1"}}), 1.0);
+  EXPECT_EQ(Value(families, "fscanary_host_last_finding_timestamp_seconds", {{"host", "vm-1"}}),
+            double(kNow - 590 * kSecond) / 1e9)
+      << "the corruption's receipt time, not the kernel-log finding's";
+}
+
 TEST_F(FleetMetricsTest, UpFollowsTheOpenStreamsNotTheStoredFlag) {
   Hello("vm-1", kNow);  // the store marks it connected
   EXPECT_EQ(Value(Metrics().Collect(), "fscanary_host_up", {{"host", "vm-1"}}), 0.0)

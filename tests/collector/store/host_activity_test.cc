@@ -36,7 +36,7 @@ TEST(HostActivity, ANewHostHasNoFindingsAndHasNotVerified) {
   EXPECT_EQ(host->last_seen_unix_nanos, 100 * kSecond);
   EXPECT_EQ(host->last_verified_unix_nanos, 0);
   EXPECT_TRUE(host->findings_by_kind.empty());
-  EXPECT_EQ(host->last_finding_received_unix_nanos, 0);
+  EXPECT_EQ(host->last_corruption_received_unix_nanos, 0);
   EXPECT_EQ(host->facts.kernel_release(), "6.1.0-18-amd64");
   EXPECT_TRUE(host->facts.kernel_config().empty()) << "the options are not for scrapes";
 }
@@ -70,8 +70,27 @@ TEST(HostActivity, FindingsAreCountedByKindWithTheNewestReceiptTime) {
   ASSERT_NE(host, nullptr);
   EXPECT_EQ(host->findings_by_kind.at(v1::CHECKSUM_MISMATCH), 2u);
   EXPECT_EQ(host->findings_by_kind.at(v1::TORN_WRITE), 1u);
-  EXPECT_EQ(host->last_finding_received_unix_nanos, 50 * kSecond);
+  EXPECT_EQ(host->last_corruption_received_unix_nanos, 50 * kSecond);
   EXPECT_TRUE(Find(hosts, "vm-2")->findings_by_kind.empty());
+}
+
+TEST(HostActivity, AFindingTheSystemReportedItselfDoesNotMoveTheNewestCorruptionTime) {
+  fscanary::testing::TempDir dir;
+  auto store = OpenStore(dir);
+  Ingest(*store, "vm-1", {FindingRecord(1, 10 * kSecond, v1::MISDIRECTED_WRITE)}, 11 * kSecond);
+  Ingest(*store, "vm-1", {FindingRecord(2, 90 * kSecond, v1::KERNEL_REPORTED)}, 91 * kSecond);
+  Ingest(*store, "vm-1", {FindingRecord(3, 95 * kSecond, v1::IO_ERROR)}, 96 * kSecond);
+  const HostActivity* host = Find(*store->ListHostActivity(), "vm-1");
+  ASSERT_NE(host, nullptr);
+  EXPECT_EQ(host->findings_by_kind.at(v1::KERNEL_REPORTED), 1u) << "still counted by kind";
+  EXPECT_EQ(host->last_corruption_received_unix_nanos, 11 * kSecond);
+}
+
+TEST(HostActivity, AHostWithOnlyKernelReportedFindingsHasNoCorruptionTime) {
+  fscanary::testing::TempDir dir;
+  auto store = OpenStore(dir);
+  Ingest(*store, "vm-1", {FindingRecord(1, 10 * kSecond, v1::KERNEL_REPORTED)}, 11 * kSecond);
+  EXPECT_EQ(Find(*store->ListHostActivity(), "vm-1")->last_corruption_received_unix_nanos, 0);
 }
 
 TEST(HostActivity, SpoolLossesAreSummedPerHost) {
