@@ -3,6 +3,7 @@
 #include <map>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "io/posix.h"
 #include "spdlog/spdlog.h"
 
@@ -38,6 +39,7 @@ GroupCommitter::GroupCommitter(store::Store& store, size_t max_batch, metrics::R
                                      "Records received from agents, by outcome.");
   records_stored_ = MustAdd(records, {{"outcome", "stored"}});
   records_duplicate_ = MustAdd(records, {{"outcome", "duplicate"}});
+  records_conflict_ = MustAdd(records, {{"outcome", "conflict"}});
   commit_failures_ = MustAdd(records, {{"outcome", "commit_failed"}});
   thread_ = std::thread([this] { Loop(); });
 }
@@ -94,7 +96,7 @@ void GroupCommitter::Commit(std::deque<Item>& batch) {
     batches.push_back({.agent_id = agent_id, .messages = agent_messages});
   }
   const uint64_t start = io::MonotonicNanos();
-  const absl::StatusOr<std::vector<std::vector<bool>>> stored =
+  const absl::StatusOr<std::vector<std::vector<store::RecordResult>>> stored =
       store_.IngestBatches(batches, static_cast<int64_t>(io::WallClockNanos()));
   const uint64_t now = io::MonotonicNanos();
   commit_seconds_->Observe(static_cast<double>(now - start) / 1e9);
@@ -107,11 +109,33 @@ void GroupCommitter::Commit(std::deque<Item>& batch) {
   for (auto& [agent_id, items] : by_agent) {
     for (size_t i = 0; i < items.size(); ++i) {
       Item& item = *items[i];
-      if (stored.ok()) {
-        ((*stored)[agent_index][i] ? records_stored_ : records_duplicate_)->Increment();
-        ingest_seconds_->Observe(static_cast<double>(now - item.enqueued_ns) / 1e9);
+      const uint64_t sequence = item.message.sequence();
+      if (!stored.ok()) {
+        item.done(stored.status(), sequence);
+        continue;
       }
-      item.done(stored.ok() ? absl::OkStatus() : stored.status(), item.message.sequence());
+      ingest_seconds_->Observe(static_cast<double>(now - item.enqueued_ns) / 1e9);
+      const store::RecordResult& result = (*stored)[agent_index][i];
+      switch (result.outcome) {
+        case store::RecordResult::Outcome::kStored:
+          records_stored_->Increment();
+          break;
+        case store::RecordResult::Outcome::kDuplicate:
+          records_duplicate_->Increment();
+          break;
+        case store::RecordResult::Outcome::kConflict:
+          records_conflict_->Increment();
+          spdlog::warn(
+              "agent {} record {}: the collector holds another record under this sequence "
+              "(held sha256 {}, received sha256 {}); not stored, not acknowledged",
+              agent_id, sequence, result.held_sha256, result.received_sha256);
+          item.done(absl::AlreadyExistsError(absl::StrCat(
+                        "sequence ", sequence, " is held with other content (held sha256 ",
+                        result.held_sha256, ", received sha256 ", result.received_sha256, ")")),
+                    sequence);
+          continue;
+      }
+      item.done(absl::OkStatus(), sequence);
     }
     ++agent_index;
   }

@@ -20,6 +20,11 @@ namespace fscanary::collector {
 
 // Thread-safe. Callbacks run on the committer's thread, after the record is
 // durably stored (or the commit failed), in the order records were enqueued.
+// `done` gets OK for a record stored now or held already (acknowledge it),
+// AlreadyExists for a conflict: its sequence is held with other content, so
+// it was not stored and must not be acknowledged (counted as
+// records_total{outcome="conflict"} and logged with both digests); any other
+// error: the commit failed.
 class GroupCommitter {
  public:
   using Done = std::function<void(const absl::Status& status, uint64_t sequence)>;
@@ -46,6 +51,7 @@ class GroupCommitter {
   metrics::Histogram* ingest_seconds_ = nullptr;
   metrics::Counter* records_stored_ = nullptr;
   metrics::Counter* records_duplicate_ = nullptr;
+  metrics::Counter* records_conflict_ = nullptr;
   metrics::Counter* commit_failures_ = nullptr;
 
   std::mutex mutex_;

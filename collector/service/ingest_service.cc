@@ -49,13 +49,16 @@ class AckWriter {
     ++outstanding_;
   }
 
-  // A commit finished: acknowledge it if it succeeded.
+  // A commit finished: acknowledge the record if it is stored, reject it if
+  // it conflicts with the one held (GroupCommitter's AlreadyExists).
   void Committed(const absl::Status& status, uint64_t sequence) {
     {
       std::lock_guard lock(mutex_);
       --outstanding_;
       if (status.ok()) {
         ready_.push_back(sequence);
+      } else if (absl::IsAlreadyExists(status)) {
+        rejected_.push_back({sequence, std::string(status.message())});
       } else {
         failed_ = true;
       }
@@ -66,7 +69,8 @@ class AckWriter {
   // Waits until every expected commit finished and its ack was written.
   void Drain() {
     std::unique_lock lock(mutex_);
-    drained_.wait(lock, [this] { return outstanding_ == 0 && ready_.empty(); });
+    drained_.wait(lock,
+                  [this] { return outstanding_ == 0 && ready_.empty() && rejected_.empty(); });
   }
 
   bool commit_failed() {
@@ -75,15 +79,38 @@ class AckWriter {
   }
 
  private:
+  struct Rejected {
+    uint64_t sequence;
+    std::string detail;
+  };
+
   void Loop() {
     std::vector<uint64_t> sequences;
+    std::vector<Rejected> rejected;
     while (true) {
       {
         std::unique_lock lock(mutex_);
-        wake_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
-        if (ready_.empty() && stopping_) return;
+        wake_.wait(lock, [this] { return stopping_ || !ready_.empty() || !rejected_.empty(); });
+        if (ready_.empty() && rejected_.empty() && stopping_) return;
         sequences.assign(ready_.begin(), ready_.end());
         ready_.clear();
+        rejected.assign(rejected_.begin(), rejected_.end());
+        rejected_.clear();
+      }
+      // One Rejection per record: each has its own digests.
+      for (const Rejected& record : rejected) {
+        v1::CollectorMessage reply;
+        v1::Rejection* rejection = reply.mutable_rejection();
+        v1::SequenceRange* range = rejection->add_ranges();
+        range->set_first(record.sequence);
+        range->set_last(record.sequence);
+        rejection->set_reason("conflict");
+        rejection->set_detail(record.detail);
+        stream_->Write(reply);
+      }
+      if (sequences.empty()) {
+        NotifyIfDrained();
+        continue;
       }
       std::sort(sequences.begin(), sequences.end());
       v1::CollectorMessage reply;
@@ -100,11 +127,13 @@ class AckWriter {
       }
       // A failed write means the stream is gone; the agent resends unacknowledged records.
       stream_->Write(reply);
-      {
-        std::lock_guard lock(mutex_);
-        if (ready_.empty() && outstanding_ == 0) drained_.notify_all();
-      }
+      NotifyIfDrained();
     }
+  }
+
+  void NotifyIfDrained() {
+    std::lock_guard lock(mutex_);
+    if (ready_.empty() && rejected_.empty() && outstanding_ == 0) drained_.notify_all();
   }
 
   grpc::ServerReaderWriter<v1::CollectorMessage, v1::AgentMessage>* stream_;
@@ -112,6 +141,7 @@ class AckWriter {
   std::condition_variable wake_;
   std::condition_variable drained_;
   std::deque<uint64_t> ready_;
+  std::deque<Rejected> rejected_;
   uint64_t outstanding_ = 0;
   bool stopping_ = false;
   bool failed_ = false;

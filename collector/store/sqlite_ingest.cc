@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/store/epoch_facts.h"
+#include "collector/store/sha256.h"
 #include "collector/store/sqlite_store.h"
 #include "common/status.h"
 
@@ -26,17 +27,17 @@ bool IsSessionMessage(const v1::AgentMessage& message) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::vector<bool>>> SqliteStore::IngestBatches(
+absl::StatusOr<std::vector<std::vector<RecordResult>>> SqliteStore::IngestBatches(
     std::span<const AgentBatch> batches, int64_t received_unix_nanos) {
-  std::vector<std::vector<bool>> stored(batches.size());
+  std::vector<std::vector<RecordResult>> stored(batches.size());
   const absl::Status written = WriteTransaction([&]() -> absl::Status {
     for (size_t b = 0; b < batches.size(); ++b) {
       const AgentBatch& batch = batches[b];
       ASSIGN_OR_RETURN(HostState * host, LoadHost(batch.agent_id, received_unix_nanos));
       stored[b].reserve(batch.messages.size());
       for (const v1::AgentMessage& message : batch.messages) {
-        ASSIGN_OR_RETURN(const bool is_new, IngestOne(*host, message, received_unix_nanos));
-        stored[b].push_back(is_new);
+        ASSIGN_OR_RETURN(RecordResult result, IngestOne(*host, message, received_unix_nanos));
+        stored[b].push_back(std::move(result));
       }
       ASSIGN_OR_RETURN(Statement update,
                        writer_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?2), "
@@ -88,8 +89,9 @@ absl::StatusOr<SqliteStore::HostState*> SqliteStore::LoadHost(const std::string&
   return &hosts_.emplace(agent_id, std::move(host)).first->second;
 }
 
-absl::StatusOr<bool> SqliteStore::IngestOne(HostState& host, const v1::AgentMessage& message,
-                                            int64_t received_ns) {
+absl::StatusOr<RecordResult> SqliteStore::IngestOne(HostState& host,
+                                                    const v1::AgentMessage& message,
+                                                    int64_t received_ns) {
   const uint64_t sequence = message.sequence();
   if (message.body_case() == v1::AgentMessage::BODY_NOT_SET) {
     return absl::InvalidArgumentError(absl::StrCat("record ", sequence, " has no body"));
@@ -101,16 +103,32 @@ absl::StatusOr<bool> SqliteStore::IngestOne(HostState& host, const v1::AgentMess
     return absl::InvalidArgumentError(absl::StrCat("sequence ", sequence, " is out of range"));
   }
   if (sequence != 0) {
-    // The ledger: a (host, sequence) already present was stored before.
-    ASSIGN_OR_RETURN(Statement insert, writer_->Prepare("INSERT OR IGNORE INTO records "
-                                                        "(host_id, sequence, kind, received_ns) "
-                                                        "VALUES (?1, ?2, ?3, ?4)"));
+    // The ledger: a (host, sequence) already present was stored before, the
+    // same record if its digest is the same.
+    const std::string digest = Sha256Hex(SerializeDeterministic(message));
+    ASSIGN_OR_RETURN(Statement insert,
+                     writer_->Prepare("INSERT OR IGNORE INTO records "
+                                      "(host_id, sequence, kind, received_ns, digest) "
+                                      "VALUES (?1, ?2, ?3, ?4, ?5)"));
     RETURN_IF_ERROR(insert.Bind(1, host.host_id)
                         .Bind(2, static_cast<int64_t>(sequence))
                         .Bind(3, static_cast<int64_t>(message.body_case()))
                         .Bind(4, received_ns)
+                        .BindText(5, digest)
                         .Run());
-    if (writer_->Changes() == 0) return false;
+    if (writer_->Changes() == 0) {
+      ASSIGN_OR_RETURN(Statement held, writer_->Prepare("SELECT digest FROM records "
+                                                        "WHERE host_id = ?1 AND sequence = ?2"));
+      ASSIGN_OR_RETURN(const bool found,
+                       held.Bind(1, host.host_id).Bind(2, static_cast<int64_t>(sequence)).Step());
+      // NULL: stored before the ledger kept digests; it cannot be told apart.
+      if (!found || held.IsNull(0) || held.Text(0) == digest) {
+        return RecordResult{.outcome = RecordResult::Outcome::kDuplicate};
+      }
+      return RecordResult{.outcome = RecordResult::Outcome::kConflict,
+                          .held_sha256 = held.Text(0),
+                          .received_sha256 = digest};
+    }
     host.max_sequence = std::max(host.max_sequence, static_cast<int64_t>(sequence));
   }
   // The agent's clock; a record without one is placed by when it arrived.
@@ -136,7 +154,7 @@ absl::StatusOr<bool> SqliteStore::IngestOne(HostState& host, const v1::AgentMess
     case v1::AgentMessage::BODY_NOT_SET:
       break;
   }
-  return true;
+  return RecordResult{};
 }
 
 absl::Status SqliteStore::ApplyHello(HostState& host, const v1::Hello& hello, int64_t created_ns) {

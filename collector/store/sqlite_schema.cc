@@ -13,7 +13,7 @@ namespace {
 // Migration N (1-based) takes the schema from version N-1 to N. Released
 // steps are never edited: a change is a new step. Times are ns since the Unix
 // epoch; *_id columns are SQLite rowids.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: hosts, host epochs, the record ledger, reports, findings, spool losses.
     R"sql(
 CREATE TABLE hosts (
@@ -111,6 +111,12 @@ CREATE INDEX spool_losses_by_epoch ON spool_losses (epoch_id, created_ns);
     // every scrape without scanning reports.
     R"sql(
 ALTER TABLE hosts ADD COLUMN last_verified_ns INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 3: the SHA-256 (hex) of each record's deterministic encoding, so that a
+    // different record under a sequence already held is told from a resend.
+    // NULL for records stored before.
+    R"sql(
+ALTER TABLE records ADD COLUMN digest TEXT;
 )sql",
 };
 

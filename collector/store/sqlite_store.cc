@@ -161,8 +161,7 @@ absl::Status SqliteStore::RecordHello(const std::string& agent_id, const v1::Age
   if (!message.has_hello()) return absl::InvalidArgumentError("RecordHello without a Hello");
   return WriteTransaction([&]() -> absl::Status {
     ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
-    ASSIGN_OR_RETURN(const bool applied, IngestOne(*host, message, now_unix_nanos));
-    (void)applied;
+    RETURN_IF_ERROR(IngestOne(*host, message, now_unix_nanos).status());
     ASSIGN_OR_RETURN(sqlite::Statement update,
                      writer_->Prepare("UPDATE hosts SET connected = connected + 1, "
                                       "last_seen_ns = max(last_seen_ns, ?2) WHERE host_id = ?1"));

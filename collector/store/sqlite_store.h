@@ -27,7 +27,7 @@ class SqliteStore final : public Store {
  public:
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
 
-  absl::StatusOr<std::vector<std::vector<bool>>> IngestBatches(
+  absl::StatusOr<std::vector<std::vector<RecordResult>>> IngestBatches(
       std::span<const AgentBatch> batches, int64_t received_unix_nanos) override;
   absl::Status RecordHello(const std::string& agent_id, const v1::AgentMessage& message,
                            int64_t now_unix_nanos) override;
@@ -76,8 +76,8 @@ class SqliteStore final : public Store {
   absl::Status WriteTransaction(Body&& body);
   // Write path (sqlite_ingest.cc, sqlite_epochs.cc): inside WriteTransaction.
   absl::StatusOr<HostState*> LoadHost(const std::string& agent_id, int64_t received_ns);
-  absl::StatusOr<bool> IngestOne(HostState& host, const v1::AgentMessage& message,
-                                 int64_t received_ns);
+  absl::StatusOr<RecordResult> IngestOne(HostState& host, const v1::AgentMessage& message,
+                                         int64_t received_ns);
   absl::Status ApplyHello(HostState& host, const v1::Hello& hello, int64_t created_ns);
   absl::Status ApplyFacts(HostState& host, const v1::HostFacts& facts, int64_t created_ns);
   absl::StatusOr<std::string> CurrentFingerprint(HostState& host);

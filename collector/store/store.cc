@@ -19,11 +19,11 @@ bool IsCorruption(v1::FindingKind kind) {
   }
 }
 
-absl::StatusOr<std::vector<bool>> Store::IngestBatch(const std::string& agent_id,
-                                                     std::span<const v1::AgentMessage> messages,
-                                                     int64_t received_unix_nanos) {
+absl::StatusOr<std::vector<RecordResult>> Store::IngestBatch(
+    const std::string& agent_id, std::span<const v1::AgentMessage> messages,
+    int64_t received_unix_nanos) {
   const AgentBatch batch{.agent_id = agent_id, .messages = messages};
-  absl::StatusOr<std::vector<std::vector<bool>>> stored =
+  absl::StatusOr<std::vector<std::vector<RecordResult>>> stored =
       IngestBatches(std::span<const AgentBatch>(&batch, 1), received_unix_nanos);
   if (!stored.ok()) return stored.status();
   return std::move(stored->front());

@@ -130,6 +130,25 @@ struct HostActivity {
   v1::HostFacts facts;
 };
 
+// What became of one message of an IngestBatches call.
+struct RecordResult {
+  enum class Outcome {
+    // Stored now (session messages: applied).
+    kStored,
+    // The same record (equal SHA-256 of its encoding) was already held:
+    // nothing stored, safe to acknowledge again.
+    kDuplicate,
+    // The agent's (agent, sequence) is held with OTHER content: nothing
+    // stored, and it must not be acknowledged (that would make the sender
+    // drop a record the collector never stored).
+    kConflict,
+  };
+  Outcome outcome = Outcome::kStored;
+  // kConflict: SHA-256 (hex) of the record held and of the one received.
+  std::string held_sha256;
+  std::string received_sha256;
+};
+
 // The messages of one agent inside a multi-agent commit.
 struct AgentBatch {
   std::string agent_id;
@@ -142,9 +161,11 @@ class Store {
 
   // Stores the batches of several agents in ONE transaction (a group commit).
   // Idempotent on (agent_id, sequence): a record already stored is not stored
-  // again. Returns, per batch and per message, whether it was stored now
-  // (false: already held). When it returns OK everything is durably committed;
-  // on error nothing of the call is stored.
+  // again; the ledger keeps each record's SHA-256, so a different record
+  // under a held sequence is a kConflict, not a duplicate (records stored
+  // before the ledger kept digests count as duplicates). Returns, per batch
+  // and per message, what became of it. When it returns OK everything is
+  // durably committed; on error nothing of the call is stored.
   //
   // Per message body (messages must have passed the collector's validation):
   // - report: its exposure is added to the epoch it was created in;
@@ -157,13 +178,13 @@ class Store {
   //   facts as above); heartbeat only last_seen.
   // InvalidArgument, and nothing stored, for an empty agent id, a record with
   // sequence 0 or above INT64_MAX, or a message without a body.
-  virtual absl::StatusOr<std::vector<std::vector<bool>>> IngestBatches(
+  virtual absl::StatusOr<std::vector<std::vector<RecordResult>>> IngestBatches(
       std::span<const AgentBatch> batches, int64_t received_unix_nanos) = 0;
 
   // IngestBatches for one agent.
-  absl::StatusOr<std::vector<bool>> IngestBatch(const std::string& agent_id,
-                                                std::span<const v1::AgentMessage> messages,
-                                                int64_t received_unix_nanos);
+  absl::StatusOr<std::vector<RecordResult>> IngestBatch(const std::string& agent_id,
+                                                        std::span<const v1::AgentMessage> messages,
+                                                        int64_t received_unix_nanos);
 
   // A stream opened: applies the Hello in `message` and marks the agent
   // connected. Durable when OK.

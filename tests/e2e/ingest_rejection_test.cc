@@ -59,6 +59,8 @@ v1::AgentMessage FindingRecord(uint64_t sequence, uint64_t offset) {
 struct StreamOutcome {
   grpc::Status status;
   std::set<uint64_t> acknowledged;
+  // Sequence -> the Rejection's reason.
+  std::map<uint64_t, std::string> rejected;
 };
 
 // One Ingest stream: sends `messages` (with `token` unless empty), half-closes,
@@ -81,6 +83,11 @@ StreamOutcome Exchange(const Collector& collector, const std::string& token,
     for (const v1::SequenceRange& range : reply.ack().ranges()) {
       for (uint64_t sequence = range.first(); sequence <= range.last(); ++sequence) {
         outcome.acknowledged.insert(sequence);
+      }
+    }
+    for (const v1::SequenceRange& range : reply.rejection().ranges()) {
+      for (uint64_t sequence = range.first(); sequence <= range.last(); ++sequence) {
+        outcome.rejected[sequence] = reply.rejection().reason();
       }
     }
   }
@@ -174,12 +181,13 @@ TEST_F(IngestRejectionTest, BadStreamsAreRefusedCountedAndSurvived) {
 }
 
 TEST_F(IngestRejectionTest, ReplayedRecordIsAcknowledgedEveryTimeAndStoredOnce) {
-  // Twice on one stream, then again on a second stream.
-  StreamOutcome outcome = Exchange(*collector_, kToken,
-                                   {Hello(kAgent), FindingRecord(5, 4096), FindingRecord(5, 4096)});
+  // Twice on one stream, then again on a second stream: the same bytes, as
+  // an agent resends them from its spool.
+  const v1::AgentMessage record = FindingRecord(5, 4096);
+  StreamOutcome outcome = Exchange(*collector_, kToken, {Hello(kAgent), record, record});
   EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
   EXPECT_EQ(outcome.acknowledged, std::set<uint64_t>({5}));
-  outcome = Exchange(*collector_, kToken, {Hello(kAgent), FindingRecord(5, 4096)});
+  outcome = Exchange(*collector_, kToken, {Hello(kAgent), record});
   EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
   EXPECT_EQ(outcome.acknowledged, std::set<uint64_t>({5}));
 
@@ -193,6 +201,44 @@ TEST_F(IngestRejectionTest, ReplayedRecordIsAcknowledgedEveryTimeAndStoredOnce) 
       << *scrape;
   EXPECT_EQ(SampleValue(*scrape, "fscanary_collector_records_total", {{"outcome", "duplicate"}}), 2)
       << *scrape;
+}
+
+TEST_F(IngestRejectionTest, ReplayedSequenceWithOtherContentIsRejectedNeverAcknowledged) {
+  StreamOutcome outcome = Exchange(*collector_, kToken, {Hello(kAgent), FindingRecord(7, 4096)});
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  ASSERT_EQ(outcome.acknowledged, std::set<uint64_t>({7}));
+
+  // Sequence 7 again with another finding, then a new record on the same
+  // stream: 7 is rejected as a conflict (not acknowledged as a duplicate, so
+  // a real agent would keep it), 8 is stored and acknowledged.
+  outcome = Exchange(*collector_, kToken,
+                     {Hello(kAgent), FindingRecord(7, 8192), FindingRecord(8, 12288)});
+  EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  EXPECT_EQ(outcome.acknowledged, std::set<uint64_t>({8}));
+  EXPECT_EQ(outcome.rejected, (std::map<uint64_t, std::string>{{7, "conflict"}}));
+
+  // The record held under 7 is the first one.
+  const absl::StatusOr<std::vector<v1::StoredFinding>> findings = collector_->ListFindings(kAgent);
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  std::map<uint64_t, uint64_t> offset_of;
+  for (const v1::StoredFinding& stored : *findings) {
+    offset_of[stored.sequence()] = stored.finding().offset();
+  }
+  EXPECT_EQ(offset_of, (std::map<uint64_t, uint64_t>{{7, 4096}, {8, 12288}}));
+
+  // Counted, and logged with both digests.
+  const absl::StatusOr<std::string> scrape = collector_->ScrapeMetrics();
+  ASSERT_TRUE(scrape.ok()) << scrape.status();
+  EXPECT_EQ(SampleValue(*scrape, "fscanary_collector_records_total", {{"outcome", "conflict"}}), 1)
+      << *scrape;
+  EXPECT_EQ(SampleValue(*scrape, "fscanary_collector_records_total", {{"outcome", "duplicate"}}), 0)
+      << *scrape;
+  EXPECT_TRUE(collector_->daemon()
+                  .WaitForLog("record 7: .*held sha256 [0-9a-f]{64}, received sha256 [0-9a-f]{64}",
+                              kEventTimeout)
+                  .has_value())
+      << collector_->daemon().Log();
+  ASSERT_TRUE(collector_->daemon().running());
 }
 
 }  // namespace

@@ -81,7 +81,8 @@ void BM_IngestBatch(benchmark::State& state) {
     state.PauseTiming();
     for (v1::AgentMessage& message : batch) message = Report(next_sequence++);
     state.ResumeTiming();
-    absl::StatusOr<std::vector<bool>> stored = scratch.store().IngestBatch("agent", batch, 1);
+    absl::StatusOr<std::vector<RecordResult>> stored =
+        scratch.store().IngestBatch("agent", batch, 1);
     if (!stored.ok()) {
       state.SkipWithError(std::string(stored.status().message()).c_str());
       break;

@@ -41,8 +41,13 @@ TEST(Concurrency, ReadersSeeWholeBatchesWhileWritersCommit) {
       for (uint64_t b = 0; b < kBatches; ++b) {
         // Every batch twice: the second time nothing is new.
         for (bool expect_new : {true, false}) {
-          absl::StatusOr<std::vector<bool>> stored = store->IngestBatch(agent, Batch(b), 1);
-          if (!stored.ok() || *stored != std::vector<bool>(kBatchSize, expect_new)) failed = true;
+          absl::StatusOr<std::vector<RecordResult>> stored = store->IngestBatch(agent, Batch(b), 1);
+          if (!stored.ok() || stored->size() != kBatchSize) failed = true;
+          for (const RecordResult& result : stored.ok() ? *stored : std::vector<RecordResult>{}) {
+            const auto expected =
+                expect_new ? RecordResult::Outcome::kStored : RecordResult::Outcome::kDuplicate;
+            if (result.outcome != expected) failed = true;
+          }
         }
       }
       --writers_running;

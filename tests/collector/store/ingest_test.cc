@@ -13,6 +13,9 @@ using testing::EpochsOf;
 using testing::FindingRecord;
 using testing::HelloMessage;
 using testing::Ingest;
+using testing::kConflict;
+using testing::kDuplicate;
+using testing::kStored;
 using testing::ReportRecord;
 using testing::VmFacts;
 
@@ -21,16 +24,44 @@ constexpr int64_t kSecond = 1'000'000'000;
 TEST(Ingest, SameSequenceTwiceIsStoredOnceAndReportedNotNew) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
-  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, 100 * kSecond)}), ElementsAre(true));
-  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, 100 * kSecond)}), ElementsAre(false));
+  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, 100 * kSecond)}), ElementsAre(kStored));
+  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, 100 * kSecond)}), ElementsAre(kDuplicate));
   // Within one batch, too.
   EXPECT_THAT(
       Ingest(*store, "a", {FindingRecord(2, 101 * kSecond), FindingRecord(2, 101 * kSecond)}),
-      ElementsAre(true, false));
+      ElementsAre(kStored, kDuplicate));
 
   absl::StatusOr<v1::ListFindingsResponse> findings = store->ListFindings({});
   ASSERT_TRUE(findings.ok()) << findings.status();
   EXPECT_EQ(findings->findings_size(), 2);
+}
+
+TEST(Ingest, ADifferentRecordUnderAHeldSequenceIsAConflictNotADuplicate) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  Ingest(*store, "a", {FindingRecord(1, 100 * kSecond)});
+  // A forged (or reused) sequence: same agent, same sequence, other content.
+  const absl::StatusOr<std::vector<RecordResult>> replay =
+      store->IngestBatch("a", std::vector{ReportRecord(1, 200 * kSecond, 4096)}, 1);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  ASSERT_EQ(replay->size(), 1u);
+  EXPECT_EQ(replay->front().outcome, kConflict);
+  EXPECT_EQ(replay->front().held_sha256.size(), 64u);
+  EXPECT_EQ(replay->front().received_sha256.size(), 64u);
+  EXPECT_NE(replay->front().held_sha256, replay->front().received_sha256);
+  // Nothing of it was stored, and the record held is still the one resent.
+  EXPECT_EQ(EpochsOf(*store, "a").front().exposure.reports, 0u);
+  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, 100 * kSecond)}), ElementsAre(kDuplicate));
+}
+
+TEST(Ingest, AConflictInsideOneBatchLeavesTheRestOfTheBatchStored) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  EXPECT_THAT(Ingest(*store, "a",
+                     {FindingRecord(1, 100 * kSecond), FindingRecord(1, 101 * kSecond),
+                      FindingRecord(2, 102 * kSecond)}),
+              ElementsAre(kStored, kConflict, kStored));
+  EXPECT_EQ(store->ListFindings({})->findings_size(), 2);
 }
 
 TEST(Ingest, ReplayedReportAddsNoExposure) {
@@ -38,7 +69,7 @@ TEST(Ingest, ReplayedReportAddsNoExposure) {
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts(), 100 * kSecond)});
   Ingest(*store, "a", {ReportRecord(1, 110 * kSecond, 4096)});
-  EXPECT_THAT(Ingest(*store, "a", {ReportRecord(1, 110 * kSecond, 4096)}), ElementsAre(false));
+  EXPECT_THAT(Ingest(*store, "a", {ReportRecord(1, 110 * kSecond, 4096)}), ElementsAre(kDuplicate));
   const std::vector<EpochRecord> epochs = EpochsOf(*store, "a");
   ASSERT_EQ(epochs.size(), 1u);
   EXPECT_EQ(epochs[0].exposure.bytes_verified, 4096u);
@@ -48,8 +79,8 @@ TEST(Ingest, ReplayedReportAddsNoExposure) {
 TEST(Ingest, SequencesAreCountedPerAgent) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
-  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, kSecond)}), ElementsAre(true));
-  EXPECT_THAT(Ingest(*store, "b", {FindingRecord(1, kSecond)}), ElementsAre(true));
+  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, kSecond)}), ElementsAre(kStored));
+  EXPECT_THAT(Ingest(*store, "b", {FindingRecord(1, kSecond)}), ElementsAre(kStored));
   EXPECT_EQ(*store->MaxSequence("a"), 1u);
   EXPECT_EQ(*store->MaxSequence("unknown"), 0u);
 }
@@ -66,12 +97,12 @@ TEST(Ingest, MaxSequenceIsTheHighestStoredWhateverTheOrder) {
 TEST(Ingest, InvalidRecordRejectsTheWholeBatch) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
-  const absl::StatusOr<std::vector<bool>> stored =
+  const absl::StatusOr<std::vector<RecordResult>> stored =
       store->IngestBatch("a", std::vector{FindingRecord(1, kSecond), FindingRecord(0, kSecond)}, 1);
   EXPECT_EQ(stored.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store->ListFindings({})->findings_size(), 0);
   // Nothing of it was kept, in the database or in the store's memory.
-  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, kSecond)}), ElementsAre(true));
+  EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, kSecond)}), ElementsAre(kStored));
   EXPECT_EQ(*store->MaxSequence("a"), 1u);
 }
 
@@ -91,9 +122,11 @@ TEST(Ingest, GroupCommitStoresEveryAgentsBatch) {
   const std::vector<v1::AgentMessage> b = {FindingRecord(1, kSecond)};
   const std::vector<AgentBatch> batches = {{.agent_id = "a", .messages = a},
                                            {.agent_id = "b", .messages = b}};
-  absl::StatusOr<std::vector<std::vector<bool>>> stored = store->IngestBatches(batches, 1);
+  absl::StatusOr<std::vector<std::vector<RecordResult>>> stored = store->IngestBatches(batches, 1);
   ASSERT_TRUE(stored.ok()) << stored.status();
-  EXPECT_THAT(*stored, ElementsAre(ElementsAre(true, true), ElementsAre(true)));
+  ASSERT_EQ(stored->size(), 2u);
+  EXPECT_EQ((*stored)[0].size(), 2u);
+  EXPECT_EQ((*stored)[1].size(), 1u);
   EXPECT_EQ(store->ListFindings({})->findings_size(), 3);
 }
 
@@ -114,7 +147,7 @@ TEST(Ingest, HeartbeatMovesLastSeenForward) {
   auto store = testing::OpenStore(dir);
   v1::AgentMessage heartbeat;
   heartbeat.mutable_heartbeat();
-  EXPECT_THAT(Ingest(*store, "a", {heartbeat}, 50), ElementsAre(true));
+  EXPECT_THAT(Ingest(*store, "a", {heartbeat}, 50), ElementsAre(kStored));
   ASSERT_TRUE(store->Touch("a", 70).ok());
   ASSERT_TRUE(store->Touch("a", 60).ok());  // late: never moves it back
   const v1::GetHostResponse host = *store->GetHost("a");

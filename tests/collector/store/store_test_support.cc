@@ -104,11 +104,17 @@ std::unique_ptr<Store> OpenStore(const fscanary::testing::TempDir& dir, const st
   return store.ok() ? *std::move(store) : nullptr;
 }
 
-std::vector<bool> Ingest(Store& store, const std::string& agent_id,
-                         const std::vector<v1::AgentMessage>& messages, int64_t received_ns) {
-  absl::StatusOr<std::vector<bool>> stored = store.IngestBatch(agent_id, messages, received_ns);
+std::vector<RecordResult::Outcome> Ingest(Store& store, const std::string& agent_id,
+                                          const std::vector<v1::AgentMessage>& messages,
+                                          int64_t received_ns) {
+  absl::StatusOr<std::vector<RecordResult>> stored =
+      store.IngestBatch(agent_id, messages, received_ns);
   EXPECT_TRUE(stored.ok()) << stored.status();
-  return stored.ok() ? *stored : std::vector<bool>{};
+  std::vector<RecordResult::Outcome> outcomes;
+  if (stored.ok()) {
+    for (const RecordResult& result : *stored) outcomes.push_back(result.outcome);
+  }
+  return outcomes;
 }
 
 std::vector<EpochRecord> EpochsOf(Store& store, const std::string& agent_id) {

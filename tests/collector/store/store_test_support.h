@@ -30,9 +30,15 @@ v1::AgentMessage SpoolLossRecord(uint64_t sequence, int64_t created_ns, uint64_t
 std::unique_ptr<Store> OpenStore(const fscanary::testing::TempDir& dir,
                                  const std::string& name = "collector.db");
 
-// Ingests one batch and returns its per-message results; fails the test on error.
-std::vector<bool> Ingest(Store& store, const std::string& agent_id,
-                         const std::vector<v1::AgentMessage>& messages, int64_t received_ns = 1);
+inline constexpr RecordResult::Outcome kStored = RecordResult::Outcome::kStored;
+inline constexpr RecordResult::Outcome kDuplicate = RecordResult::Outcome::kDuplicate;
+inline constexpr RecordResult::Outcome kConflict = RecordResult::Outcome::kConflict;
+
+// Ingests one batch and returns what became of each message; fails the test
+// on error.
+std::vector<RecordResult::Outcome> Ingest(Store& store, const std::string& agent_id,
+                                          const std::vector<v1::AgentMessage>& messages,
+                                          int64_t received_ns = 1);
 
 // The epochs of one agent, in order.
 std::vector<EpochRecord> EpochsOf(Store& store, const std::string& agent_id);
