@@ -1,6 +1,7 @@
 #include "collector/service/validate.h"
 
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -9,6 +10,7 @@ namespace {
 
 constexpr int64_t kYear2000Nanos = 946'684'800'000'000'000;
 constexpr int64_t kYear2200Nanos = 7'258'118'400'000'000'000;
+constexpr uint64_t kMaxSequence = std::numeric_limits<int64_t>::max();
 
 bool ValidUtf8(const std::string& text) {
   const size_t n = text.size();
@@ -188,6 +190,10 @@ Rejection ValidateAgentMessage(const v1::AgentMessage& message, const Validation
     check.True(message.sequence() == 0, "sequence", "a Hello or Heartbeat carries sequence 0");
   } else {
     check.True(message.sequence() != 0, "sequence", "a record carries a sequence above 0");
+    // The store keeps sequences as SQLite's signed 64-bit integers.
+    check.True(message.sequence() <= kMaxSequence, "sequence",
+               absl::StrCat("sequence ", message.sequence(), " is above ", kMaxSequence,
+                            ", the largest the collector stores"));
   }
   check.Time(message.created_unix_nanos(), "created_unix_nanos");
   switch (message.body_case()) {

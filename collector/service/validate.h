@@ -1,7 +1,10 @@
 #pragma once
 // Checks every field of a message an agent sent before anything is stored:
-// sizes, ranges, strings, sequence numbers. Pure; the reason of a rejection is
-// a short stable token used as a metric label, the message says the detail.
+// sizes, ranges, strings, sequence numbers (a record's is 1 to 2^63-1, the
+// store's integer range). Pure; the reason of a rejection is a short stable
+// token used as a metric label, the message says the detail. A message that
+// passes never makes the store refuse a group commit, so one agent's bad
+// record cannot fail another agent's records committed with it.
 
 #include <cstdint>
 #include <string>

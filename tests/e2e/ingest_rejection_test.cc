@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,8 @@ namespace {
 
 constexpr char kAgent[] = "raw-agent";
 constexpr char kToken[] = "0123456789abcdef-raw-agent-token";
+constexpr char kGoodAgent[] = "good-agent";
+constexpr char kGoodToken[] = "0123456789abcdef-good-agent-token";
 
 int64_t Now() { return static_cast<int64_t>(io::WallClockNanos()); }
 
@@ -101,7 +104,9 @@ class IngestRejectionTest : public E2eTest {
     const std::string tokens = dir_.Join("tokens");
     {
       std::ofstream file(tokens);
-      file << "# agent_id token\n" << kAgent << " " << kToken << "\n";
+      file << "# agent_id token\n"
+           << kAgent << " " << kToken << "\n"
+           << kGoodAgent << " " << kGoodToken << "\n";
     }
     ASSERT_NO_FATAL_FAILURE(StartCollector(
         {.extra_yaml = absl::StrCat("tokens_file: ", tokens,
@@ -238,6 +243,46 @@ TEST_F(IngestRejectionTest, ReplayedSequenceWithOtherContentIsRejectedNeverAckno
                               kEventTimeout)
                   .has_value())
       << collector_->daemon().Log();
+  ASSERT_TRUE(collector_->daemon().running());
+}
+
+TEST_F(IngestRejectionTest, ASequenceBeyondTheStoresRangeIsRefusedWhileAnotherAgentLosesNothing) {
+  constexpr uint64_t kGoodRecords = 300;
+  std::vector<v1::AgentMessage> good = {Hello(kGoodAgent)};
+  for (uint64_t sequence = 1; sequence <= kGoodRecords; ++sequence) {
+    good.push_back(FindingRecord(sequence, sequence * kBlockSize));
+  }
+  StreamOutcome good_outcome;
+  std::thread good_stream([&] { good_outcome = Exchange(*collector_, kGoodToken, good); });
+  // Meanwhile, the other agent sends 2^63 (SQLite's integers end at 2^63-1)
+  // again and again: were it to reach a group commit, the store would refuse
+  // the whole commit, the good agent's records in it included.
+  std::vector<StreamOutcome> bad;
+  for (int i = 0; i < 5; ++i) {
+    bad.push_back(
+        Exchange(*collector_, kToken, {Hello(kAgent), FindingRecord(uint64_t{1} << 63, 4096)}));
+  }
+  good_stream.join();
+
+  for (const StreamOutcome& outcome : bad) {
+    EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << outcome.status.error_message();
+    EXPECT_NE(outcome.status.error_message().find("9223372036854775808"), std::string::npos)
+        << outcome.status.error_message();
+    EXPECT_TRUE(outcome.acknowledged.empty());
+  }
+  EXPECT_TRUE(good_outcome.status.ok()) << good_outcome.status.error_message();
+  EXPECT_EQ(good_outcome.acknowledged.size(), kGoodRecords);
+  const absl::StatusOr<std::vector<v1::StoredFinding>> stored =
+      collector_->ListFindings(kGoodAgent);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->size(), kGoodRecords);
+  const absl::StatusOr<std::string> scrape = collector_->ScrapeMetrics();
+  ASSERT_TRUE(scrape.ok()) << scrape.status();
+  EXPECT_EQ(Rejected(*scrape, "sequence"), 5) << *scrape;
+  EXPECT_EQ(
+      SampleValue(*scrape, "fscanary_collector_records_total", {{"outcome", "commit_failed"}}), 0)
+      << *scrape;
   ASSERT_TRUE(collector_->daemon().running());
 }
 

@@ -45,5 +45,19 @@ TEST(ValidateAgentMessage, RefusesAPathLongerThanTheStringLimit) {
   EXPECT_EQ(ValidateAgentMessage(message, {}).reason, "string");
 }
 
+TEST(ValidateAgentMessage, RefusesASequenceBeyondTheStoresIntegerRange) {
+  v1::AgentMessage message = FindingMessage(v1::CHECKSUM_MISMATCH);
+  message.set_sequence(uint64_t{1} << 63);
+  const Rejection rejection = ValidateAgentMessage(message, {});
+  EXPECT_EQ(rejection.reason, "sequence");
+  EXPECT_NE(rejection.detail.find("9223372036854775808"), std::string::npos) << rejection.detail;
+}
+
+TEST(ValidateAgentMessage, AcceptsTheLargestSequenceTheStoreHolds) {
+  v1::AgentMessage message = FindingMessage(v1::CHECKSUM_MISMATCH);
+  message.set_sequence((uint64_t{1} << 63) - 1);
+  EXPECT_EQ(ValidateAgentMessage(message, {}).reason, "");
+}
+
 }  // namespace
 }  // namespace fscanary::collector
