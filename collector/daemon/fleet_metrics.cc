@@ -108,10 +108,22 @@ absl::StatusOr<FleetAggregates> ComputeFleetAggregates(
   MetricFamily events =
       Family("fscanary_suspect_events", "Corruption events on hosts with the suspect's attributes.",
              MetricType::kGauge);
-  ASSIGN_OR_RETURN(const analysis::Fleet fleet, fleet::BuildFleet(epochs));
+  ASSIGN_OR_RETURN(const fleet::BuiltFleet built, fleet::BuildFleet(epochs));
+  if (!built.skipped.empty()) {
+    spdlog::warn("fleet aggregates: {} host epochs left out of the correlation (first: {})",
+                 built.skipped.size(), built.skipped.front());
+  }
+  MetricFamily skipped =
+      Family("fscanary_analysis_skipped_epochs",
+             "Host epochs the latest correlation left out because their facts could not be turned "
+             "into attributes.",
+             MetricType::kGauge);
+  AddSeries(skipped, {}, static_cast<double>(built.skipped.size()));
+  aggregates.families.push_back(std::move(skipped));
   analysis::AnalysisOptions options;
   options.max_suspects = max_suspects;
-  ASSIGN_OR_RETURN(const analysis::AnalysisResult result, analysis::AnalyzeFleet(fleet, options));
+  ASSIGN_OR_RETURN(const analysis::AnalysisResult result,
+                   analysis::AnalyzeFleet(built.fleet, options));
   for (size_t i = 0; i < result.suspects.size() && i < max_suspects; ++i) {
     const analysis::Suspect& suspect = result.suspects[i];
     const Labels labels = {{"rank", absl::StrCat(i + 1)},

@@ -50,6 +50,17 @@ void SetIfKnown(std::string& label, const std::string& value) {
 
 }  // namespace
 
+bool IsKernelConfigOptionName(std::string_view name) {
+  constexpr std::string_view kPrefix = "CONFIG_";
+  if (name.size() <= kPrefix.size() || !name.starts_with(kPrefix)) return false;
+  for (const char c : name.substr(kPrefix.size())) {
+    const bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string KindName(v1::FindingKind kind) {
   return absl::AsciiStrToLower(v1::FindingKind_Name(kind));
 }
@@ -109,7 +120,9 @@ std::vector<std::pair<std::string, std::string>> EpochAttributes(const store::Ep
     options.assign(facts.kernel_config().begin(), facts.kernel_config().end());
   }
   std::sort(options.begin(), options.end());
-  for (auto& [name, value] : options) add(std::move(name), value);
+  for (auto& [name, value] : options) {
+    if (IsKernelConfigOptionName(name)) add(std::move(name), value);
+  }
   std::vector<std::pair<std::string, std::string>> extra(facts.extra().begin(),
                                                          facts.extra().end());
   std::sort(extra.begin(), extra.end());
@@ -117,8 +130,9 @@ std::vector<std::pair<std::string, std::string>> EpochAttributes(const store::Ep
   return attributes;
 }
 
-absl::StatusOr<analysis::Fleet> BuildFleet(const std::vector<store::EpochRecord>& epochs) {
+absl::StatusOr<BuiltFleet> BuildFleet(const std::vector<store::EpochRecord>& epochs) {
   analysis::FleetBuilder builder;
+  std::vector<std::string> skipped;
   std::vector<analysis::ValueId> values;
   std::vector<analysis::FleetBuilder::KindCount> corruptions;
   for (const store::EpochRecord& epoch : epochs) {
@@ -138,12 +152,15 @@ absl::StatusOr<analysis::Fleet> BuildFleet(const std::vector<store::EpochRecord>
         .values = values,
         .corruptions = corruptions,
     };
+    // AddEpoch changes nothing when it refuses an epoch.
     if (absl::Status added = builder.AddEpoch(entry); !added.ok()) {
-      return absl::Status(added.code(), absl::StrCat("host ", epoch.agent_id, " epoch ",
-                                                     epoch.epoch, ": ", added.message()));
+      skipped.push_back(
+          absl::StrCat("host ", epoch.agent_id, " epoch ", epoch.epoch, ": ", added.message()));
     }
   }
-  return std::move(builder).Build();
+  absl::StatusOr<analysis::Fleet> fleet = std::move(builder).Build();
+  if (!fleet.ok()) return fleet.status();
+  return BuiltFleet{.fleet = *std::move(fleet), .skipped = std::move(skipped)};
 }
 
 }  // namespace fscanary::fleet

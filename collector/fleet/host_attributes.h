@@ -4,6 +4,7 @@
 // kernel CONFIG_ option, ...) derived from the facts the agent sent.
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,11 +32,21 @@ struct PrimaryLabels {
 // the blk-mq queue and the scheduler that issue requests live).
 PrimaryLabels PrimaryLabelsOf(const v1::HostFacts& facts);
 
+// A kernel config option's name as the collector accepts it:
+// CONFIG_[A-Za-z0-9_]+, the agent's own rule (Debian's configs hold names
+// such as CONFIG_MTD_NETtel and CONFIG_SCSI_DC395x, so upper case alone would
+// refuse real hosts). The prefix is the options' namespace among attributes:
+// no built-in attribute name (kernel, scheduler, fs, ...) starts with it, and
+// the agent's extra facts are under "extra.".
+bool IsKernelConfigOptionName(std::string_view name);
+
 // Every attribute of an epoch, name -> value, in a fixed order: the primary
 // labels, then write_cache, rotational, mount_options, nr_hw_queues, the kernel
-// config options (CONFIG_X -> y/m/value, from `kernel_config` when shared) and
-// the agent's extra facts (as extra.NAME). Unknown values are left out, so
-// hosts that did not report an attribute do not form a group of their own.
+// config options (CONFIG_X -> y/m/value, from `kernel_config` when shared;
+// a name outside IsKernelConfigOptionName, stored before the collector
+// checked them, is left out) and the agent's extra facts (as extra.NAME).
+// Unknown values are left out, so hosts that did not report an attribute do
+// not form a group of their own.
 std::vector<std::pair<std::string, std::string>> EpochAttributes(const store::EpochRecord& epoch);
 
 // A finding kind as attributes, metric labels and the CLI spell it
@@ -45,6 +56,14 @@ std::string KindName(v1::FindingKind kind);
 // The fleet the correlation engine analyses: one epoch per stored epoch with
 // its exposure (bytes verified, seconds observed) and its corruption findings
 // by kind (findings that are not corruption, such as I/O errors, left out).
-absl::StatusOr<analysis::Fleet> BuildFleet(const std::vector<store::EpochRecord>& epochs);
+// An epoch the engine refuses (its attributes cannot be told apart, say) is
+// left out and named in `skipped`, so that one host's odd facts never stop
+// the analysis of the fleet; the caller counts and logs them.
+struct BuiltFleet {
+  analysis::Fleet fleet;
+  // "host H epoch N: why", one per epoch left out.
+  std::vector<std::string> skipped;
+};
+absl::StatusOr<BuiltFleet> BuildFleet(const std::vector<store::EpochRecord>& epochs);
 
 }  // namespace fscanary::fleet

@@ -162,7 +162,7 @@ IngestService::IngestService(store::Store& store, GroupCommitter& committer, Ses
   if (rejected.ok()) rejected_ = *rejected;
   // Every reason starts at zero, so rate() sees the first rejection.
   for (const char* reason : {"unauthenticated", "no_hello", "agent_id", "sequence", "missing_body",
-                             "string", "range", "size", "duplicate_hello"}) {
+                             "string", "range", "size", "duplicate_hello", "kernel_config"}) {
     if (rejected_ != nullptr) (void)rejected_->Add({{"reason", reason}});
   }
 }

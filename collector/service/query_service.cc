@@ -88,13 +88,16 @@ grpc::Status QueryService::Analyze(grpc::ServerContext*, const v1::AnalyzeReques
   if (!options.ok()) return ToGrpcStatus(options.status());
   absl::StatusOr<std::vector<store::EpochRecord>> epochs = store_.ListEpochs();
   if (!epochs.ok()) return ToGrpcStatus(epochs.status());
-  absl::StatusOr<analysis::Fleet> fleet = fleet::BuildFleet(*epochs);
-  if (!fleet.ok()) return ToGrpcStatus(fleet.status());
-  absl::StatusOr<analysis::AnalysisResult> result = analysis::AnalyzeFleet(*fleet, *options);
+  absl::StatusOr<fleet::BuiltFleet> built = fleet::BuildFleet(*epochs);
+  if (!built.ok()) return ToGrpcStatus(built.status());
+  absl::StatusOr<analysis::AnalysisResult> result = analysis::AnalyzeFleet(built->fleet, *options);
   if (!result.ok()) return ToGrpcStatus(result.status());
   response->set_report(request->json() ? analysis::FormatJson(*result)
                                        : analysis::FormatText(*result));
   for (const std::string& note : result->notes) response->add_notes(note);
+  for (const std::string& skipped : built->skipped) {
+    response->add_notes("left out of the analysis: " + skipped);
+  }
   response->set_hosts(result->hosts);
   response->set_epochs(result->epochs);
   response->set_events(result->events);

@@ -3,7 +3,9 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "collector/fleet/host_attributes.h"
 
 namespace fscanary::collector {
 namespace {
@@ -96,6 +98,10 @@ void CheckFacts(const v1::HostFacts& facts, Checker& check, const ValidationLimi
   for (const auto& [key, value] : facts.kernel_config()) {
     check.String(key, "facts.kernel_config key");
     check.String(value, "facts.kernel_config value");
+    // Their own namespace among the correlation's attributes.
+    check.True(fleet::IsKernelConfigOptionName(key), "kernel_config",
+               absl::StrCat("facts.kernel_config key \"", absl::CHexEscape(key),
+                            "\" is not CONFIG_[A-Za-z0-9_]+"));
   }
   check.Count(facts.extra_size(), limits.max_config_options, "facts.extra");
   for (const auto& [key, value] : facts.extra()) {

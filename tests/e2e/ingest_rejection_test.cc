@@ -286,5 +286,30 @@ TEST_F(IngestRejectionTest, ASequenceBeyondTheStoresRangeIsRefusedWhileAnotherAg
   ASSERT_TRUE(collector_->daemon().running());
 }
 
+TEST_F(IngestRejectionTest, KernelConfigKeysOutsideTheConfigNamespaceAreRefusedByName) {
+  v1::AgentMessage hello = Hello(kAgent);
+  auto& config = *hello.mutable_hello()->mutable_facts()->mutable_kernel_config();
+  config["CONFIG_BLK_DEV"] = "y";
+  config["scheduler"] = "forged";
+  StreamOutcome outcome = Exchange(*collector_, kToken, {hello});
+  EXPECT_EQ(outcome.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << outcome.status.error_message();
+  EXPECT_NE(outcome.status.error_message().find("\"scheduler\""), std::string::npos)
+      << outcome.status.error_message();
+
+  // Real option names, mixed case included (Debian's configs hold some), pass.
+  config.erase("scheduler");
+  config["CONFIG_MTD_NETtel"] = "m";
+  outcome = Exchange(*collector_, kToken, {hello, FindingRecord(1, 4096)});
+  EXPECT_TRUE(outcome.status.ok()) << outcome.status.error_message();
+  EXPECT_EQ(outcome.acknowledged, std::set<uint64_t>({1}));
+
+  const absl::StatusOr<std::string> scrape = collector_->ScrapeMetrics();
+  ASSERT_TRUE(scrape.ok()) << scrape.status();
+  EXPECT_EQ(Rejected(*scrape, "kernel_config"), 1) << *scrape;
+  EXPECT_EQ(SampleValue(*scrape, "fscanary_analysis_skipped_epochs"), 0) << *scrape;
+  ASSERT_TRUE(collector_->daemon().running());
+}
+
 }  // namespace
 }  // namespace fscanary::e2e

@@ -65,7 +65,8 @@ TEST(FleetStream, LiveAnalysisOfAStreamedFleetNamesThePlantedCauseLikeOffline) {
   EXPECT_EQ(epochs->size(), observable_epochs);
   const auto live_fleet = fleet::BuildFleet(*epochs);
   ASSERT_TRUE(live_fleet.ok()) << live_fleet.status();
-  const auto live = analysis::AnalyzeFleet(*live_fleet, {});
+  EXPECT_TRUE(live_fleet->skipped.empty());
+  const auto live = analysis::AnalyzeFleet(live_fleet->fleet, {});
   ASSERT_TRUE(live.ok()) << live.status();
   const auto offline_fleet = ToFleet(simulated);
   ASSERT_TRUE(offline_fleet.ok());

@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "tests/collector/store/store_test_support.h"
 
@@ -103,12 +107,62 @@ TEST(BuildFleet, CountsOnlyCorruptionsAsEvents) {
   epoch.exposure.bytes_verified = 1 << 20;
   epoch.findings_by_kind[v1::TORN_WRITE] = 2;
   epoch.findings_by_kind[v1::IO_ERROR] = 5;
-  const absl::StatusOr<analysis::Fleet> fleet = BuildFleet({epoch});
-  ASSERT_TRUE(fleet.ok()) << fleet.status();
+  const absl::StatusOr<BuiltFleet> built = BuildFleet({epoch});
+  ASSERT_TRUE(built.ok()) << built.status();
+  const analysis::Fleet* fleet = &built->fleet;
   ASSERT_EQ(fleet->corruptions().size(), 1u);
   EXPECT_EQ(fleet->corruptions()[0].count, 2u);
   EXPECT_EQ(fleet->kind_name(fleet->corruptions()[0].kind), "torn_write");
   EXPECT_EQ(fleet->exposure_bytes()[0], double(1 << 20));
+}
+
+TEST(IsKernelConfigOptionName, AcceptsWhatDebiansConfigsHoldAndNothingElse) {
+  EXPECT_TRUE(IsKernelConfigOptionName("CONFIG_BLK_DEV"));
+  EXPECT_TRUE(IsKernelConfigOptionName("CONFIG_MTD_NETtel")) << "in Debian 12's config";
+  EXPECT_FALSE(IsKernelConfigOptionName("CONFIG_"));
+  EXPECT_FALSE(IsKernelConfigOptionName("kernel"));
+  EXPECT_FALSE(IsKernelConfigOptionName("CONFIG_X=y"));
+  EXPECT_FALSE(IsKernelConfigOptionName("CONFIG_A.B"));
+}
+
+// A config stored before the collector checked option names: keys named like
+// built-in attributes used to give an epoch two values for `kernel`, and the
+// whole fleet's analysis failed.
+std::shared_ptr<store::KernelConfig> ConfigNamingBuiltIns() {
+  auto config = std::make_shared<store::KernelConfig>();
+  (*config)["kernel"] = "forged";
+  (*config)["scheduler"] = "forged";
+  (*config)["fs"] = "forged";
+  (*config)["CONFIG_BLK_DEV"] = "y";
+  return config;
+}
+
+TEST(EpochAttributes, KernelConfigKeysOutsideTheirNamespaceAreLeftOut) {
+  store::EpochRecord epoch;
+  epoch.facts = VmFacts("4.19.2", "none");
+  epoch.kernel_config = ConfigNamingBuiltIns();
+  std::map<std::string, std::vector<std::string>> values;
+  for (const auto& [name, value] : EpochAttributes(epoch)) values[name].push_back(value);
+  EXPECT_EQ(values["kernel"], std::vector<std::string>{"4.19.2"});
+  EXPECT_EQ(values["scheduler"], std::vector<std::string>{"none"});
+  EXPECT_EQ(values["fs"], std::vector<std::string>{"ext4"});
+  EXPECT_EQ(values["CONFIG_BLK_DEV"], std::vector<std::string>{"y"});
+}
+
+TEST(BuildFleet, AHostWhoseConfigNamesBuiltInAttributesDoesNotStopTheFleet) {
+  std::vector<store::EpochRecord> epochs(2);
+  for (size_t i = 0; i < epochs.size(); ++i) {
+    epochs[i].agent_id = "vm-" + std::to_string(i);
+    epochs[i].epoch = 1;
+    epochs[i].facts = VmFacts();
+    epochs[i].kernel_config = std::make_shared<store::KernelConfig>();
+    epochs[i].exposure.bytes_verified = 1 << 20;
+  }
+  epochs[1].kernel_config = ConfigNamingBuiltIns();
+  const absl::StatusOr<BuiltFleet> built = BuildFleet(epochs);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_TRUE(built->skipped.empty());
+  EXPECT_EQ(built->fleet.exposure_bytes().size(), 2u);
 }
 
 }  // namespace

@@ -59,5 +59,24 @@ TEST(ValidateAgentMessage, AcceptsTheLargestSequenceTheStoreHolds) {
   EXPECT_EQ(ValidateAgentMessage(message, {}).reason, "");
 }
 
+TEST(ValidateAgentMessage, RefusesAKernelConfigKeyNamedLikeABuiltInAttribute) {
+  v1::AgentMessage message;
+  message.set_created_unix_nanos(kNow);
+  message.set_sequence(3);
+  (*message.mutable_facts()->mutable_kernel_config())["CONFIG_BLK_DEV"] = "y";
+  (*message.mutable_facts()->mutable_kernel_config())["scheduler"] = "none";
+  const Rejection rejection = ValidateAgentMessage(message, {});
+  EXPECT_EQ(rejection.reason, "kernel_config");
+  EXPECT_NE(rejection.detail.find("\"scheduler\""), std::string::npos) << rejection.detail;
+}
+
+TEST(ValidateAgentMessage, AcceptsTheMixedCaseOptionNamesRealConfigsHold) {
+  v1::AgentMessage message;
+  message.set_created_unix_nanos(kNow);
+  message.set_sequence(3);
+  (*message.mutable_facts()->mutable_kernel_config())["CONFIG_SCSI_DC395x"] = "m";
+  EXPECT_EQ(ValidateAgentMessage(message, {}).reason, "");
+}
+
 }  // namespace
 }  // namespace fscanary::collector
