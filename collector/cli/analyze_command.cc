@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/analysis/report.h"
+#include "collector/cli/terminal_text.h"
 #include "common/status.h"
 
 namespace fscanary::cli {
@@ -44,10 +45,11 @@ absl::Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out, std::o
       analysis::AnalyzeFleet(read->fleet, request.options);
   if (!result.ok()) return result.status();
   if (request.json) {
-    for (const std::string& note : result->notes) err << "note: " << note << "\n";
+    for (const std::string& note : result->notes) err << "note: " << TerminalSafe(note) << "\n";
     out << analysis::FormatJson(*result);
   } else {
-    out << analysis::FormatText(*result);
+    // Attribute values come from agents (through the JSONL file).
+    out << TerminalSafeLines(analysis::FormatText(*result));
   }
   out.flush();
   return absl::OkStatus();

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "collector/cli/terminal_text.h"
 #include "collector/fleet/host_attributes.h"
 #include "fscanary/v1/query.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -22,11 +23,13 @@ absl::Status FromGrpc(const grpc::Status& status, const CollectorConnection& con
   if (status.ok()) return absl::OkStatus();
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return absl::UnavailableError(absl::StrCat("collector ", connection.address,
-                                               " is not reachable: ", status.error_message()));
+    return absl::UnavailableError(
+        absl::StrCat("collector ", connection.address,
+                     " is not reachable: ", TerminalSafe(status.error_message())));
   }
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      absl::StrCat("collector ", connection.address, ": ", status.error_message()));
+  return absl::Status(
+      static_cast<absl::StatusCode>(status.error_code()),
+      absl::StrCat("collector ", connection.address, ": ", TerminalSafe(status.error_message())));
 }
 
 // Calls one unary Query method with the connection's deadline.
@@ -74,18 +77,18 @@ std::string Bytes(uint64_t bytes) {
 // Where a finding is: a path in a metadata tree, a device the kernel named,
 // or a byte offset in a block target.
 std::string WhereOf(const v1::Finding& finding) {
-  if (!finding.path().empty()) return finding.path();
-  if (finding.kind() == v1::KERNEL_REPORTED) return finding.device();
+  if (!finding.path().empty()) return TerminalSafe(finding.path());
+  if (finding.kind() == v1::KERNEL_REPORTED) return TerminalSafe(finding.device());
   return absl::StrCat(finding.offset());
 }
 
 void PrintFindingLine(const v1::StoredFinding& stored, std::ostream& out) {
   const v1::Finding& finding = stored.finding();
-  out << absl::StrFormat("%-20s  %-24s  %-18s  %-10s  %-8s  %-12s  %s\n",
-                         Time(stored.received_unix_nanos()), stored.agent_id(),
-                         fleet::KindName(finding.kind()),
-                         finding.persistent() ? "persistent" : "transient", finding.target(),
-                         finding.checker(), WhereOf(finding));
+  out << absl::StrFormat(
+      "%-20s  %-24s  %-18s  %-10s  %-8s  %-12s  %s\n", Time(stored.received_unix_nanos()),
+      TerminalSafe(stored.agent_id()), fleet::KindName(finding.kind()),
+      finding.persistent() ? "persistent" : "transient", TerminalSafe(finding.target()),
+      TerminalSafe(finding.checker()), WhereOf(finding));
 }
 
 void PrintFindingsHeader(std::ostream& out) {
@@ -106,8 +109,9 @@ absl::Status RunHosts(const CollectorConnection& connection, bool json, std::ost
   out << absl::StrFormat("%-24s  %-20s  %-24s  %-9s  %-20s  %8s  %12s  %s\n", "HOST", "HOSTNAME",
                          "KERNEL", "CONNECTED", "LAST SEEN", "FINDINGS", "VERIFIED", "EPOCHS");
   for (const v1::HostSummary& host : response.hosts()) {
-    out << absl::StrFormat("%-24s  %-20s  %-24s  %-9s  %-20s  %8d  %12s  %d\n", host.agent_id(),
-                           host.hostname(), host.kernel_release(), host.connected() ? "yes" : "no",
+    out << absl::StrFormat("%-24s  %-20s  %-24s  %-9s  %-20s  %8d  %12s  %d\n",
+                           TerminalSafe(host.agent_id()), TerminalSafe(host.hostname()),
+                           TerminalSafe(host.kernel_release()), host.connected() ? "yes" : "no",
                            Time(host.last_seen_unix_nanos()), host.findings(),
                            Bytes(host.bytes_verified()), host.epochs());
   }
@@ -147,30 +151,36 @@ absl::Status RunHost(const CollectorConnection& connection, const std::string& a
   }
   if (json) return PrintJson(response, out);
   const v1::HostSummary& host = response.host();
-  out << "host " << host.agent_id() << " (" << host.hostname() << "), agent "
-      << host.agent_version() << ", " << (host.connected() ? "connected" : "not connected")
-      << ", last seen " << Time(host.last_seen_unix_nanos()) << "\n";
+  out << "host " << TerminalSafe(host.agent_id()) << " (" << TerminalSafe(host.hostname())
+      << "), agent " << TerminalSafe(host.agent_version()) << ", "
+      << (host.connected() ? "connected" : "not connected") << ", last seen "
+      << Time(host.last_seen_unix_nanos()) << "\n";
   out << "verified " << Bytes(host.bytes_verified()) << ", " << host.findings() << " findings\n";
   for (const v1::HostEpoch& epoch : response.epochs()) {
     const v1::HostFacts& facts = epoch.facts();
     out << "\nepoch " << epoch.epoch() << ": " << Time(epoch.start_unix_nanos()) << " .. "
         << (epoch.end_unix_nanos() == 0 ? "now" : Time(epoch.end_unix_nanos())) << ", verified "
         << Bytes(epoch.bytes_verified()) << ", " << epoch.findings() << " findings\n";
-    out << "  kernel " << facts.kernel_release() << " (" << facts.kernel_config().size()
-        << " config options" << (facts.kernel_config_sha256().empty() ? "" : ", sha256 ")
-        << facts.kernel_config_sha256().substr(0, 12) << "), " << facts.distro_pretty()
-        << ", virtualization " << facts.virtualization() << "\n";
+    out << "  kernel " << TerminalSafe(facts.kernel_release()) << " ("
+        << facts.kernel_config().size() << " config options"
+        << (facts.kernel_config_sha256().empty() ? "" : ", sha256 ")
+        << TerminalSafe(facts.kernel_config_sha256().substr(0, 12)) << "), "
+        << TerminalSafe(facts.distro_pretty()) << ", virtualization "
+        << TerminalSafe(facts.virtualization()) << "\n";
     for (const v1::BlockDeviceFacts& device : facts.devices()) {
       out << absl::StrFormat(
           "  device %-8s %-9s driver=%s blk_mq=%s scheduler=%s nr_hw_queues=%d nr_requests=%d "
           "write_cache=%s max_sectors_kb=%d target=%s\n",
-          device.name(), device.type(), device.driver(), device.blk_mq(), device.scheduler(),
-          device.nr_hw_queues(), device.nr_requests(), device.write_cache(),
-          device.max_sectors_kb(), device.target());
+          TerminalSafe(device.name()), TerminalSafe(device.type()), TerminalSafe(device.driver()),
+          TerminalSafe(device.blk_mq()), TerminalSafe(device.scheduler()), device.nr_hw_queues(),
+          device.nr_requests(), TerminalSafe(device.write_cache()), device.max_sectors_kb(),
+          TerminalSafe(device.target()));
     }
     for (const v1::FilesystemFacts& filesystem : facts.filesystems()) {
-      out << "  filesystem " << filesystem.fs_type() << " on " << filesystem.mount_point() << " ("
-          << filesystem.mount_options() << ") target=" << filesystem.target() << "\n";
+      out << "  filesystem " << TerminalSafe(filesystem.fs_type()) << " on "
+          << TerminalSafe(filesystem.mount_point()) << " ("
+          << TerminalSafe(filesystem.mount_options())
+          << ") target=" << TerminalSafe(filesystem.target()) << "\n";
     }
   }
   if (response.findings_size() > 0) {
@@ -179,9 +189,10 @@ absl::Status RunHost(const CollectorConnection& connection, const std::string& a
     for (const v1::StoredFinding& stored : response.findings()) {
       PrintFindingLine(stored, out);
       const std::string& summary = stored.finding().evidence_summary();
-      if (!summary.empty()) out << "    " << summary << "\n";
+      if (!summary.empty()) out << "    " << TerminalSafe(summary) << "\n";
       if (!stored.finding().evidence_path().empty()) {
-        out << "    evidence on the host: " << stored.finding().evidence_path() << "\n";
+        out << "    evidence on the host: " << TerminalSafe(stored.finding().evidence_path())
+            << "\n";
       }
     }
   }
@@ -197,9 +208,15 @@ absl::Status RunLiveAnalyze(const CollectorConnection& connection,
     return called;
   }
   if (request.json()) {
-    for (const std::string& note : response.notes()) err << "note: " << note << "\n";
+    for (const std::string& note : response.notes()) {
+      err << "note: " << TerminalSafe(note) << "\n";
+    }
+    // JSON: the encoder escaped every control character already.
+    out << response.report();
+  } else {
+    // The text report quotes attribute values agents sent.
+    out << TerminalSafeLines(response.report());
   }
-  out << response.report();
   out.flush();
   return absl::OkStatus();
 }

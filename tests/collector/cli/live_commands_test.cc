@@ -126,6 +126,51 @@ TEST_F(LiveCommands, AnalyzeTakesExactlyOneSource) {
   EXPECT_NE(err_.str().find("exactly one"), std::string::npos) << err_.str();
 }
 
+// True when `text` holds no byte a terminal acts on other than newline.
+bool Inert(const std::string& text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if ((byte < 0x20 && byte != '\n') || byte == 0x7F) return false;
+    if (byte == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST_F(LiveCommands, ControlCharactersAgentsSentReachTheTerminalEscaped) {
+  const int64_t now = absl::ToUnixNanos(absl::Now());
+  // The store takes what validation would pass: UTF-8 with control
+  // characters, an escape sequence that clears the screen, an OSC retitle,
+  // a carriage return that hides a line, a C1 CSI.
+  v1::HostFacts facts = VmFacts("6.1\x1b[2J-evil", "none");
+  facts.set_hostname("host\rfake\x07");
+  facts.mutable_filesystems(0)->set_mount_point("/mnt/\x1b]0;owned\x07");
+  ASSERT_TRUE(store_->RecordHello("vm-3", HelloMessage(facts, now), now).ok());
+  v1::AgentMessage finding = FindingRecord(1, now, v1::METADATA_MISMATCH);
+  finding.mutable_finding()->set_checker("metadata");
+  finding.mutable_finding()->set_path("d0/\x1b[1Af");
+  finding.mutable_finding()->set_evidence_summary(
+      "ok\r\x1b[Kall clear \xc2\x9b"
+      "31m");
+  Ingest(*store_, "vm-3", {finding}, now);
+
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"hosts", "--collector", address_},
+        std::vector<std::string>{"findings", "--collector", address_, "--host", "vm-3"},
+        std::vector<std::string>{"host", "vm-3", "--collector", address_},
+        std::vector<std::string>{"analyze", "--collector", address_}}) {
+    ASSERT_EQ(Run(command), 0) << command[0] << ": " << err_.str();
+    EXPECT_TRUE(Inert(out_.str())) << command[0] << ":\n" << out_.str();
+    EXPECT_TRUE(Inert(err_.str())) << command[0] << ":\n" << err_.str();
+  }
+  ASSERT_EQ(Run({"host", "vm-3", "--collector", address_}), 0);
+  EXPECT_NE(out_.str().find("6.1\\x1b[2J-evil"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("host\\x0dfake\\x07"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("ok\\x0d\\x1b[Kall clear \\xc2\\x9b31m"), std::string::npos)
+      << out_.str();
+}
+
 TEST_F(LiveCommands, AnUnreachableCollectorIsNamed) {
   EXPECT_EQ(Run({"hosts", "--collector", "127.0.0.1:1"}), 1);
   EXPECT_NE(err_.str().find("collector 127.0.0.1:1 is not reachable"), std::string::npos)
