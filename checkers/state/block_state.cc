@@ -2,48 +2,17 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <xxhash.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/endian.h"
 #include "common/status.h"
 
 namespace fscanary::state {
-namespace {
-
-constexpr uint64_t kStateMagic = 0x4554415453435346;  // "FSCSTATE"
-constexpr uint32_t kStateVersion = 1;
-constexpr size_t kHeaderSize = 4096;
-constexpr size_t kHeaderChecksumOffset = 48;
-constexpr size_t kRecordSize = 16;
-// In-flight generations are kept as a 32-bit distance above the durable one.
-constexpr uint32_t kUnknownDelta = 0xFFFFFFFF;
-
-uint32_t RecordCheck(const std::byte* record, uint64_t target_id, uint64_t block) {
-  // Seeded with the block number, so a record written at the wrong place fails.
-  return static_cast<uint32_t>(
-      XXH3_64bits_withSeed(record, 12, target_id ^ (block * 0x9E3779B97F4A7C15ull)));
-}
-
-std::vector<std::byte> EncodeHeader(const TargetGeometry& geometry, uint64_t created_ns) {
-  std::vector<std::byte> header(kHeaderSize);
-  std::byte* p = header.data();
-  StoreLe<uint64_t>(p + 0, kStateMagic);
-  StoreLe<uint32_t>(p + 8, kStateVersion);
-  StoreLe<uint32_t>(p + 12, geometry.block_size);
-  StoreLe<uint64_t>(p + 16, geometry.target_id);
-  StoreLe<uint64_t>(p + 24, geometry.data_start);
-  StoreLe<uint64_t>(p + 32, geometry.block_count);
-  StoreLe<uint64_t>(p + 40, created_ns);
-  StoreLe<uint64_t>(p + kHeaderChecksumOffset, XXH3_64bits(p, kHeaderChecksumOffset));
-  return header;
-}
-
-}  // namespace
 
 std::string BlockStateFile::PathFor(const std::string& state_dir, uint64_t target_id) {
   return absl::StrFormat("%s/target-%016x.state", state_dir, target_id);
@@ -56,10 +25,11 @@ absl::StatusOr<BlockStateFile> BlockStateFile::Create(const std::string& state_d
   const std::string temp_path = path + ".tmp";
   {
     ASSIGN_OR_RETURN(io::UniqueFd temp, io::Open(temp_path, O_RDWR | O_CREAT | O_TRUNC));
-    RETURN_IF_ERROR(
-        io::WriteAll(temp.get(), EncodeHeader(geometry, io::WallClockNanos()), 0, temp_path));
+    RETURN_IF_ERROR(io::WriteAll(
+        temp.get(), EncodeStateHeader({.geometry = geometry, .created_ns = io::WallClockNanos()}),
+        0, temp_path));
     // Records start all zero ("never written") as a sparse tail.
-    const uint64_t size = kHeaderSize + geometry.block_count * kRecordSize;
+    const uint64_t size = kStateHeaderBytes + geometry.block_count * kRecordBytes;
     RETURN_IF_ERROR(io::Preallocate(temp.get(), size, temp_path));
     RETURN_IF_ERROR(io::DataSync(temp.get(), temp_path));
   }
@@ -80,23 +50,15 @@ absl::StatusOr<BlockStateFile> BlockStateFile::Open(const std::string& state_dir
   const std::string path = PathFor(state_dir, target_id);
   ASSIGN_OR_RETURN(io::UniqueFd fd, io::Open(path, writable ? O_RDWR : O_RDONLY));
   RETURN_IF_ERROR(io::LockFile(fd.get(), writable, path));
-  std::vector<std::byte> header(kHeaderSize);
+  std::vector<std::byte> header(kStateHeaderBytes);
   ASSIGN_OR_RETURN(const size_t got, io::ReadAll(fd.get(), header, 0, path));
-  const std::byte* p = header.data();
-  if (got < kHeaderSize || LoadLe<uint64_t>(p) != kStateMagic) {
-    return absl::DataLossError(path + " is not an fscanary state file (bad magic)");
+  const absl::StatusOr<StateHeader> parsed =
+      ParseStateHeader(std::span<const std::byte>(header).first(got));
+  if (!parsed.ok()) {
+    return absl::Status(parsed.status().code(),
+                        absl::StrCat(path, ": ", parsed.status().message()));
   }
-  if (LoadLe<uint64_t>(p + kHeaderChecksumOffset) != XXH3_64bits(p, kHeaderChecksumOffset)) {
-    return absl::DataLossError(path + " is damaged: header checksum mismatch");
-  }
-  if (const uint32_t version = LoadLe<uint32_t>(p + 8); version != kStateVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(path, " has state format version ", version,
-                                                      "; this build reads ", kStateVersion));
-  }
-  const TargetGeometry geometry{.target_id = LoadLe<uint64_t>(p + 16),
-                                .block_size = LoadLe<uint32_t>(p + 12),
-                                .data_start = LoadLe<uint64_t>(p + 24),
-                                .block_count = LoadLe<uint64_t>(p + 32)};
+  const TargetGeometry& geometry = parsed->geometry;
   if (geometry.target_id != target_id) {
     return absl::DataLossError(absl::StrFormat("%s holds the state of target %016x, not %016x",
                                                path, geometry.target_id, target_id));
@@ -107,10 +69,10 @@ absl::StatusOr<BlockStateFile> BlockStateFile::Open(const std::string& state_dir
 }
 
 absl::Status BlockStateFile::Load() {
-  records_.resize(geometry_.block_count * kRecordSize);
-  ASSIGN_OR_RETURN(const size_t got, io::ReadAll(fd_.get(), records_, kHeaderSize, path_));
+  records_.resize(geometry_.block_count * kRecordBytes);
+  ASSIGN_OR_RETURN(const size_t got, io::ReadAll(fd_.get(), records_, kStateHeaderBytes, path_));
   if (got != records_.size()) {
-    return absl::DataLossError(absl::StrCat(path_, " is truncated: ", got / kRecordSize, " of ",
+    return absl::DataLossError(absl::StrCat(path_, " is truncated: ", got / kRecordBytes, " of ",
                                             geometry_.block_count, " block records"));
   }
   for (uint64_t block = 0; block < geometry_.block_count; ++block) {
@@ -128,28 +90,15 @@ absl::Status BlockStateFile::Load() {
 }
 
 BlockRecord BlockStateFile::Get(uint64_t block) const {
-  const std::byte* p = records_.data() + block * kRecordSize;
-  const uint64_t durable = LoadLe<uint64_t>(p);
-  const uint32_t delta = LoadLe<uint32_t>(p + 8);
-  const uint32_t check = LoadLe<uint32_t>(p + 12);
-  if (durable == 0 && delta == 0 && check == 0) return BlockRecord{};  // never written
-  if (check != RecordCheck(p, geometry_.target_id, block)) return BlockRecord{.damaged = true};
-  return BlockRecord{.durable_generation = durable,
-                     .inflight_generation = delta == 0               ? 0
-                                            : delta == kUnknownDelta ? kUnknownInFlight
-                                                                     : durable + delta};
+  return DecodeRecord(std::span<const std::byte, kRecordBytes>(
+                          records_.data() + block * kRecordBytes, kRecordBytes),
+                      geometry_.target_id, block);
 }
 
 void BlockStateFile::Store(uint64_t block, uint64_t durable, uint64_t inflight) {
-  std::byte* p = records_.data() + block * kRecordSize;
-  uint32_t delta = 0;
-  if (inflight != 0) {
-    const uint64_t distance = inflight - durable;
-    delta = distance >= kUnknownDelta ? kUnknownDelta : static_cast<uint32_t>(distance);
-  }
-  StoreLe<uint64_t>(p, durable);
-  StoreLe<uint32_t>(p + 8, delta);
-  StoreLe<uint32_t>(p + 12, RecordCheck(p, geometry_.target_id, block));
+  const std::array<std::byte, kRecordBytes> record = EncodeRecord(
+      geometry_.target_id, block, {.durable_generation = durable, .inflight_generation = inflight});
+  std::copy(record.begin(), record.end(), records_.begin() + block * kRecordBytes);
   dirty_begin_ = std::min(dirty_begin_, block);
   dirty_end_ = std::max(dirty_end_, block + 1);
 }
@@ -169,9 +118,10 @@ void BlockStateFile::MarkDurable(uint64_t block, uint64_t generation) {
 
 absl::Status BlockStateFile::Flush() {
   if (dirty_end_ == 0) return absl::OkStatus();
-  const std::span<const std::byte> dirty(records_.data() + dirty_begin_ * kRecordSize,
-                                         (dirty_end_ - dirty_begin_) * kRecordSize);
-  RETURN_IF_ERROR(io::WriteAll(fd_.get(), dirty, kHeaderSize + dirty_begin_ * kRecordSize, path_));
+  const std::span<const std::byte> dirty(records_.data() + dirty_begin_ * kRecordBytes,
+                                         (dirty_end_ - dirty_begin_) * kRecordBytes);
+  RETURN_IF_ERROR(
+      io::WriteAll(fd_.get(), dirty, kStateHeaderBytes + dirty_begin_ * kRecordBytes, path_));
   RETURN_IF_ERROR(io::DataSync(fd_.get(), path_));
   dirty_begin_ = ~uint64_t{0};
   dirty_end_ = 0;

@@ -9,30 +9,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "checkers/state/state_format.h"
 #include "io/posix.h"
 
 namespace fscanary::state {
-
-// Where a target's blocks lie; fixed when the target is first labelled.
-struct TargetGeometry {
-  uint64_t target_id = 0;
-  uint32_t block_size = 0;
-  // Byte offset of block 0 (after the label).
-  uint64_t data_start = 0;
-  uint64_t block_count = 0;
-  friend bool operator==(const TargetGeometry&, const TargetGeometry&) = default;
-};
-
-struct BlockRecord {
-  uint64_t durable_generation = 0;
-  // 0: no write in flight. kUnknownInFlight: one was, of a generation too far
-  // above the durable one to record (any newer generation is then forgiven).
-  uint64_t inflight_generation = 0;
-  // The record failed its checksum: nothing is known of the block.
-  bool damaged = false;
-};
-
-inline constexpr uint64_t kUnknownInFlight = ~uint64_t{0};
 
 // One target's state file under a state directory. Not thread-safe. The file
 // is locked (flock) for the object's lifetime: exclusively for a writer,
