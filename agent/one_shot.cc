@@ -72,7 +72,9 @@ std::string DescribeFinding(const verify::Finding& finding) {
   if (verdict.found_target_id) {
     absl::StrAppendFormat(&text, ", block of target %016x", *verdict.found_target_id);
   }
-  if (!verdict.sectors.empty() && verdict.kind == block::Kind::kTornWrite) {
+  // The sector map of a torn write or of damage confined to some sectors
+  // (zeroed, foreign, misdirected); a checksum mismatch lists bytes instead.
+  if (!verdict.sectors.empty() && verdict.kind != block::Kind::kChecksumMismatch) {
     text += ", sectors:";
     for (const block::SectorState state : verdict.sectors) {
       text += ' ';

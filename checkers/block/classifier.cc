@@ -81,7 +81,7 @@ Verdict ClassifySectors(const Expectation& expectation, std::span<const std::byt
   const auto sector_count = static_cast<uint32_t>(block.size() / kSectorSize);
   std::vector<SectorState> sectors;
   sectors.reserve(sector_count);
-  size_t tolerated = 0, damaged = 0, foreign_or_zero = 0, old = 0, misplaced = 0;
+  size_t tolerated = 0, damaged = 0, foreign = 0, zero = 0, old = 0, misplaced = 0;
   bool newer_than_state = false;
   for (uint32_t i = 0; i < sector_count; ++i) {
     const SectorState state =
@@ -90,7 +90,8 @@ Verdict ClassifySectors(const Expectation& expectation, std::span<const std::byt
     if (Tolerated(state)) ++tolerated;
     if (state == SectorState::kNewer) newer_than_state = true;
     if (state == SectorState::kDamaged) ++damaged;
-    if (state == SectorState::kForeign || state == SectorState::kZero) ++foreign_or_zero;
+    if (state == SectorState::kForeign) ++foreign;
+    if (state == SectorState::kZero) ++zero;
     if (state == SectorState::kOld) ++old;
     if (state == SectorState::kMisplaced) ++misplaced;
   }
@@ -107,7 +108,7 @@ Verdict ClassifySectors(const Expectation& expectation, std::span<const std::byt
   if (tolerated + damaged == sector_count) {
     return ChecksumMismatch(expectation, block, std::move(sectors));
   }
-  if (foreign_or_zero == sector_count) {
+  if (foreign + zero == sector_count) {
     return Verdict{.kind = Kind::kForeignData, .sectors = std::move(sectors)};
   }
 
@@ -131,6 +132,25 @@ Verdict ClassifySectors(const Expectation& expectation, std::span<const std::byt
     }
   }
 
+  // No older generation of this block anywhere: whatever else is wrong, it is
+  // not a torn write (which leaves sectors of two generations of this block).
+  // The wrong sectors say what happened, most specific first: sectors of
+  // another block, bytes not ours, zeros.
+  if (old == 0) {
+    if (misplaced > 0) {
+      const auto first_misplaced = static_cast<size_t>(
+          std::find(sectors.begin(), sectors.end(), SectorState::kMisplaced) - sectors.begin());
+      const SectorReading stray =
+          ReadSector(block.subspan(first_misplaced * kSectorSize, kSectorSize));
+      return Verdict{.kind = Kind::kMisdirectedWrite,
+                     .found_generation = stray.stamp.generation,
+                     .found_offset = stray.stamp.block_offset,
+                     .sectors = std::move(sectors)};
+    }
+    return Verdict{.kind = foreign > 0 ? Kind::kForeignData : Kind::kZeroed,
+                   .sectors = std::move(sectors)};
+  }
+
   Verdict torn{.kind = Kind::kTornWrite};
   // The stale part's generation: the oldest one found where this block belongs.
   for (uint32_t i = 0; i < sector_count; ++i) {
@@ -150,7 +170,13 @@ Verdict ClassifySectors(const Expectation& expectation, std::span<const std::byt
 Verdict Classify(const Expectation& expectation, std::span<const std::byte> block) {
   // Nothing was ever acknowledged here: whatever the block holds is legitimate.
   if (expectation.durable_generation == 0) return Verdict{};
-  if (AllZero(block)) return Verdict{.kind = Kind::kZeroed};
+  if (AllZero(block)) {
+    // Where the durable write was the block's first, zeros are what the block
+    // held before it: the acknowledged write is lost (a disk that acknowledges
+    // flushes without keeping the data). A write in flight since cannot leave
+    // zeros either. Otherwise something zeroed fscanary's data.
+    return Verdict{.kind = expectation.first_write ? Kind::kLostWrite : Kind::kZeroed};
+  }
   if (const std::optional<IntactBlock> intact = ParseIntactBlock(block)) {
     return ClassifyIntact(expectation, *intact);
   }

@@ -20,6 +20,10 @@ struct Expectation {
   // (never acknowledged); 0 when none was. Such a block may legitimately hold
   // the durable generation, the in-flight one, or sectors of both.
   uint64_t inflight_generation = 0;
+  // The durable generation is the block's first write: nothing of fscanary's
+  // was durable in it before, so it held what the target held when labelled
+  // (zeros on a new file). False when unknown.
+  bool first_write = false;
 };
 
 // `block` is the whole block as read (a valid block size).

@@ -12,11 +12,12 @@ namespace fscanary::block {
 enum class Kind : uint8_t {
   kOk,
   kChecksumMismatch,  // identity intact, content wrong
-  kMisdirectedWrite,  // a valid block that belongs at another offset or target
-  kLostWrite,         // a valid block of an older generation than the durable one
-  kTornWrite,         // sectors of different generations, or stale/garbage sectors among right ones
-  kZeroed,            // all zero where a durable block was
-  kForeignData,       // not fscanary's format at all
+  kMisdirectedWrite,  // a valid block, or sectors, that belong at another offset or target
+  kLostWrite,         // a valid block of an older generation than the durable one, or
+                      // zeros where the durable write was the block's first
+  kTornWrite,         // sectors of two generations of this block (one older than durable)
+  kZeroed,            // all zero where a durable block was, or zero sectors among right ones
+  kForeignData,       // not fscanary's format, wholly or in sectors among right ones
   kIoError,           // the read failed (errno kept)
   kShortRead,         // the read returned fewer bytes than the block
 };

@@ -113,7 +113,8 @@ block::Expectation PageCacheChecker::ExpectationOf(uint64_t block) const {
   return {.target_id = geometry.target_id,
           .offset = geometry.data_start + block * geometry.block_size,
           .durable_generation = record.durable_generation,
-          .inflight_generation = record.inflight_generation};
+          .inflight_generation = record.inflight_generation,
+          .first_write = record.first_write};
 }
 
 absl::StatusOr<PageCacheChecker::Read> PageCacheChecker::ReadDirect(uint64_t block) {

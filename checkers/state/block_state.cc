@@ -63,7 +63,7 @@ absl::StatusOr<BlockStateFile> BlockStateFile::Open(const std::string& state_dir
     return absl::DataLossError(absl::StrFormat("%s holds the state of target %016x, not %016x",
                                                path, geometry.target_id, target_id));
   }
-  BlockStateFile file(path, std::move(fd), geometry);
+  BlockStateFile file(path, std::move(fd), geometry, parsed->version);
   RETURN_IF_ERROR(file.Load());
   return file;
 }
@@ -90,29 +90,34 @@ absl::Status BlockStateFile::Load() {
 }
 
 BlockRecord BlockStateFile::Get(uint64_t block) const {
-  return DecodeRecord(std::span<const std::byte, kRecordBytes>(
-                          records_.data() + block * kRecordBytes, kRecordBytes),
-                      geometry_.target_id, block);
+  const std::span<const std::byte, kRecordBytes> record(records_.data() + block * kRecordBytes,
+                                                        kRecordBytes);
+  return DecodeRecord(version_, record, geometry_.target_id, block);
 }
 
-void BlockStateFile::Store(uint64_t block, uint64_t durable, uint64_t inflight) {
-  const std::array<std::byte, kRecordBytes> record = EncodeRecord(
-      geometry_.target_id, block, {.durable_generation = durable, .inflight_generation = inflight});
-  std::copy(record.begin(), record.end(), records_.begin() + block * kRecordBytes);
+void BlockStateFile::Store(uint64_t block, const BlockRecord& record) {
+  const std::array<std::byte, kRecordBytes> bytes =
+      EncodeRecord(version_, geometry_.target_id, block, record);
+  std::copy(bytes.begin(), bytes.end(), records_.begin() + block * kRecordBytes);
   dirty_begin_ = std::min(dirty_begin_, block);
   dirty_end_ = std::max(dirty_end_, block + 1);
 }
 
 void BlockStateFile::MarkInFlight(uint64_t block, uint64_t generation) {
   // A damaged record is rebuilt from nothing: the block is unverifiable until
-  // this write is acknowledged.
+  // this write is acknowledged, and what it held before is unknown.
   const BlockRecord record = Get(block);
-  Store(block, record.damaged ? 0 : record.durable_generation, generation);
+  Store(block, {.durable_generation = record.damaged ? 0 : record.durable_generation,
+                .inflight_generation = generation,
+                .first_write = !record.damaged && record.first_write});
   max_generation_ = std::max(max_generation_, generation);
 }
 
 void BlockStateFile::MarkDurable(uint64_t block, uint64_t generation) {
-  Store(block, generation, 0);
+  const BlockRecord record = Get(block);
+  Store(block,
+        {.durable_generation = generation,
+         .first_write = !record.damaged && record.durable_generation == 0 && record.first_write});
   max_generation_ = std::max(max_generation_, generation);
 }
 

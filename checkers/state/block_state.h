@@ -36,22 +36,30 @@ class BlockStateFile {
   // The highest generation any record mentions: new generations start above it.
   uint64_t max_generation() const { return max_generation_; }
 
+  // The state format version of the file (kOldestStateVersion..kStateVersion):
+  // new files get kStateVersion; an older file keeps its version, so an older
+  // agent can still read it.
+  uint32_t version() const { return version_; }
+
   // Marks a write of `generation` in flight; persisted by the next Flush().
   void MarkInFlight(uint64_t block, uint64_t generation);
   // Marks `generation` acknowledged durable (the in-flight write completed).
+  // It is the block's first write when nothing was durable in it before and
+  // its record was never damaged (version 2 files only).
   void MarkDurable(uint64_t block, uint64_t generation);
   // Writes every changed record and makes them durable (fdatasync).
   absl::Status Flush();
 
  private:
-  BlockStateFile(std::string path, io::UniqueFd fd, TargetGeometry geometry)
-      : path_(std::move(path)), fd_(std::move(fd)), geometry_(geometry) {}
+  BlockStateFile(std::string path, io::UniqueFd fd, TargetGeometry geometry, uint32_t version)
+      : path_(std::move(path)), fd_(std::move(fd)), geometry_(geometry), version_(version) {}
   absl::Status Load();
-  void Store(uint64_t block, uint64_t durable, uint64_t inflight);
+  void Store(uint64_t block, const BlockRecord& record);
 
   std::string path_;
   io::UniqueFd fd_;
   TargetGeometry geometry_;
+  uint32_t version_;
   // The encoded records, as on disk.
   std::vector<std::byte> records_;
   uint64_t dirty_begin_ = ~uint64_t{0};

@@ -11,7 +11,11 @@ namespace {
 
 constexpr size_t kStateHeaderSize = 4096;
 constexpr size_t kRecordSize = 16;
-constexpr uint32_t kUnknownDelta = 0xFFFFFFFF;
+// Version 1: a 32-bit delta. Version 2: bit 31 is the first-write flag, the
+// low 31 bits the delta.
+constexpr uint32_t kUnknownDeltaV1 = 0xFFFFFFFF;
+constexpr uint32_t kUnknownDeltaV2 = 0x7FFFFFFF;
+constexpr uint32_t kFirstWriteFlag = 0x80000000;
 constexpr uint32_t kSectorMagic = 0x53435346;  // "FSCS"
 constexpr size_t kStampGenerationOffset = 16;
 
@@ -38,15 +42,18 @@ absl::StatusOr<std::vector<StateRecord>> ReadStateRecords(const std::string& pat
   absl::StatusOr<std::vector<std::byte>> bytes = ReadWholeFile(path);
   if (!bytes.ok()) return bytes.status();
   if (bytes->size() < kStateHeaderSize) return absl::DataLossError(path + " has no header");
+  const uint32_t version = LoadLe<uint32_t>(bytes->data() + 8);
+  const uint32_t unknown = version == 1 ? kUnknownDeltaV1 : kUnknownDeltaV2;
   std::vector<StateRecord> records((bytes->size() - kStateHeaderSize) / kRecordSize);
   for (size_t i = 0; i < records.size(); ++i) {
     const std::byte* p = bytes->data() + kStateHeaderSize + i * kRecordSize;
     const uint64_t durable = LoadLe<uint64_t>(p);
-    const uint32_t delta = LoadLe<uint32_t>(p + 8);
+    uint32_t delta = LoadLe<uint32_t>(p + 8);
+    if (version > 1) delta &= ~kFirstWriteFlag;
     records[i] = {.durable_generation = durable,
-                  .inflight_generation = delta == 0               ? 0
-                                         : delta == kUnknownDelta ? ~uint64_t{0}
-                                                                  : durable + delta};
+                  .inflight_generation = delta == 0         ? 0
+                                         : delta == unknown ? ~uint64_t{0}
+                                                            : durable + delta};
   }
   return records;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Reads what the crash tests watch while a writer runs: a target's state file
 // (docs/FORMAT.md, "State file": a 4096-byte header, then per block a u64
-// durable generation, a u32 in-flight delta and a u32 check, little-endian)
+// durable generation, a u32 in-flight delta (in version 2, bit 31 a flag)
+// and a u32 check, little-endian)
 // and the generation stamped on a block of the target. Written from the spec,
 // not with the agent's code, and without checking checksums: a watcher only.
 

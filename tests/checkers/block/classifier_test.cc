@@ -153,35 +153,81 @@ TEST(TornWrite, StaleTailSectorsAreMappedSectorBySector) {
   EXPECT_EQ(verdict.found_generation, 6u);
 }
 
-TEST(TornWrite, GarbageSectorAmongRightOnesIsForeignInTheMap) {
+TEST(TornWrite, StaleSectorsStayATornWriteWhenAZeroSectorIsThereToo) {
+  auto block = WithSector(BlockStamped(kOffset, 7), BlockStamped(kOffset, 6), 3);
+  std::fill_n(block.begin() + 6 * kSectorSize, kSectorSize, std::byte{0});
+  const Verdict verdict = Classify(Durable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kTornWrite);
+  EXPECT_EQ(verdict.sectors[3], SectorState::kOld);
+  EXPECT_EQ(verdict.sectors[6], SectorState::kZero);
+  EXPECT_EQ(verdict.found_generation, 6u);
+}
+
+// --- damage confined to some sectors: reported for what they show, not torn ---
+// A torn write leaves sectors of two generations of this block; zeros, bytes
+// not ours, or another block's sectors among right ones are something else.
+
+TEST(PartialDamage, ZeroSectorAmongRightOnesIsZeroed) {
+  auto block = BlockStamped(kOffset, 7);
+  std::fill_n(block.begin() + 7 * kSectorSize, kSectorSize, std::byte{0});
+  const Verdict verdict = Classify(Durable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kZeroed);
+  std::vector<SectorState> expected(kSectors, SectorState::kNew);
+  expected[7] = SectorState::kZero;
+  EXPECT_EQ(verdict.sectors, expected);
+  EXPECT_FALSE(verdict.found_generation.has_value());
+}
+
+TEST(PartialDamage, GarbageSectorAmongRightOnesIsForeignData) {
   auto block = BlockStamped(kOffset, 7);
   std::fill_n(block.begin() + 2 * kSectorSize, kSectorSize, std::byte{0x5A});
   const Verdict verdict = Classify(Durable(7), block);
-  EXPECT_EQ(verdict.kind, Kind::kTornWrite);
+  EXPECT_EQ(verdict.kind, Kind::kForeignData);
   EXPECT_EQ(verdict.sectors[2], SectorState::kForeign);
   EXPECT_EQ(verdict.sectors[1], SectorState::kNew);
 }
 
-TEST(TornWrite, ZeroSectorAmongRightOnesIsReported) {
+TEST(PartialDamage, GarbageAndZeroSectorsTogetherAreForeignData) {
   auto block = BlockStamped(kOffset, 7);
-  std::fill_n(block.begin() + 7 * kSectorSize, kSectorSize, std::byte{0});
+  std::fill_n(block.begin() + 2 * kSectorSize, kSectorSize, std::byte{0x5A});
+  std::fill_n(block.begin() + 5 * kSectorSize, kSectorSize, std::byte{0});
   const Verdict verdict = Classify(Durable(7), block);
-  EXPECT_EQ(verdict.kind, Kind::kTornWrite);
-  EXPECT_EQ(verdict.sectors[7], SectorState::kZero);
+  EXPECT_EQ(verdict.kind, Kind::kForeignData);
+  EXPECT_EQ(verdict.sectors[5], SectorState::kZero);
 }
 
-TEST(TornWrite, SectorFromAnotherBlockIsMisplacedInTheMap) {
-  auto block = WithSector(BlockStamped(kOffset, 7), BlockStamped(9 * kBlockSize, 7), 4);
+TEST(PartialDamage, SectorOfAnotherTargetAmongRightOnesIsForeignData) {
+  // (Not kOtherTarget: its 32-bit sector tag happens to equal kTarget's.)
+  constexpr uint64_t kThirdTarget = 0x1111'2222'3333'4444;
+  auto block = WithSector(BlockStamped(kOffset, 7), BlockStamped(kOffset, 7, kThirdTarget), 4);
   const Verdict verdict = Classify(Durable(7), block);
-  EXPECT_EQ(verdict.kind, Kind::kTornWrite);
+  EXPECT_EQ(verdict.kind, Kind::kForeignData);
+  EXPECT_EQ(verdict.sectors[4], SectorState::kForeign);
+}
+
+TEST(PartialDamage, SectorFromAnotherBlockIsAMisdirectedWriteNamingThatBlock) {
+  auto block = WithSector(BlockStamped(kOffset, 7), BlockStamped(9 * kBlockSize, 5), 4);
+  const Verdict verdict = Classify(Durable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kMisdirectedWrite);
   EXPECT_EQ(verdict.sectors[4], SectorState::kMisplaced);
+  EXPECT_EQ(verdict.found_offset, 9 * kBlockSize);
+  EXPECT_EQ(verdict.found_generation, 5u);
+}
+
+TEST(PartialDamage, ZeroSectorAmongSectorsOfAnInterruptedWriteIsStillReported) {
+  // Sectors of durable 7 and in-flight 8 are forgiven; the zero one is not.
+  auto block = WithSector(BlockStamped(kOffset, 7), BlockStamped(kOffset, 8), 1);
+  std::fill_n(block.begin() + 6 * kSectorSize, kSectorSize, std::byte{0});
+  const Verdict verdict = Classify(Durable(7, 8), block);
+  EXPECT_EQ(verdict.kind, Kind::kZeroed);
+  EXPECT_EQ(verdict.sectors[1], SectorState::kInFlight);
+  EXPECT_EQ(verdict.sectors[6], SectorState::kZero);
 }
 
 TEST(TornWrite, InFlightWriteMixedWithLostDataIsStillReported) {
   // Durable 7, 8 in flight: sectors of 8 are fine, but sectors of 6 mean the
   // durable data was lost.
-  auto block = BlockStamped(kOffset, 8);
-  block = WithSector(block, BlockStamped(kOffset, 6), 1);
+  const auto block = WithSector(BlockStamped(kOffset, 8), BlockStamped(kOffset, 6), 1);
   EXPECT_EQ(Classify(Durable(7, 8), block).kind, Kind::kTornWrite);
 }
 
@@ -189,6 +235,41 @@ TEST(TornWrite, InFlightWriteMixedWithLostDataIsStillReported) {
 
 TEST(Zeroed, AllZeroDurableBlockIsZeroed) {
   EXPECT_EQ(Classify(Durable(7), std::vector<std::byte>(kBlockSize)).kind, Kind::kZeroed);
+}
+
+// --- a lost first write: zeros where the block's first write was acknowledged ---
+
+Expectation FirstWriteDurable(uint64_t generation, uint64_t inflight = 0) {
+  Expectation expectation = Durable(generation, inflight);
+  expectation.first_write = true;
+  return expectation;
+}
+
+TEST(LostFirstWrite, FirstWriteThatReadsBackIsOk) {
+  EXPECT_EQ(Classify(FirstWriteDurable(7), BlockStamped(kOffset, 7)).kind, Kind::kOk);
+}
+
+TEST(LostFirstWrite, ZerosWhereTheFirstWriteWasAcknowledgedAreALostWrite) {
+  const Verdict verdict = Classify(FirstWriteDurable(7), std::vector<std::byte>(kBlockSize));
+  EXPECT_EQ(verdict.kind, Kind::kLostWrite);
+  EXPECT_FALSE(verdict.found_generation.has_value());  // nothing of ours was found
+}
+
+TEST(LostFirstWrite, ZerosWithALaterWriteInFlightAreStillALostWrite) {
+  // An interrupted write leaves old or new sectors, never zeros.
+  EXPECT_EQ(Classify(FirstWriteDurable(7, 8), std::vector<std::byte>(kBlockSize)).kind,
+            Kind::kLostWrite);
+}
+
+TEST(LostFirstWrite, ZerosWhereAnEarlierWriteWasDurableAreZeroed) {
+  // first_write false: generation 7 replaced data that was durable before.
+  EXPECT_EQ(Classify(Durable(7), std::vector<std::byte>(kBlockSize)).kind, Kind::kZeroed);
+}
+
+TEST(LostFirstWrite, ZerosWhereTheFirstWriteWasOnlyInFlightAreNeverReported) {
+  Expectation expectation = Durable(0, /*inflight=*/8);
+  expectation.first_write = true;
+  EXPECT_EQ(Classify(expectation, std::vector<std::byte>(kBlockSize)).kind, Kind::kOk);
 }
 
 TEST(ForeignData, BytesOfAnotherFormatAreForeign) {

@@ -134,5 +134,101 @@ TEST(BlockStateFile, MissingStateIsNotFound) {
             absl::StatusCode::kNotFound);
 }
 
+// --- the first-write flag (state version 2) ---
+
+TEST(FirstWrite, NewStateFilesAreOfTheCurrentVersion) {
+  testing::TempDir dir;
+  auto state = BlockStateFile::Create(dir.path(), kGeometry);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->version(), kStateVersion);
+}
+
+TEST(FirstWrite, ABlocksFirstAcknowledgedWriteIsMarkedFirstAndSurvivesReopening) {
+  testing::TempDir dir;
+  {
+    auto state = BlockStateFile::Create(dir.path(), kGeometry);
+    ASSERT_TRUE(state.ok());
+    state->MarkInFlight(3, 5);
+    EXPECT_TRUE(state->Get(3).first_write);
+    state->MarkDurable(3, 5);
+    state->MarkInFlight(3, 9);  // a second write in flight keeps what 5 was
+    ASSERT_TRUE(state->Flush().ok());
+  }
+  auto reopened = BlockStateFile::Open(dir.path(), kGeometry.target_id, /*writable=*/false);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(reopened->Get(3),
+            (BlockRecord{.durable_generation = 5, .inflight_generation = 9, .first_write = true}));
+}
+
+TEST(FirstWrite, ALaterAcknowledgedWriteIsNotTheFirst) {
+  testing::TempDir dir;
+  auto state = BlockStateFile::Create(dir.path(), kGeometry);
+  ASSERT_TRUE(state.ok());
+  state->MarkInFlight(3, 5);
+  state->MarkDurable(3, 5);
+  state->MarkInFlight(3, 9);
+  state->MarkDurable(3, 9);
+  EXPECT_EQ(state->Get(3), (BlockRecord{.durable_generation = 9}));
+}
+
+TEST(FirstWrite, AWriteOverADamagedRecordIsNotKnownToBeTheFirst) {
+  testing::TempDir dir;
+  {
+    auto state = BlockStateFile::Create(dir.path(), kGeometry);
+    ASSERT_TRUE(state.ok());
+    state->MarkDurable(2, 6);
+    ASSERT_TRUE(state->Flush().ok());
+  }
+  const std::string path = BlockStateFile::PathFor(dir.path(), kGeometry.target_id);
+  {
+    auto fd = io::Open(path, O_RDWR);
+    ASSERT_TRUE(fd.ok());
+    const std::byte garbage[1] = {std::byte{0x77}};
+    ASSERT_TRUE(io::WriteAll(fd->get(), garbage, 4096 + 2 * 16 + 1, path).ok());
+  }
+  auto state = BlockStateFile::Open(dir.path(), kGeometry.target_id, /*writable=*/true);
+  ASSERT_TRUE(state.ok());
+  ASSERT_TRUE(state->Get(2).damaged);
+  state->MarkInFlight(2, 7);
+  EXPECT_FALSE(state->Get(2).first_write);
+  state->MarkDurable(2, 7);
+  EXPECT_EQ(state->Get(2), (BlockRecord{.durable_generation = 7}));
+}
+
+TEST(FirstWrite, AVersion1StateFileStaysVersion1AndNeverClaimsAFirstWrite) {
+  testing::TempDir dir;
+  {
+    auto created = BlockStateFile::Create(dir.path(), kGeometry);
+    ASSERT_TRUE(created.ok());
+  }
+  // Rewrite the header as an older agent would have created it.
+  const std::string path = BlockStateFile::PathFor(dir.path(), kGeometry.target_id);
+  {
+    auto fd = io::Open(path, O_RDWR);
+    ASSERT_TRUE(fd.ok());
+    ASSERT_TRUE(
+        io::WriteAll(fd->get(),
+                     EncodeStateHeader({.geometry = kGeometry, .created_ns = 1, .version = 1}), 0,
+                     path)
+            .ok());
+  }
+  {
+    auto state = BlockStateFile::Open(dir.path(), kGeometry.target_id, /*writable=*/true);
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_EQ(state->version(), 1u);
+    state->MarkInFlight(3, 5);
+    state->MarkDurable(3, 5);
+    ASSERT_TRUE(state->Flush().ok());
+  }
+  auto reopened = BlockStateFile::Open(dir.path(), kGeometry.target_id, /*writable=*/false);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->Get(3), (BlockRecord{.durable_generation = 5}));
+  std::byte record[16];
+  auto fd = io::Open(path, O_RDONLY);
+  ASSERT_TRUE(fd.ok());
+  ASSERT_TRUE(io::ReadAll(fd->get(), record, 4096 + 3 * 16, path).ok());
+  EXPECT_EQ(record[11], std::byte{0});  // no flag bit where a version 1 reader would see a delta
+}
+
 }  // namespace
 }  // namespace fscanary::state
