@@ -22,7 +22,8 @@ namespace {
 // Formats were read from the kernel sources that print them (fs/ext4/super.c,
 // fs/jbd2, fs/xfs/xfs_message.c and xfs_fsops.c, fs/btrfs, block/blk-core.c and
 // blk-mq.c across the print_req_error renames, fs/buffer.c, drivers/scsi,
-// drivers/virtio/virtio_ring.c); tests/checkers/kmsg holds a real line for each.
+// drivers/virtio/virtio_ring.c, drivers/nvme/host, drivers/md, drivers/ata);
+// tests/checkers/kmsg holds a real line for each.
 constexpr Signature kSignatures[] = {
     // ext4. Checksum failures (metadata_csum) first: the strongest evidence
     // that what the disk returned is not what ext4 wrote.
@@ -211,6 +212,83 @@ constexpr Signature kSignatures[] = {
      .subsystem = "virtio",
      .needle = "virtio_blk virtio",
      .pattern = R"(virtio_blk (virtio\d+): .*(?:[Ee]rror|[Ff]ail))",
+     .severity = kSeverityError},
+    // NVMe (drivers/nvme/host). A command the controller did not answer in
+    // time (pci.c nvme_timeout: "I/O %d QID %d timeout, aborting" and "...,
+    // reset controller"; later kernels print the opcode and tag in between).
+    {.name = "nvme_timeout",
+     .subsystem = "nvme",
+     .needle = " timeout, ",
+     .pattern = R"(nvme (nvme\d+): I/O .*QID \d+ timeout, (?:aborting|reset controller))",
+     .severity = kSeverityError},
+    // A controller that stopped answering altogether (pci.c nvme_warn_reset:
+    // "controller is down; will reset: CSTS=0x%x, PCI_STATUS=0x%hx").
+    {.name = "nvme_controller_reset",
+     .subsystem = "nvme",
+     .needle = "controller is down; will reset",
+     .pattern = R"(nvme (nvme\d+): controller is down; will reset)",
+     .severity = kSeverityError},
+    // A command that completed with an error status (core.c nvme_log_error,
+    // since 5.18: "%s: %s(0x%x) @ LBA %llu, %u blocks, %s (sct 0x%x / sc 0x%x)
+    // %s%s", the namespace's disk first).
+    {.name = "nvme_io_error",
+     .subsystem = "nvme",
+     .needle = " @ LBA ",
+     .pattern = R"((nvme\d+n\d+): .*\(0x[0-9a-f]+\) @ LBA \d+, \d+ blocks, .*\(sct 0x)",
+     .severity = kSeverityError},
+    // device-mapper targets that verify data: a mismatch is proof that what
+    // the disk returned is not what was written. DMERR prefixes
+    // "device-mapper: <target>: ".
+    // dm-integrity.c: "%pg: Checksum failed at sector 0x%llx" (older: "%s:").
+    {.name = "dm_integrity_checksum",
+     .subsystem = "dm",
+     .needle = "Checksum failed at sector",
+     .pattern = R"(device-mapper: integrity: (\S+): Checksum failed at sector 0x[0-9a-f]+)",
+     .severity = kSeverityCritical},
+    // dm-verity-target.c verity_handle_err: "%s: %s block %llu is corrupted"
+    // (the data device as major:minor; "data" or "metadata").
+    {.name = "dm_verity_corruption",
+     .subsystem = "dm",
+     .needle = "device-mapper: verity: ",
+     .pattern = R"(device-mapper: verity: (\S+): (?:data|metadata) block \d+ is corrupted)",
+     .severity = kSeverityCritical},
+    // dm-crypt.c crypt_convert_block_aead: "%pg: INTEGRITY AEAD ERROR, sector
+    // %llu" (authenticated encryption; before 4.14 without the device).
+    {.name = "dm_crypt_integrity_error",
+     .subsystem = "dm",
+     .needle = "INTEGRITY AEAD ERROR",
+     .pattern = R"(device-mapper: crypt: (?:(\S+): )?INTEGRITY AEAD ERROR, sector \d+)",
+     .severity = kSeverityCritical},
+    // md RAID (drivers/md). raid5.c raid5_end_read_request: "md/raid:%s: read
+    // error not correctable (sector %llu on %pg)." -- data the array could not
+    // rebuild. The device reported is the member disk.
+    {.name = "md_read_error_not_correctable",
+     .subsystem = "md",
+     .needle = "read error not correctable",
+     .pattern = R"(md/raid\d*:\w+: read error not correctable \(sector \d+ on ([^\s)]+)\))",
+     .severity = kSeverityCritical},
+    // raid1.c/raid10.c/raid5.c *_error: "md/raid1:%s: Disk failure on %pg,
+    // disabling device." (md/raid10:, md/raid: alike): redundancy is gone.
+    {.name = "md_disk_failure",
+     .subsystem = "md",
+     .needle = "Disk failure on ",
+     .pattern = R"(md/raid\d*:\w+: Disk failure on ([^\s,]+), disabling device)",
+     .severity = kSeverityError},
+    // libata (drivers/ata/libata-eh.c ata_eh_link_report; ata_dev_err
+    // prefixes "ata<port>.<device>: "). The device's error register: UNC an
+    // uncorrectable media error, IDNF/AMNF a sector not found, ICRC a CRC
+    // error on the link ("error: { %s%s%s%s%s}"); ABRT alone is a refused
+    // command, not about data, and is left out.
+    {.name = "ata_media_error",
+     .subsystem = "ata",
+     .needle = "error: { ",
+     .pattern = R"((ata\d+\.\d+): error: \{ [^}]*(?:UNC|IDNF|AMNF|ICRC))",
+     .severity = kSeverityCritical},
+    // "failed command: %s": which command the error above belongs to.
+    {.name = "ata_command_failed",
+     .subsystem = "ata",
+     .needle = "failed command: ",
+     .pattern = R"((ata\d+\.\d+): failed command: )",
      .severity = kSeverityError},
     // Any other filesystem that gives up writing after an error.
     {.name = "fs_remount_read_only",

@@ -29,7 +29,8 @@ enum class DeviceForm {
 struct Signature {
   // Stable identifier sent to the collector, e.g. "ext4_error".
   std::string_view name;
-  // "ext4", "jbd2", "xfs", "btrfs", "block", "scsi", "virtio" or "fs".
+  // "ext4", "jbd2", "xfs", "btrfs", "block", "scsi", "virtio", "nvme", "dm"
+  // (device-mapper), "md" (software RAID), "ata" (libata) or "fs".
   std::string_view subsystem;
   // A literal every matching line contains; lines without it skip the regex.
   std::string_view needle;

@@ -212,6 +212,57 @@ inline constexpr SignatureExample kSignatureExamples[] = {
     {"virtio_ring_corruption", "virtio_blk virtio2: req.0:id 260 out of range", "virtio2"},
     {"virtio_blk_error", "virtio_blk virtio1: virtblk_validate failure: config access disabled",
      "virtio1"},
+    // NVMe. drivers/nvme/host/pci.c nvme_timeout, 6.1: dev_warn(..., "I/O %d QID %d
+    // timeout, aborting\n" / "I/O %d QID %d timeout, reset controller\n"); the first
+    // two as reported on linux-nvme, the third as 6.2+ prints it (opcode and tag added).
+    {"nvme_timeout", "nvme nvme0: I/O 864 QID 1 timeout, reset controller", "nvme0"},
+    {"nvme_timeout", "nvme nvme9: I/O 192 QID 5 timeout, aborting", "nvme9"},
+    {"nvme_timeout", "nvme nvme0: I/O 3 (I/O Cmd) QID 2 timeout, aborting", "nvme0"},
+    // pci.c nvme_warn_reset: "controller is down; will reset: CSTS=0x%x, PCI_STATUS=0x%hx\n".
+    {"nvme_controller_reset",
+     "nvme nvme0: controller is down; will reset: CSTS=0x3, PCI_STATUS=0x10", "nvme0"},
+    {"nvme_controller_reset",
+     "nvme nvme1: controller is down; will reset: CSTS=0xffffffff, PCI_STATUS read failed (134)",
+     "nvme1"},
+    // core.c nvme_log_error: "%s: %s(0x%x) @ LBA %llu, %u blocks, %s (sct 0x%x / sc 0x%x)
+    // %s%s\n"; the first without CONFIG_NVME_VERBOSE_ERRORS (as reported), the second with.
+    {"nvme_io_error",
+     "nvme0n1: I/O Cmd(0x2) @ LBA 95243456, 104 blocks, I/O Error (sct 0x3 / sc 0x71)", "nvme0n1"},
+    {"nvme_io_error",
+     "nvme1n1: Read(0x2) @ LBA 2048, 8 blocks, Unrecovered Read Error (sct 0x2 / sc 0x81) DNR ",
+     "nvme1n1"},
+    // device-mapper. drivers/md/dm-integrity.c integrity_metadata, 6.1:
+    // DMERR_LIMIT("%pg: Checksum failed at sector 0x%llx", ...), DM_MSG_PREFIX "integrity".
+    {"dm_integrity_checksum", "device-mapper: integrity: dm-1: Checksum failed at sector 0x2e8",
+     "dm-1"},
+    // drivers/md/dm-verity-target.c verity_handle_err: DMERR_LIMIT("%s: %s block %llu is
+    // corrupted", v->data_dev->name, type_str, block); the name is major:minor.
+    {"dm_verity_corruption", "device-mapper: verity: 254:0: data block 1324 is corrupted", "254:0"},
+    {"dm_verity_corruption", "device-mapper: verity: 7:1: metadata block 17 is corrupted", "7:1"},
+    // drivers/md/dm-crypt.c crypt_convert_block_aead: DMERR_LIMIT("%pg: INTEGRITY AEAD ERROR,
+    // sector %llu", ...); before 4.14 "INTEGRITY AEAD ERROR, sector %llu" alone.
+    {"dm_crypt_integrity_error", "device-mapper: crypt: dm-2: INTEGRITY AEAD ERROR, sector 65536",
+     "dm-2"},
+    {"dm_crypt_integrity_error", "device-mapper: crypt: INTEGRITY AEAD ERROR, sector 8", ""},
+    // md RAID. drivers/md/raid5.c raid5_end_read_request: pr_warn_ratelimited("md/raid:%s:
+    // read error not correctable (sector %llu on %pg).\n", ...).
+    {"md_read_error_not_correctable",
+     "md/raid:md0: read error not correctable (sector 1953520 on sdc1).", "sdc1"},
+    // raid1.c raid1_error / raid10.c raid10_error / raid5.c raid5_error: pr_crit("md/raid1:%s:
+    // Disk failure on %pg, disabling device.\n" ...) (md/raid10:, md/raid: alike).
+    // (The format goes on "\nmd/raid1:%s: Operation continuing on %d devices.\n": one
+    // record with an embedded newline; its first line is what matches.)
+    {"md_disk_failure", "md/raid1:md127: Disk failure on sdb1, disabling device.", "sdb1"},
+    {"md_disk_failure", "md/raid:md0: Disk failure on nvme2n1, disabling device.", "nvme2n1"},
+    {"md_disk_failure", "md/raid10:md1: Disk failure on sdd, disabling device.", "sdd"},
+    // libata. drivers/ata/libata-eh.c ata_eh_link_report: ata_dev_err(qc->dev, "error: {
+    // %s%s%s%s%s}\n", "ICRC ", "UNC ", "AMNF ", "IDNF ", "ABRT ") and ata_dev_err(qc->dev,
+    // "failed command: %s\n", ata_get_cmd_name(...)); ata_dev_err prefixes "ata%u.%02u: ".
+    {"ata_media_error", "ata1.00: error: { UNC }", "ata1.00"},
+    {"ata_media_error", "ata3.00: error: { ICRC ABRT }", "ata3.00"},
+    {"ata_media_error", "ata2.01: error: { IDNF }", "ata2.01"},
+    {"ata_command_failed", "ata1.00: failed command: READ FPDMA QUEUED", "ata1.00"},
+    {"ata_command_failed", "ata4.00: failed command: WRITE DMA EXT", "ata4.00"},
     // Other filesystems giving up after an error.
     {"fs_remount_read_only", "EXT2-fs (sdb1): error: remounting filesystem read-only", "sdb1"},
     {"fs_remount_read_only", "FAT-fs (sdb1): Filesystem has been set read-only", "sdb1"},

@@ -58,8 +58,8 @@ TEST(Signatures, EverySignatureHasARealExample) {
 }
 
 TEST(Signatures, NamesAreUniqueAndSubsystemsKnown) {
-  const std::set<std::string_view> subsystems = {"ext4",  "jbd2", "xfs",    "btrfs",
-                                                 "block", "scsi", "virtio", "fs"};
+  const std::set<std::string_view> subsystems = {"ext4",   "jbd2", "xfs", "btrfs", "block", "scsi",
+                                                 "virtio", "nvme", "dm",  "md",    "ata",   "fs"};
   std::set<std::string_view> names;
   for (const Signature& signature : Signatures()) {
     EXPECT_TRUE(names.insert(signature.name).second) << "duplicate " << signature.name;
@@ -102,7 +102,14 @@ INSTANTIATE_TEST_SUITE_P(
         "0x9:(WRITE_ZEROES) flags 0x800 phys_seg 0 prio class 0",
         "Adding 2097148k swap on /dev/vda2.  Priority:-2 extents:1 across:2097148k FS",
         "loop0: detected capacity change from 0 to 2048",
-        "nvme nvme0: 2/0/0 default/read/poll queues", ""));
+        "nvme nvme0: 2/0/0 default/read/poll queues",
+        // Storage drivers' routine lines, beside the error lines they also print.
+        "nvme nvme0: Abort status: 0x0", "nvme nvme0: Shutdown timeout set to 10 seconds",
+        "md/raid1:md0: active with 2 out of 2 mirrors",
+        "md/raid:md0: device sdb1 operational as raid disk 0",
+        "ata1.00: error: { ABRT }",  // a refused command, not about data
+        "ata1: SATA link up 6.0 Gbps (SStatus 133 SControl 300)",
+        "ata1.00: configured for UDMA/133", ""));
 
 TEST(Match, FindsASignatureAfterAPrefix) {
   // Lines injected into /dev/kmsg by tests carry a token in front.
