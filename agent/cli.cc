@@ -8,6 +8,7 @@
 #include "agent/one_shot.h"
 #include "checkers/block/format.h"
 #include "common/sizes.h"
+#include "common/version/version.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -68,6 +69,8 @@ int RunCli(int argc, char** argv) {
 
   CLI::App app{"fscanary-agent: detects silent filesystem and block-layer corruption"};
   app.require_subcommand(1);
+  // "0.1.0+<source revision>", as the agent reports itself to the collector.
+  app.set_version_flag("--version", version::VersionWithRevision());
 
   WriteCommand write;
   RawCommon write_raw;

@@ -13,6 +13,7 @@
 #include "checkers/kmsg/sysfs_device_relevance.h"
 #include "common/daemon/systemd_notify.h"
 #include "common/status.h"
+#include "common/version/version.h"
 #include "io/posix.h"
 #include "metrics/build_info.h"
 #include "spdlog/spdlog.h"
@@ -24,10 +25,6 @@ constexpr uint64_t kKernelLogPollNs = 250'000'000;
 // The kernel log watcher's name where a target's would be (metrics, reports).
 constexpr char kKernelLogName[] = "kernel_log";
 }  // namespace
-
-#ifndef FSCANARY_VERSION
-#define FSCANARY_VERSION "0.0.0"
-#endif
 
 namespace fscanary::daemon {
 namespace {
@@ -120,7 +117,7 @@ absl::Status Daemon::Initialize() {
                          .collector_connected = [this] { return sender_->connected(); }});
   if (!options_.metrics_listen.empty()) {
     build_info_ = std::make_shared<metrics::Registry>();
-    (void)metrics::RegisterBuildInfo(*build_info_, FSCANARY_VERSION, "unknown");
+    (void)metrics::RegisterBuildInfo(*build_info_, version::Version(), version::SourceRevision());
     metrics_server_ = std::make_unique<metrics::MetricsServer>();
     metrics_server_->RegisterCollectable(metrics_);
     metrics_server_->RegisterCollectable(build_info_);
@@ -133,7 +130,7 @@ absl::Status Daemon::Initialize() {
 v1::Hello Daemon::BuildHello() {
   v1::Hello hello;
   hello.set_agent_id(options_.agent_id);
-  hello.set_agent_version(FSCANARY_VERSION);
+  hello.set_agent_version(version::VersionWithRevision());
   {
     std::lock_guard lock(facts_mutex_);
     *hello.mutable_facts() = facts_;
