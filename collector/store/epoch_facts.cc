@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "collector/store/sha256.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -58,8 +59,9 @@ std::optional<SharedKernelConfig> SplitKernelConfig(v1::HostFacts& facts) {
   if (facts.kernel_config_sha256().empty() || facts.kernel_config().empty()) return std::nullopt;
   v1::HostFacts config_only;
   config_only.mutable_kernel_config()->swap(*facts.mutable_kernel_config());
-  return SharedKernelConfig{.sha256 = facts.kernel_config_sha256(),
-                            .options = SerializeDeterministic(config_only)};
+  std::string options = SerializeDeterministic(config_only);
+  std::string sha256 = Sha256Hex(options);
+  return SharedKernelConfig{.sha256 = std::move(sha256), .options = std::move(options)};
 }
 
 }  // namespace fscanary::store

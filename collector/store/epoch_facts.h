@@ -26,6 +26,10 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& message)
 
 // The kernel config of `facts`, split off to be stored once per SHA-256.
 struct SharedKernelConfig {
+  // SHA-256 (hex) of `options`, computed by the collector: the key of the
+  // shared row. Never the agent's kernel_config_sha256 (a hash of its config
+  // file, kept as a fact): an agent could send another host's hash with other
+  // options and, first to store it, stand in for that host's config.
   std::string sha256;
   // A v1::HostFacts holding only kernel_config, deterministically encoded.
   std::string options;

@@ -31,13 +31,16 @@ absl::Status SqliteStore::ApplyFacts(HostState& host, const v1::HostFacts& facts
 
   std::string fingerprint = EpochFingerprint(facts);
   v1::HostFacts compact = facts;
+  // The epoch's key into kernel_configs: the collector's own hash of the
+  // options, whatever hash the agent reported (that stays in the facts).
+  std::string sha256;
   if (std::optional<SharedKernelConfig> config = SplitKernelConfig(compact)) {
     ASSIGN_OR_RETURN(Statement insert, writer_->Prepare("INSERT OR IGNORE INTO kernel_configs "
                                                         "(sha256, options) VALUES (?1, ?2)"));
     RETURN_IF_ERROR(insert.BindText(1, config->sha256).BindBlob(2, config->options).Run());
+    sha256 = std::move(config->sha256);
   }
   const std::string blob = SerializeDeterministic(compact);
-  const std::string& sha256 = facts.kernel_config_sha256();
 
   if (!host.current) {
     RETURN_IF_ERROR(InsertEpoch(host, created_ns, &blob, sha256).status());

@@ -179,6 +179,24 @@ TEST(Epochs, HostsWithTheSameKernelConfigShareIt) {
   EXPECT_TRUE((*epochs)[0].facts.kernel_config().empty());
 }
 
+TEST(Epochs, AnAgentReusingAnotherHostsConfigHashCannotReplaceItsOptions) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  // First to the store: a host that claims b's config hash with other options.
+  v1::HostFacts forged = VmFacts();
+  (*forged.mutable_kernel_config())["CONFIG_VIRTIO_BLK"] = "n";
+  Ingest(*store, "a", {HelloMessage(forged, 100 * kSecond)});
+  Ingest(*store, "b", {HelloMessage(VmFacts(), 100 * kSecond)});
+  const std::vector<EpochRecord> a = EpochsOf(*store, "a");
+  const std::vector<EpochRecord> b = EpochsOf(*store, "b");
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].kernel_config->at("CONFIG_VIRTIO_BLK"), "m") << "b's own options";
+  EXPECT_EQ(a[0].kernel_config->at("CONFIG_VIRTIO_BLK"), "n");
+  EXPECT_EQ(b[0].facts.kernel_config_sha256(), VmFacts().kernel_config_sha256())
+      << "the hash the agent reported stays a fact";
+}
+
 TEST(Epochs, AfterReopeningSameFactsStillKeepTheEpochAndNewOnesStartOne) {
   fscanary::testing::TempDir dir;
   {
