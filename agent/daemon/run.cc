@@ -9,9 +9,9 @@
 
 #include "absl/strings/str_format.h"
 #include "agent/config/credentials.h"
-#include "agent/facts/sha256.h"
 #include "common/daemon/logging.h"
 #include "common/daemon/systemd_notify.h"
+#include "common/digest/sha256.h"
 #include "common/status.h"
 #include "spdlog/spdlog.h"
 
@@ -90,7 +90,7 @@ absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& confi
                      .change_interval_ns = Nanos(target.schedule.write_interval),
                      .verify_interval_ns = Nanos(target.schedule.scrub_interval)}});
   }
-  options.config_sha256 = facts::Sha256Hex(config::DescribeConfig(config));
+  options.config_sha256 = digest::Sha256Hex(config::DescribeConfig(config));
   options.metrics_listen = config.metrics.listen;
   options.kernel_log = config.kernel_log.enabled;
   options.kernel_log_events_per_minute = config.kernel_log.max_events_per_minute;

@@ -2,32 +2,12 @@
 
 #include <algorithm>
 
+#include "common/utf8.h"
+
 namespace fscanary::facts {
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v'; }
-
-// Bytes in the valid UTF-8 sequence that starts at text[i], or 0.
-size_t Utf8SequenceLength(std::string_view text, size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  size_t extra;
-  if (lead < 0x80) {
-    return 1;
-  } else if ((lead & 0xE0) == 0xC0 && lead >= 0xC2) {
-    extra = 1;
-  } else if ((lead & 0xF0) == 0xE0) {
-    extra = 2;
-  } else if ((lead & 0xF8) == 0xF0 && lead <= 0xF4) {
-    extra = 3;
-  } else {
-    return 0;
-  }
-  if (text.size() - i - 1 < extra) return 0;
-  for (size_t k = 1; k <= extra; ++k) {
-    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
-  }
-  return extra + 1;
-}
 
 }  // namespace
 

@@ -9,7 +9,7 @@
 #include "agent/facts/fact_text.h"
 #include "agent/facts/facts_io.h"
 #include "agent/facts/gunzip.h"
-#include "agent/facts/sha256.h"
+#include "common/digest/sha256.h"
 
 namespace fscanary::facts {
 namespace {
@@ -35,8 +35,9 @@ std::string ConfigValue(absl::string_view value) {
 }
 
 KernelConfig FromText(std::string source, const std::string& text) {
-  return {
-      .source = std::move(source), .sha256 = Sha256Hex(text), .options = ParseKernelConfig(text)};
+  return {.source = std::move(source),
+          .sha256 = digest::Sha256Hex(text),
+          .options = ParseKernelConfig(text)};
 }
 
 }  // namespace

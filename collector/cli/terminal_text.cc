@@ -1,31 +1,10 @@
 #include "collector/cli/terminal_text.h"
 
 #include "absl/strings/str_format.h"
+#include "common/utf8.h"
 
 namespace fscanary::cli {
 namespace {
-
-// Length of the valid UTF-8 sequence at text[i], 0 if there is none.
-size_t Utf8Length(std::string_view text, size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  size_t extra;
-  if (lead < 0x80) {
-    return 1;
-  } else if ((lead & 0xE0) == 0xC0 && lead >= 0xC2) {
-    extra = 1;
-  } else if ((lead & 0xF0) == 0xE0) {
-    extra = 2;
-  } else if ((lead & 0xF8) == 0xF0 && lead <= 0xF4) {
-    extra = 3;
-  } else {
-    return 0;
-  }
-  if (text.size() - i - 1 < extra) return 0;
-  for (size_t k = 1; k <= extra; ++k) {
-    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
-  }
-  return extra + 1;
-}
 
 std::string Escape(std::string_view text, bool keep_newlines) {
   std::string out;
@@ -43,7 +22,7 @@ std::string Escape(std::string_view text, bool keep_newlines) {
       ++i;
       continue;
     }
-    const size_t length = Utf8Length(text, i);
+    const size_t length = Utf8SequenceLength(text, i);
     // C0, DEL, an invalid byte, or a C1 control (U+0080-U+009F: C2 80..C2 9F).
     const bool control = byte < 0x20 || byte == 0x7F;
     const bool c1 = length == 2 && byte == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;

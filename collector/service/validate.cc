@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "collector/fleet/host_attributes.h"
+#include "common/utf8.h"
 
 namespace fscanary::collector {
 namespace {
@@ -13,32 +14,6 @@ namespace {
 constexpr int64_t kYear2000Nanos = 946'684'800'000'000'000;
 constexpr int64_t kYear2200Nanos = 7'258'118'400'000'000'000;
 constexpr uint64_t kMaxSequence = std::numeric_limits<int64_t>::max();
-
-bool ValidUtf8(const std::string& text) {
-  const size_t n = text.size();
-  size_t i = 0;
-  while (i < n) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t extra;
-    if (lead < 0x80) {
-      extra = 0;
-    } else if ((lead & 0xE0) == 0xC0 && lead >= 0xC2) {
-      extra = 1;
-    } else if ((lead & 0xF0) == 0xE0) {
-      extra = 2;
-    } else if ((lead & 0xF8) == 0xF0 && lead <= 0xF4) {
-      extra = 3;
-    } else {
-      return false;
-    }
-    if (n - i - 1 < extra) return false;
-    for (size_t k = 1; k <= extra; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
 
 // Collects the first problem found; later checks are skipped once one is.
 class Checker {
@@ -50,7 +25,7 @@ class Checker {
     if (value.size() > limits_.max_string_bytes) {
       Fail("string", absl::StrCat(field, " is ", value.size(), " bytes (limit ",
                                   limits_.max_string_bytes, ")"));
-    } else if (!ValidUtf8(value)) {
+    } else if (!IsValidUtf8(value)) {
       Fail("string", absl::StrCat(field, " is not valid UTF-8"));
     }
   }

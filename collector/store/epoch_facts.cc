@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "collector/store/sha256.h"
+#include "common/digest/sha256.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -60,7 +60,7 @@ std::optional<SharedKernelConfig> SplitKernelConfig(v1::HostFacts& facts) {
   v1::HostFacts config_only;
   config_only.mutable_kernel_config()->swap(*facts.mutable_kernel_config());
   std::string options = SerializeDeterministic(config_only);
-  std::string sha256 = Sha256Hex(options);
+  std::string sha256 = digest::Sha256Hex(options);
   return SharedKernelConfig{.sha256 = std::move(sha256), .options = std::move(options)};
 }
 

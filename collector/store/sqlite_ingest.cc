@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/store/epoch_facts.h"
-#include "collector/store/sha256.h"
 #include "collector/store/sqlite_store.h"
+#include "common/digest/sha256.h"
 #include "common/status.h"
 
 namespace fscanary::store {
@@ -105,7 +105,7 @@ absl::StatusOr<RecordResult> SqliteStore::IngestOne(HostState& host,
   if (sequence != 0) {
     // The ledger: a (host, sequence) already present was stored before, the
     // same record if its digest is the same.
-    const std::string digest = Sha256Hex(SerializeDeterministic(message));
+    const std::string digest = digest::Sha256Hex(SerializeDeterministic(message));
     ASSIGN_OR_RETURN(Statement insert,
                      writer_->Prepare("INSERT OR IGNORE INTO records "
                                       "(host_id, sequence, kind, received_ns, digest) "

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "agent/facts/sha256.h"
+#include "common/digest/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agent/facts/fake_host_tree.h"
@@ -87,7 +87,7 @@ TEST(CollectHostFacts, KernelDistroAndMachineFactsComeFromTheTree) {
   EXPECT_EQ(facts->hostname(), "web-17");
   EXPECT_EQ(facts->kernel_config_source(), "/proc/config.gz");
   EXPECT_EQ(facts->kernel_config_sha256(),
-            Sha256Hex("CONFIG_VIRTIO_BLK=y\n# CONFIG_BFQ is not set\n"));
+            digest::Sha256Hex("CONFIG_VIRTIO_BLK=y\n# CONFIG_BFQ is not set\n"));
   EXPECT_THAT(facts->kernel_config(), ::testing::UnorderedElementsAre(
                                           Pair("CONFIG_VIRTIO_BLK", "y"), Pair("CONFIG_BFQ", "n")));
   EXPECT_EQ(facts->distro_id(), "debian");

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "agent/facts/gunzip.h"
-#include "agent/facts/sha256.h"
+#include "common/digest/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agent/facts/fake_host_tree.h"
@@ -57,9 +57,11 @@ TEST(KernelConfig, IgnoresCommentsThatAreNotOptions) {
 }
 
 TEST(Sha256, MatchesTheStandardTestVectors) {
-  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+  EXPECT_EQ(digest::Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(digest::Sha256Hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(digest::Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
@@ -90,7 +92,7 @@ TEST(ReadKernelConfig, PrefersProcConfigGzAndHashesTheInflatedText) {
   const KernelConfig config = ReadKernelConfig(tree.roots().system, "6.1.0-18-amd64");
 
   EXPECT_EQ(config.source, "/proc/config.gz");
-  EXPECT_EQ(config.sha256, Sha256Hex(kConfig));
+  EXPECT_EQ(config.sha256, digest::Sha256Hex(kConfig));
   EXPECT_EQ(config.options.at("CONFIG_VIRTIO_BLK"), "y");
   EXPECT_FALSE(config.options.contains("CONFIG_FROM_BOOT"));
 }
@@ -103,7 +105,7 @@ TEST(ReadKernelConfig, FallsBackToBootConfigOfTheRunningRelease) {
   const KernelConfig config = ReadKernelConfig(tree.roots().system, "6.1.0-18-amd64");
 
   EXPECT_EQ(config.source, "/boot/config-6.1.0-18-amd64");
-  EXPECT_EQ(config.sha256, Sha256Hex("CONFIG_FROM_BOOT=y\n"));
+  EXPECT_EQ(config.sha256, digest::Sha256Hex("CONFIG_FROM_BOOT=y\n"));
   EXPECT_THAT(config.options, UnorderedElementsAre(Pair("CONFIG_FROM_BOOT", "y")));
 }
 

@@ -1,8 +1,8 @@
-#include "agent/facts/sha256.h"
+#include "common/digest/sha256.h"
 
 #include <openssl/evp.h>
 
-namespace fscanary::facts {
+namespace fscanary::digest {
 
 std::string Sha256Hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -20,4 +20,4 @@ std::string Sha256Hex(std::string_view data) {
   return hex;
 }
 
-}  // namespace fscanary::facts
+}  // namespace fscanary::digest

@@ -1,0 +1,18 @@
+#pragma once
+// UTF-8 validity, one definition for every place that takes text from outside
+// (facts read from the system, records from agents, text printed to a terminal).
+
+#include <cstddef>
+#include <string_view>
+
+namespace fscanary {
+
+// Bytes in the valid UTF-8 sequence that starts at text[i] (1-4), or 0 where
+// none starts there: a stray continuation byte, an overlong two-byte lead
+// (0xC0, 0xC1), a lead above 0xF4, or a sequence cut short. i < text.size().
+size_t Utf8SequenceLength(std::string_view text, size_t i);
+
+// Whether every byte of `text` belongs to a valid UTF-8 sequence.
+bool IsValidUtf8(std::string_view text);
+
+}  // namespace fscanary
