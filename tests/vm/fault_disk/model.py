@@ -13,7 +13,7 @@ Durability, as a real disk with a write-back cache keeps it:
 Faults, each what a real disk, controller or kernel bug has done:
   flip / zero        damage at rest (bits flipped, a range zeroed)
   lose_next          the next writes are acknowledged and never land
-  tear_next          the next write lands only its first k sectors
+  tear_next          the next write over durable data lands only its first k sectors
   misdirect_next     the next write lands `delta` bytes away from its offset
   misdirect_to       the next write lands at a given offset (over known data)
   corrupt_larger     every write larger than N bytes lands with its last
@@ -104,7 +104,11 @@ class FaultDisk:
                     and len(data) >= 2 * PAGE:
                 data = data[:-PAGE] + data[:PAGE]
                 self.counts["writes_corrupted"] += 1
-            if self.tear_next is not None:
+            # A tear over data a verifier knows: new sectors beside older
+            # ones of the same blocks (over never-written blocks it would
+            # read as a partly lost first write instead).
+            if self.tear_next is not None and offset % PAGE == 0 \
+                    and offset // PAGE in self.durable_pages:
                 data = data[: self.tear_next * SECTOR]
                 self.tear_next = None
                 self.counts["writes_torn"] += 1

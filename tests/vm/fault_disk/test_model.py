@@ -93,10 +93,14 @@ class FaultDiskTest(unittest.TestCase):
         self.assertEqual(self.disk.read(0, PAGE), bytes(PAGE))
         self.assertEqual(self.disk.read(PAGE, PAGE), page(2))
 
-    def test_torn_write_lands_only_its_first_sectors(self):
-        self.disk.tear_next = 3
+    def test_torn_write_lands_only_its_first_sectors_over_durable_data(self):
         self.disk.write(0, page(1))
-        self.assertEqual(self.disk.read(0, PAGE), bytes([1]) * (3 * SECTOR) + bytes(5 * SECTOR))
+        self.disk.flush()
+        self.disk.tear_next = 3
+        self.disk.write(PAGE, page(3))  # nothing durable there yet: whole
+        self.disk.write(0, page(2))
+        self.assertEqual(self.disk.read(0, PAGE), bytes([2]) * (3 * SECTOR) + bytes([1]) * (5 * SECTOR))
+        self.assertEqual(self.disk.read(PAGE, PAGE), page(3))
 
     def test_misdirected_write_lands_elsewhere(self):
         self.disk.misdirect_next = 4 * PAGE
