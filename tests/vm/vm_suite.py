@@ -232,18 +232,18 @@ def scenario_fleet(fleet, summary):
                         "merged request > 16 KiB corrupted", "misdirected_write",
                         ",".join(sorted(set(kind_names(found)))), 0, seconds, True)
         note = f"top suspect {top_items[:120]}; paged {len(pages)} host(s)"
+        ranking = "ranked first" if ranked else "not first"
         if len(fleet.guests) < 4:
             # Two hosts cannot tell one attribute from another: every value of
             # the faulted guest has the same events and exposure, and one host
             # is all the support any of them has. The ranking is the full
             # fleet's check (five guests); here the page is.
-            ranked = True
-            note = f"ranking not checked with {len(fleet.guests)} guests; " + note
+            ranked, ranking = True, f"not checked ({len(fleet.guests)} guests)"
         if fleet.args.demo:
             show_demo(fleet, pipeline)
         summary.add("fleet", f"{len(fleet.guests)} guests", f"{len(faulted)} faulted",
                     "analyze ranks virtio_scsi+none first; page only faulted",
-                    "ranked first" if ranked else "not first", false_findings + len(wrong_pages),
+                    ranking, false_findings + len(wrong_pages),
                     None, ranked and not false_findings and not wrong_pages, note)
     finally:
         pipeline.stop()
@@ -276,7 +276,9 @@ def show_demo(fleet, pipeline):
     print("\n== fscanary findings (the collector's view)")
     print(fleet.collector.cli("findings", "--limit", "10"))
     print("== fscanary analyze (which host attributes the corruptions follow)")
-    print(fleet.collector.cli("analyze"))
+    print("(a fleet of two: every attribute of the faulted guest is an alias of the others, and\n"
+          " one host is all the support there is, hence --min-hosts 1 --min-epochs 1)")
+    print(fleet.collector.cli("analyze", "--min-hosts", "1", "--min-epochs", "1"))
     print("== the page Alertmanager sent")
     for arrived, alert in pipeline.webhook.pages("FscanaryCorruptionDetected")[:2]:
         print(f"{time.strftime('%H:%M:%S', time.localtime(arrived))} "
