@@ -80,7 +80,9 @@ TEST(HostActivity, AFindingTheSystemReportedItselfDoesNotMoveTheNewestCorruption
   Ingest(*store, "vm-1", {FindingRecord(1, 10 * kSecond, v1::MISDIRECTED_WRITE)}, 11 * kSecond);
   Ingest(*store, "vm-1", {FindingRecord(2, 90 * kSecond, v1::KERNEL_REPORTED)}, 91 * kSecond);
   Ingest(*store, "vm-1", {FindingRecord(3, 95 * kSecond, v1::IO_ERROR)}, 96 * kSecond);
-  const HostActivity* host = Find(*store->ListHostActivity(), "vm-1");
+  const absl::StatusOr<std::vector<HostActivity>> hosts = store->ListHostActivity();
+  ASSERT_TRUE(hosts.ok()) << hosts.status();
+  const HostActivity* host = Find(*hosts, "vm-1");
   ASSERT_NE(host, nullptr);
   EXPECT_EQ(host->findings_by_kind.at(v1::KERNEL_REPORTED), 1u) << "still counted by kind";
   EXPECT_EQ(host->last_corruption_received_unix_nanos, 11 * kSecond);
