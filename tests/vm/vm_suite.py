@@ -139,9 +139,9 @@ class Fleet:
             now = self.seen(guest)
             if now != state["seen"]:
                 state["seen"], state["since"] = now, time.monotonic()
-            return state["seen"] if time.monotonic() - state["since"] >= quiet_seconds else None
-        return wait_for(f"{guest.name}: no new finding for {quiet_seconds} s", quiet, timeout, 1) \
-            or state["seen"]
+            # A one-element tuple: true even when the guest has no finding at all.
+            return (state["seen"],) if time.monotonic() - state["since"] >= quiet_seconds else None
+        return wait_for(f"{guest.name}: no new finding for {quiet_seconds} s", quiet, timeout, 1)[0]
 
     def new_findings(self, guest, before):
         return [f for f in self.collector.findings(guest.agent_id) if f["sequence"] not in before]
