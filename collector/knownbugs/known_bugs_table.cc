@@ -239,7 +239,8 @@ std::vector<KnownBug> BuildTable() {
                   "once, a short write falls back to buffered writes, 'which may lead to data "
                   "corruption'. Jack Wang's stable request pins v4.10-rc1 and v4.18-rc7; the "
                   "4.14.132 stable series carries the fix (with 'block: add a lower-level "
-                  "bio_add_page interface'). 4.15-4.17 ended without it.",
+                  "bio_add_page interface'). No backport to 4.15-4.17 was "
+                  "found: those series are treated as unfixed.",
   });
 
   return table;
