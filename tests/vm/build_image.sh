@@ -114,8 +114,9 @@ make_image() {
   cp "$examples/scratch-device.conf" "$root/etc/systemd/system/fscanary-agent.service.d/"
   # And what only the test guest has: its agent.yaml, network, facts on the console.
   cp -a "$HERE/guest/." "$root/"
-  in_root "$root" systemctl enable systemd-networkd.service fscanary-vm-facts.service \
-    fscanary-vm-boot.service \
+  # (fscanary-vm-boot and -facts are not enabled: the scratch disk's
+  # appearance starts them, guest/etc/udev/rules.d/62-fscanary-vm.rules.)
+  in_root "$root" systemctl enable systemd-networkd.service \
     >/dev/null 2>&1 || die "systemctl enable failed in the root"
   # Each guest gets its own machine id (so its own agent id) from the test.
   : >"$root/etc/machine-id"

@@ -242,13 +242,26 @@ def scenario_fleet(fleet, summary):
             guest.scratch.control("corrupt_larger", bytes=None)
             return time.time() - armed_at, found
         results = fleet.each(detect, faulted)
-        # Three events at least on each faulted guest, so that the analysis has
-        # something to rank; the rounds keep merging.
+        # The rounds keep merging with the fault armed again, so that events
+        # accumulate on the faulted guests only, until the analysis can tell
+        # the conjunction from each of its parts (or the bound runs out: then
+        # the last ranking is what the row reports).
         for guest in faulted:
             guest.scratch.control("corrupt_larger", bytes=16 << 10)
         for guest in faulted:
             wait_for(f"{guest.name}: three corrupted merged requests", lambda g=guest:
                      g.scratch.control("status")["counts"]["writes_corrupted"] >= 3, 120, 0.5)
+        ranking_seen = []
+
+        def conjunction_first():
+            ranking_seen[:] = [analysis_ranks_conjunction(fleet)]
+            return ranking_seen[0][0]
+        if len(fleet.guests) >= 4:
+            try:
+                wait_for("analyze to rank virtio_scsi+none first", conjunction_first, 300, 5)
+            except AssertionError:
+                pass
+        for guest in faulted:
             guest.scratch.control("corrupt_larger", bytes=None)
         def all_faulted_paged():
             paged = pipeline.paged_hosts()
@@ -257,7 +270,7 @@ def scenario_fleet(fleet, summary):
                          all_faulted_paged, 120, 1)
         false_findings = sum(len(fleet.new_findings(g, before[g.name])) for g in clean)
         wrong_pages = pages & {g.agent_id for g in clean}
-        ranked, top_items = analysis_ranks_conjunction(fleet)
+        ranked, top_items = ranking_seen[0] if ranking_seen else analysis_ranks_conjunction(fleet)
         for guest, (seconds, found) in zip(faulted, results):
             summary.add("fleet", f"{guest.name} {guest.driver}/{guest.scheduler}",
                         "merged request > 16 KiB corrupted", "misdirected_write",
@@ -287,7 +300,10 @@ def analysis_ranks_conjunction(fleet):
     faulted guest is an alias of the others and one guest is all the support
     there is, so there the top suspect's alias group must hold both."""
     small = len(fleet.guests) < 4
-    argv = ["analyze", "--json"] + (["--min-hosts", "1", "--min-epochs", "1"] if small else [])
+    # The conjunction lives on two guests of five: the CLI's defaults (events
+    # from 3 host epochs) are for real fleets and would never let it be named.
+    minimum = "1" if small else "2"
+    argv = ["analyze", "--json", "--min-hosts", minimum, "--min-epochs", minimum]
     suspects = json.loads(fleet.collector.cli(*argv)).get("suspects", [])
     if not suspects:
         return False, "no suspect"
