@@ -15,7 +15,9 @@
 
 namespace fscanary::io {
 
-enum class IoOp : uint8_t { kRead, kWrite };
+// kDataSync is fdatasync(fd) (offset, length and buffer unused): the writes
+// completed before it made durable, a failure reported like any other request.
+enum class IoOp : uint8_t { kRead, kWrite, kDataSync };
 
 // One transfer of `length` bytes between buffer slot `buffer` (from the engine's
 // Buffer()) and [offset, offset + length) of `fd`. For O_DIRECT descriptors the
@@ -34,7 +36,8 @@ struct IoRequest {
 
 // The outcome of one request. Short transfers, EAGAIN and EINTR are retried
 // inside the engine, so `result` is the full length, fewer bytes only where a
-// read met the end of the file, or a negative errno (-EIO, ...) that persisted.
+// read met the end of the file, or a negative errno (-EIO, ...) that persisted
+// (a kDataSync: 0 or a negative errno).
 struct IoCompletion {
   uint64_t tag = 0;
   int64_t result = 0;

@@ -48,6 +48,12 @@ class PsyncEngine final : public Engine {
 
  private:
   int64_t Execute(const IoRequest& request) {
+    if (request.op == IoOp::kDataSync) {
+      for (int retries = 0; ::fdatasync(request.fd) != 0;) {
+        if (errno != EINTR || ++retries > kMaxRetries) return -errno;
+      }
+      return 0;
+    }
     std::byte* data = buffers_[request.buffer].data();
     uint32_t transferred = 0;
     int retries = 0;

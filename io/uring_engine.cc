@@ -28,8 +28,8 @@ absl::Status CheckRequiredOps(io_uring& ring) {
   std::unique_ptr<io_uring_probe, ProbeDeleter> probe(io_uring_get_probe_ring(&ring));
   // Kernels 5.1-5.5 cannot be probed; every opcode used here exists since 5.1.
   if (probe == nullptr) return absl::OkStatus();
-  for (const int op :
-       {IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED}) {
+  for (const int op : {IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_READ_FIXED,
+                       IORING_OP_WRITE_FIXED, IORING_OP_FSYNC}) {
     if (!io_uring_opcode_supported(probe.get(), op)) {
       return absl::UnimplementedError(absl::StrCat("io_uring lacks opcode ", op));
     }
@@ -115,6 +115,11 @@ class UringEngine final : public Engine {
     }
     Slot& slot = slots_[slot_index];
     const IoRequest& request = slot.request;
+    if (request.op == IoOp::kDataSync) {
+      io_uring_prep_fsync(sqe, request.fd, IORING_FSYNC_DATASYNC);
+      io_uring_sqe_set_data64(sqe, slot_index);
+      return absl::OkStatus();
+    }
     std::byte* data = buffers_[request.buffer].data() + slot.transferred;
     const uint32_t remaining = request.length - slot.transferred;
     const uint64_t offset = request.offset + slot.transferred;

@@ -1,6 +1,7 @@
 #include "io/engine.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -105,6 +106,20 @@ TEST_P(EngineTest, FailedRequestCarriesNegativeErrno) {
                   .ok());
   const auto completions = ReapAll(1);
   EXPECT_EQ(completions[0].result, -EBADF);
+}
+
+TEST_P(EngineTest, DataSyncCompletesWithZeroOrTheSyncsErrno) {
+  ASSERT_TRUE(engine_->Submit({.op = IoOp::kDataSync, .fd = fd_.get(), .tag = 3}).ok());
+  auto completions = ReapAll(1);
+  EXPECT_EQ(completions[0].tag, 3u);
+  EXPECT_EQ(completions[0].result, 0);
+  // A pipe cannot be synced: the errno comes back as for a failed transfer.
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  ASSERT_TRUE(engine_->Submit({.op = IoOp::kDataSync, .fd = write_end.get(), .tag = 4}).ok());
+  completions = ReapAll(1);
+  EXPECT_EQ(completions[0].result, -EINVAL);
 }
 
 TEST_P(EngineTest, MoreThanQueueDepthOutstandingIsRefused) {
