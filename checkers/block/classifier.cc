@@ -183,6 +183,28 @@ Verdict Classify(const Expectation& expectation, std::span<const std::byte> bloc
   return ClassifySectors(expectation, block);
 }
 
+FailedWrite ResolveFailedWrite(const Expectation& expectation, std::span<const std::byte> block) {
+  if (expectation.inflight_generation == 0) return FailedWrite::kUndecided;
+  if (const std::optional<IntactBlock> intact = ParseIntactBlock(block)) {
+    const BlockIdentity& found = intact->identity;
+    if (found.target_id == expectation.target_id && found.offset == expectation.offset) {
+      if (found.generation == expectation.inflight_generation) return FailedWrite::kLanded;
+      if (found.generation == expectation.durable_generation && found.generation != 0) {
+        return FailedWrite::kNotWritten;
+      }
+    }
+    return FailedWrite::kUndecided;
+  }
+  if (expectation.durable_generation != 0) return FailedWrite::kUndecided;
+  // Nothing durable before: the write left nothing if no sector carries it.
+  for (size_t at = 0; at + kSectorSize <= block.size(); at += kSectorSize) {
+    const SectorState state = ClassifySector(expectation, block.subspan(at, kSectorSize),
+                                             static_cast<uint32_t>(at / kSectorSize));
+    if (state == SectorState::kInFlight) return FailedWrite::kUndecided;
+  }
+  return FailedWrite::kNotWritten;
+}
+
 Verdict ClassifyFailedRead(int64_t io_result) {
   if (io_result < 0) {
     return Verdict{.kind = Kind::kIoError, .error_number = static_cast<int>(-io_result)};

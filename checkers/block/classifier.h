@@ -33,6 +33,16 @@ Verdict Classify(const Expectation& expectation, std::span<const std::byte> bloc
 // `block_size` bytes.
 Verdict ClassifyFailedRead(int64_t io_result);
 
+// What a block holds after its write failed with an error (the writer alive,
+// the target synced since): the failed write's data whole, what the block held
+// before, or something else. A failed write that landed whole is as durable
+// as the sync after it; one that wrote nothing leaves the record as before;
+// anything else keeps the write in flight, so both generations stay forgiven
+// and the classifier judges the rest.
+enum class FailedWrite : uint8_t { kLanded, kNotWritten, kUndecided };
+// `expectation` as for Classify, with the failed write's generation in flight.
+FailedWrite ResolveFailedWrite(const Expectation& expectation, std::span<const std::byte> block);
+
 struct ByteDiff {
   std::vector<ByteRange> ranges;  // at most kMaxByteRanges
   bool truncated = false;

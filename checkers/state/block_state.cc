@@ -121,6 +121,43 @@ void BlockStateFile::MarkDurable(uint64_t block, uint64_t generation) {
   max_generation_ = std::max(max_generation_, generation);
 }
 
+void BlockStateFile::ClearInFlight(uint64_t block) {
+  const BlockRecord record = Get(block);
+  if (record.damaged) return;
+  Store(block,
+        {.durable_generation = record.durable_generation, .first_write = record.first_write});
+}
+
+BlockStateFile::ByteRange BlockStateFile::PendingBytes() const {
+  if (dirty_end_ == 0) return {};
+  return {.offset = kStateHeaderBytes + dirty_begin_ * kRecordBytes,
+          .length = (dirty_end_ - dirty_begin_) * kRecordBytes};
+}
+
+absl::StatusOr<std::vector<uint64_t>> BlockStateFile::CheckStored(uint64_t first_block,
+                                                                  uint64_t count) {
+  std::vector<uint64_t> differing;
+  count = std::min(count, geometry_.block_count - std::min(first_block, geometry_.block_count));
+  if (count == 0) return differing;
+  const uint64_t offset = kStateHeaderBytes + first_block * kRecordBytes;
+  std::vector<std::byte> stored(count * kRecordBytes);
+  RETURN_IF_ERROR(io::DropCachedRange(fd_.get(), offset, stored.size(), path_));
+  ASSIGN_OR_RETURN(const size_t got, io::ReadAll(fd_.get(), stored, offset, path_));
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint64_t block = first_block + i;
+    if (block >= dirty_begin_ && block < dirty_end_) continue;
+    const auto expected = records_.begin() + static_cast<ptrdiff_t>(block * kRecordBytes);
+    const bool same = (i + 1) * kRecordBytes <= got &&
+                      std::equal(expected, expected + kRecordBytes,
+                                 stored.begin() + static_cast<ptrdiff_t>(i * kRecordBytes));
+    if (same) continue;
+    differing.push_back(block);
+    dirty_begin_ = std::min(dirty_begin_, block);
+    dirty_end_ = std::max(dirty_end_, block + 1);
+  }
+  return differing;
+}
+
 absl::Status BlockStateFile::Flush() {
   if (dirty_end_ == 0) return absl::OkStatus();
   const std::span<const std::byte> dirty(records_.data() + dirty_begin_ * kRecordBytes,

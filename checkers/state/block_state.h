@@ -47,8 +47,28 @@ class BlockStateFile {
   // It is the block's first write when nothing was durable in it before and
   // its record was never damaged (version 2 files only).
   void MarkDurable(uint64_t block, uint64_t generation);
+  // The write in flight failed and left the block as it was: the record
+  // goes back to its durable generation (a never-written block to "never
+  // written"), so the failed generation is no longer forgiven there.
+  void ClearInFlight(uint64_t block);
   // Writes every changed record and makes them durable (fdatasync).
   absl::Status Flush();
+
+  // The bytes of the file the next Flush() writes (length 0: none), so a
+  // failed flush can say which.
+  struct ByteRange {
+    uint64_t offset = 0;
+    uint64_t length = 0;
+  };
+  ByteRange PendingBytes() const;
+
+  // Reads the records of blocks [first_block, first_block + count) back from
+  // the file (its cached pages dropped first, so the device answers) and
+  // returns the blocks whose stored record is not what this object last
+  // flushed there: a filesystem that lost or damaged the agent's own writes.
+  // Those records are written again by the next Flush(). Records not yet
+  // flushed are not compared. An error if the file cannot be read.
+  absl::StatusOr<std::vector<uint64_t>> CheckStored(uint64_t first_block, uint64_t count);
 
  private:
   BlockStateFile(std::string path, io::UniqueFd fd, TargetGeometry geometry, uint32_t version)

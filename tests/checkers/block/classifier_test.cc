@@ -309,5 +309,36 @@ TEST(KindName, NamesMatchTheJsonFormat) {
   EXPECT_EQ(KindName(Kind::kShortRead), "short_read");
 }
 
+// --- a block whose write failed with an error, read back ---
+
+TEST(ResolveFailedWrite, TheFailedWritesBlockWholeLanded) {
+  EXPECT_EQ(ResolveFailedWrite(Durable(7, 9), BlockStamped(kOffset, 9)), FailedWrite::kLanded);
+  EXPECT_EQ(ResolveFailedWrite(Durable(0, 9), BlockStamped(kOffset, 9)), FailedWrite::kLanded);
+}
+
+TEST(ResolveFailedWrite, TheDurableBlockWholeWasNotWritten) {
+  EXPECT_EQ(ResolveFailedWrite(Durable(7, 9), BlockStamped(kOffset, 7)), FailedWrite::kNotWritten);
+}
+
+TEST(ResolveFailedWrite, AFirstWriteThatLeftNoSectorWasNotWritten) {
+  EXPECT_EQ(ResolveFailedWrite(Durable(0, 9), std::vector<std::byte>(kBlockSize)),
+            FailedWrite::kNotWritten);
+}
+
+TEST(ResolveFailedWrite, SectorsOfBothGenerationsStayUndecided) {
+  const auto mixed = WithSector(BlockStamped(kOffset, 7), BlockStamped(kOffset, 9), 3);
+  EXPECT_EQ(ResolveFailedWrite(Durable(7, 9), mixed), FailedWrite::kUndecided);
+  const auto first_torn =
+      WithSector(std::vector<std::byte>(kBlockSize), BlockStamped(kOffset, 9), 0);
+  EXPECT_EQ(ResolveFailedWrite(Durable(0, 9), first_torn), FailedWrite::kUndecided);
+}
+
+TEST(ResolveFailedWrite, AnotherBlocksDataIsLeftToTheClassifier) {
+  EXPECT_EQ(ResolveFailedWrite(Durable(7, 9), BlockStamped(kOffset + kBlockSize, 9)),
+            FailedWrite::kUndecided);
+  EXPECT_EQ(ResolveFailedWrite(Durable(7, 9), std::vector<std::byte>(kBlockSize)),
+            FailedWrite::kUndecided);
+}
+
 }  // namespace
 }  // namespace fscanary::block

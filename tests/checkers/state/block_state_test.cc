@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 
+#include <memory>
+
 #include "gtest/gtest.h"
 #include "io/posix.h"
 #include "tests/temp_dir.h"
@@ -228,6 +230,77 @@ TEST(FirstWrite, AVersion1StateFileStaysVersion1AndNeverClaimsAFirstWrite) {
   ASSERT_TRUE(fd.ok());
   ASSERT_TRUE(io::ReadAll(fd->get(), record, 4096 + 3 * 16, path).ok());
   EXPECT_EQ(record[11], std::byte{0});  // no flag bit where a version 1 reader would see a delta
+}
+
+TEST(BlockStateFile, AClearedWriteInFlightIsForgottenAndTheDurableOneKept) {
+  testing::TempDir dir;
+  {
+    auto state = BlockStateFile::Create(dir.path(), kGeometry);
+    ASSERT_TRUE(state.ok());
+    state->MarkInFlight(3, 5);
+    state->MarkDurable(3, 5);
+    state->MarkInFlight(3, 9);
+    state->ClearInFlight(3);
+    state->MarkInFlight(4, 9);
+    state->ClearInFlight(4);
+    ASSERT_TRUE(state->Flush().ok());
+  }
+  auto reopened = BlockStateFile::Open(dir.path(), kGeometry.target_id, false);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->Get(3).durable_generation, 5u);
+  EXPECT_EQ(reopened->Get(3).inflight_generation, 0u);
+  EXPECT_EQ(reopened->Get(4).durable_generation, 0u);
+  EXPECT_EQ(reopened->Get(4).inflight_generation, 0u);
+}
+
+TEST(BlockStateFile, PendingBytesNameTheRecordsTheNextFlushWrites) {
+  testing::TempDir dir;
+  auto state = BlockStateFile::Create(dir.path(), kGeometry);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->PendingBytes().length, 0u);
+  state->MarkInFlight(2, 1);
+  state->MarkInFlight(5, 1);
+  EXPECT_EQ(state->PendingBytes().offset, 4096u + 2 * 16);
+  EXPECT_EQ(state->PendingBytes().length, 4u * 16);
+  ASSERT_TRUE(state->Flush().ok());
+  EXPECT_EQ(state->PendingBytes().length, 0u);
+}
+
+TEST(BlockStateFile, RecordsChangedBehindItsBackAreFoundAndWrittenAgain) {
+  testing::TempDir dir;
+  auto state = std::make_unique<absl::StatusOr<BlockStateFile>>(
+      BlockStateFile::Create(dir.path(), kGeometry));
+  ASSERT_TRUE(state->ok());
+  BlockStateFile& writer = **state;
+  for (uint64_t block = 0; block < 10; ++block) {
+    writer.MarkInFlight(block, 4);
+    writer.MarkDurable(block, 4);
+  }
+  ASSERT_TRUE(writer.Flush().ok());
+  auto clean = writer.CheckStored(0, kGeometry.block_count);
+  ASSERT_TRUE(clean.ok()) << clean.status();
+  EXPECT_TRUE(clean->empty());
+
+  // One record damaged, one lost (back to "never written"), as a filesystem
+  // that loses or garbles the agent's own writes would leave them.
+  const std::string path = BlockStateFile::PathFor(dir.path(), kGeometry.target_id);
+  auto fd = io::Open(path, O_RDWR);
+  ASSERT_TRUE(fd.ok());
+  const std::byte garbage[1] = {std::byte{0x77}};
+  ASSERT_TRUE(io::WriteAll(fd->get(), garbage, 4096 + 2 * 16 + 1, path).ok());
+  const std::byte zeros[16] = {};
+  ASSERT_TRUE(io::WriteAll(fd->get(), zeros, 4096 + 7 * 16, path).ok());
+
+  auto found = writer.CheckStored(0, kGeometry.block_count);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(*found, (std::vector<uint64_t>{2, 7}));
+  // What the checker knows is written back.
+  ASSERT_TRUE(writer.Flush().ok());
+  state.reset();
+  auto reopened = BlockStateFile::Open(dir.path(), kGeometry.target_id, false);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->damaged_records(), 0u);
+  EXPECT_EQ(reopened->Get(7).durable_generation, 4u);
 }
 
 }  // namespace
