@@ -124,12 +124,16 @@ int RunWrite(const WriteCommand& command) {
       *engine->engine, target, opened->state,
       {.pass = MakePassOptions(common, limiter, bar), .durability = command.durability});
   if (!result.ok()) return Fail(result.status());
+  // A sync or the state that failed stopped the pass, as an error does.
+  if (result->stopped) return Fail(absl::UnavailableError(result->failures.back().detail));
   const double seconds = Seconds(start);
 
   if (common.json) {
     nlohmann::json failures = nlohmann::json::array();
-    for (const verify::WriteFailure& failure : result->failures) {
-      failures.push_back({{"offset", failure.offset}, {"errno", failure.error_number}});
+    for (const verify::IoFailure& failure : result->failures) {
+      failures.push_back({{"offset", failure.offset},
+                          {"errno", failure.error_number},
+                          {"operation", std::string(verify::IoOperationName(failure.operation))}});
     }
     const nlohmann::json json{{"target", common.target},
                               {"target_id", absl::StrFormat("%016x", target.label.target_id)},
@@ -148,9 +152,10 @@ int RunWrite(const WriteCommand& command) {
         common.target, result->blocks_written, target.label.block_size, Mib(result->bytes_written),
         result->generation, std::string(engine->engine->Name()), seconds,
         Mib(static_cast<uint64_t>(result->bytes_written / std::max(seconds, 1e-9))));
-    for (const verify::WriteFailure& failure : result->failures) {
-      std::cout << absl::StrFormat("  write failed at offset %d: errno %d\n", failure.offset,
-                                   failure.error_number);
+    for (const verify::IoFailure& failure : result->failures) {
+      std::cout << absl::StrFormat("  %s failed at offset %d: errno %d\n",
+                                   std::string(verify::IoOperationName(failure.operation)),
+                                   failure.offset, failure.error_number);
     }
   }
   return result->failures.empty() ? kExitClean : kExitCorruption;

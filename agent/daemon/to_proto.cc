@@ -62,6 +62,14 @@ void BlockFindingToProto(const verify::Finding& finding, v1::Finding& proto) {
   proto.set_evidence_path(finding.evidence_dir);
 }
 
+void IoFailureToProto(const verify::IoFailure& failure, v1::Finding& proto) {
+  // verify::IoOperation is numbered as the wire enum.
+  proto.set_io_operation(static_cast<v1::IoOperation>(static_cast<uint32_t>(failure.operation)));
+  proto.set_offset(failure.offset);
+  proto.set_io_length(failure.length);
+  proto.set_error_number(failure.error_number);
+}
+
 std::string BlockSummary(const checker::Finding& finding, const verify::Finding& block,
                          const std::string& path) {
   std::string summary =
@@ -117,10 +125,20 @@ v1::Finding FindingToProto(const checker::Finding& finding, const FindingSource&
     proto.set_evidence_summary(BlockSummary(finding, *finding.block, source.target.path));
   }
   if (finding.buffered) proto.set_buffered_kind(KindToProto(finding.buffered->kind));
+  if (finding.io_failure) IoFailureToProto(*finding.io_failure, proto);
+  if (finding.state_trouble) {
+    proto.set_state_records_damaged(finding.state_trouble->records_damaged);
+    proto.set_state_records_changed(finding.state_trouble->records_changed);
+    proto.set_blocks_newer_than_state(finding.state_trouble->blocks_newer);
+  }
   if (!finding.path.empty() || !finding.detail.empty()) {
     proto.set_path(finding.path);
     proto.set_message(finding.detail);
-    if (!finding.block) {
+    if (finding.io_failure || finding.state_trouble) {
+      // The detail names the file and says what happened.
+      proto.set_evidence_summary(absl::StrFormat(
+          "%s: %s", std::string(checker::FindingKindName(finding.kind)), finding.detail));
+    } else if (!finding.block) {
       proto.set_evidence_summary(absl::StrFormat(
           "%s: %s under %s: %s (%s)", std::string(checker::FindingKindName(finding.kind)),
           finding.path, source.target.path, finding.detail,
@@ -143,6 +161,9 @@ v1::CheckerInterval ActivityToProto(const checker::Activity& activity, const std
   interval.set_findings(activity.findings);
   interval.set_entries_changed(activity.entries_changed);
   interval.set_entries_verified(activity.entries_verified);
+  interval.set_state_records_damaged(activity.state_records_damaged);
+  interval.set_state_records_changed(activity.state_records_changed);
+  interval.set_blocks_newer_than_state(activity.blocks_newer_than_state);
   uint64_t cumulative = 0;
   const auto& bounds = verify::LatencyHistogram::kBounds;
   for (size_t i = 0; i < activity.read_latency.counts.size(); ++i) {
@@ -179,6 +200,10 @@ v1::IntervalReport MergeReports(const std::vector<v1::IntervalReport>& reports) 
       sum.set_findings(sum.findings() + interval.findings());
       sum.set_entries_changed(sum.entries_changed() + interval.entries_changed());
       sum.set_entries_verified(sum.entries_verified() + interval.entries_verified());
+      sum.set_state_records_damaged(sum.state_records_damaged() + interval.state_records_damaged());
+      sum.set_state_records_changed(sum.state_records_changed() + interval.state_records_changed());
+      sum.set_blocks_newer_than_state(sum.blocks_newer_than_state() +
+                                      interval.blocks_newer_than_state());
       sum.set_latency_sum_seconds(sum.latency_sum_seconds() + interval.latency_sum_seconds());
       if (sum.latency_counts_size() == interval.latency_counts_size()) {
         for (int i = 0; i < sum.latency_counts_size(); ++i) {

@@ -30,6 +30,11 @@ struct Activity {
   verify::LatencyHistogram read_latency;
   // Full passes over the target (scrubs, tree walks) completed.
   uint64_t passes_completed = 0;
+  // Trouble with the checker's own state (Finding::StateTrouble), each
+  // record or block counted once.
+  uint64_t state_records_damaged = 0;
+  uint64_t state_records_changed = 0;
+  uint64_t blocks_newer_than_state = 0;
   void Merge(const Activity& other);
 };
 

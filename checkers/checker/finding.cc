@@ -22,6 +22,8 @@ std::string_view FindingKindName(FindingKind kind) {
       return "metadata_mismatch";
     case FindingKind::kKernelReported:
       return "kernel_reported";
+    case FindingKind::kStateCorruption:
+      return "state_corruption";
     default:
       return block::KindName(static_cast<block::Kind>(static_cast<uint32_t>(kind)));
   }
@@ -43,6 +45,20 @@ Finding FromBlockFinding(uint64_t target_id, verify::Finding block) {
   return finding;
 }
 
+Finding FromIoFailure(verify::IoFailure failure) {
+  Finding finding{.kind = FindingKind::kIoError};
+  // Nothing re-checks a failed write or sync: it happened once, for certain.
+  finding.persistent = true;
+  finding.path = failure.file;
+  finding.detail = failure.detail;
+  finding.io_failure = std::move(failure);
+  return finding;
+}
+
+Finding FromStepError(const std::string& path, const absl::Status& error) {
+  return FromIoFailure(verify::FailureOf(verify::IoOperation::kStep, path, 0, 0, error));
+}
+
 void Activity::Merge(const Activity& other) {
   blocks_written += other.blocks_written;
   bytes_written += other.bytes_written;
@@ -54,6 +70,9 @@ void Activity::Merge(const Activity& other) {
   findings += other.findings;
   read_latency.Merge(other.read_latency);
   passes_completed += other.passes_completed;
+  state_records_damaged += other.state_records_damaged;
+  state_records_changed += other.state_records_changed;
+  blocks_newer_than_state += other.blocks_newer_than_state;
 }
 
 }  // namespace fscanary::checker

@@ -9,7 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "checkers/block/verdict.h"
+#include "checkers/verify/io_failure.h"
 #include "checkers/verify/verify_pass.h"
 
 namespace fscanary::checker {
@@ -30,9 +32,14 @@ enum class FindingKind : uint32_t {
   // A file, directory or link of the metadata tree is not as it was left.
   kMetadataMismatch = 10,
   kKernelReported = 11,
+  // The checker's own state file is not what it wrote (records damaged or
+  // lost), or blocks carry generations it never issued: the filesystem under
+  // the state lost or garbled the agent's writes.
+  kStateCorruption = 12,
 };
 FindingKind FromBlockKind(block::Kind kind);
-// "checksum_mismatch", ..., "page_cache_mismatch", "metadata_mismatch".
+// "checksum_mismatch", ..., "metadata_mismatch", "kernel_reported",
+// "state_corruption".
 std::string_view FindingKindName(FindingKind kind);
 
 // One corruption as it was found: the same thing found the same way after the
@@ -76,6 +83,21 @@ struct Finding {
     uint64_t suppressed_before = 0;
   };
   std::optional<KernelLine> kernel;
+  // io_error of the checker's own I/O (a write, sync or state write that
+  // failed): what failed, where, and the errno.
+  std::optional<verify::IoFailure> io_failure;
+  // state_corruption: what was counted in the window that crossed the
+  // threshold, and the state file (`path`).
+  struct StateTrouble {
+    // Records damaged when the state was opened.
+    uint64_t records_damaged = 0;
+    // Records read back from the state file other than last written.
+    uint64_t records_changed = 0;
+    // Blocks carrying a generation above every one the state issued.
+    uint64_t blocks_newer = 0;
+    uint64_t total() const { return records_damaged + records_changed + blocks_newer; }
+  };
+  std::optional<StateTrouble> state_trouble;
   FindingKey key;
 };
 
@@ -84,5 +106,12 @@ FindingKey BlockFindingKey(uint64_t target_id, const verify::Finding& block, Fin
 
 // A block-format finding of the block checker.
 Finding FromBlockFinding(uint64_t target_id, verify::Finding block);
+
+// The io_error finding of a failed operation of the checker's own. Not keyed:
+// each failure is an event of its own, reported when it happens.
+Finding FromIoFailure(verify::IoFailure failure);
+// The io_error finding of a checker's step that failed as a whole, on the
+// target at `path`.
+Finding FromStepError(const std::string& path, const absl::Status& error);
 
 }  // namespace fscanary::checker

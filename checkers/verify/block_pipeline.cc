@@ -37,7 +37,7 @@ absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target, std::sp
       if (free_slots.size() < chunk) RETURN_IF_ERROR(reap(chunk - free_slots.size()));
       if (options.limiter != nullptr) {
         io::SleepNanos(options.limiter->Reserve(uint64_t{chunk} * target.block_size, chunk,
-                                            io::MonotonicNanos()));
+                                                io::MonotonicNanos()));
       }
       for (uint64_t block = first; block < first + chunk; ++block) {
         const uint32_t slot = free_slots.back();
@@ -64,18 +64,30 @@ absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target, std::sp
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> ReadOneBlock(io::Engine& engine, const PipelineTarget& target,
-                                     uint64_t block) {
-  RETURN_IF_ERROR(engine.Submit({.op = io::IoOp::kRead,
-                                 .fd = target.fd,
-                                 .offset = target.data_start + block * target.block_size,
-                                 .length = target.block_size,
-                                 .buffer = 0,
-                                 .tag = 0}));
+namespace {
+
+absl::StatusOr<int64_t> RunOne(io::Engine& engine, const io::IoRequest& request) {
+  RETURN_IF_ERROR(engine.Submit(request));
   std::vector<io::IoCompletion> completions;
   RETURN_IF_ERROR(engine.Reap(1, completions));
-  if (completions.size() != 1) return absl::InternalError("engine lost a read");
+  if (completions.size() != 1) return absl::InternalError("engine lost a request");
   return completions[0].result;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ReadOneBlock(io::Engine& engine, const PipelineTarget& target,
+                                     uint64_t block) {
+  return RunOne(engine, {.op = io::IoOp::kRead,
+                         .fd = target.fd,
+                         .offset = target.data_start + block * target.block_size,
+                         .length = target.block_size,
+                         .buffer = 0,
+                         .tag = 0});
+}
+
+absl::StatusOr<int64_t> DataSyncTarget(io::Engine& engine, const PipelineTarget& target) {
+  return RunOne(engine, {.op = io::IoOp::kDataSync, .fd = target.fd});
 }
 
 }  // namespace fscanary::verify

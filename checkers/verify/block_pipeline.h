@@ -44,4 +44,8 @@ absl::Status RunBlocks(io::Engine& engine, const PipelineTarget& target, std::sp
 absl::StatusOr<int64_t> ReadOneBlock(io::Engine& engine, const PipelineTarget& target,
                                      uint64_t block);
 
+// fdatasync of the target through the engine (the pipeline must be idle):
+// 0, or the negative errno the sync failed with.
+absl::StatusOr<int64_t> DataSyncTarget(io::Engine& engine, const PipelineTarget& target);
+
 }  // namespace fscanary::verify

@@ -81,26 +81,30 @@ absl::StatusOr<VerifyResult> VerifyRuns(io::Engine& engine, const target::Scratc
       .fd = target.fd.get(), .data_start = geometry.data_start, .block_size = geometry.block_size};
 
   std::vector<Suspect> suspects;
-  RETURN_IF_ERROR(RunBlocks(engine, pipeline_target, runs,
-                            {.op = io::IoOp::kRead, .limiter = options.pass.limiter}, nullptr,
-                            [&](uint64_t block, std::span<const std::byte> buffer,
-                                int64_t io_result, uint64_t latency_ns) {
-                              result.read_latency.Observe(static_cast<double>(latency_ns) / 1e9);
-                              const block::Expectation expectation = expectation_of(block);
-                              block::Verdict verdict = ClassifyRead(expectation, buffer, io_result);
-                              ++result.blocks_verified;
-                              if (io_result > 0)
-                                result.bytes_verified += static_cast<uint64_t>(io_result);
-                              if (verdict.newer_than_state) ++result.blocks_newer_than_state;
-                              if (verdict.is_finding()) {
-                                suspects.push_back({.block = block,
-                                                    .expectation = expectation,
-                                                    .verdict = std::move(verdict),
-                                                    .found = {buffer.begin(), buffer.end()}});
-                              }
-                              if (options.pass.progress)
-                                options.pass.progress(result.blocks_verified, to_verify);
-                            }));
+  RETURN_IF_ERROR(
+      RunBlocks(engine, pipeline_target, runs,
+                {.op = io::IoOp::kRead, .limiter = options.pass.limiter}, nullptr,
+                [&](uint64_t block, std::span<const std::byte> buffer, int64_t io_result,
+                    uint64_t latency_ns) {
+                  result.read_latency.Observe(static_cast<double>(latency_ns) / 1e9);
+                  const block::Expectation expectation = expectation_of(block);
+                  block::Verdict verdict = ClassifyRead(expectation, buffer, io_result);
+                  ++result.blocks_verified;
+                  if (io_result > 0) result.bytes_verified += static_cast<uint64_t>(io_result);
+                  if (verdict.newer_than_state) {
+                    ++result.blocks_newer_than_state;
+                    result.newer_than_state_blocks.push_back(
+                        {.block = block, .generation = verdict.found_generation.value_or(0)});
+                  }
+                  if (verdict.is_finding()) {
+                    suspects.push_back({.block = block,
+                                        .expectation = expectation,
+                                        .verdict = std::move(verdict),
+                                        .found = {buffer.begin(), buffer.end()}});
+                  }
+                  if (options.pass.progress)
+                    options.pass.progress(result.blocks_verified, to_verify);
+                }));
 
   // Re-read every suspect: a corruption that reads back right later was made
   // by the read path; one that never does is on the medium.

@@ -5,8 +5,8 @@
 
 #include <array>
 #include <cstdint>
-#include <span>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,8 +59,15 @@ struct VerifyResult {
   uint64_t blocks_unwritten = 0;
   // Blocks whose state record was damaged: not verified, counted.
   uint64_t blocks_state_damaged = 0;
-  // Blocks holding a generation the state never issued (not findings).
+  // Blocks holding a generation the state never issued (not findings), and
+  // which blocks they were, with the generation where the block was intact
+  // (0 where only some sectors were newer).
   uint64_t blocks_newer_than_state = 0;
+  struct NewerBlock {
+    uint64_t block = 0;
+    uint64_t generation = 0;
+  };
+  std::vector<NewerBlock> newer_than_state_blocks;
   std::vector<Finding> findings;
   LatencyHistogram read_latency;
 };

@@ -1,5 +1,6 @@
 #include "checkers/verify/write_pass.h"
 
+#include "checkers/block/classifier.h"
 #include "checkers/block/format.h"
 #include "checkers/verify/block_pipeline.h"
 #include "common/status.h"
@@ -34,6 +35,47 @@ absl::StatusOr<WriteResult> RunWritePass(io::Engine& engine, const target::Scrat
   return WriteRuns(engine, target, state, runs, options);
 }
 
+namespace {
+
+// Reads back each block whose write failed, once the target is synced, and
+// settles its record by what it holds (block::ResolveFailedWrite).
+absl::Status ResolveFailedWrites(io::Engine& engine, const target::ScratchTarget& target,
+                                 const PipelineTarget& pipeline_target,
+                                 state::BlockStateFile& state, std::span<const uint64_t> failed,
+                                 WriteResult& result) {
+  const state::TargetGeometry geometry = target.geometry();
+  for (const uint64_t block : failed) {
+    const uint64_t offset = geometry.data_start + block * geometry.block_size;
+    ASSIGN_OR_RETURN(const int64_t io_result, ReadOneBlock(engine, pipeline_target, block));
+    if (io_result != static_cast<int64_t>(geometry.block_size)) {
+      result.failures.push_back(
+          FailureOf(IoOperation::kRead, target.path, offset, geometry.block_size, io_result));
+      continue;
+    }
+    const state::BlockRecord record = state.Get(block);
+    const block::Expectation expectation{.target_id = geometry.target_id,
+                                         .offset = offset,
+                                         .durable_generation = record.durable_generation,
+                                         .inflight_generation = record.inflight_generation,
+                                         .first_write = record.first_write};
+    switch (block::ResolveFailedWrite(expectation, engine.Buffer(0).first(geometry.block_size))) {
+      case block::FailedWrite::kLanded:
+        state.MarkDurable(block, result.generation);
+        ++result.failed_writes_landed;
+        break;
+      case block::FailedWrite::kNotWritten:
+        state.ClearInFlight(block);
+        ++result.failed_writes_cleared;
+        break;
+      case block::FailedWrite::kUndecided:
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<WriteResult> WriteRuns(io::Engine& engine, const target::ScratchTarget& target,
                                       state::BlockStateFile& state, std::span<const Run> runs,
                                       const WriteOptions& options) {
@@ -44,19 +86,34 @@ absl::StatusOr<WriteResult> WriteRuns(io::Engine& engine, const target::ScratchT
   const PipelineTarget pipeline_target{
       .fd = target.fd.get(), .data_start = geometry.data_start, .block_size = geometry.block_size};
   const bool dsync = options.durability == Durability::kDsync;
+  // Flushes the state; false (and the failure recorded) if it could not be.
+  auto flush_state = [&] {
+    const state::BlockStateFile::ByteRange pending = state.PendingBytes();
+    const absl::Status flushed = state.Flush();
+    if (flushed.ok()) return true;
+    result.failures.push_back(
+        FailureOf(IoOperation::kStateWrite, state.path(), pending.offset, pending.length, flushed));
+    result.stopped = true;
+    return false;
+  };
   std::vector<uint64_t> written;
+  std::vector<uint64_t> failed;
 
   for (std::span<const Run> batch : Batches(runs, std::max<uint32_t>(options.batch_blocks, 1))) {
     // The in-flight marks must be durable before any data write is issued, so
     // a crash never leaves a block newer than its state can explain.
+    uint64_t batch_begin = ~uint64_t{0}, batch_end = 0;
     for (const Run& run : batch) {
+      batch_begin = std::min(batch_begin, run.first_block);
+      batch_end = std::max(batch_end, run.first_block + run.count);
       for (uint64_t block = run.first_block; block < run.first_block + run.count; ++block) {
         state.MarkInFlight(block, result.generation);
       }
     }
-    RETURN_IF_ERROR(state.Flush());
+    if (!flush_state()) return result;
 
     written.clear();
+    failed.clear();
     RETURN_IF_ERROR(RunBlocks(
         engine, pipeline_target, batch,
         {.op = io::IoOp::kWrite, .dsync = dsync, .limiter = options.pass.limiter},
@@ -70,21 +127,39 @@ absl::StatusOr<WriteResult> WriteRuns(io::Engine& engine, const target::ScratchT
           if (io_result == static_cast<int64_t>(geometry.block_size)) {
             written.push_back(block);
           } else {
-            result.failures.push_back(
-                {.offset = geometry.data_start + block * geometry.block_size,
-                 .error_number = io_result < 0 ? static_cast<int>(-io_result) : EIO});
+            failed.push_back(block);
+            result.failures.push_back(FailureOf(IoOperation::kWrite, target.path,
+                                                geometry.data_start + block * geometry.block_size,
+                                                geometry.block_size, io_result));
           }
           if (options.pass.progress) {
-            options.pass.progress(written.size() + result.blocks_written + result.failures.size(),
+            options.pass.progress(written.size() + result.blocks_written + failed.size(),
                                   total_blocks);
           }
         }));
-    // Acknowledged only once durable.
-    if (!dsync) RETURN_IF_ERROR(io::DataSync(target.fd.get(), target.path));
-    for (const uint64_t block : written) state.MarkDurable(block, result.generation);
-    result.blocks_written += written.size();
+    // Acknowledged only once durable: each write itself (RWF_DSYNC), or the
+    // sync after the batch. A failed write is read back only after a sync,
+    // so what it left is as durable as the rest.
+    auto acknowledge = [&] {
+      for (const uint64_t block : written) state.MarkDurable(block, result.generation);
+      result.blocks_written += written.size();
+    };
+    if (dsync) acknowledge();
+    if (!dsync || !failed.empty()) {
+      ASSIGN_OR_RETURN(const int64_t synced, DataSyncTarget(engine, pipeline_target));
+      if (synced != 0) {
+        result.failures.push_back(FailureOf(IoOperation::kDataSync, target.path,
+                                            geometry.data_start + batch_begin * geometry.block_size,
+                                            (batch_end - batch_begin) * geometry.block_size,
+                                            synced));
+        result.stopped = true;
+        break;
+      }
+    }
+    if (!dsync) acknowledge();
+    RETURN_IF_ERROR(ResolveFailedWrites(engine, target, pipeline_target, state, failed, result));
   }
-  RETURN_IF_ERROR(state.Flush());
+  flush_state();
   result.bytes_written = result.blocks_written * geometry.block_size;
   return result;
 }

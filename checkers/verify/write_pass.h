@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "checkers/state/block_state.h"
 #include "checkers/target/scratch_target.h"
+#include "checkers/verify/io_failure.h"
 #include "checkers/verify/pattern.h"
 #include "io/engine.h"
 #include "io/rate_limiter.h"
@@ -39,23 +40,28 @@ struct WriteOptions {
   uint32_t batch_blocks = 4096;
 };
 
-struct WriteFailure {
-  uint64_t offset = 0;  // bytes from the start of the target
-  int error_number = 0;
-};
-
 struct WriteResult {
   uint64_t generation = 0;
   uint64_t blocks_written = 0;
   uint64_t bytes_written = 0;
-  // Blocks whose write failed: they stay marked in flight, never reported as
-  // corrupt for holding either generation.
-  std::vector<WriteFailure> failures;
+  // Every operation that failed, in order: a block's write (kWrite), the
+  // read-back of such a block (kRead), the sync of a batch (kDataSync), the
+  // state's records (kStateWrite).
+  std::vector<IoFailure> failures;
+  // The pass stopped at a failed sync or state write (the last failure):
+  // the blocks written since the last good sync stay in flight.
+  bool stopped = false;
+  // Blocks whose write failed, read back once the target was synced: their
+  // data whole (now durable), or nothing of it (no longer in flight). Any
+  // other stays in flight: both generations forgiven, the rest classified.
+  uint64_t failed_writes_landed = 0;
+  uint64_t failed_writes_cleared = 0;
 };
 
-// Writes every block of the target in the order of options.pass.pattern. An
-// error means the pass stopped (state or sync failure); what was made durable
-// before that is recorded.
+// Writes every block of the target in the order of options.pass.pattern. A
+// failed write, sync or state write is a failure of the result (a sync or
+// state failure stops the pass); what was made durable before it is recorded.
+// An error means the engine itself failed.
 absl::StatusOr<WriteResult> RunWritePass(io::Engine& engine, const target::ScratchTarget& target,
                                          state::BlockStateFile& state, const WriteOptions& options);
 

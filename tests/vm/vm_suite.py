@@ -364,9 +364,9 @@ FAULTS = [
     ("merged request > 16 KiB corrupted",
      lambda g: g.scratch.control("corrupt_larger", bytes=16 << 10), {"MISDIRECTED_WRITE"}),
     ("reads fail with EIO", eio_read, {"IO_ERROR", "KERNEL_REPORTED:READ"}),
-    # The agent's own io_error for a failed write round is issue 13's; the
-    # kernel's log line is found today.
-    ("writes fail with EIO", eio_write, {"KERNEL_REPORTED:WRITE"}),
+    # The agent's own io_error (the failed write, io_operation IO_WRITE) and
+    # the kernel's log line of it.
+    ("writes fail with EIO", eio_write, {"IO_ERROR", "KERNEL_REPORTED:WRITE"}),
 ]
 
 

@@ -79,6 +79,69 @@ TEST(FindingToProto, AKernelLineHasNoTarget) {
             "kernel log record 812 (ext4_error), 4 similar lines withheld before it");
 }
 
+TEST(FindingToProto, AFailedSyncCarriesTheOperationBytesAndErrno) {
+  checker::Finding finding =
+      checker::FromIoFailure({.operation = verify::IoOperation::kDataSync,
+                              .file = "/srv/scratch.img",
+                              .offset = 8192,
+                              .length = 32768,
+                              .error_number = 5,
+                              .detail = "datasync /srv/scratch.img: Input/output error"});
+  const v1::Finding proto = FindingToProto(finding, kFileTarget, 99);
+  EXPECT_EQ(proto.kind(), v1::IO_ERROR);
+  EXPECT_EQ(proto.io_operation(), v1::IO_DATASYNC);
+  EXPECT_EQ(proto.offset(), 8192u);
+  EXPECT_EQ(proto.io_length(), 32768u);
+  EXPECT_EQ(proto.error_number(), 5);
+  EXPECT_EQ(proto.path(), "/srv/scratch.img");
+  EXPECT_EQ(proto.message(), "datasync /srv/scratch.img: Input/output error");
+  EXPECT_EQ(proto.evidence_summary(), "io_error: datasync /srv/scratch.img: Input/output error");
+}
+
+TEST(FindingToProto, AStateFileThatCannotBeWrittenIsNamed) {
+  const v1::Finding proto = FindingToProto(
+      checker::FromIoFailure({.operation = verify::IoOperation::kStateWrite,
+                              .file = "/var/lib/fscanary-agent/targets/target-1234.state",
+                              .offset = 4096,
+                              .length = 1024,
+                              .error_number = 28,
+                              .detail = "write …: No space left on device"}),
+      kFileTarget, 99);
+  EXPECT_EQ(proto.io_operation(), v1::IO_STATE_WRITE);
+  EXPECT_EQ(proto.path(), "/var/lib/fscanary-agent/targets/target-1234.state");
+  EXPECT_EQ(proto.error_number(), 28);
+}
+
+TEST(FindingToProto, AStateCorruptionCarriesWhatWasCounted) {
+  checker::Finding finding{.kind = checker::FindingKind::kStateCorruption, .persistent = true};
+  finding.path = "/var/lib/fscanary-agent/targets/target-1234.state";
+  finding.detail = "state …: 0 records damaged when opened, 2 read back other than written";
+  finding.state_trouble =
+      checker::Finding::StateTrouble{.records_damaged = 1, .records_changed = 2, .blocks_newer = 3};
+  const v1::Finding proto = FindingToProto(finding, kFileTarget, 99);
+  EXPECT_EQ(proto.kind(), v1::STATE_CORRUPTION);
+  EXPECT_EQ(proto.state_records_damaged(), 1u);
+  EXPECT_EQ(proto.state_records_changed(), 2u);
+  EXPECT_EQ(proto.blocks_newer_than_state(), 3u);
+  EXPECT_EQ(proto.path(), finding.path);
+  EXPECT_EQ(proto.evidence_summary(), "state_corruption: " + finding.detail);
+}
+
+TEST(ActivityToProto, CarriesTheStateTroubleCounters) {
+  checker::Activity activity;
+  activity.state_records_damaged = 1;
+  activity.state_records_changed = 2;
+  activity.blocks_newer_than_state = 3;
+  const v1::CheckerInterval interval = ActivityToProto(activity, "block", "scratch");
+  EXPECT_EQ(interval.state_records_damaged(), 1u);
+  EXPECT_EQ(interval.state_records_changed(), 2u);
+  EXPECT_EQ(interval.blocks_newer_than_state(), 3u);
+  v1::IntervalReport report;
+  *report.add_checkers() = interval;
+  const v1::IntervalReport merged = MergeReports({report, report});
+  EXPECT_EQ(merged.checkers(0).blocks_newer_than_state(), 6u);
+}
+
 TEST(ActivityToProto, CarriesTheMetadataCounters) {
   const v1::CheckerInterval interval = ActivityToProto(
       {.bytes_verified = 10, .entries_changed = 3, .entries_verified = 2000}, "metadata", "tree");
