@@ -26,6 +26,15 @@ void StepDueCheckers(std::span<ActiveChecker> checkers, const MonotonicClock& cl
       spdlog::error("target {}: {} checker: {} (retrying in {} s)", active.target_name,
                     checker.name(), std::string(findings.status().message()),
                     backoff / 1'000'000'000);
+      // The first failure of a run reaches the fleet, not only the log; the
+      // retries that follow are logged.
+      if (active.failures == 1) {
+        const checker::Finding failed =
+            checker::FromStepError(checker.Describe().path, findings.status());
+        if (absl::Status spooled = spool(active, failed); !spooled.ok()) {
+          spdlog::error("could not spool a finding: {}", std::string(spooled.message()));
+        }
+      }
       continue;
     }
     active.failures = 0;

@@ -3,7 +3,8 @@
 // finding not reported before to the spool, remembers the persistent ones as
 // reported, lets a checker commit only when all its findings were spooled,
 // and backs a failing checker off (1 s doubling to 5 min) instead of
-// retrying it at every turn.
+// retrying it at every turn; the first failure of a run is spooled as an
+// io_error finding (IO_CHECKER_STEP), the retries only logged.
 
 #include <cstdint>
 #include <functional>

@@ -2,11 +2,13 @@
 // reported, when a checker may commit, and how a failing one is retried.
 #include "agent/daemon/checker_steps.h"
 
+#include <cerrno>
 #include <deque>
 #include <memory>
 #include <utility>
 #include <vector>
 
+#include "common/status.h"
 #include "gtest/gtest.h"
 #include "tests/status_assertions.h"
 #include "tests/temp_dir.h"
@@ -131,6 +133,38 @@ TEST_F(CheckerSteps, NothingIsCommittedOrRememberedUntilEveryFindingIsSpooled) {
   checker_->results = {Found(At(4096, true))};
   EXPECT_EQ(Turn(2 * kSecond), std::vector<uint64_t>{4096});
   EXPECT_EQ(checker_->commits, 1);
+}
+
+TEST_F(CheckerSteps, AFailedStepIsSpooledAsAnIoErrorOncePerRunOfFailures) {
+  std::vector<checker::Finding> spooled;
+  auto turn = [&](uint64_t now_ns) {
+    StepDueCheckers(
+        checkers_, [now_ns] { return now_ns; }, *reported_,
+        [&](const ActiveChecker&, const checker::Finding& finding) {
+          spooled.push_back(finding);
+          return absl::OkStatus();
+        });
+  };
+  checker_->results = {{.error = ErrnoToStatus(EIO, "fsync /scratch/tree")},
+                       {.error = ErrnoToStatus(EIO, "fsync /scratch/tree")},
+                       {},
+                       {.error = absl::UnavailableError("target gone")}};
+  turn(10 * kSecond);
+  ASSERT_EQ(spooled.size(), 1u);
+  EXPECT_EQ(spooled[0].kind, checker::FindingKind::kIoError);
+  ASSERT_TRUE(spooled[0].io_failure.has_value());
+  EXPECT_EQ(spooled[0].io_failure->operation, verify::IoOperation::kStep);
+  EXPECT_EQ(spooled[0].io_failure->error_number, EIO);
+  EXPECT_EQ(spooled[0].path, "/scratch");
+  EXPECT_NE(spooled[0].detail.find("fsync /scratch/tree"), std::string::npos) << spooled[0].detail;
+  // The retry fails too: logged, not spooled again.
+  turn(NextCheckerDueNs(checkers_));
+  EXPECT_EQ(spooled.size(), 1u);
+  // After a step that works, the next failure is new trouble.
+  turn(NextCheckerDueNs(checkers_));
+  turn(NextCheckerDueNs(checkers_) + kSecond);
+  ASSERT_EQ(spooled.size(), 2u);
+  EXPECT_EQ(spooled[1].detail, "target gone");
 }
 
 TEST_F(CheckerSteps, AFailingCheckerIsRetriedAfterOneSecondDoublingToFiveMinutes) {
