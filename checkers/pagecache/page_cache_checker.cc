@@ -85,8 +85,17 @@ absl::StatusOr<std::vector<checker::Finding>> PageCacheChecker::Step(uint64_t no
     for (checker::Finding& finding : found) findings.push_back(std::move(finding));
   };
   if (now_ns >= next_write_ns_) {
-    ASSIGN_OR_RETURN(const std::vector<verify::Run> written, WriteRound());
-    ASSIGN_OR_RETURN(std::vector<checker::Finding> readback, VerifyBothWays(written));
+    failures_.clear();
+    absl::StatusOr<std::vector<verify::Run>> written = WriteRound();
+    // What failed in the round is reported even when the round could not go on.
+    std::vector<checker::Finding> failed;
+    for (verify::IoFailure& failure : failures_) {
+      failed.push_back(checker::FromIoFailure(std::move(failure)));
+    }
+    failures_.clear();
+    keep(failed);
+    if (!written.ok()) return written.status();
+    ASSIGN_OR_RETURN(std::vector<checker::Finding> readback, VerifyBothWays(*written));
     keep(readback);
     next_write_ns_ = now_ns + options_.write_interval_ns;
   }
@@ -99,6 +108,12 @@ absl::StatusOr<std::vector<checker::Finding>> PageCacheChecker::Step(uint64_t no
     next_cold_read_ns_ = now_ns + options_.cold_read_interval_ns;
   }
   return findings;
+}
+
+void PageCacheChecker::Failed(verify::IoFailure failure) {
+  ++activity_.io_errors;
+  spdlog::warn("target {}: page_cache: {}", target_->name, failure.detail);
+  failures_.push_back(std::move(failure));
 }
 
 void PageCacheChecker::Throttle(uint64_t blocks) {

@@ -111,6 +111,11 @@ class PageCacheChecker final : public checker::Checker {
   std::string SaveBufferedEvidence(const verify::Finding& finding,
                                    std::span<const std::byte> found);
   void Throttle(uint64_t blocks);
+  // A failed operation of the round: counted, logged, and returned as an
+  // io_error finding with the step's others.
+  void Failed(verify::IoFailure failure);
+  // Flushes the shared state; false (a failure recorded) if it could not be.
+  bool FlushState();
 
   std::shared_ptr<blockcheck::SharedTarget> target_;
   PageCacheOptions options_;
@@ -125,6 +130,8 @@ class PageCacheChecker final : public checker::Checker {
   uint64_t next_write_ns_ = 0;
   uint64_t next_cold_read_ns_ = 0;
   checker::Activity activity_;
+  // This step's failures so far (Failed), handed over by Step().
+  std::vector<verify::IoFailure> failures_;
 };
 
 }  // namespace fscanary::pagecache

@@ -2,6 +2,7 @@
 // (buffered pwrite or a shared mapping) under concurrent syncs, acknowledged
 // only once durable.
 
+#include <algorithm>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -36,12 +37,18 @@ absl::StatusOr<std::vector<verify::Run>> PageCacheChecker::WriteRound() {
   // The in-flight marks must be durable before any data reaches even the page
   // cache (writeback may start at once), so a crash never leaves a block
   // newer than its state can explain.
+  uint64_t round_begin = ~uint64_t{0}, round_end = 0;
   for (const verify::Run& run : runs) {
+    round_begin = std::min(round_begin, run.first_block);
+    round_end = std::max(round_end, run.first_block + run.count);
     for (uint64_t block = run.first_block; block < run.first_block + run.count; ++block) {
       state.MarkInFlight(block, generation);
     }
   }
-  RETURN_IF_ERROR(state.Flush());
+  // The bytes of the target the round's syncs cover.
+  const uint64_t round_offset = geometry.data_start + round_begin * geometry.block_size;
+  const uint64_t round_length = (round_end - round_begin) * geometry.block_size;
+  if (!FlushState()) return std::vector<verify::Run>{};
 
   std::unordered_set<uint64_t> failed;
   bool round_failed = false;
@@ -66,27 +73,26 @@ absl::StatusOr<std::vector<verify::Run>> PageCacheChecker::WriteRound() {
           {.target_id = geometry.target_id, .offset = offset, .generation = generation},
           io::WallClockNanos(), buffer);
       if (absl::Status wrote = io::WriteAll(fd_.get(), buffer, offset, path); !wrote.ok()) {
-        ++activity_.io_errors;
+        // It stays in flight.
         failed.insert(block);
-        spdlog::warn("target {}: page_cache write of block {} failed ({}); it stays in flight",
-                     target_->name, block, Message(wrote));
+        Failed(verify::FailureOf(verify::IoOperation::kWrite, path, offset, geometry.block_size,
+                                 wrote));
       }
       syncer.WriteIssued();
     }
   }
   const ConcurrentSyncer::Outcome concurrent = syncer.Finish();
   if (!concurrent.first_error.ok()) {
-    ++activity_.io_errors;
     round_failed = true;
-    spdlog::warn("target {}: a concurrent sync failed ({})", target_->name,
-                 Message(concurrent.first_error));
+    Failed(verify::FailureOf(verify::IoOperation::kDataSync, path, round_offset, round_length,
+                             concurrent.first_error));
   }
   // Acknowledged only once durable: the concurrent syncs may all have run
   // before the last write.
   if (absl::Status synced = io::DataSync(fd_.get(), path); !synced.ok()) {
-    ++activity_.io_errors;
     round_failed = true;
-    spdlog::warn("target {}: {}", target_->name, Message(synced));
+    Failed(verify::FailureOf(verify::IoOperation::kDataSync, path, round_offset, round_length,
+                             synced));
   }
   if (round_failed) {
     spdlog::warn(
@@ -105,8 +111,18 @@ absl::StatusOr<std::vector<verify::Run>> PageCacheChecker::WriteRound() {
       activity_.bytes_written += geometry.block_size;
     }
   }
-  RETURN_IF_ERROR(state.Flush());
+  FlushState();
   return written;
+}
+
+bool PageCacheChecker::FlushState() {
+  state::BlockStateFile& state = target_->writable.state;
+  const state::BlockStateFile::ByteRange pending = state.PendingBytes();
+  const absl::Status flushed = state.Flush();
+  if (flushed.ok()) return true;
+  Failed(verify::FailureOf(verify::IoOperation::kStateWrite, state.path(), pending.offset,
+                           pending.length, flushed));
+  return false;
 }
 
 bool PageCacheChecker::Mappable(const verify::Run& run) const {
@@ -145,8 +161,8 @@ PageCacheChecker::MappedWrite PageCacheChecker::WriteRunMapped(const verify::Run
       spdlog::info("target {}: {}; page_cache writes use pwrite only", target_->name,
                    Message(prefault));
     } else {
-      ++activity_.io_errors;
-      spdlog::warn("target {}: {}; writing the run with pwrite", target_->name, Message(prefault));
+      // The run is written with pwrite instead.
+      Failed(verify::FailureOf(verify::IoOperation::kWrite, path, offset, length, prefault));
     }
     return MappedWrite::kNotMapped;
   }
@@ -162,16 +178,14 @@ PageCacheChecker::MappedWrite PageCacheChecker::WriteRunMapped(const verify::Run
         std::span(encoded).subspan(size_t{i} * geometry.block_size, geometry.block_size));
   }
   if (absl::Status stored = mapping->Store(0, encoded); !stored.ok()) {
-    ++activity_.io_errors;
     // Any part of the run may have been stored, down to half a sector, which
     // a later read would take for damage: the run is written again whole,
     // with pwrite (a whole-block overwrite needs nothing read in).
-    spdlog::warn("target {}: {}; writing the run with pwrite", target_->name, Message(stored));
+    Failed(verify::FailureOf(verify::IoOperation::kWrite, path, offset, length, stored));
     return MappedWrite::kNotMapped;
   }
   if (absl::Status synced = mapping->Sync(); !synced.ok()) {
-    ++activity_.io_errors;
-    spdlog::warn("target {}: {}", target_->name, Message(synced));
+    Failed(verify::FailureOf(verify::IoOperation::kDataSync, path, offset, length, synced));
     return MappedWrite::kSyncFailed;
   }
   return MappedWrite::kWritten;

@@ -4,6 +4,7 @@
 
 #include "checkers/pagecache/page_cache_checker.h"
 
+#include <cerrno>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/checkers/pagecache/test_target.h"
+#include "tests/io/descriptor_of.h"
 #include "tests/temp_dir.h"
 
 namespace fscanary::pagecache {
@@ -44,6 +46,25 @@ class PageCacheCheckerTest : public ::testing::Test {
   std::shared_ptr<blockcheck::SharedTarget> target_;
   std::unique_ptr<PageCacheChecker> checker_;
 };
+
+// The shared state file's descriptor writes to /dev/full: the round cannot
+// mark its blocks in flight, and says so to the fleet.
+TEST_F(PageCacheCheckerTest, AStateFileThatCannotBeWrittenIsAnIoErrorFindingOfTheRound) {
+  Open(EveryBlockOptions());
+  const std::string state_path = target_->writable.state.path();
+  const int state_fd = fscanary::testing::DescriptorOf(state_path);
+  ASSERT_GE(state_fd, 0);
+  ASSERT_TRUE(fscanary::testing::MakeWritesFail(state_fd));
+
+  ASSERT_OK_AND_ASSIGN(const std::vector<checker::Finding> findings, checker_->Step(0));
+  ASSERT_THAT(findings, SizeIs(1));
+  EXPECT_EQ(findings[0].kind, checker::FindingKind::kIoError);
+  ASSERT_TRUE(findings[0].io_failure.has_value());
+  EXPECT_EQ(findings[0].io_failure->operation, verify::IoOperation::kStateWrite);
+  EXPECT_EQ(findings[0].io_failure->file, state_path);
+  EXPECT_EQ(findings[0].io_failure->error_number, ENOSPC);
+  EXPECT_GE(checker_->TakeActivity().io_errors, 1u);
+}
 
 TEST_F(PageCacheCheckerTest, CleanRoundAndColdReadFindNothingAndCountEveryBlockOncePerRead) {
   Open(EveryBlockOptions());
