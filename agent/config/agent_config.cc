@@ -313,6 +313,7 @@ void ReadAgent(Section root, AgentConfig& config) {
                     std::chrono::hours(24));
   root.ReadDuration("heartbeat_interval", config.heartbeat_interval, std::chrono::seconds(1),
                     std::chrono::hours(1));
+  root.ReadInteger("state_trouble_threshold", config.state_trouble_threshold, 0, 1000000);
   if (std::optional<Section> metrics = root.Child("metrics")) {
     metrics->Read("listen", config.metrics.listen);
     if (!config.metrics.listen.empty()) {

@@ -146,6 +146,10 @@ struct AgentConfig {
   Spool spool;
   Duration report_interval = std::chrono::seconds(60);
   Duration heartbeat_interval = std::chrono::seconds(15);
+  // Trouble with a block target's own state (records damaged or read back
+  // other than written, blocks carrying a generation it never issued) counted within one
+  // report_interval: more than this is a state_corruption finding. 0-1000000.
+  uint32_t state_trouble_threshold = 0;
   Metrics metrics;
   KernelLog kernel_log;
   Budget budget;

@@ -86,6 +86,7 @@ std::string DescribeConfig(const AgentConfig& config) {
   text.Size("spool.max_bytes", config.spool.max_bytes);
   text.Time("report_interval", config.report_interval);
   text.Time("heartbeat_interval", config.heartbeat_interval);
+  text.Integer("state_trouble_threshold", config.state_trouble_threshold);
   text.String("metrics.listen", config.metrics.listen);
   text.Size("budget.bytes_per_second", config.budget.bytes_per_second);
   text.Number("budget.ios_per_second", config.budget.ios_per_second);

@@ -36,6 +36,7 @@ TEST(AgentConfigDefaults, OnlyTheRequiredKeysGiveTheDocumentedDefaults) {
   EXPECT_EQ(config.spool.max_bytes, uint64_t{64} << 20);
   EXPECT_EQ(config.report_interval, seconds(60));
   EXPECT_EQ(config.heartbeat_interval, seconds(15));
+  EXPECT_EQ(config.state_trouble_threshold, 0u);
   EXPECT_EQ(config.metrics.listen, "");
   EXPECT_EQ(config.budget.bytes_per_second, uint64_t{4} << 20);
   EXPECT_DOUBLE_EQ(config.budget.ios_per_second, 200);

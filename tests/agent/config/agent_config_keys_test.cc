@@ -33,6 +33,7 @@ spool:
   max_bytes: 16M
 report_interval: 30s
 heartbeat_interval: 5s
+state_trouble_threshold: 12
 metrics:
   listen: 127.0.0.1:9464
 budget:
@@ -97,6 +98,7 @@ TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
   EXPECT_EQ(config.spool.max_bytes, uint64_t{16} << 20);
   EXPECT_EQ(config.report_interval, seconds(30));
   EXPECT_EQ(config.heartbeat_interval, seconds(5));
+  EXPECT_EQ(config.state_trouble_threshold, 12u);
   EXPECT_EQ(config.metrics.listen, "127.0.0.1:9464");
   EXPECT_EQ(config.budget.bytes_per_second, uint64_t{8} << 20);
   EXPECT_DOUBLE_EQ(config.budget.ios_per_second, 50.5);

@@ -33,6 +33,15 @@ TEST(OptionsFromConfig, EveryCheckerOfAFileTargetTakesTheTargetsSchedule) {
   EXPECT_EQ(target.page_cache.evidence_dir, "/srv/state/evidence");
 }
 
+TEST(OptionsFromConfig, StateTroubleIsCountedPerReportIntervalAgainstTheThreshold) {
+  const DaemonOptions options = OptionsFor(
+      "agent_id: a\nreport_interval: 30s\nstate_trouble_threshold: 4\ntargets:\n"
+      "  - name: s\n    path: /srv/s.img\n    size: 1M\n");
+  ASSERT_EQ(options.targets.size(), 1u);
+  EXPECT_EQ(options.targets[0].block.state_trouble_window_ns, 30 * kSecond);
+  EXPECT_EQ(options.targets[0].block.state_trouble_threshold, 4u);
+}
+
 TEST(OptionsFromConfig, AMetadataTargetKeepsItsManifestInTheStateDirNamedAfterIt) {
   const DaemonOptions options = OptionsFor(
       "agent_id: a\nstate_dir: /srv/state\ntargets:\n"
