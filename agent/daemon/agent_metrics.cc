@@ -13,6 +13,10 @@ void AgentMetrics::AddActivity(const std::string& target, const checker::Activit
   totals.bytes_verified += activity.bytes_verified;
   totals.bytes_written += activity.bytes_written;
   totals.entries_verified += activity.entries_verified;
+  totals.io_errors += activity.io_errors;
+  totals.state_records_damaged += activity.state_records_damaged;
+  totals.state_records_changed += activity.state_records_changed;
+  totals.blocks_newer_than_state += activity.blocks_newer_than_state;
   totals.read_latency.Merge(activity.read_latency);
 }
 
@@ -41,6 +45,18 @@ std::vector<MetricFamily> AgentMetrics::Collect() const {
   MetricFamily findings{.name = "fscanary_agent_findings_total",
                         .help = "Findings this agent reported, by target and kind.",
                         .type = MetricType::kCounter};
+  MetricFamily io_errors{.name = "fscanary_agent_io_errors_total",
+                         .help =
+                             "Operations of this agent's own I/O that failed (writes, syncs, "
+                             "reads, its state file), by target.",
+                         .type = MetricType::kCounter};
+  MetricFamily state_trouble{
+      .name = "fscanary_agent_state_trouble_total",
+      .help =
+          "Trouble with a target's own state file, by target and what: damaged (records "
+          "damaged when opened), changed (records read back other than written), newer "
+          "(blocks carrying a generation the state never issued).",
+      .type = MetricType::kCounter};
   MetricFamily latency{.name = "fscanary_agent_read_latency_seconds",
                        .help = "Latency of verification reads, by target.",
                        .type = MetricType::kHistogram};
@@ -62,6 +78,13 @@ std::vector<MetricFamily> AgentMetrics::Collect() const {
       verified.series.push_back({.labels = labels, .value = double(totals.bytes_verified)});
       written.series.push_back({.labels = labels, .value = double(totals.bytes_written)});
       entries.series.push_back({.labels = labels, .value = double(totals.entries_verified)});
+      io_errors.series.push_back({.labels = labels, .value = double(totals.io_errors)});
+      for (const auto& [what, count] : {std::pair{"damaged", totals.state_records_damaged},
+                                        std::pair{"changed", totals.state_records_changed},
+                                        std::pair{"newer", totals.blocks_newer_than_state}}) {
+        state_trouble.series.push_back(
+            {.labels = {{"target", target}, {"what", what}}, .value = double(count)});
+      }
       for (const auto& [kind, count] : totals.findings_by_kind) {
         findings.series.push_back(
             {.labels = {{"target", target}, {"kind", kind}}, .value = double(count)});
@@ -82,8 +105,8 @@ std::vector<MetricFamily> AgentMetrics::Collect() const {
                          .type = MetricType::kGauge};
   connected.series.push_back(
       {.value = live_.collector_connected && live_.collector_connected() ? 1.0 : 0.0});
-  std::vector<MetricFamily> families = {verified, written, entries,  findings,
-                                        latency,  spool,   connected};
+  std::vector<MetricFamily> families = {verified,      written, entries, findings, io_errors,
+                                        state_trouble, latency, spool,   connected};
   if (!ignored.series.empty()) families.push_back(std::move(ignored));
   return families;
 }

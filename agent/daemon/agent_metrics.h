@@ -39,6 +39,11 @@ class AgentMetrics final : public metrics::Collectable {
     uint64_t bytes_verified = 0;
     uint64_t bytes_written = 0;
     uint64_t entries_verified = 0;
+    uint64_t io_errors = 0;
+    // Checker::Activity's state trouble: damaged, changed, newer.
+    uint64_t state_records_damaged = 0;
+    uint64_t state_records_changed = 0;
+    uint64_t blocks_newer_than_state = 0;
     std::map<std::string, uint64_t> findings_by_kind;
     verify::LatencyHistogram read_latency;
   };

@@ -41,6 +41,28 @@ TEST(AgentMetrics, AddUpActivityAcrossReportsAndExposeAWellFormedText) {
   EXPECT_NE(text.find("fscanary_agent_collector_connected 1\n"), std::string::npos);
 }
 
+TEST(AgentMetrics, TheAgentsOwnIoErrorsAndStateTroubleAreCountedByTarget) {
+  AgentMetrics metrics({});
+  checker::Activity activity;
+  activity.io_errors = 2;
+  activity.state_records_changed = 3;
+  activity.blocks_newer_than_state = 1;
+  metrics.AddActivity("scratch", activity);
+  metrics.AddActivity("scratch", activity);
+  const std::string text = metrics::SerializeText(metrics.Collect()).text;
+  EXPECT_TRUE(metrics::CheckTextExposition(text).ok()) << metrics::CheckTextExposition(text);
+  EXPECT_NE(text.find("fscanary_agent_io_errors_total{target=\"scratch\"} 4\n"), std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("fscanary_agent_state_trouble_total{target=\"scratch\",what=\"changed\"} 6\n"),
+      std::string::npos);
+  EXPECT_NE(text.find("fscanary_agent_state_trouble_total{target=\"scratch\",what=\"newer\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find("fscanary_agent_state_trouble_total{target=\"scratch\",what=\"damaged\"} 0\n"),
+      std::string::npos);
+}
+
 TEST(AgentMetrics, KernelLogLinesIgnoredAreExportedByReasonOnceSet) {
   AgentMetrics metrics({});
   EXPECT_EQ(metrics::SerializeText(metrics.Collect()).text.find("kernel_log_lines_ignored"),
