@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/strip.h"
+#include "common/version/version.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_support.h"
 
@@ -45,6 +46,13 @@ TEST_F(HostFactsTest, HostAppearsWithTheFactsOfTheMachineItRunsOn) {
   EXPECT_EQ(host->host().hostname(), Hostname());
   EXPECT_EQ(host->host().kernel_release(), KernelRelease());
   EXPECT_TRUE(host->host().connected());
+  // The agent says which build it is: the release and the source revision.
+  EXPECT_EQ(host->host().agent_version(), version::VersionWithRevision());
+  if (version::SourceRevision() != "unknown") {
+    EXPECT_TRUE(
+        host->host().agent_version().ends_with("+" + std::string(version::SourceRevision())))
+        << host->host().agent_version();
+  }
   ASSERT_GT(host->epochs_size(), 0);
 
   const v1::HostEpoch* newest = &host->epochs(0);
