@@ -148,6 +148,14 @@ absl::Status MakeDirectories(const std::string& path) {
   return absl::OkStatus();
 }
 
+absl::Status MakePrivateDirectory(const std::string& path) {
+  RETURN_IF_ERROR(MakeDirectories(path));
+  // chmod, not mkdir's mode: the umask cannot widen 0700, but a directory
+  // found (or made by create_directories) may be wider.
+  if (::chmod(path.c_str(), 0700) != 0) return ErrnoToStatus(errno, "chmod 0700 " + path);
+  return absl::OkStatus();
+}
+
 absl::Status LockFile(int fd, bool exclusive, const std::string& path) {
   int ret;
   do {

@@ -57,6 +57,10 @@ absl::Status DataSync(int fd, const std::string& path);
 // Makes a directory entry change (create, rename) durable.
 absl::Status SyncDirectory(const std::string& directory);
 absl::Status MakeDirectories(const std::string& path);
+// `path` and any missing parents created, `path` itself (created or found)
+// left mode 0700 whatever the umask: for directories only the agent may read
+// (evidence, quarantined records).
+absl::Status MakePrivateDirectory(const std::string& path);
 
 // Non-blocking flock; FailedPrecondition names the path when another process holds it.
 absl::Status LockFile(int fd, bool exclusive, const std::string& path);
