@@ -66,7 +66,7 @@ absl::StatusOr<bool> Spool::CollectGarbage(uint64_t bytes_needed) {
       if (!status.ok()) break;
       if (entry.removed || entry.location.segment != best->id) continue;
       absl::StatusOr<Location> moved = store_->Relocate(entry.location);
-      if (absl::IsDataLoss(moved.status())) {
+      if (IsDamage(moved.status())) {
         damaged.push_back(&entry);
       } else if (!moved.ok()) {
         status = moved.status();
@@ -106,7 +106,7 @@ absl::StatusOr<bool> Spool::SummariseRoutine() {
   uint64_t plain_reports = 0;
   for (Entry* entry : candidates) {
     absl::StatusOr<std::string> body = store_->ReadBody(entry->location);
-    if (absl::IsDataLoss(body.status())) {
+    if (IsDamage(body.status())) {
       damaged.push_back(entry);
       continue;
     }

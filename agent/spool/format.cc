@@ -134,6 +134,7 @@ SegmentScan ScanSegment(Bytes file, uint64_t start, bool newest) {
         scan.records.push_back({.header = *header, .offset = pos});
       } else {
         ++scan.damaged;
+        scan.damaged_sequences.push_back(header->sequence);
       }
       pos = end;
       scan.valid_end = pos;

@@ -39,6 +39,9 @@ using Bytes = std::span<const std::byte>;
 using SequenceRanges = std::vector<std::pair<uint64_t, uint64_t>>;
 
 inline constexpr uint32_t kVersion = 1;
+// The subdirectory of the spool's directory that holds records the collector
+// rejected: `<sequence, 16 hex digits>.record` (the payload) and `.why`.
+inline constexpr std::string_view kQuarantineDirectory = "quarantine";
 inline constexpr size_t kSegmentHeaderBytes = 32;
 inline constexpr size_t kRecordHeaderBytes = 24;
 inline constexpr size_t kRecordChecksumBytes = 8;
@@ -92,6 +95,10 @@ struct SegmentScan {
   // Records (or runs of bytes with no readable record header) that failed
   // their checksums and were skipped.
   uint64_t damaged = 0;
+  // The sequences of the damaged records whose header held (a body whose
+  // checksum failed): one the spool already counted and removed while
+  // running is not counted again.
+  std::vector<uint64_t> damaged_sequences;
   // End of the last byte that belongs to a valid or counted-damaged record:
   // where a torn tail begins (equal to the file size when there is none).
   uint64_t valid_end = 0;

@@ -36,9 +36,10 @@ std::optional<uint64_t> ParseId(std::string_view name, std::string_view suffix) 
 }  // namespace
 
 absl::StatusOr<SegmentStore::Opened> SegmentStore::Open(const std::string& directory,
-                                                        uint64_t segment_bytes) {
+                                                        uint64_t segment_bytes,
+                                                        std::shared_ptr<SegmentReads> reads) {
   RETURN_IF_ERROR(io::MakeDirectories(directory));
-  std::unique_ptr<SegmentStore> store(new SegmentStore(directory, segment_bytes));
+  std::unique_ptr<SegmentStore> store(new SegmentStore(directory, segment_bytes, std::move(reads)));
   const std::string lock_path = directory + "/LOCK";
   const bool existed = IsRegularFile(lock_path);
   ASSIGN_OR_RETURN(store->lock_fd_, io::Open(lock_path, O_RDWR | O_CREAT));
@@ -56,6 +57,7 @@ absl::StatusOr<Recovery> SegmentStore::Recover(bool existed) {
   for (const std::string& name : names) {
     const std::string path = directory_ + "/" + name;
     if (name == "LOCK") continue;
+    if (name == format::kQuarantineDirectory && IsDirectory(path)) continue;
     if (name == "state" && IsRegularFile(path)) {
       has_state = true;
     } else if (auto id = ParseId(name, kSegmentSuffix); id && IsRegularFile(path)) {
@@ -171,6 +173,8 @@ absl::StatusOr<bool> SegmentStore::RecoverSegment(uint64_t id, bool newest, bool
   }
   if (scan.damaged > 0 || !header_ok) recovery.damaged_segments.push_back(id);
   recovery.damaged_records += scan.damaged;
+  recovery.damaged_sequences.insert(recovery.damaged_sequences.end(),
+                                    scan.damaged_sequences.begin(), scan.damaged_sequences.end());
 
   for (const format::ScannedRecord& record : scan.records) {
     RecoveredRecord recovered{.header = record.header,

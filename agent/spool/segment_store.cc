@@ -77,31 +77,27 @@ absl::StatusOr<Location> SegmentStore::Append(std::string_view record, bool sync
                   .body_length = LoadLe<uint32_t>(AsBytes(record).data() + 4)};
 }
 
-absl::StatusOr<Location> SegmentStore::Relocate(const Location& from) {
-  auto it = segments_.find(from.segment);
-  if (it == segments_.end()) return absl::InternalError("relocating from a reclaimed segment");
-  std::string record(from.bytes(), '\0');
-  ASSIGN_OR_RETURN(const size_t got,
-                   io::ReadAll(it->second.fd.get(), std::as_writable_bytes(std::span(record)),
-                               from.offset, it->second.path));
-  if (got != record.size() || !format::ParseRecord(AsBytes(record))) {
-    return absl::DataLossError(
-        absl::StrFormat("%s: record at offset %d is damaged", it->second.path, from.offset));
-  }
-  return Append(record, /*sync=*/false);
-}
-
-absl::StatusOr<std::string> SegmentStore::ReadBody(const Location& location) const {
+absl::StatusOr<std::string> SegmentStore::ReadRecord(const Location& location) const {
   auto it = segments_.find(location.segment);
   if (it == segments_.end()) return absl::InternalError("reading from a reclaimed segment");
   std::string record(location.bytes(), '\0');
   ASSIGN_OR_RETURN(const size_t got,
-                   io::ReadAll(it->second.fd.get(), std::as_writable_bytes(std::span(record)),
-                               location.offset, it->second.path));
+                   reads_->ReadAt(it->second.fd.get(), std::as_writable_bytes(std::span(record)),
+                                  location.offset, it->second.path));
   if (got != record.size() || !format::ParseRecord(AsBytes(record))) {
     return absl::DataLossError(
         absl::StrFormat("%s: record at offset %d is damaged", it->second.path, location.offset));
   }
+  return record;
+}
+
+absl::StatusOr<Location> SegmentStore::Relocate(const Location& from) {
+  ASSIGN_OR_RETURN(const std::string record, ReadRecord(from));
+  return Append(record, /*sync=*/false);
+}
+
+absl::StatusOr<std::string> SegmentStore::ReadBody(const Location& location) const {
+  ASSIGN_OR_RETURN(std::string record, ReadRecord(location));
   return record.substr(format::kRecordHeaderBytes, location.body_length);
 }
 

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/spool/format.h"
+#include "agent/spool/segment_reads.h"
 #include "io/posix.h"
 
 namespace fscanary::spool {
@@ -45,6 +46,8 @@ struct Recovery {
   // The directory held no spool file at all: a new spool.
   bool fresh = false;
   uint64_t damaged_records = 0;
+  // Of those, the ones whose sequence is known (format::SegmentScan).
+  std::vector<uint64_t> damaged_sequences;
   // Segments with damage: their survivors should be moved out so that the
   // damage is counted once and its bytes reclaimed.
   std::vector<uint64_t> damaged_segments;
@@ -69,8 +72,10 @@ class SegmentStore {
   // and removes a segment whose creation was torn. Records recovered are not
   // yet live: the caller Adopt()s those it keeps, then calls ReclaimEmpty().
   // Fails only on an I/O error or when the directory is locked; damage is
-  // reported in the Recovery, never an error.
-  static absl::StatusOr<Opened> Open(const std::string& directory, uint64_t segment_bytes);
+  // reported in the Recovery, never an error. Records are read back later
+  // through `reads`.
+  static absl::StatusOr<Opened> Open(const std::string& directory, uint64_t segment_bytes,
+                                     std::shared_ptr<SegmentReads> reads);
   ~SegmentStore();
 
   // Appends one encoded record (format::EncodeRecord), starting a new segment
@@ -78,10 +83,12 @@ class SegmentStore {
   // records must not exceed max_record_bytes() (the Spool checks).
   absl::StatusOr<Location> Append(std::string_view record, bool sync);
   // Copies a live record to the active segment (not synced: call Sync()
-  // before releasing the original). DataLoss if the original is damaged.
+  // before releasing the original). Damage (IsDamage) if the original is
+  // damaged; the read's own error if it failed.
   absl::StatusOr<Location> Relocate(const Location& from);
-  // The body of the record at `location`, its checksums verified: DataLoss
-  // when they fail.
+  // The body of the record at `location`, its checksums verified: damage
+  // (IsDamage) when they fail or the file ends early; the read's own error
+  // (EIO, ENOMEM: worth retrying, never damage) when the read failed.
   absl::StatusOr<std::string> ReadBody(const Location& location) const;
 
   // Records sequences of `segment` as removed, so that they stay removed
@@ -122,8 +129,10 @@ class SegmentStore {
     uint64_t marks_bytes = 0;
   };
 
-  SegmentStore(std::string directory, uint64_t segment_bytes)
-      : directory_(std::move(directory)), segment_bytes_(segment_bytes) {}
+  SegmentStore(std::string directory, uint64_t segment_bytes, std::shared_ptr<SegmentReads> reads)
+      : directory_(std::move(directory)), segment_bytes_(segment_bytes), reads_(std::move(reads)) {}
+  // The whole encoded record at `location`, its checksums verified.
+  absl::StatusOr<std::string> ReadRecord(const Location& location) const;
   // `existed`: the directory already held a spool's lock file.
   absl::StatusOr<Recovery> Recover(bool existed);
   // Reads one segment file into `recovery`; returns whether it is a segment.
@@ -137,6 +146,7 @@ class SegmentStore {
 
   const std::string directory_;
   const uint64_t segment_bytes_;
+  const std::shared_ptr<SegmentReads> reads_;
   io::UniqueFd lock_fd_;
   io::UniqueFd state_fd_;
   std::map<uint64_t, Segment> segments_;

@@ -4,7 +4,10 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "agent/spool/spool_files.h"
 #include "common/status.h"
+#include "io/directory_tree.h"
 #include "io/posix.h"
 
 namespace fscanary::spool {
@@ -28,10 +31,15 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options,
                                                    options.segment_bytes, " bytes"));
   }
   if (!summarizer) return absl::InvalidArgumentError("spool needs a summarizer");
-  ASSIGN_OR_RETURN(SegmentStore::Opened opened,
-                   SegmentStore::Open(options.directory, options.segment_bytes));
-  std::unique_ptr<Spool> spool(new Spool(options, std::move(summarizer), std::move(opened.store)));
+  SpoolOptions effective = options;
+  if (effective.reads == nullptr) effective.reads = PosixSegmentReads();
+  ASSIGN_OR_RETURN(
+      SegmentStore::Opened opened,
+      SegmentStore::Open(effective.directory, effective.segment_bytes, effective.reads));
+  std::unique_ptr<Spool> spool(
+      new Spool(std::move(effective), std::move(summarizer), std::move(opened.store)));
   RETURN_IF_ERROR(spool->Recover(std::move(opened.recovery)));
+  ASSIGN_OR_RETURN(spool->quarantined_, CountQuarantined(spool->QuarantineDirectory()));
   return spool;
 }
 
@@ -99,8 +107,13 @@ absl::Status Spool::Recover(Recovery recovery) {
         absl::StrCat("sequence high-water mark lost; sequences continue from ", next_sequence_));
   }
   state_.sequence_limit = next_sequence_;
-  state_.damaged_records_skipped += recovery.damaged_records;
-  if (recovery.damaged_records > 0 || !recovery.state) RETURN_IF_ERROR(PersistCounters());
+  // A damaged record marked removed was counted when a read met it.
+  const uint64_t counted_before = std::ranges::count_if(
+      recovery.damaged_sequences,
+      [&](uint64_t sequence) { return format::Contains(recovery.removed, sequence); });
+  const uint64_t new_damage = recovery.damaged_records - counted_before;
+  state_.damaged_records_skipped += new_damage;
+  if (new_damage > 0 || !recovery.state) RETURN_IF_ERROR(PersistCounters());
   return absl::OkStatus();
 }
 
@@ -228,10 +241,19 @@ std::vector<Record> Spool::Pending(size_t max_records, const SendCursor& after) 
     for (; it != entries.end() && records.size() < max_records; ++it) {
       if (it->removed) continue;
       absl::StatusOr<std::string> body = store_->ReadBody(it->location);
-      if (!body.ok()) {
-        // Unreadable now though sound at Open: skip it rather than block the queue.
+      if (IsDamage(body.status())) {
+        // Bytes that changed on disk since they were written: skip, count, go on.
         damaged.push_back(&*it);
         continue;
+      }
+      if (!body.ok()) {
+        // The read failed, the record may be fine: keep it, and keep its
+        // class in order (the cursor must not pass it), until a later try.
+        ++read_errors_;
+        last_read_error_ = std::string(body.status().message());
+        reads_retry_at_ =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.read_retry_ms);
+        break;
       }
       body->erase(0, it->payload_skip);
       it->handed_out = true;
@@ -239,18 +261,28 @@ std::vector<Record> Spool::Pending(size_t max_records, const SendCursor& after) 
           {.sequence = it->sequence, .record_class = record_class, .payload = std::move(*body)});
     }
   }
-  if (!damaged.empty()) {
-    state_.damaged_records_skipped += damaged.size();
-    (void)Remove(damaged, /*sync=*/false);
-    (void)PersistCounters();
-  }
+  SkipDamaged(damaged);
   return records;
+}
+
+void Spool::SkipDamaged(const std::vector<Entry*>& damaged) {
+  if (damaged.empty()) return;
+  state_.damaged_records_skipped += damaged.size();
+  // Best effort: an unlogged removal only means the damage is met again.
+  (void)Remove(damaged, /*sync=*/false);
+  (void)PersistCounters();
 }
 
 bool Spool::WaitForRecords(const SendCursor& after,
                            std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   const uint64_t generation = wake_generation_;
+  if (std::chrono::steady_clock::now() < reads_retry_at_) {
+    // A read just failed: reading again at once would only spin.
+    appended_.wait_until(lock, std::min(deadline, reads_retry_at_),
+                         [&] { return wake_generation_ != generation; });
+    return false;
+  }
   appended_.wait_until(lock, deadline,
                        [&] { return wake_generation_ != generation || HasRecordsAfter(after); });
   return HasRecordsAfter(after);
@@ -264,23 +296,67 @@ void Spool::Wake() {
   appended_.notify_all();
 }
 
-absl::Status Spool::Acknowledge(std::span<const SequenceRange> ranges) {
-  std::lock_guard lock(mutex_);
-  std::vector<Entry*> acknowledged;
+std::vector<Spool::Entry*> Spool::HeldEntries(std::span<const SequenceRange> ranges) {
+  std::vector<Entry*> held;
   for (const auto& [first, last] : ranges) {
     if (first > last) continue;
     for (Entries* entries : {&findings_, &routine_}) {
       auto it = std::lower_bound(entries->begin(), entries->end(), first,
                                  [](const Entry& entry, uint64_t s) { return entry.sequence < s; });
       for (; it != entries->end() && it->sequence <= last; ++it) {
-        if (!it->removed) acknowledged.push_back(&*it);
+        if (!it->removed) held.push_back(&*it);
       }
     }
   }
   // Overlapping ranges may name a record twice.
-  std::ranges::sort(acknowledged);
-  acknowledged.erase(std::unique(acknowledged.begin(), acknowledged.end()), acknowledged.end());
-  return Remove(acknowledged, /*sync=*/false);
+  std::ranges::sort(held);
+  held.erase(std::unique(held.begin(), held.end()), held.end());
+  return held;
+}
+
+absl::Status Spool::Acknowledge(std::span<const SequenceRange> ranges) {
+  std::lock_guard lock(mutex_);
+  return Remove(HeldEntries(ranges), /*sync=*/false);
+}
+
+std::string Spool::QuarantineDirectory() const {
+  return options_.directory + "/" + std::string(format::kQuarantineDirectory);
+}
+
+absl::StatusOr<uint64_t> Spool::Quarantine(std::span<const SequenceRange> ranges,
+                                           std::string_view why) {
+  std::lock_guard lock(mutex_);
+  const std::vector<Entry*> held = HeldEntries(ranges);
+  if (held.empty()) return 0;
+  const std::string directory = QuarantineDirectory();
+  RETURN_IF_ERROR(io::MakePrivateDirectory(directory));
+  std::vector<Entry*> moved;
+  std::vector<Entry*> damaged;
+  absl::Status status;
+  for (Entry* entry : held) {
+    absl::StatusOr<std::string> body = store_->ReadBody(entry->location);
+    if (IsDamage(body.status())) {
+      damaged.push_back(entry);
+      continue;
+    }
+    status = body.status();
+    if (!status.ok()) break;
+    body->erase(0, entry->payload_skip);
+    const std::string stem = absl::StrFormat("%s/%016x", directory, entry->sequence);
+    status = io::ReplaceFileDurably(stem + ".why", std::as_bytes(std::span(why)));
+    if (status.ok()) {
+      status = io::ReplaceFileDurably(stem + ".record", std::as_bytes(std::span(*body)));
+    }
+    if (!status.ok()) break;
+    moved.push_back(entry);
+  }
+  SkipDamaged(damaged);
+  // Durable in the quarantine before the removal is: a crash in between
+  // leaves the record in both places, never in neither.
+  if (!moved.empty()) status.Update(Remove(moved, /*sync=*/true));
+  quarantined_ += moved.size();
+  RETURN_IF_ERROR(status);
+  return moved.size();
 }
 
 absl::Status Spool::Sync() {
@@ -299,6 +375,9 @@ SpoolStats Spool::Stats() const {
           .findings_dropped = state_.findings_dropped,
           .damaged_records_skipped = state_.damaged_records_skipped,
           .foreign_files_skipped = foreign_files_,
+          .read_errors = read_errors_,
+          .last_read_error = last_read_error_,
+          .quarantined_records = quarantined_,
           .next_sequence = next_sequence_,
           .disk_bytes = store_->disk_bytes()};
 }

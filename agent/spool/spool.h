@@ -28,6 +28,14 @@
 //   queued are never dropped: Append returning OK is a promise, and the first
 //   findings of an incident carry its onset. A routine record that cannot fit
 //   (the spool holds only findings) is refused the same way (reports_dropped).
+// - A record that cannot be read back (EIO, ENOMEM) is not damage: Pending
+//   stops before it, nothing is removed, and WaitForRecords holds the sender
+//   back for `read_retry_ms` before the read is tried again (read_errors).
+//   Damage found on reading (checksums, framing) is skipped and counted
+//   (damaged_records_skipped), and the records after it are sent.
+// - A record the collector rejected (Quarantine) is moved to the
+//   `quarantine/` directory of the spool, where the operator finds it, and
+//   is never sent again (quarantined_records).
 // - Damage found at Open (checksum failures) is skipped and counted
 //   (damaged_records_skipped); the survivors of a damaged segment are copied
 //   out and the segment deleted, so each damage is counted once. A torn tail
@@ -76,6 +84,11 @@ struct SpoolOptions {
   uint64_t segment_bytes = 4 << 20;
   // Unsynced routine bytes after which an Append makes them durable.
   uint64_t routine_sync_bytes = 1 << 20;
+  // After a read of a record failed (EIO, ENOMEM), WaitForRecords waits this
+  // long before the record is read again.
+  int read_retry_ms = 1'000;
+  // How records are read back after Open; nullptr: pread (PosixSegmentReads).
+  std::shared_ptr<SegmentReads> reads;
 };
 
 // Folds routine payloads, given in sequence order, into one (the agent sums
@@ -97,6 +110,12 @@ struct SpoolStats {
   uint64_t damaged_records_skipped = 0;
   // Files in the directory that are not the spool's (at Open).
   uint64_t foreign_files_skipped = 0;
+  // Reads of a record that failed (and will be retried), since Open, and
+  // the last one's error.
+  uint64_t read_errors = 0;
+  std::string last_read_error;
+  // Records in the quarantine directory (rejected by the collector).
+  uint64_t quarantined_records = 0;
   // The sequence the next Append gets.
   uint64_t next_sequence = 0;
   // Bytes of the spool's files (removed records included until reclaimed).
@@ -136,7 +155,8 @@ class Spool {
 
   // Up to `max_records` unacknowledged records after `after`, in send order
   // (findings by sequence, then routine by sequence). A record whose bytes
-  // turn out damaged on reading is removed and counted, never returned.
+  // turn out damaged on reading is removed and counted, never returned; a
+  // record whose read fails (EIO) ends the list before it and stays.
   // Typical sender loop, per stream:
   //   SendCursor cursor;
   //   for (const Record& r : spool.Pending(window, cursor)) { send(r); cursor.Advance(r); }
@@ -144,7 +164,8 @@ class Spool {
   // skips what is in flight).
   std::vector<Record> Pending(size_t max_records, const SendCursor& after = {});
   // Blocks until Pending(1, after) would return a record, Wake() is called,
-  // or `deadline`; returns whether there is a record. No polling.
+  // or `deadline`; returns whether there is a record. No polling: after a
+  // failed read it waits for read_retry_ms (or Wake) and returns false.
   bool WaitForRecords(const SendCursor& after, std::chrono::steady_clock::time_point deadline);
   // Releases every WaitForRecords in progress (for shutdown, or when the
   // sender's window opened).
@@ -157,6 +178,18 @@ class Spool {
   absl::Status Acknowledge(std::span<const SequenceRange> ranges);
   absl::Status Acknowledge(std::initializer_list<SequenceRange> ranges) {
     return Acknowledge(std::span<const SequenceRange>(ranges.begin(), ranges.size()));
+  }
+
+  // Moves the records in `ranges` that are held to the quarantine directory:
+  // each one's payload is written to `quarantine/<sequence, 16 hex
+  // digits>.record` and `why` to `<sequence>.why` (mode 0600, directory 0700),
+  // made durable, and only then is the record removed. Returns how many were
+  // moved; sequences not held are ignored. On an error the record stays
+  // spooled (it is sent again, and rejected again).
+  absl::StatusOr<uint64_t> Quarantine(std::span<const SequenceRange> ranges, std::string_view why);
+  absl::StatusOr<uint64_t> Quarantine(std::initializer_list<SequenceRange> ranges,
+                                      std::string_view why) {
+    return Quarantine(std::span<const SequenceRange>(ranges.begin(), ranges.size()), why);
   }
 
   // Makes every appended record durable (at shutdown, say).
@@ -195,6 +228,11 @@ class Spool {
   }
   static Entries::iterator FirstLiveAfter(Entries& entries, uint64_t sequence);
   bool HasRecordsAfter(const SendCursor& after);
+  std::string QuarantineDirectory() const;
+  // The live entries whose sequence is in `ranges`, each once.
+  std::vector<Entry*> HeldEntries(std::span<const SequenceRange> ranges);
+  // Removes damaged entries found on reading and counts them.
+  void SkipDamaged(const std::vector<Entry*>& damaged);
   // A new sequence, its high-water mark persisted first.
   absl::StatusOr<uint64_t> NextSequence();
   // Appends an encoded record for `entry` (sequence, flags set) and indexes it.
@@ -227,6 +265,11 @@ class Spool {
   uint64_t next_sequence_ = 1;
   format::StateSlot state_;  // sequence high-water mark and loss counters
   uint64_t foreign_files_ = 0;
+  uint64_t read_errors_ = 0;
+  std::string last_read_error_;
+  uint64_t quarantined_ = 0;
+  // Reads wait until then after one failed (steady clock).
+  std::chrono::steady_clock::time_point reads_retry_at_{};
 };
 
 }  // namespace fscanary::spool

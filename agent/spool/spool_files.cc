@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <span>
@@ -51,6 +52,18 @@ absl::StatusOr<std::string> ReadWholeFile(int fd, const std::string& path) {
                    io::ReadAll(fd, std::as_writable_bytes(std::span(content)), 0, path));
   content.resize(got);
   return content;
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+absl::StatusOr<uint64_t> CountQuarantined(const std::string& directory) {
+  if (!IsDirectory(directory)) return 0;
+  ASSIGN_OR_RETURN(const std::vector<std::string> names, ListDirectory(directory));
+  return static_cast<uint64_t>(std::ranges::count_if(
+      names, [](const std::string& name) { return name.ends_with(".record"); }));
 }
 
 bool IsRegularFile(const std::string& path) {

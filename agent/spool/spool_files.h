@@ -18,5 +18,8 @@ absl::Status TruncateFile(int fd, uint64_t size, const std::string& path);
 // The whole content of an open file.
 absl::StatusOr<std::string> ReadWholeFile(int fd, const std::string& path);
 bool IsRegularFile(const std::string& path);
+bool IsDirectory(const std::string& path);
+// The `*.record` files in the quarantine `directory`; 0 when it does not exist.
+absl::StatusOr<uint64_t> CountQuarantined(const std::string& directory);
 
 }  // namespace fscanary::spool

@@ -5,11 +5,12 @@
 
 #include <fstream>
 #include <random>
-#include <set>
 #include <sstream>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "fscanary/v1/ingest.grpc.pb.h"
 #include "io/posix.h"
 #include "spdlog/spdlog.h"
@@ -50,7 +51,101 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
 
 int64_t NowNanos() { return static_cast<int64_t>(io::WallClockNanos()); }
 
+std::vector<spool::SequenceRange> Ranges(
+    const google::protobuf::RepeatedPtrField<v1::SequenceRange>& ranges) {
+  std::vector<spool::SequenceRange> out;
+  out.reserve(ranges.size());
+  for (const v1::SequenceRange& range : ranges) out.emplace_back(range.first(), range.last());
+  return out;
+}
+
+// "1-3,7", the first few ranges only: a log line stays a line.
+std::string DescribeRanges(std::span<const spool::SequenceRange> ranges) {
+  constexpr size_t kMaxRanges = 8;
+  std::string text;
+  for (size_t i = 0; i < ranges.size() && i < kMaxRanges; ++i) {
+    const auto [first, last] = ranges[i];
+    if (!text.empty()) text += ",";
+    text += first == last ? absl::StrCat(first) : absl::StrCat(first, "-", last);
+  }
+  if (ranges.size() > kMaxRanges) absl::StrAppend(&text, ",... (", ranges.size(), " ranges)");
+  return text;
+}
+
+// Collector text, for a log line and a file: printable, bounded.
+std::string InertText(std::string_view text) {
+  constexpr size_t kMaxBytes = 1024;
+  const std::string_view kept = text.substr(0, kMaxBytes);
+  return absl::CHexEscape(absl::string_view(kept.data(), kept.size())) +
+         (text.size() > kMaxBytes ? "..." : "");
+}
+
 }  // namespace
+
+std::string_view RejectionReason(std::string_view reason) {
+  // Known words only: the reason becomes a metric label.
+  return reason == kConflict ? kConflict : kOtherReason;
+}
+
+void Sender::HandleAck(const v1::Ack& ack, InFlight& in_flight) {
+  const InFlight::Taken taken = in_flight.Take(Ranges(ack.ranges()));
+  if (taken.ignored_ranges > 0) {
+    ignored_ += taken.ignored_ranges;
+    spdlog::warn(
+        "collector acknowledged records not in flight on this stream ({}): ignored, nothing "
+        "removed from the spool",
+        DescribeRanges(Ranges(ack.ranges())));
+  }
+  if (taken.records == 0) return;
+  if (absl::Status acked = spool_.Acknowledge(taken.ranges); !acked.ok()) {
+    spdlog::error("spool: {}", std::string(acked.message()));
+  }
+  acknowledged_ += taken.records;
+}
+
+void Sender::HandleRejection(const v1::Rejection& rejection, InFlight& in_flight) {
+  const InFlight::Taken taken = in_flight.Take(Ranges(rejection.ranges()));
+  if (taken.ignored_ranges > 0) {
+    ignored_ += taken.ignored_ranges;
+    spdlog::warn("collector rejected records not in flight on this stream ({}): ignored",
+                 DescribeRanges(Ranges(rejection.ranges())));
+  }
+  if (taken.records == 0) return;
+  Quarantine(taken.ranges, RejectionReason(rejection.reason()),
+             absl::StrCat("rejected by the collector: ", InertText(rejection.reason()), ": ",
+                          InertText(rejection.detail())));
+}
+
+void Sender::Quarantine(std::span<const spool::SequenceRange> ranges, std::string_view reason,
+                        const std::string& why) {
+  const absl::StatusOr<uint64_t> moved = spool_.Quarantine(ranges, why + "\n");
+  if (!moved.ok()) {
+    // Kept in the spool: the next stream sends them again, and they are
+    // rejected (and quarantined) again.
+    spdlog::error("records {} ({}) could not be quarantined, kept in the spool: {}",
+                  DescribeRanges(ranges), why, std::string(moved.status().message()));
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    rejected_[std::string(reason)] += *moved;
+  }
+  spdlog::error("records {} quarantined, never sent again ({}); see the spool's quarantine/",
+                DescribeRanges(ranges), why);
+}
+
+void Sender::LogReadErrors() {
+  const spool::SpoolStats stats = spool_.Stats();
+  if (stats.read_errors == read_errors_logged_) return;
+  read_errors_logged_ = stats.read_errors;
+  spdlog::warn("spool: a record could not be read ({}); kept, tried again later",
+               stats.last_read_error);
+}
+
+std::map<std::string, uint64_t> Sender::rejected() const {
+  std::lock_guard lock(mutex_);
+  return rejected_;
+}
 
 Sender::Sender(SenderOptions options, spool::Spool& spool, HelloBuilder hello)
     : options_(std::move(options)), spool_(spool), hello_(std::move(hello)) {}
@@ -142,33 +237,19 @@ absl::Status Sender::RunStream() {
                                   ")");
   }
 
-  std::mutex in_flight_mutex;
-  std::set<uint64_t> in_flight;
+  InFlight in_flight;
   std::atomic<bool> reader_done{false};
   std::thread reader([&] {
     v1::CollectorMessage reply;
     while (stream->Read(&reply)) {
       connected_ = true;
-      if (!reply.has_ack()) continue;
-      std::vector<std::pair<uint64_t, uint64_t>> ranges;
-      for (const v1::SequenceRange& range : reply.ack().ranges()) {
-        if (range.first() == 0 || range.last() < range.first()) continue;
-        ranges.emplace_back(range.first(), range.last());
+      if (reply.has_ack()) {
+        HandleAck(reply.ack(), in_flight);
+      } else if (reply.has_rejection()) {
+        HandleRejection(reply.rejection(), in_flight);
+      } else {
+        continue;
       }
-      if (absl::Status acked = spool_.Acknowledge(ranges); !acked.ok()) {
-        spdlog::error("spool: {}", std::string(acked.message()));
-      }
-      uint64_t count = 0;
-      {
-        std::lock_guard lock(in_flight_mutex);
-        for (const auto& [first, last] : ranges) {
-          for (auto it = in_flight.lower_bound(first); it != in_flight.end() && *it <= last;) {
-            it = in_flight.erase(it);
-            ++count;
-          }
-        }
-      }
-      acknowledged_ += count;
       ++progress_;
       Notify();
       spool_.Wake();
@@ -185,27 +266,22 @@ absl::Status Sender::RunStream() {
   uint64_t next_heartbeat = io::MonotonicNanos() + heartbeat_ns;
   bool write_failed = false;
   while (!reader_done && !write_failed && !stopping()) {
-    size_t outstanding;
-    {
-      std::lock_guard lock(in_flight_mutex);
-      outstanding = in_flight.size();
-    }
+    const size_t outstanding = in_flight.size();
     size_t sent = 0;
     if (outstanding < options_.window) {
       for (const spool::Record& record : spool_.Pending(options_.window - outstanding, cursor)) {
         cursor.Advance(record);
         v1::AgentMessage message;
         if (!message.ParseFromString(record.payload)) {
-          // Cannot happen for records this agent wrote; never block the queue on one.
-          spdlog::error("spooled record {} does not parse; dropping it", record.sequence);
-          (void)spool_.Acknowledge({{record.sequence, record.sequence}});
+          // Cannot happen for records this agent wrote; never block the queue
+          // on one, and never lose it either.
+          const spool::SequenceRange unparseable[] = {{record.sequence, record.sequence}};
+          Quarantine(unparseable, kUnparseable,
+                     "the spooled record does not parse as a fscanary.v1.AgentMessage");
           continue;
         }
         message.set_sequence(record.sequence);
-        {
-          std::lock_guard lock(in_flight_mutex);
-          in_flight.insert(record.sequence);
-        }
+        in_flight.Add(record.sequence);
         if (!stream->Write(message)) {
           write_failed = true;
           break;
@@ -225,6 +301,7 @@ absl::Status Sender::RunStream() {
       next_heartbeat = now + heartbeat_ns;
       ++progress_;
     }
+    LogReadErrors();
     if (sent > 0 || write_failed) continue;
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::nanoseconds(next_heartbeat - std::min(now, next_heartbeat));

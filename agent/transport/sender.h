@@ -4,16 +4,23 @@
 // reports), each removed from the spool only when the collector acknowledges
 // it. Reconnects with exponential backoff and jitter; resends whatever was not
 // acknowledged. At-least-once: the collector de-duplicates by sequence.
+// Only records in flight on the stream are acted on (InFlight): an
+// acknowledgement or rejection of anything else is logged, counted and
+// ignored. A rejected record is moved to the spool's quarantine (never sent
+// again), counted by reason and logged.
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 
 #include "agent/spool/spool.h"
+#include "agent/transport/in_flight.h"
 #include "fscanary/v1/ingest.pb.h"
 
 namespace fscanary::transport {
@@ -38,6 +45,13 @@ struct SenderOptions {
   size_t window = 256;
 };
 
+// Rejection reasons as counted (a metric label): the collector's word when
+// known, else "other"; a record this agent cannot parse is "unparseable".
+inline constexpr std::string_view kConflict = "conflict";
+inline constexpr std::string_view kOtherReason = "other";
+inline constexpr std::string_view kUnparseable = "unparseable";
+std::string_view RejectionReason(std::string_view reason);
+
 // Builds the Hello for a new stream (current facts and spool state).
 using HelloBuilder = std::function<v1::Hello()>;
 
@@ -58,24 +72,39 @@ class Sender {
   // a heartbeat, a connection attempt): the watchdog reads it.
   uint64_t progress() const { return progress_.load(); }
   uint64_t acknowledged() const { return acknowledged_.load(); }
+  // Ranges in acknowledgements and rejections that named records not in
+  // flight (ignored).
+  uint64_t answers_ignored() const { return ignored_.load(); }
+  // Records quarantined, by reason (RejectionReason).
+  std::map<std::string, uint64_t> rejected() const;
 
  private:
   void Run();
   // One connection: returns when the stream ends or Stop() is called.
   absl::Status RunStream();
   bool stopping();
+  void HandleAck(const v1::Ack& ack, InFlight& in_flight);
+  void HandleRejection(const v1::Rejection& rejection, InFlight& in_flight);
+  // Moves records to the spool's quarantine and counts them under `reason`.
+  void Quarantine(std::span<const spool::SequenceRange> ranges, std::string_view reason,
+                  const std::string& why);
+  // A warning whenever the spool met another read error.
+  void LogReadErrors();
 
   const SenderOptions options_;
   spool::Spool& spool_;
   HelloBuilder hello_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
   bool notified_ = false;
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> progress_{0};
   std::atomic<uint64_t> acknowledged_{0};
+  std::atomic<uint64_t> ignored_{0};
+  std::map<std::string, uint64_t> rejected_;  // guarded by mutex_
+  uint64_t read_errors_logged_ = 0;           // the sending thread's
   std::thread thread_;
 };
 
