@@ -309,6 +309,10 @@ void ReadAgent(Section root, AgentConfig& config) {
   if (config.spool.dir.empty()) {
     config.spool.dir = (std::filesystem::path(config.state_dir) / "spool").string();
   }
+  if (std::optional<Section> evidence = root.Child("evidence")) {
+    evidence->ReadSize("max_bytes", config.evidence.max_bytes, uint64_t{1} << 20,
+                       uint64_t{1} << 40);
+  }
   root.ReadDuration("report_interval", config.report_interval, std::chrono::seconds(1),
                     std::chrono::hours(24));
   root.ReadDuration("heartbeat_interval", config.heartbeat_interval, std::chrono::seconds(1),

@@ -118,6 +118,11 @@ struct AgentConfig {
     std::string dir;
     uint64_t max_bytes = 64 << 20;
   };
+  struct Evidence {
+    // Bound of <state_dir>/evidence: routine evidence is given up, oldest
+    // first, to stay under it; the first evidence of a finding never is.
+    uint64_t max_bytes = 64 << 20;
+  };
   struct Metrics {
     // IPv4 address and port of the Prometheus endpoint; empty: off.
     std::string listen;
@@ -144,6 +149,7 @@ struct AgentConfig {
   std::string log_level = "info";
   Collector collector;
   Spool spool;
+  Evidence evidence;
   Duration report_interval = std::chrono::seconds(60);
   Duration heartbeat_interval = std::chrono::seconds(15);
   // Trouble with a block target's own state (records damaged or read back

@@ -84,6 +84,7 @@ std::string DescribeConfig(const AgentConfig& config) {
   text.Time("collector.backoff.max", config.collector.backoff.max);
   text.String("spool.dir", config.spool.dir);
   text.Size("spool.max_bytes", config.spool.max_bytes);
+  text.Size("evidence.max_bytes", config.evidence.max_bytes);
   text.Time("report_interval", config.report_interval);
   text.Time("heartbeat_interval", config.heartbeat_interval);
   text.Integer("state_trouble_threshold", config.state_trouble_threshold);

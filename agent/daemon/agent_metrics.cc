@@ -30,6 +30,58 @@ void AgentMetrics::SetKernelLogLinesIgnored(uint64_t total) {
   kernel_log_lines_ignored_ = total;
 }
 
+namespace {
+
+// Reasons a record is quarantined for, each a series from the start.
+constexpr std::string_view kQuarantineReasons[] = {"conflict", "other", "unparseable"};
+
+MetricFamily Single(std::string name, std::string help, MetricType type, uint64_t value) {
+  MetricFamily family{.name = std::move(name), .help = std::move(help), .type = type};
+  family.series.push_back({.value = double(value)});
+  return family;
+}
+
+void AppendKeeping(const AgentMetrics::Keeping& keeping, std::vector<MetricFamily>& families) {
+  families.push_back(Single("fscanary_agent_collector_answers_ignored_total",
+                            "Ranges in the collector's acknowledgements and rejections that named "
+                            "records not in flight on the stream: ignored, nothing removed.",
+                            MetricType::kCounter, keeping.answers_ignored));
+  MetricFamily quarantined{.name = "fscanary_agent_records_quarantined_total",
+                           .help =
+                               "Records moved to the spool's quarantine (never sent again), "
+                               "by reason.",
+                           .type = MetricType::kCounter};
+  std::map<std::string, uint64_t> by_reason = keeping.quarantined_by_reason;
+  for (const std::string_view reason : kQuarantineReasons) by_reason[std::string(reason)] += 0;
+  for (const auto& [reason, count] : by_reason) {
+    quarantined.series.push_back({.labels = {{"reason", reason}}, .value = double(count)});
+  }
+  families.push_back(std::move(quarantined));
+  families.push_back(Single("fscanary_agent_spool_quarantined_records",
+                            "Records in the spool's quarantine directory.", MetricType::kGauge,
+                            keeping.quarantined_records));
+  families.push_back(Single("fscanary_agent_spool_read_errors_total",
+                            "Reads of spooled records that failed (the records are kept and "
+                            "read again later).",
+                            MetricType::kCounter, keeping.spool_read_errors));
+  families.push_back(Single("fscanary_agent_spool_damaged_records_total",
+                            "Damaged spooled records skipped, over the spool's life.",
+                            MetricType::kCounter, keeping.spool_damaged_records));
+  families.push_back(Single("fscanary_agent_evidence_bytes",
+                            "Bytes of evidence kept under the agent's state directory.",
+                            MetricType::kGauge, keeping.evidence_bytes));
+  families.push_back(Single("fscanary_agent_evidence_evicted_total",
+                            "Routine evidence directories given up, oldest first, to stay under "
+                            "evidence.max_bytes.",
+                            MetricType::kCounter, keeping.evidence_evicted));
+  families.push_back(Single("fscanary_agent_evidence_refused_total",
+                            "Evidence not kept because evidence.max_bytes is held by the first "
+                            "evidence of findings (the findings are still reported).",
+                            MetricType::kCounter, keeping.evidence_refused));
+}
+
+}  // namespace
+
 std::vector<MetricFamily> AgentMetrics::Collect() const {
   MetricFamily verified{.name = "fscanary_agent_verified_bytes_total",
                         .help = "Bytes this agent read back and verified, by target.",
@@ -107,6 +159,7 @@ std::vector<MetricFamily> AgentMetrics::Collect() const {
       {.value = live_.collector_connected && live_.collector_connected() ? 1.0 : 0.0});
   std::vector<MetricFamily> families = {verified,      written, entries, findings, io_errors,
                                         state_trouble, latency, spool,   connected};
+  if (live_.keeping) AppendKeeping(live_.keeping(), families);
   if (!ignored.series.empty()) families.push_back(std::move(ignored));
   return families;
 }

@@ -18,9 +18,28 @@ namespace fscanary::daemon {
 
 class AgentMetrics final : public metrics::Collectable {
  public:
+  // What the agent kept aside or gave up: answers from the collector it
+  // ignored, records it quarantined, spool reads and damage, evidence.
+  struct Keeping {
+    // Ranges in acknowledgements and rejections naming records not in flight.
+    uint64_t answers_ignored = 0;
+    // Records moved to the spool's quarantine since start, by reason.
+    std::map<std::string, uint64_t> quarantined_by_reason;
+    // Records in the quarantine directory now.
+    uint64_t quarantined_records = 0;
+    uint64_t spool_read_errors = 0;
+    // Over the spool's life.
+    uint64_t spool_damaged_records = 0;
+    // The evidence store: bytes kept, routine evidence evicted and evidence
+    // refused (quota full of first evidence) since start.
+    uint64_t evidence_bytes = 0;
+    uint64_t evidence_evicted = 0;
+    uint64_t evidence_refused = 0;
+  };
   struct Live {
     std::function<uint64_t()> spool_records;
     std::function<bool()> collector_connected;
+    std::function<Keeping()> keeping;
   };
   explicit AgentMetrics(Live live) : live_(std::move(live)) {}
 

@@ -10,6 +10,7 @@
 #include "agent/facts/block_stack.h"
 #include "agent/facts/host_facts.h"
 #include "agent/spool/spool.h"
+#include "checkers/evidence/evidence_store.h"
 #include "checkers/kmsg/sysfs_device_relevance.h"
 #include "common/daemon/systemd_notify.h"
 #include "common/status.h"
@@ -72,6 +73,9 @@ absl::Status Daemon::Initialize() {
   ASSIGN_OR_RETURN(spool_, spool::Spool::Open({.directory = options_.spool_dir,
                                                .max_bytes = options_.spool_max_bytes},
                                               SummarizeRoutine));
+  // Before any checker can save evidence: the quota applies from the first.
+  evidence::SetSharedQuota(options_.evidence_max_bytes);
+  ASSIGN_OR_RETURN(evidence_, evidence::SharedStore(options_.state_dir + "/evidence"));
   const std::string reported_path = options_.state_dir + "/reported-findings";
   ASSIGN_OR_RETURN(ReportedFindings reported, ReportedFindings::Open(reported_path));
   if (reported.malformed_lines() > 0) {
@@ -112,9 +116,22 @@ absl::Status Daemon::Initialize() {
   RETURN_IF_ERROR(RefreshFacts());
   sender_ = std::make_unique<transport::Sender>(options_.sender, *spool_,
                                                 [this] { return BuildHello(); });
-  metrics_ = std::make_shared<AgentMetrics>(
-      AgentMetrics::Live{.spool_records = [this] { return spool_->Stats().records; },
-                         .collector_connected = [this] { return sender_->connected(); }});
+  metrics_ = std::make_shared<AgentMetrics>(AgentMetrics::Live{
+      .spool_records = [this] { return spool_->Stats().records; },
+      .collector_connected = [this] { return sender_->connected(); },
+      .keeping =
+          [this] {
+            const spool::SpoolStats stats = spool_->Stats();
+            const evidence::EvidenceStats kept = evidence_->Stats();
+            return AgentMetrics::Keeping{.answers_ignored = sender_->answers_ignored(),
+                                         .quarantined_by_reason = sender_->rejected(),
+                                         .quarantined_records = stats.quarantined_records,
+                                         .spool_read_errors = stats.read_errors,
+                                         .spool_damaged_records = stats.damaged_records_skipped,
+                                         .evidence_bytes = kept.bytes,
+                                         .evidence_evicted = kept.evicted,
+                                         .evidence_refused = kept.refused};
+          }});
   if (!options_.metrics_listen.empty()) {
     build_info_ = std::make_shared<metrics::Registry>();
     (void)metrics::RegisterBuildInfo(*build_info_, version::Version(), version::SourceRevision());

@@ -24,6 +24,9 @@
 namespace fscanary::spool {
 class Spool;
 }
+namespace fscanary::evidence {
+class EvidenceStore;
+}
 
 namespace fscanary::daemon {
 
@@ -32,6 +35,8 @@ struct DaemonOptions {
   std::string state_dir;
   std::string spool_dir;
   uint64_t spool_max_bytes = 64ull << 20;
+  // Bound of <state_dir>/evidence (checkers/evidence).
+  uint64_t evidence_max_bytes = 64ull << 20;
   transport::SenderOptions sender;
   std::vector<TargetOptions> targets;
   io::RateLimiter::Limits budget;
@@ -86,6 +91,7 @@ class Daemon {
   DaemonOptions options_;
   io::RateLimiter limiter_;
   std::unique_ptr<spool::Spool> spool_;
+  std::shared_ptr<evidence::EvidenceStore> evidence_;
   std::unique_ptr<transport::Sender> sender_;
   std::vector<ActiveChecker> checkers_;
   // The kernel log checker among checkers_, if it runs.

@@ -38,6 +38,7 @@ absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& confi
   options.state_dir = config.state_dir;
   options.spool_dir = config.spool.dir;
   options.spool_max_bytes = config.spool.max_bytes;
+  options.evidence_max_bytes = config.evidence.max_bytes;
   transport::SenderOptions& sender = options.sender;
   sender.address = config.collector.address;
   sender.tls_ca_file = config.collector.tls.ca;

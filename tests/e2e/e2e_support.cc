@@ -454,7 +454,7 @@ int EvidenceCount(const std::string& agent_state_dir, uint64_t offset) {
   const std::string prefix = absl::StrCat(offset, "-");
   int count = 0;
   std::error_code error;
-  // <state_dir>/evidence/<target id>/<offset>-<kind>-<time>
+  // <state_dir>/evidence/<target id>/<offset>-<kind>-<time>-g<generation>
   for (const auto& target : fs::directory_iterator(agent_state_dir + "/evidence", error)) {
     for (const auto& entry : fs::directory_iterator(target.path(), error)) {
       if (entry.path().filename().string().starts_with(prefix)) ++count;

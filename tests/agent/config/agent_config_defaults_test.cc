@@ -34,6 +34,7 @@ TEST(AgentConfigDefaults, OnlyTheRequiredKeysGiveTheDocumentedDefaults) {
   EXPECT_EQ(config.collector.backoff.max, seconds(60));
   EXPECT_EQ(config.spool.dir, "/var/lib/fscanary-agent/spool");
   EXPECT_EQ(config.spool.max_bytes, uint64_t{64} << 20);
+  EXPECT_EQ(config.evidence.max_bytes, uint64_t{64} << 20);
   EXPECT_EQ(config.report_interval, seconds(60));
   EXPECT_EQ(config.heartbeat_interval, seconds(15));
   EXPECT_EQ(config.state_trouble_threshold, 0u);

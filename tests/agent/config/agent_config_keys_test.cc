@@ -31,6 +31,8 @@ collector:
 spool:
   dir: /srv/spool
   max_bytes: 16M
+evidence:
+  max_bytes: 32M
 report_interval: 30s
 heartbeat_interval: 5s
 state_trouble_threshold: 12
@@ -96,6 +98,7 @@ TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
   EXPECT_EQ(config.collector.backoff.max, minutes(2));
   EXPECT_EQ(config.spool.dir, "/srv/spool");
   EXPECT_EQ(config.spool.max_bytes, uint64_t{16} << 20);
+  EXPECT_EQ(config.evidence.max_bytes, uint64_t{32} << 20);
   EXPECT_EQ(config.report_interval, seconds(30));
   EXPECT_EQ(config.heartbeat_interval, seconds(5));
   EXPECT_EQ(config.state_trouble_threshold, 12u);

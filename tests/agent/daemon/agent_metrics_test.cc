@@ -77,5 +77,31 @@ TEST(AgentMetrics, KernelLogLinesIgnoredAreExportedByReasonOnceSet) {
       << text;
 }
 
+TEST(AgentMetrics, WhatWasKeptAsideOrGivenUpIsExportedWithEveryQuarantineReasonFromZero) {
+  AgentMetrics metrics({.keeping = [] {
+    return AgentMetrics::Keeping{.answers_ignored = 4,
+                                 .quarantined_by_reason = {{"conflict", 2}},
+                                 .quarantined_records = 2,
+                                 .spool_read_errors = 7,
+                                 .spool_damaged_records = 1,
+                                 .evidence_bytes = 8192,
+                                 .evidence_evicted = 3,
+                                 .evidence_refused = 0};
+  }});
+  const std::string text = metrics::SerializeText(metrics.Collect()).text;
+  EXPECT_TRUE(metrics::CheckTextExposition(text).ok()) << metrics::CheckTextExposition(text);
+  for (const char* line :
+       {"fscanary_agent_collector_answers_ignored_total 4\n",
+        "fscanary_agent_records_quarantined_total{reason=\"conflict\"} 2\n",
+        "fscanary_agent_records_quarantined_total{reason=\"other\"} 0\n",
+        "fscanary_agent_records_quarantined_total{reason=\"unparseable\"} 0\n",
+        "fscanary_agent_spool_quarantined_records 2\n",
+        "fscanary_agent_spool_read_errors_total 7\n",
+        "fscanary_agent_spool_damaged_records_total 1\n", "fscanary_agent_evidence_bytes 8192\n",
+        "fscanary_agent_evidence_evicted_total 3\n", "fscanary_agent_evidence_refused_total 0\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << text;
+  }
+}
+
 }  // namespace
 }  // namespace fscanary::daemon
