@@ -1,6 +1,7 @@
 #include "agent/cli.h"
 
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -8,6 +9,7 @@
 #include "agent/one_shot.h"
 #include "checkers/block/format.h"
 #include "common/sizes.h"
+#include "common/status.h"
 #include "common/version/version.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -61,6 +63,26 @@ absl::Status FinishCommon(const RawCommon& raw, CommonOptions& common) {
   return absl::OkStatus();
 }
 
+// An optional byte size flag: nullopt when not given.
+absl::StatusOr<std::optional<uint64_t>> ParseSizeFlag(const std::string& flag,
+                                                      const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  absl::StatusOr<uint64_t> size = ParseByteSize(text);
+  if (!size.ok()) {
+    return absl::InvalidArgumentError(flag + ": " + std::string(size.status().message()));
+  }
+  return *size;
+}
+
+absl::StatusOr<std::optional<uint32_t>> ParseBlockSizeFlag(const std::string& text) {
+  ASSIGN_OR_RETURN(const std::optional<uint64_t> size, ParseSizeFlag("--block-size", text));
+  if (!size) return std::nullopt;
+  if (absl::Status valid = block::ValidateBlockSize(*size); !valid.ok()) {
+    return absl::InvalidArgumentError("--block-size: " + std::string(valid.message()));
+  }
+  return static_cast<uint32_t>(*size);
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -82,8 +104,6 @@ int RunCli(int argc, char** argv) {
   write_app->add_option("--block-size", write_block_size, "Block size (512 B to 1 MiB)");
   write_app->add_option("--durability", durability,
                         "batch (fdatasync per batch) or dsync (RWF_DSYNC per write)");
-  write_app->add_flag("--take-over", write.take_over,
-                      "Overwrite a target that carries something other than fscanary data");
 
   VerifyCommand verify;
   RawCommon verify_raw;
@@ -94,6 +114,25 @@ int RunCli(int argc, char** argv) {
                          "Where evidence of findings is kept (default: STATE_DIR/evidence)");
   verify_app->add_option("--rereads", verify.rereads, "Re-reads of each finding")
       ->check(CLI::Range(0, 100));
+
+  TakeOverCommand take_over;
+  std::string take_over_size, take_over_block_size;
+  CLI::App* take_over_app = app.add_subcommand(
+      "take-over",
+      "Make a file or device that is not yet fscanary's its scratch area, once: says what it "
+      "found and what it would do, and does it with --yes");
+  take_over_app
+      ->add_option("--target", take_over.target,
+                   "The file or block device (with --config: a target's name or path there)")
+      ->required();
+  take_over_app->add_option("--config", take_over.config_path,
+                            "The agent's configuration: size, block size, state dir from there");
+  take_over_app->add_option("--state-dir", take_over.state_dir,
+                            "Directory of fscanary's durable state (without --config)");
+  take_over_app->add_option("--size", take_over_size,
+                            "Bytes to use (default: a device's whole size)");
+  take_over_app->add_option("--block-size", take_over_block_size, "Block size (default 4096)");
+  take_over_app->add_flag("--yes", take_over.yes, "Do it (without: only say what would be done)");
 
   std::string config_path = "/etc/fscanary/agent.yaml";
   CLI::App* run_app = app.add_subcommand(
@@ -112,27 +151,23 @@ int RunCli(int argc, char** argv) {
     return kExitUsage;
   };
   if (run_app->parsed()) return daemon::RunDaemon(config_path);
+  if (take_over_app->parsed()) {
+    absl::StatusOr<std::optional<uint64_t>> size = ParseSizeFlag("--size", take_over_size);
+    if (!size.ok()) return usage_error(size.status());
+    take_over.size = *size;
+    absl::StatusOr<std::optional<uint32_t>> block_size = ParseBlockSizeFlag(take_over_block_size);
+    if (!block_size.ok()) return usage_error(block_size.status());
+    take_over.block_size = *block_size;
+    return RunTakeOver(take_over);
+  }
   if (write_app->parsed()) {
     if (absl::Status s = FinishCommon(write_raw, write.common); !s.ok()) return usage_error(s);
-    if (!write_size.empty()) {
-      absl::StatusOr<uint64_t> size = ParseByteSize(write_size);
-      if (!size.ok())
-        return usage_error(
-            absl::InvalidArgumentError("--size: " + std::string(size.status().message())));
-      write.size = *size;
-    }
-    if (!write_block_size.empty()) {
-      absl::StatusOr<uint64_t> block_size = ParseByteSize(write_block_size);
-      if (!block_size.ok()) {
-        return usage_error(absl::InvalidArgumentError("--block-size: " +
-                                                      std::string(block_size.status().message())));
-      }
-      if (absl::Status valid = block::ValidateBlockSize(*block_size); !valid.ok()) {
-        return usage_error(
-            absl::InvalidArgumentError("--block-size: " + std::string(valid.message())));
-      }
-      write.block_size = static_cast<uint32_t>(*block_size);
-    }
+    absl::StatusOr<std::optional<uint64_t>> size = ParseSizeFlag("--size", write_size);
+    if (!size.ok()) return usage_error(size.status());
+    write.size = *size;
+    absl::StatusOr<std::optional<uint32_t>> block_size = ParseBlockSizeFlag(write_block_size);
+    if (!block_size.ok()) return usage_error(block_size.status());
+    write.block_size = *block_size;
     if (durability == "batch") {
       write.durability = verify::Durability::kBatchSync;
     } else if (durability == "dsync") {

@@ -1,14 +1,18 @@
 #include "agent/one_shot.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include "absl/strings/str_format.h"
+#include "agent/config/agent_config.h"
 #include "agent/progress_bar.h"
 #include "checkers/block/verdict.h"
 #include "checkers/target/scratch_target.h"
+#include "checkers/target/take_over.h"
 #include "checkers/verify/finding_json.h"
 #include "checkers/verify/verify_pass.h"
+#include "common/status.h"
 #include "io/posix.h"
 #include "io/rate_limiter.h"
 #include "nlohmann/json.hpp"
@@ -111,8 +115,7 @@ int RunWrite(const WriteCommand& command) {
       target::OpenForWrite({.path = common.target,
                             .state_dir = common.state_dir,
                             .size = command.size,
-                            .block_size = command.block_size,
-                            .take_over = command.take_over});
+                            .block_size = command.block_size});
   if (!opened.ok()) return Fail(opened.status());
   const target::ScratchTarget& target = opened->target;
   absl::StatusOr<io::EngineChoice> engine = MakeEngine(common, target.label.block_size);
@@ -223,6 +226,61 @@ int RunVerify(const VerifyCommand& command) {
     }
   }
   return result->findings.empty() ? kExitClean : kExitCorruption;
+}
+
+namespace {
+
+// The take-over options a --config names: what the daemon would use.
+absl::StatusOr<target::TakeOverOptions> TakeOverFromConfig(const TakeOverCommand& command) {
+  if (!command.state_dir.empty() || command.size || command.block_size) {
+    return absl::InvalidArgumentError(
+        "--state-dir, --size and --block-size come from --config; give them only without it");
+  }
+  ASSIGN_OR_RETURN(const config::AgentConfig config, config::LoadAgentConfig(command.config_path));
+  for (const config::TargetConfig& entry : config.targets) {
+    if (entry.name != command.target && entry.path != command.target) continue;
+    if (std::find(entry.checkers.begin(), entry.checkers.end(), "metadata") !=
+        entry.checkers.end()) {
+      return absl::InvalidArgumentError("target " + entry.name +
+                                        " is a metadata tree (a directory); it is not taken over");
+    }
+    return target::TakeOverOptions{.path = entry.path,
+                                   .state_dir = config::TargetStateDir(config),
+                                   .size = entry.size,
+                                   .block_size = entry.block_size};
+  }
+  return absl::InvalidArgumentError("--target " + command.target + ": " + command.config_path +
+                                    " has no target of that name or path");
+}
+
+}  // namespace
+
+int RunTakeOver(const TakeOverCommand& command) {
+  target::TakeOverOptions options{.path = command.target,
+                                  .state_dir = command.state_dir,
+                                  .size = command.size,
+                                  .block_size = command.block_size};
+  if (!command.config_path.empty()) {
+    absl::StatusOr<target::TakeOverOptions> from_config = TakeOverFromConfig(command);
+    if (!from_config.ok()) return Fail(from_config.status());
+    options = *std::move(from_config);
+  } else if (command.state_dir.empty()) {
+    return Fail(absl::InvalidArgumentError("take-over needs --config or --state-dir"));
+  }
+  absl::StatusOr<target::TakeOverPlan> plan = target::PlanTakeOver(options);
+  if (!plan.ok()) return Fail(plan.status());
+  std::cout << target::DescribeTakeOver(*plan, options.state_dir) << std::flush;
+  if (plan->nothing_to_do) return kExitClean;
+  if (!command.yes) {
+    std::cout << "nothing written; run again with --yes to do it\n";
+    return kExitUsage;
+  }
+  if (absl::Status done = target::CarryOutTakeOver(*plan, options.state_dir); !done.ok()) {
+    return Fail(done);
+  }
+  std::cout << absl::StrFormat("done: %s is fscanary target %016x\n", plan->shown_as,
+                               plan->label.target_id);
+  return kExitClean;
 }
 
 }  // namespace fscanary::agent

@@ -1,7 +1,9 @@
 #pragma once
 // The one-shot commands of fscanary-agent: `write` (one full pass, every block
-// a new generation, made durable and recorded) and `verify` (read every durable
-// block back and classify it). The daemon reuses the same engine and passes.
+// a new generation, made durable and recorded), `verify` (read every durable
+// block back and classify it) and `take-over` (make a file or device that is
+// not yet fscanary's its scratch area, once, on purpose). The daemon reuses
+// the same engine and passes.
 
 #include <cstdint>
 #include <optional>
@@ -36,7 +38,6 @@ struct WriteCommand {
   std::optional<uint64_t> size;
   std::optional<uint32_t> block_size;
   verify::Durability durability = verify::Durability::kBatchSync;
-  bool take_over = false;
 };
 
 struct VerifyCommand {
@@ -46,9 +47,23 @@ struct VerifyCommand {
   uint32_t rereads = 3;
 };
 
+struct TakeOverCommand {
+  // A path; with config_path, a target's name or path in that config.
+  std::string target;
+  // The agent's config: path, size, block size and state directory come
+  // from it. Otherwise state_dir (and size, block_size) are given.
+  std::string config_path;
+  std::string state_dir;
+  std::optional<uint64_t> size;
+  std::optional<uint32_t> block_size;
+  // Without it, only what was found and what would be done is printed.
+  bool yes = false;
+};
+
 // Each returns the process exit code, having printed the result to stdout and
 // any error to stderr.
 int RunWrite(const WriteCommand& command);
 int RunVerify(const VerifyCommand& command);
+int RunTakeOver(const TakeOverCommand& command);
 
 }  // namespace fscanary::agent

@@ -35,18 +35,30 @@ class UniqueFd {
 
 absl::StatusOr<UniqueFd> Open(const std::string& path, int flags, mode_t mode = 0600);
 
+// Opens `path` without following a symbolic link anywhere in it: openat2 with
+// RESOLVE_NO_SYMLINKS where the kernel has it (5.6) and the sandbox lets us
+// call it; otherwise open with O_NOFOLLOW, which refuses a symlink only as
+// the last component. A symlink met is an error whose ErrnoOf is ELOOP (with
+// O_CREAT|O_EXCL, a symlink as the last component is EEXIST).
+absl::StatusOr<UniqueFd> OpenNoSymlinks(const std::string& path, int flags, mode_t mode = 0600);
+
 struct FileInfo {
   bool is_block_device = false;
   bool is_regular_file = false;
   // Bytes: st_size for files, BLKGETSIZE64 for block devices.
   uint64_t size = 0;
   dev_t device = 0;  // st_rdev of a block device
+  // Which file it is: st_dev and st_ino (for a device node, of the node).
+  dev_t file_system = 0;
+  ino_t inode = 0;
 };
 absl::StatusOr<FileInfo> Inspect(int fd, const std::string& path);
 
 // fallocate(mode 0): reserves [0, size) so later O_DIRECT writes do not
 // allocate; falls back to ftruncate where the filesystem lacks fallocate.
 absl::Status Preallocate(int fd, uint64_t size, const std::string& path);
+// ftruncate: the file is `size` bytes long, its old content past it gone.
+absl::Status Truncate(int fd, uint64_t size, const std::string& path);
 
 absl::Status WriteAll(int fd, std::span<const std::byte> data, uint64_t offset,
                       const std::string& path);

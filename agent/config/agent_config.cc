@@ -152,7 +152,19 @@ TargetConfig ReadTarget(Section& section) {
         "under /dev/ defaults to its whole size)");
   }
 
-  section.Read("take_over", target.take_over);
+  // Taking a target over was a standing setting: an agent restarted with it
+  // overwrote whatever the path then held. It is a one-shot command now.
+  // `false` (what an old example config carried) asks for nothing and is let
+  // through, so that configs made from it still start.
+  if (bool take_over = false; section.Has("take_over")) {
+    section.Read("take_over", take_over);
+    if (take_over) {
+      section.Fail("take_over",
+                   "no longer a setting: the agent never takes a target over by itself; remove "
+                   "the key and take the target over once with `fscanary-agent take-over "
+                   "--config <this file> --target <name>`");
+    }
+  }
   section.ReadEnum("engine", target.engine, io::ParseEngineKind);
   section.ReadInteger("queue_depth", target.queue_depth, 1, 4096);
   section.ReadEnum("pattern", target.pattern, verify::ParsePattern);
@@ -347,6 +359,8 @@ absl::StatusOr<AgentConfig> ParseAgentConfig(std::string_view yaml_text,
   }));
   return config;
 }
+
+std::string TargetStateDir(const AgentConfig& config) { return config.state_dir + "/targets"; }
 
 absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path) {
   ASSIGN_OR_RETURN(const std::string text, ReadTextFile(path));

@@ -72,8 +72,8 @@ struct TargetConfig {
   std::optional<uint64_t> size;
   // A multiple of 512 between 512 and 1 MiB; must match an existing target's.
   uint32_t block_size = 4096;
-  // Overwrite a target holding something other than fscanary's data.
-  bool take_over = false;
+  // No take_over: a target is taken over once, with `fscanary-agent
+  // take-over`; the key is refused when true (docs/CONFIG.md).
   // At least one, each from kKnownCheckers, no repeats.
   std::vector<std::string> checkers = {"block"};
   io::EngineKind engine = io::EngineKind::kAuto;
@@ -169,6 +169,11 @@ struct AgentConfig {
 // default to a place under state_dir (spool.dir) are filled in.
 absl::StatusOr<AgentConfig> ParseAgentConfig(std::string_view yaml_text,
                                              std::string_view source_name);
+
+// Where the state of the block-format targets (block, page_cache) lives:
+// <state_dir>/targets. The daemon and `fscanary-agent take-over --config` agree
+// on it through here.
+std::string TargetStateDir(const AgentConfig& config);
 
 // Reads `path` and parses it; a file that cannot be read is an error naming it.
 absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path);

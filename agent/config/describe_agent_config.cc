@@ -42,7 +42,6 @@ void DescribeTarget(CanonicalText& text, const std::string& prefix, const Target
     text.Word(key("size"), "whole_device");
   }
   text.Size(key("block_size"), target.block_size);
-  text.Bool(key("take_over"), target.take_over);
   std::string checkers;
   for (const std::string& checker : target.checkers) {
     absl::StrAppend(&checkers, checkers.empty() ? "" : ", ", checker);

@@ -51,6 +51,10 @@ struct Signature {
   std::string usage;  // "filesystem", "raid", "crypto", "other"; "partition table" for tables
   std::string uuid;   // empty when the format has none
   std::string label;  // empty when the format has none
+  // Where its magic lies on the device (take-over erases those bytes);
+  // magic_length 0 when the prober did not say.
+  uint64_t magic_offset = 0;
+  uint64_t magic_length = 0;
 };
 
 struct DeviceInspection {
@@ -70,7 +74,9 @@ struct DeviceInspection {
   // device (a mount, swap, dm/md, a btrfs member...) even if the tables above
   // did not show it. Only InspectBlockDevice sets it.
   bool claimed_by_kernel = false;
-  std::vector<Signature> signatures;  // only InspectBlockDevice probes
+  // What libblkid recognises (only InspectBlockDevice probes), with what
+  // FindKnownSignatures finds that libblkid did not, for callers that add it.
+  std::vector<Signature> signatures;
 
   // "/dev/sdb", or "/dev/disk/by-id/x (/dev/sdb)" when the path was a link.
   std::string DisplayName() const;

@@ -14,8 +14,9 @@ std::string Through(const DeviceInspection& inspection, const std::string& via) 
   return via == inspection.name ? "" : absl::StrCat(" (through ", via, ")");
 }
 
-// "an ext4 filesystem (UUID 1b2c..., label data)", "a gpt partition table (UUID ...)".
-std::string Describe(const Signature& signature) {
+}  // namespace
+
+std::string DescribeSignature(const Signature& signature) {
   std::string kind = "signature";
   if (signature.usage == "filesystem" || signature.usage == "partition table") {
     kind = signature.usage;
@@ -27,9 +28,14 @@ std::string Describe(const Signature& signature) {
   std::vector<std::string> details;
   if (!signature.uuid.empty()) details.push_back("UUID " + signature.uuid);
   if (!signature.label.empty()) details.push_back("label " + signature.label);
+  if (signature.magic_length > 0) {
+    details.push_back(absl::StrCat("magic at byte ", signature.magic_offset));
+  }
   return absl::StrCat(vowel_sound ? "an " : "a ", signature.type, " ", kind,
                       details.empty() ? "" : absl::StrCat(" (", absl::StrJoin(details, ", "), ")"));
 }
+
+namespace {
 
 // Reasons that no option can override: the device is in use right now.
 std::vector<std::string> InUseReasons(const DeviceInspection& inspection) {
@@ -66,18 +72,26 @@ std::vector<std::string> InUseReasons(const DeviceInspection& inspection) {
 
 }  // namespace
 
+std::string SignaturesReason(const std::string& target, const std::vector<Signature>& signatures) {
+  std::vector<std::string> found;
+  for (const Signature& signature : signatures) found.push_back(DescribeSignature(signature));
+  return absl::StrCat(target, " carries ", absl::StrJoin(found, " and "));
+}
+
+std::string TakeOverHint(const std::string& path) {
+  return absl::StrCat("if what it holds is dead data, take it over once with `", kTakeOverCommand,
+                      " --target ", path,
+                      "` (with the agent's --config, or --state-dir); it says what it found and "
+                      "what it would do before doing it");
+}
+
 absl::Status DecideScratchUse(const DeviceInspection& inspection, const GuardOptions& options) {
   std::vector<std::string> reasons = InUseReasons(inspection);
   const bool in_use = !reasons.empty();
-  const bool signatures_matter =
-      !options.device_has_fscanary_label && !options.take_over_foreign_signature;
-  if (signatures_matter && !inspection.signatures.empty()) {
-    std::vector<std::string> found;
-    for (const Signature& signature : inspection.signatures) found.push_back(Describe(signature));
-    std::string reason =
-        absl::StrCat(inspection.DisplayName(), " carries ", absl::StrJoin(found, " and "));
+  if (!options.take_over_foreign_signature && !inspection.signatures.empty()) {
+    std::string reason = SignaturesReason(inspection.DisplayName(), inspection.signatures);
     // Taking over would not help a device that is in use, so only then say how.
-    if (!in_use) absl::StrAppend(&reason, "; pass ", kTakeOverFlag, " to overwrite it");
+    if (!in_use) absl::StrAppend(&reason, "; ", TakeOverHint(inspection.path));
     reasons.push_back(std::move(reason));
   }
   if (reasons.empty()) return absl::OkStatus();

@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
+
 #include "checkers/block/format.h"
 #include "common/endian.h"
 
@@ -9,8 +11,18 @@ namespace fscanary::target {
 namespace {
 
 constexpr uint64_t kLabelMagic = 0x4C4542414C435346;  // "FSCLABEL"
-constexpr uint32_t kLabelVersion = 1;
 constexpr size_t kChecksumOffset = 48;
+constexpr size_t kFieldsEnd = kChecksumOffset + 8;
+
+// Version 1 checksummed the fields only; a foreign signature written into the
+// rest of the block left such a label valid.
+uint64_t ChecksumV1(const std::byte* label) { return XXH3_64bits(label, kChecksumOffset); }
+
+// Version 2: chained XXH3 over the whole block but the checksum field.
+uint64_t ChecksumV2(const std::byte* label) {
+  const uint64_t head = XXH3_64bits_withSeed(label, kChecksumOffset, 0);
+  return XXH3_64bits_withSeed(label + kFieldsEnd, kLabelSize - kFieldsEnd, head);
+}
 
 }  // namespace
 
@@ -24,7 +36,7 @@ std::vector<std::byte> EncodeLabel(const Label& label) {
   StoreLe<uint64_t>(p + 24, label.data_start);
   StoreLe<uint64_t>(p + 32, label.declared_size);
   StoreLe<uint64_t>(p + 40, label.created_ns);
-  StoreLe<uint64_t>(p + kChecksumOffset, XXH3_64bits(p, kChecksumOffset));
+  StoreLe<uint64_t>(p + kChecksumOffset, ChecksumV2(p));
   return bytes;
 }
 
@@ -32,11 +44,13 @@ LabelReading ParseLabel(std::span<const std::byte> first_bytes) {
   if (first_bytes.size() < kLabelSize) return {};
   const std::byte* p = first_bytes.data();
   if (LoadLe<uint64_t>(p) != kLabelMagic) return {};
-  LabelReading reading{.state = LabelState::kDamaged};
-  if (LoadLe<uint64_t>(p + kChecksumOffset) != XXH3_64bits(p, kChecksumOffset) ||
-      LoadLe<uint32_t>(p + 8) != kLabelVersion) {
-    return reading;
-  }
+  LabelReading reading{.state = LabelState::kDamaged, .version = LoadLe<uint32_t>(p + 8)};
+  const uint64_t stored = LoadLe<uint64_t>(p + kChecksumOffset);
+  const bool checksum_right = (reading.version == 1 && stored == ChecksumV1(p)) ||
+                              (reading.version == 2 && stored == ChecksumV2(p));
+  const bool rest_zero =
+      std::all_of(p + kFieldsEnd, p + kLabelSize, [](std::byte b) { return b == std::byte{0}; });
+  if (!checksum_right || !rest_zero) return reading;
   reading.label = {.target_id = LoadLe<uint64_t>(p + 16),
                    .block_size = LoadLe<uint32_t>(p + 12),
                    .data_start = LoadLe<uint64_t>(p + 24),

@@ -11,6 +11,9 @@
 namespace fscanary::target {
 
 inline constexpr size_t kLabelSize = 4096;
+// The version EncodeLabel writes. Version 1 (checksum over the fields only) is
+// still read.
+inline constexpr uint32_t kLabelVersion = 2;
 
 struct Label {
   uint64_t target_id = 0;
@@ -25,17 +28,24 @@ struct Label {
   uint64_t block_count() const { return (declared_size - data_start) / block_size; }
 };
 
+// The kLabelSize bytes of `label`, in the current version.
 std::vector<std::byte> EncodeLabel(const Label& label);
 
 enum class LabelState : uint8_t {
   kAbsent,  // no fscanary magic: not ours
   kValid,
-  kDamaged,  // fscanary's magic, but the checksum or geometry is wrong
+  // fscanary's magic, but the checksum, a reserved byte, the version or the
+  // geometry is wrong
+  kDamaged,
 };
 struct LabelReading {
   LabelState state = LabelState::kAbsent;
+  uint32_t version = 0;  // set when the magic is there
   Label label;
 };
+// Reads the first kLabelSize bytes of a target. Every byte is checked: the
+// checksum of a version 2 label covers the whole block, and the bytes after the
+// fields must be zero in either version (version 1 always wrote them so).
 LabelReading ParseLabel(std::span<const std::byte> first_bytes);
 
 }  // namespace fscanary::target

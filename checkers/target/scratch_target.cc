@@ -1,51 +1,96 @@
 #include "checkers/target/scratch_target.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "checkers/block/format.h"
-#include "checkers/guard/device_inspection.h"
 #include "checkers/guard/scratch_decision.h"
+#include "checkers/target/target_file.h"
 #include "common/status.h"
-#include "io/aligned_buffer.h"
 
 namespace fscanary::target {
 namespace {
 
-enum class PathKind { kMissing, kRegularFile, kBlockDevice };
+using guard::TakeOverHint;
 
-absl::StatusOr<PathKind> KindOf(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return PathKind::kMissing;
-    return ErrnoToStatus(errno, "stat " + path);
+absl::Status CheckRequestMatchesLabel(const WriteTargetOptions& options, const Label& label) {
+  if (options.size && *options.size != label.declared_size) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s is an fscanary target of %d bytes; size %d differs (%s)", options.path,
+                        label.declared_size, *options.size, TakeOverHint(options.path)));
   }
-  if (S_ISREG(st.st_mode)) return PathKind::kRegularFile;
-  if (S_ISBLK(st.st_mode)) return PathKind::kBlockDevice;
-  return absl::InvalidArgumentError(path + " is neither a regular file nor a block device");
+  if (options.block_size && *options.block_size != label.block_size) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s is an fscanary target with %d-byte blocks; block size %d differs (%s)", options.path,
+        label.block_size, *options.block_size, TakeOverHint(options.path)));
+  }
+  return absl::OkStatus();
 }
 
-absl::StatusOr<LabelReading> ReadLabel(int fd, const std::string& path) {
-  io::AlignedBuffer buffer(kLabelSize);
-  ASSIGN_OR_RETURN(const size_t got, io::ReadAll(fd, buffer.span(), 0, path));
-  if (got < kLabelSize) return LabelReading{};
-  return ParseLabel(buffer.span());
+ScratchTarget MakeTarget(const std::string& path, OpenedPath opened, const Label& label) {
+  return {.path = path,
+          .fd = std::move(opened.fd),
+          .is_block_device = opened.info.is_block_device,
+          .label = label,
+          .file_system = opened.info.file_system,
+          .inode = opened.info.inode,
+          .device = opened.info.device};
 }
 
-absl::Status WriteLabel(int fd, const Label& label, const std::string& path) {
-  io::AlignedBuffer buffer(kLabelSize);
-  const std::vector<std::byte> encoded = EncodeLabel(label);
-  std::copy(encoded.begin(), encoded.end(), buffer.data());
-  RETURN_IF_ERROR(io::WriteAll(fd, buffer.span(), 0, path));
-  return io::DataSync(fd, path);
+constexpr int kWriteFlags = O_RDWR | O_DIRECT;
+
+// What an existing target must be before fscanary uses it: not in use (a
+// device, when writing), no other owner's signature, a valid label that fits.
+// Reads only, through `opened` (a device to write is claimed once the guard
+// has cleared it).
+absl::StatusOr<Label> CheckExisting(const std::string& path, OpenedPath& opened, bool writing) {
+  if (opened.info.is_block_device) {
+    ASSIGN_OR_RETURN(const guard::DeviceInspection inspection, InspectOpenDevice(path, opened));
+    if (writing) {
+      RETURN_IF_ERROR(guard::DecideScratchUse(inspection, {}));
+      RETURN_IF_ERROR(ClaimDevice(path, kWriteFlags, opened));
+    } else if (!inspection.signatures.empty()) {
+      return absl::FailedPreconditionError(
+          guard::SignaturesReason(inspection.DisplayName(), inspection.signatures) +
+          "; not verifying it: its blocks may be another owner's data");
+    }
+  } else {
+    ASSIGN_OR_RETURN(const std::vector<guard::Signature> signatures,
+                     ReadKnownSignatures(opened.fd.get(), opened.info.size, path));
+    if (!signatures.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          guard::SignaturesReason(path, signatures), "; ",
+          writing ? TakeOverHint(path) : "not verifying it: it may be another owner's data"));
+    }
+  }
+  ASSIGN_OR_RETURN(const LabelReading reading, ReadLabel(opened.fd.get(), path));
+  if (reading.state == LabelState::kAbsent) {
+    return absl::FailedPreconditionError(
+        writing ? absl::StrCat(path,
+                               " carries no fscanary label; fscanary writes only to a file it "
+                               "creates or to a target taken over on purpose: ",
+                               TakeOverHint(path))
+                : absl::StrCat(path, " carries no fscanary label"));
+  }
+  if (reading.state == LabelState::kDamaged) {
+    const std::string message =
+        absl::StrCat(path, " carries a damaged fscanary label (version ", reading.version, ")");
+    return writing ? absl::FailedPreconditionError(absl::StrCat(message, "; ", TakeOverHint(path)))
+                   : absl::DataLossError(message);
+  }
+  if (opened.info.is_block_device && reading.label.declared_size > opened.info.size) {
+    return absl::OutOfRangeError(
+        absl::StrFormat("%s: its fscanary label declares %d bytes, but the device holds %d", path,
+                        reading.label.declared_size, opened.info.size));
+  }
+  return reading.label;
 }
 
-// Geometry of a target being labelled now.
+}  // namespace
+
 absl::StatusOr<Label> NewLabel(const std::string& path, uint64_t size, uint32_t block_size) {
   RETURN_IF_ERROR(block::ValidateBlockSize(block_size));
   Label label{.target_id = 0,
@@ -53,7 +98,7 @@ absl::StatusOr<Label> NewLabel(const std::string& path, uint64_t size, uint32_t 
               .data_start = std::max<uint64_t>(kLabelSize, block_size),
               .created_ns = io::WallClockNanos()};
   if (size < label.data_start + block_size) {
-    return absl::InvalidArgumentError(absl::StrCat("--size ", size, " of ", path,
+    return absl::InvalidArgumentError(absl::StrCat("size ", size, " of ", path,
                                                    " is too small: the label and one block need ",
                                                    label.data_start + block_size, " bytes"));
   }
@@ -65,159 +110,70 @@ absl::StatusOr<Label> NewLabel(const std::string& path, uint64_t size, uint32_t 
   return label;
 }
 
-absl::Status CheckRequestMatchesLabel(const WriteTargetOptions& options, const Label& label) {
-  if (options.size && *options.size != label.declared_size) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s is an fscanary target of %d bytes; --size %d differs (pass --take-over to relabel it)",
-        options.path, label.declared_size, *options.size));
-  }
-  if (options.block_size && *options.block_size != label.block_size) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s is an fscanary target with %d-byte blocks; --block-size %d differs (pass "
-        "--take-over to relabel it)",
-        options.path, label.block_size, *options.block_size));
-  }
-  return absl::OkStatus();
+absl::StatusOr<io::UniqueFd> Reopen(const ScratchTarget& target, int flags) {
+  absl::StatusOr<OpenedPath> opened = OpenPath(target.path, flags, /*create=*/false);
+  const bool same =
+      opened.ok() &&
+      (target.is_block_device
+           ? opened->info.is_block_device && opened->info.device == target.device
+           : opened->info.is_regular_file && opened->info.file_system == target.file_system &&
+                 opened->info.inode == target.inode);
+  if (same) return std::move(opened->fd);
+  const std::string why =
+      opened.ok() ? "it is another file now" : std::string(opened.status().message());
+  return absl::AbortedError(absl::StrCat(target.path, " is no longer the target fscanary checked (",
+                                         why, "); not using it"));
 }
-
-struct ClearedDevice {
-  uint64_t declared_size = 0;
-  dev_t device = 0;
-};
-
-// The size a device target gets, after the guard has cleared the device.
-absl::StatusOr<ClearedDevice> ClearDevice(const WriteTargetOptions& options, bool has_label,
-                                          std::optional<uint64_t> size) {
-  ASSIGN_OR_RETURN(const guard::DeviceInspection inspection,
-                   guard::InspectBlockDevice(options.path));
-  RETURN_IF_ERROR(guard::DecideScratchUse(
-      inspection,
-      {.take_over_foreign_signature = options.take_over, .device_has_fscanary_label = has_label}));
-  const uint64_t declared = size.value_or(inspection.size_bytes);
-  RETURN_IF_ERROR(guard::CheckWithinDevice(inspection, declared));
-  return ClearedDevice{.declared_size = declared,
-                       .device = makedev(inspection.number.major, inspection.number.minor)};
-}
-
-// The device opened for writing must be the one the guard cleared, even if the
-// path was re-pointed in between.
-absl::StatusOr<io::UniqueFd> OpenClearedDevice(const std::string& path, int flags,
-                                               const ClearedDevice& cleared) {
-  ASSIGN_OR_RETURN(io::UniqueFd fd, io::Open(path, flags | O_EXCL));
-  ASSIGN_OR_RETURN(const io::FileInfo info, io::Inspect(fd.get(), path));
-  if (!info.is_block_device || info.device != cleared.device) {
-    return absl::AbortedError(path + " changed while it was being checked; not writing to it");
-  }
-  return fd;
-}
-
-}  // namespace
 
 absl::StatusOr<WritableTarget> OpenForWrite(const WriteTargetOptions& options) {
-  ASSIGN_OR_RETURN(const PathKind kind, KindOf(options.path));
-  const bool device = kind == PathKind::kBlockDevice;
-
-  // Look at what is there before opening it for writing.
-  LabelReading existing;
-  uint64_t existing_size = 0;
-  if (kind != PathKind::kMissing) {
-    ASSIGN_OR_RETURN(io::UniqueFd probe, io::Open(options.path, O_RDONLY | O_DIRECT));
-    ASSIGN_OR_RETURN(const io::FileInfo info, io::Inspect(probe.get(), options.path));
-    existing_size = info.size;
-    ASSIGN_OR_RETURN(existing, ReadLabel(probe.get(), options.path));
-  }
-  const bool ours = existing.state == LabelState::kValid;
-  if (existing.state == LabelState::kDamaged && !options.take_over) {
-    return absl::FailedPreconditionError(
-        options.path + " carries a damaged fscanary label; pass --take-over to relabel it");
-  }
-  if (kind == PathKind::kRegularFile && !ours && existing_size > 0 && !options.take_over) {
-    return absl::FailedPreconditionError(
-        options.path +
-        " exists, is not empty and carries no fscanary label; refusing to "
-        "overwrite it (pass --take-over to use it as scratch)");
+  // A file is created only with a size to give it.
+  ASSIGN_OR_RETURN(OpenedPath opened, OpenPath(options.path, kWriteFlags,
+                                               /*create=*/options.size.has_value()));
+  if (opened.created) {
+    ASSIGN_OR_RETURN(const Label label,
+                     NewLabel(options.path, *options.size,
+                              options.block_size.value_or(block::kDefaultBlockSize)));
+    RETURN_IF_ERROR(io::Preallocate(opened.fd.get(), label.declared_size, options.path));
+    if (options.after_label_check) options.after_label_check();
+    ScratchTarget target = MakeTarget(options.path, std::move(opened), label);
+    ASSIGN_OR_RETURN(state::BlockStateFile state,
+                     state::BlockStateFile::Create(options.state_dir, target.geometry()));
+    RETURN_IF_ERROR(WriteLabel(target.fd.get(), label, options.path));
+    return WritableTarget{.target = std::move(target), .state = std::move(state), .created = true};
   }
 
-  std::optional<uint64_t> size = options.size;
-  ClearedDevice cleared;
-  if (device) {
-    ASSIGN_OR_RETURN(cleared, ClearDevice(options, ours,
-                                          ours && !options.take_over
-                                              ? std::optional(existing.label.declared_size)
-                                              : options.size));
-    if (!ours || options.take_over) size = cleared.declared_size;
-  } else if (!size && (!ours || options.take_over)) {
-    return absl::InvalidArgumentError("--size is required to create the file target " +
-                                      options.path);
+  ASSIGN_OR_RETURN(const Label label, CheckExisting(options.path, opened, /*writing=*/true));
+  RETURN_IF_ERROR(CheckRequestMatchesLabel(options, label));
+  if (options.after_label_check) options.after_label_check();
+  auto state = state::BlockStateFile::Open(options.state_dir, label.target_id, /*writable=*/true);
+  if (absl::IsNotFound(state.status())) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is fscanary target %016x, but %s holds no state for it (another "
+        "state directory?); %s",
+        options.path, label.target_id, options.state_dir, TakeOverHint(options.path)));
   }
-
-  if (ours && !options.take_over) {
-    RETURN_IF_ERROR(CheckRequestMatchesLabel(options, existing.label));
-    auto state = state::BlockStateFile::Open(options.state_dir, existing.label.target_id,
-                                             /*writable=*/true);
-    if (absl::IsNotFound(state.status())) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "%s is fscanary target %016x, but %s holds no state for it (another --state-dir?); "
-          "pass --take-over to start it afresh",
-          options.path, existing.label.target_id, options.state_dir));
-    }
-    if (!state.ok()) return state.status();
-    ASSIGN_OR_RETURN(io::UniqueFd fd,
-                     device ? OpenClearedDevice(options.path, O_RDWR | O_DIRECT, cleared)
-                            : io::Open(options.path, O_RDWR | O_DIRECT));
-    return WritableTarget{.target = {.path = options.path,
-                                     .fd = std::move(fd),
-                                     .is_block_device = device,
-                                     .label = existing.label},
-                          .state = *std::move(state)};
-  }
-
-  ASSIGN_OR_RETURN(
-      const Label label,
-      NewLabel(options.path, *size, options.block_size.value_or(block::kDefaultBlockSize)));
-  const int create_flags = kind == PathKind::kMissing ? O_CREAT | O_EXCL : 0;
-  ASSIGN_OR_RETURN(io::UniqueFd fd,
-                   device ? OpenClearedDevice(options.path, O_RDWR | O_DIRECT, cleared)
-                          : io::Open(options.path, O_RDWR | O_DIRECT | create_flags));
-  if (!device) RETURN_IF_ERROR(io::Preallocate(fd.get(), label.declared_size, options.path));
-  ScratchTarget target{
-      .path = options.path, .fd = std::move(fd), .is_block_device = device, .label = label};
-  ASSIGN_OR_RETURN(state::BlockStateFile state,
-                   state::BlockStateFile::Create(options.state_dir, target.geometry()));
-  RETURN_IF_ERROR(WriteLabel(target.fd.get(), label, options.path));
-  return WritableTarget{.target = std::move(target), .state = std::move(state), .created = true};
+  if (!state.ok()) return state.status();
+  return WritableTarget{.target = MakeTarget(options.path, std::move(opened), label),
+                        .state = *std::move(state)};
 }
 
 absl::StatusOr<ReadableTarget> OpenForVerify(const std::string& path,
                                              const std::string& state_dir) {
-  ASSIGN_OR_RETURN(const PathKind kind, KindOf(path));
-  if (kind == PathKind::kMissing) return absl::NotFoundError(path + " does not exist");
-  ASSIGN_OR_RETURN(io::UniqueFd fd, io::Open(path, O_RDONLY | O_DIRECT));
-  ASSIGN_OR_RETURN(const LabelReading reading, ReadLabel(fd.get(), path));
-  if (reading.state == LabelState::kAbsent) {
-    return absl::FailedPreconditionError(
-        path + " carries no fscanary label (was it written with `fscanary-agent write`?)");
-  }
-  if (reading.state == LabelState::kDamaged) {
-    return absl::DataLossError(path + " carries a damaged fscanary label");
-  }
+  ASSIGN_OR_RETURN(OpenedPath opened, OpenPath(path, O_RDONLY | O_DIRECT, /*create=*/false));
+  ASSIGN_OR_RETURN(const Label label, CheckExisting(path, opened, /*writing=*/false));
   // A target shorter than its label (a truncated file) is not an error here:
   // the blocks past its end read short and are reported as such.
-  auto state = state::BlockStateFile::Open(state_dir, reading.label.target_id, /*writable=*/false);
+  auto state = state::BlockStateFile::Open(state_dir, label.target_id, /*writable=*/false);
   if (absl::IsNotFound(state.status())) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("%s holds no state for fscanary target %016x (%s)", state_dir,
-                        reading.label.target_id, path));
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s holds no state for fscanary target %016x (%s)", state_dir, label.target_id, path));
   }
   if (!state.ok()) return state.status();
-  ScratchTarget target{.path = path,
-                       .fd = std::move(fd),
-                       .is_block_device = kind == PathKind::kBlockDevice,
-                       .label = reading.label};
+  ScratchTarget target = MakeTarget(path, std::move(opened), label);
   if (state->geometry() != target.geometry()) {
     return absl::DataLossError(
         absl::StrFormat("the state of target %016x in %s does not match the geometry of %s's label",
-                        reading.label.target_id, state_dir, path));
+                        label.target_id, state_dir, path));
   }
   return ReadableTarget{.target = std::move(target), .state = *std::move(state)};
 }

@@ -130,7 +130,7 @@ TEST(CliErrors, UnknownCommandExitsTwo) {
   EXPECT_THAT(result.process.err, HasSubstr("subcommand"));
 }
 
-TEST(CliErrors, WriteOverAForeignFileWithoutTakeOverLeavesItByteIdentical) {
+TEST(CliErrors, WriteOverAForeignFileLeavesItByteIdenticalUntilItIsTakenOver) {
   TempDir dir;
   const std::string target = dir.Join("precious");
   const std::vector<std::byte> content = ForeignBytes((1 << 20) + 123, /*seed=*/7);
@@ -138,16 +138,30 @@ TEST(CliErrors, WriteOverAForeignFileWithoutTakeOverLeavesItByteIdentical) {
   const AgentResult refused = RunAgent(
       {"write", "--target", target, "--state-dir", dir.Join("state"), "--size", "1M", "--json"});
   EXPECT_EQ(refused.exit_code, kExitUsage) << refused.Describe();
-  EXPECT_THAT(refused.process.err, HasSubstr(target + " exists, is not empty"));
-  EXPECT_THAT(refused.process.err, HasSubstr("--take-over"));
+  EXPECT_THAT(refused.process.err, HasSubstr(target + " carries no fscanary label"));
+  EXPECT_THAT(refused.process.err, HasSubstr("fscanary-agent take-over --target " + target));
   EXPECT_TRUE(ReadFileOrDie(target) == content) << target << " was modified";
   EXPECT_TRUE(FindStateFile(dir.Join("state")).empty());
 
-  // The refusal is about consent: with it, the same command takes the file.
-  const AgentResult taken = RunAgent({"write", "--target", target, "--state-dir", dir.Join("state"),
-                                      "--size", "1M", "--take-over", "--json"});
+  // take-over without --yes says what it found and would do, and writes nothing.
+  const std::vector<std::string> take_over = {"take-over",       "--target", target, "--state-dir",
+                                              dir.Join("state"), "--size",   "1M"};
+  const AgentResult asked = RunAgent(take_over);
+  EXPECT_EQ(asked.exit_code, kExitUsage) << asked.Describe();
+  EXPECT_THAT(asked.process.out, HasSubstr("found: no fscanary label"));
+  EXPECT_THAT(asked.process.out, HasSubstr("run again with --yes"));
+  EXPECT_TRUE(ReadFileOrDie(target) == content) << target << " was modified";
+
+  // The refusal is about consent: with it, the file is taken over and written.
+  std::vector<std::string> confirmed = take_over;
+  confirmed.push_back("--yes");
+  const AgentResult taken = RunAgent(confirmed);
   EXPECT_EQ(taken.exit_code, 0) << taken.Describe();
+  EXPECT_THAT(taken.process.out, HasSubstr("done: " + target + " is fscanary target"));
   EXPECT_FALSE(ReadFileOrDie(target) == content);
+  const AgentResult written = RunAgent(
+      {"write", "--target", target, "--state-dir", dir.Join("state"), "--size", "1M", "--json"});
+  EXPECT_EQ(written.exit_code, 0) << written.Describe();
 }
 
 TEST(CliErrors, WriteWithAnotherBlockSizeThanTheLabelsLeavesTheTargetAlone) {

@@ -13,6 +13,12 @@ absl::Status Scratch::Prepare() {
   if (!loop.ok()) return loop.status();
   loop_.emplace(*std::move(loop));
   target_ = loop_->path();
+  // A device becomes fscanary's only when taken over, as an operator does.
+  const AgentResult taken =
+      RunAgent({"take-over", "--target", target_, "--state-dir", state_dir(), "--size",
+                std::to_string(layout_.TargetSize(options_.blocks)), "--block-size",
+                std::to_string(options_.block_size), "--yes"});
+  if (taken.exit_code != 0) return absl::InternalError("take-over failed: " + taken.Describe());
   return absl::OkStatus();
 }
 

@@ -29,7 +29,8 @@ class Scratch {
       : options_(options), layout_{.block_size = options.block_size} {}
 
   // Attaches the loop device when one is asked for (the caller has checked
-  // LoopDevicesUnavailableReason()). The file target is left to the agent.
+  // LoopDevicesUnavailableReason()) and takes it over with the geometry of
+  // WriteArgs. The file target is left to the agent.
   absl::Status Prepare();
 
   const std::string& target() const { return target_; }

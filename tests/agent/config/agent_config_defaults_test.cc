@@ -52,7 +52,6 @@ TEST(AgentConfigDefaults, OnlyTheRequiredKeysGiveTheDocumentedDefaults) {
   const TargetConfig& target = config.targets[0];
   EXPECT_EQ(target.size, uint64_t{1} << 30);
   EXPECT_EQ(target.block_size, 4096u);
-  EXPECT_FALSE(target.take_over);
   EXPECT_EQ(target.checkers, (std::vector<std::string>{"block"}));
   EXPECT_EQ(target.engine, io::EngineKind::kAuto);
   EXPECT_EQ(target.queue_depth, 32u);

@@ -32,6 +32,19 @@ TEST(AgentConfigErrors, BlockSizeNotAMultipleOf512NamesKeyAndLine) {
             "1048576");
 }
 
+// Taking a target over is a one-shot command, not a setting a restarted
+// daemon would act on again.
+TEST(AgentConfigErrors, TakeOverIsNoLongerASettingAndTheErrorNamesTheCommand) {
+  EXPECT_EQ(ErrorOf(std::string(kTarget) + "    take_over: true\n"),
+            "agent.yaml:5: targets[0].take_over: no longer a setting: the agent never takes a "
+            "target over by itself; remove the key and take the target over once with "
+            "`fscanary-agent take-over --config <this file> --target <name>`");
+}
+
+TEST(AgentConfigErrors, TakeOverFalseOfOldConfigsIsLetThrough) {
+  EXPECT_TRUE(ParseAgentConfig(std::string(kTarget) + "    take_over: false\n", "agent.yaml").ok());
+}
+
 TEST(AgentConfigErrors, UnknownTopLevelKey) {
   EXPECT_EQ(ErrorOf(std::string(kTarget) + "report_intervall: 30s\n"),
             "agent.yaml:5: report_intervall: unknown key (did you mean 'report_interval'?)");

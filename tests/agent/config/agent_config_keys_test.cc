@@ -53,7 +53,6 @@ targets:
     path: /srv/scratch.img
     size: 2G
     block_size: 8K
-    take_over: true
     checkers: [block, page_cache]
     engine: psync
     queue_depth: 4
@@ -118,7 +117,6 @@ TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
   EXPECT_EQ(scratch.path, "/srv/scratch.img");
   EXPECT_EQ(scratch.size, uint64_t{2} << 30);
   EXPECT_EQ(scratch.block_size, 8192u);
-  EXPECT_TRUE(scratch.take_over);
   EXPECT_EQ(scratch.checkers, (std::vector<std::string>{"block", "page_cache"}));
   EXPECT_EQ(scratch.engine, io::EngineKind::kPsync);
   EXPECT_EQ(scratch.queue_depth, 4u);

@@ -43,8 +43,7 @@ constexpr uint64_t kMiB = uint64_t{1} << 20;
 #define REQUIRE_TOOL(name) \
   if (!FindTool(name)) GTEST_SKIP() << name << " is not installed"
 
-constexpr GuardOptions kMostPermissive{.take_over_foreign_signature = true,
-                                       .device_has_fscanary_label = true};
+constexpr GuardOptions kMostPermissive{.take_over_foreign_signature = true};
 
 class RealLoopDevice : public ::testing::Test {
  protected:
@@ -149,7 +148,7 @@ TEST_P(FreshlyFormattedDevice, IsRefusedUnlessTakenOver) {
   const std::string message = Refusal(inspection);
   EXPECT_THAT(message, HasSubstr(absl::StrCat(loop.path(), " carries ")));
   EXPECT_THAT(message, HasSubstr(format.type));
-  EXPECT_THAT(message, HasSubstr(absl::StrCat("pass ", kTakeOverFlag, " to overwrite it")));
+  EXPECT_THAT(message, HasSubstr(absl::StrCat("`", kTakeOverCommand, " --target ", loop.path())));
   EXPECT_TRUE(DecideScratchUse(inspection, {.take_over_foreign_signature = true}).ok());
 }
 
@@ -173,7 +172,7 @@ TEST_F(RealLoopDevice, Ext4IsNamedWithTheUuidBlkidReports) {
 
   EXPECT_EQ(Refusal(inspection),
             absl::StrCat(loop.path(), " carries an ext4 filesystem (UUID ", uuid,
-                         ", label olddata); pass --take-over to overwrite it"));
+                         ", label olddata, magic at byte 1080); ", TakeOverHint(loop.path())));
 }
 
 TEST_F(RealLoopDevice, ActiveSwapIsRefusedAndAfterSwapoffOnlyItsSignatureRemains) {

@@ -32,8 +32,7 @@ std::string Refusal(const DeviceInspection& inspection, const GuardOptions& opti
 }
 
 // Options that would let through anything that can be let through.
-constexpr GuardOptions kMostPermissive{.take_over_foreign_signature = true,
-                                       .device_has_fscanary_label = true};
+constexpr GuardOptions kMostPermissive{.take_over_foreign_signature = true};
 
 TEST(DecideScratchUse, BlankUnusedDeviceIsAccepted) {
   EXPECT_TRUE(DecideScratchUse(CleanSdb(), {}).ok());
@@ -89,7 +88,9 @@ TEST(DecideScratchUse, ForeignFilesystemIsRefusedWithTheWayToTakeItOver) {
   inspection.signatures = {kExt4};
   EXPECT_EQ(
       Refusal(inspection),
-      "/dev/sdb carries an ext4 filesystem (UUID 0f3c5b1e); pass --take-over to overwrite it");
+      "/dev/sdb carries an ext4 filesystem (UUID 0f3c5b1e); if what it holds is dead data, take it "
+      "over once with `fscanary-agent take-over --target /dev/sdb` (with the agent's --config, or "
+      "--state-dir); it says what it found and what it would do before doing it");
 }
 
 TEST(DecideScratchUse, EverySignatureIsNamed) {
@@ -100,8 +101,8 @@ TEST(DecideScratchUse, EverySignatureIsNamed) {
                            {.type = "crypto_LUKS", .usage = "crypto", .uuid = "c1", .label = ""}};
   EXPECT_EQ(Refusal(inspection),
             "/dev/sdb carries an xfs filesystem (UUID u1, label data) and a gpt partition table "
-            "(UUID p1) and a LVM2_member signature and a crypto_LUKS encrypted volume (UUID c1); "
-            "pass --take-over to overwrite it");
+            "(UUID p1) and a LVM2_member signature and a crypto_LUKS encrypted volume (UUID c1); " +
+                TakeOverHint("/dev/sdb"));
 }
 
 TEST(DecideScratchUse, TakeOverAcceptsAForeignSignature) {
@@ -110,10 +111,11 @@ TEST(DecideScratchUse, TakeOverAcceptsAForeignSignature) {
   EXPECT_TRUE(DecideScratchUse(inspection, {.take_over_foreign_signature = true}).ok());
 }
 
-TEST(DecideScratchUse, FscanaryLabelAcceptsWhateverBlkidSaw) {
+TEST(DecideScratchUse, WhereTheMagicLiesIsNamed) {
   DeviceInspection inspection = CleanSdb();
-  inspection.signatures = {{.type = "iso9660", .usage = "filesystem", .uuid = "", .label = ""}};
-  EXPECT_TRUE(DecideScratchUse(inspection, {.device_has_fscanary_label = true}).ok());
+  inspection.signatures = {
+      {.type = "LVM2_member", .usage = "raid", .magic_offset = 536, .magic_length = 8}};
+  EXPECT_THAT(Refusal(inspection), HasSubstr("a LVM2_member signature (magic at byte 536)"));
 }
 
 TEST(DecideScratchUse, SignatureOnADeviceInUseDoesNotSuggestTakingItOver) {
@@ -123,7 +125,7 @@ TEST(DecideScratchUse, SignatureOnADeviceInUseDoesNotSuggestTakingItOver) {
   const std::string message = Refusal(inspection);
   EXPECT_EQ(message,
             "/dev/sdb is mounted at /data; /dev/sdb carries an ext4 filesystem (UUID 0f3c5b1e)");
-  EXPECT_THAT(message, Not(HasSubstr(kTakeOverFlag)));
+  EXPECT_THAT(message, Not(HasSubstr(kTakeOverCommand)));
 }
 
 TEST(DecideScratchUse, RefusalNamesTheLinkAndTheKernelDevice) {

@@ -104,8 +104,7 @@ TEST(InspectTopology, MountedDeviceIsReportedWithItsMountPoint) {
 
   ASSERT_TRUE(inspection.ok()) << inspection.status();
   EXPECT_THAT(inspection->mounts, ElementsAre(MountAt("/mnt/x", "loop3")));
-  const absl::Status verdict = DecideScratchUse(
-      *inspection, {.take_over_foreign_signature = true, .device_has_fscanary_label = true});
+  const absl::Status verdict = DecideScratchUse(*inspection, {.take_over_foreign_signature = true});
   EXPECT_EQ(verdict.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(verdict.message()), HasSubstr("/dev/loop3 is mounted at /mnt/x"));
 }
