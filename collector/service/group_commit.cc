@@ -123,6 +123,13 @@ void GroupCommitter::Commit(std::deque<Item>& batch) {
         case store::RecordResult::Outcome::kDuplicate:
           records_duplicate_->Increment();
           break;
+        case store::RecordResult::Outcome::kFailed:
+          // Only this agent's records: the others of the commit are stored.
+          commit_failures_->Increment();
+          spdlog::error("agent {} record {}: not stored: {}", agent_id, sequence,
+                        result.error.ToString());
+          item.done(result.error, sequence);
+          continue;
         case store::RecordResult::Outcome::kConflict:
           records_conflict_->Increment();
           spdlog::warn(

@@ -24,7 +24,9 @@ namespace fscanary::collector {
 // AlreadyExists for a conflict: its sequence is held with other content, so
 // it was not stored and must not be acknowledged (counted as
 // records_total{outcome="conflict"} and logged with both digests); any other
-// error: the commit failed.
+// error: the commit failed, for every record of the batch when the
+// transaction failed, or for one agent's records only when the store refused
+// one of them (the other agents' records committed with them are stored).
 class GroupCommitter {
  public:
   using Done = std::function<void(const absl::Status& status, uint64_t sequence)>;

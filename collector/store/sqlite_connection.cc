@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -32,6 +34,49 @@ absl::StatusCode CodeFor(int rc) {
     default:
       return absl::StatusCode::kInternal;
   }
+}
+
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+// a + b held within [0, INT64_MAX]. SQLite's own + turns an overflowing sum
+// into a REAL, which a STRICT INTEGER column then refuses (failing the whole
+// transaction), and its sum() fails the query with "integer overflow".
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) return b > 0 ? kInt64Max : 0;
+  return std::clamp<int64_t>(sum, 0, kInt64Max);
+}
+
+void SatAddFunction(sqlite3_context* context, int, sqlite3_value** args) {
+  sqlite3_result_int64(context,
+                       SaturatingAdd(sqlite3_value_int64(args[0]), sqlite3_value_int64(args[1])));
+}
+
+void SatSumStep(sqlite3_context* context, int, sqlite3_value** args) {
+  auto* sum = static_cast<int64_t*>(sqlite3_aggregate_context(context, sizeof(int64_t)));
+  if (sum == nullptr) {
+    sqlite3_result_error_nomem(context);
+    return;
+  }
+  if (sqlite3_value_type(args[0]) == SQLITE_NULL) return;
+  *sum = SaturatingAdd(*sum, sqlite3_value_int64(args[0]));
+}
+
+void SatSumFinal(sqlite3_context* context) {
+  // No row: 0, not NULL (it is a sum of counters).
+  const auto* sum = static_cast<int64_t*>(sqlite3_aggregate_context(context, 0));
+  sqlite3_result_int64(context, sum == nullptr ? 0 : *sum);
+}
+
+int RegisterSaturatingFunctions(sqlite3* db) {
+  constexpr int kFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+  if (const int rc = sqlite3_create_function_v2(db, "sat_add", 2, kFlags, nullptr, SatAddFunction,
+                                                nullptr, nullptr, nullptr);
+      rc != SQLITE_OK) {
+    return rc;
+  }
+  return sqlite3_create_function_v2(db, "sat_sum", 1, kFlags, nullptr, nullptr, SatSumStep,
+                                    SatSumFinal, nullptr);
 }
 
 }  // namespace
@@ -129,6 +174,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, busy_timeout_ms);
+  if (const int registered = RegisterSaturatingFunctions(db); registered != SQLITE_OK) {
+    return connection->Error(registered, "register sat_add and sat_sum");
+  }
   return connection;
 }
 

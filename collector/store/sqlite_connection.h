@@ -6,6 +6,10 @@
 // is included by the .cc files alone).
 //
 // Not thread-safe: one thread at a time uses a connection and its statements.
+//
+// Every connection has two SQL functions for the sums the store keeps, which
+// saturate instead of overflowing: sat_add(a, b), a + b held within
+// [0, 2^63-1], and the aggregate sat_sum(x), the same over rows (0 for none).
 
 #include <cstdint>
 #include <memory>

@@ -96,15 +96,15 @@ absl::StatusOr<std::string> SqliteStore::CurrentFingerprint(HostState& host) {
 
 absl::Status SqliteStore::MoveRecordsToEpoch(int64_t from_epoch, int64_t to_epoch,
                                              int64_t from_ns) {
-  // Reports carry their exposure, so the epochs' sums move with them exactly.
+  // Reports carry their exposure, so the epochs' sums move with them exactly
+  // (short of saturation: a saturated sum loses what it could not hold, and
+  // never goes below 0 when the moved part leaves).
   std::array<int64_t, 6> moved{};  // reports, then the columns of the epoch sums
   {
     ASSIGN_OR_RETURN(Statement sums,
-                     writer_->Prepare("SELECT count(*), coalesce(sum(bytes_verified), 0), "
-                                      "coalesce(sum(blocks_verified), 0), "
-                                      "coalesce(sum(bytes_written), 0), "
-                                      "coalesce(sum(io_errors), 0), "
-                                      "coalesce(sum(observed_ns), 0) FROM reports "
+                     writer_->Prepare("SELECT count(*), sat_sum(bytes_verified), "
+                                      "sat_sum(blocks_verified), sat_sum(bytes_written), "
+                                      "sat_sum(io_errors), sat_sum(observed_ns) FROM reports "
                                       "WHERE epoch_id = ?1 AND created_ns >= ?2"));
     ASSIGN_OR_RETURN(const bool row, sums.Bind(1, from_epoch).Bind(2, from_ns).Step());
     if (!row) return absl::InternalError("an aggregate returned no row");
@@ -115,12 +115,12 @@ absl::Status SqliteStore::MoveRecordsToEpoch(int64_t from_epoch, int64_t to_epoc
   if (moved[0] > 0) {
     for (const auto& [epoch, sign] : {std::pair{from_epoch, -1}, std::pair{to_epoch, 1}}) {
       ASSIGN_OR_RETURN(Statement adjust,
-                       writer_->Prepare("UPDATE epochs SET reports = reports + ?2 * ?3, "
-                                        "bytes_verified = bytes_verified + ?2 * ?4, "
-                                        "blocks_verified = blocks_verified + ?2 * ?5, "
-                                        "bytes_written = bytes_written + ?2 * ?6, "
-                                        "io_errors = io_errors + ?2 * ?7, "
-                                        "observed_ns = observed_ns + ?2 * ?8 "
+                       writer_->Prepare("UPDATE epochs SET reports = sat_add(reports, ?2 * ?3), "
+                                        "bytes_verified = sat_add(bytes_verified, ?2 * ?4), "
+                                        "blocks_verified = sat_add(blocks_verified, ?2 * ?5), "
+                                        "bytes_written = sat_add(bytes_written, ?2 * ?6), "
+                                        "io_errors = sat_add(io_errors, ?2 * ?7), "
+                                        "observed_ns = sat_add(observed_ns, ?2 * ?8) "
                                         "WHERE epoch_id = ?1"));
       adjust.Bind(1, epoch).Bind(2, sign);
       for (size_t column = 0; column < moved.size(); ++column) {

@@ -21,6 +21,11 @@ constexpr uint64_t kMaxReportCounter = uint64_t{1} << 53;
 
 int64_t Clamped(uint64_t value) { return static_cast<int64_t>(std::min(value, kMaxReportCounter)); }
 
+uint64_t SaturatingAdd(uint64_t sum, uint64_t value) {
+  value = std::min(value, kMaxReportCounter);
+  return sum > kMaxReportCounter - value ? kMaxReportCounter : sum + value;
+}
+
 bool IsSessionMessage(const v1::AgentMessage& message) {
   return message.has_hello() || message.has_heartbeat();
 }
@@ -32,25 +37,44 @@ absl::StatusOr<std::vector<std::vector<RecordResult>>> SqliteStore::IngestBatche
   std::vector<std::vector<RecordResult>> stored(batches.size());
   const absl::Status written = WriteTransaction([&]() -> absl::Status {
     for (size_t b = 0; b < batches.size(); ++b) {
-      const AgentBatch& batch = batches[b];
-      ASSIGN_OR_RETURN(HostState * host, LoadHost(batch.agent_id, received_unix_nanos));
-      stored[b].reserve(batch.messages.size());
-      for (const v1::AgentMessage& message : batch.messages) {
-        ASSIGN_OR_RETURN(RecordResult result, IngestOne(*host, message, received_unix_nanos));
-        stored[b].push_back(std::move(result));
+      // Each agent's records in a savepoint of their own: what the store
+      // refuses of one agent fails that agent's records, never another's.
+      RETURN_IF_ERROR(writer_->Exec("SAVEPOINT agent_batch"));
+      absl::StatusOr<std::vector<RecordResult>> results =
+          IngestAgentBatch(batches[b], received_unix_nanos);
+      if (results.ok()) {
+        RETURN_IF_ERROR(writer_->Exec("RELEASE agent_batch"));
+        stored[b] = *std::move(results);
+        continue;
       }
-      ASSIGN_OR_RETURN(Statement update,
-                       writer_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?2), "
-                                        "max_sequence = ?3 WHERE host_id = ?1"));
-      RETURN_IF_ERROR(update.Bind(1, host->host_id)
-                          .Bind(2, received_unix_nanos)
-                          .Bind(3, host->max_sequence)
-                          .Run());
+      RETURN_IF_ERROR(writer_->Exec("ROLLBACK TO agent_batch; RELEASE agent_batch"));
+      // The cached state may describe rows just rolled back.
+      hosts_.erase(batches[b].agent_id);
+      stored[b].assign(batches[b].messages.size(),
+                       RecordResult{.outcome = RecordResult::Outcome::kFailed,
+                                    .error = std::move(results).status()});
     }
     return absl::OkStatus();
   });
   if (!written.ok()) return written;
   return stored;
+}
+
+absl::StatusOr<std::vector<RecordResult>> SqliteStore::IngestAgentBatch(const AgentBatch& batch,
+                                                                        int64_t received_ns) {
+  ASSIGN_OR_RETURN(HostState * host, LoadHost(batch.agent_id, received_ns));
+  std::vector<RecordResult> results;
+  results.reserve(batch.messages.size());
+  for (const v1::AgentMessage& message : batch.messages) {
+    ASSIGN_OR_RETURN(RecordResult result, IngestOne(*host, message, received_ns));
+    results.push_back(std::move(result));
+  }
+  ASSIGN_OR_RETURN(Statement update,
+                   writer_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?2), "
+                                    "max_sequence = ?3 WHERE host_id = ?1"));
+  RETURN_IF_ERROR(
+      update.Bind(1, host->host_id).Bind(2, received_ns).Bind(3, host->max_sequence).Run());
+  return results;
 }
 
 absl::StatusOr<SqliteStore::HostState*> SqliteStore::LoadHost(const std::string& agent_id,
@@ -174,11 +198,13 @@ absl::Status SqliteStore::StoreReport(HostState& host, const v1::AgentMessage& m
                                       int64_t created_ns, int64_t received_ns) {
   const v1::IntervalReport& report = message.report();
   Exposure exposure;
+  // Each addend is at most 2^53 and there are at most 256 checkers (the
+  // service's limit), but the store does not count on it: the sum saturates.
   for (const v1::CheckerInterval& checker : report.checkers()) {
-    exposure.bytes_verified += std::min(checker.bytes_verified(), kMaxReportCounter);
-    exposure.blocks_verified += std::min(checker.blocks_verified(), kMaxReportCounter);
-    exposure.bytes_written += std::min(checker.bytes_written(), kMaxReportCounter);
-    exposure.io_errors += std::min(checker.io_errors(), kMaxReportCounter);
+    exposure.bytes_verified = SaturatingAdd(exposure.bytes_verified, checker.bytes_verified());
+    exposure.blocks_verified = SaturatingAdd(exposure.blocks_verified, checker.blocks_verified());
+    exposure.bytes_written = SaturatingAdd(exposure.bytes_written, checker.bytes_written());
+    exposure.io_errors = SaturatingAdd(exposure.io_errors, checker.io_errors());
   }
   const int64_t observed_ns = report.end_unix_nanos() > report.start_unix_nanos()
                                   ? Clamped(static_cast<uint64_t>(report.end_unix_nanos()) -
@@ -203,12 +229,12 @@ absl::Status SqliteStore::StoreReport(HostState& host, const v1::AgentMessage& m
                       .BindBlob(11, report.SerializeAsString())
                       .Run());
   ASSIGN_OR_RETURN(Statement add,
-                   writer_->Prepare("UPDATE epochs SET reports = reports + 1, "
-                                    "bytes_verified = bytes_verified + ?2, "
-                                    "blocks_verified = blocks_verified + ?3, "
-                                    "bytes_written = bytes_written + ?4, "
-                                    "io_errors = io_errors + ?5, "
-                                    "observed_ns = observed_ns + ?6 WHERE epoch_id = ?1"));
+                   writer_->Prepare("UPDATE epochs SET reports = sat_add(reports, 1), "
+                                    "bytes_verified = sat_add(bytes_verified, ?2), "
+                                    "blocks_verified = sat_add(blocks_verified, ?3), "
+                                    "bytes_written = sat_add(bytes_written, ?4), "
+                                    "io_errors = sat_add(io_errors, ?5), "
+                                    "observed_ns = sat_add(observed_ns, ?6) WHERE epoch_id = ?1"));
   RETURN_IF_ERROR(add.Bind(1, epoch.id)
                       .Bind(2, Clamped(exposure.bytes_verified))
                       .Bind(3, Clamped(exposure.blocks_verified))

@@ -2,6 +2,10 @@
 // the correlation engine reads. Each call reads one WAL snapshot.
 
 #include <algorithm>
+#include <charconv>
+#include <limits>
+#include <optional>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -19,16 +23,54 @@ constexpr const char* kHostSummarySelect =
     "SELECT h.agent_id, h.hostname, h.kernel_release, h.agent_version, h.first_seen_ns, "
     "h.last_seen_ns, h.connected, "
     "(SELECT count(*) FROM findings f WHERE f.host_id = h.host_id), "
-    "(SELECT coalesce(sum(e.bytes_verified), 0) FROM epochs e WHERE e.host_id = h.host_id), "
+    "(SELECT sat_sum(e.bytes_verified) FROM epochs e WHERE e.host_id = h.host_id), "
     "(SELECT count(*) FROM epochs e WHERE e.host_id = h.host_id), "
     "h.host_id FROM hosts h ";
 
-// ?1 received since, ?2 host_id (only in the per-host form), ?3 limit (-1: none).
+// ?1 received since, ?2 host_id (only in the per-host form), ?3 limit (-1:
+// none), ?4 and ?5 the cursor: only findings before (received_ns, finding_id)
+// in the order below (BindNoCursor: every finding). Column 5 is finding_id.
 constexpr const char* kFindingsSelect =
-    "SELECT h.agent_id, f.sequence, coalesce(e.number, 0), f.received_ns, f.body "
+    "SELECT h.agent_id, f.sequence, coalesce(e.number, 0), f.received_ns, f.body, f.finding_id "
     "FROM findings f JOIN hosts h ON h.host_id = f.host_id "
-    "LEFT JOIN epochs e ON e.epoch_id = f.epoch_id WHERE f.received_ns >= ?1 ";
+    "LEFT JOIN epochs e ON e.epoch_id = f.epoch_id WHERE f.received_ns >= ?1 "
+    "AND (f.received_ns < ?4 OR (f.received_ns = ?4 AND f.finding_id < ?5)) ";
 constexpr const char* kFindingsOrder = "ORDER BY f.received_ns DESC, f.finding_id DESC LIMIT ?3";
+
+// Where a findings page ended: (received_ns, finding_id) of its last finding.
+using Cursor = std::pair<int64_t, int64_t>;
+
+void BindNoCursor(Statement& query) {
+  constexpr int64_t kEnd = std::numeric_limits<int64_t>::max();
+  query.Bind(4, kEnd).Bind(5, kEnd);
+}
+
+// A findings page token: "<received_ns>.<finding_id>" of the page's last
+// finding. Opaque to clients.
+std::string FindingsToken(int64_t received_ns, int64_t finding_id) {
+  return absl::StrCat(received_ns, ".", finding_id);
+}
+
+bool ParseInt(std::string_view text, int64_t& value) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return !text.empty() && error == std::errc() && end == text.data() + text.size();
+}
+
+absl::StatusOr<Cursor> ParseFindingsToken(std::string_view token) {
+  const size_t dot = token.find('.');
+  Cursor cursor;
+  if (dot == std::string_view::npos || !ParseInt(token.substr(0, dot), cursor.first) ||
+      !ParseInt(token.substr(dot + 1), cursor.second)) {
+    return absl::InvalidArgumentError("page_token is not a findings page token of this collector");
+  }
+  return cursor;
+}
+
+// LIMIT for a page of `page_size` (0: no bound), one more than the page so
+// that the query tells whether another page follows.
+int64_t PageLimit(uint64_t page_size) {
+  return page_size == 0 ? int64_t{-1} : static_cast<int64_t>(page_size) + 1;
+}
 
 void FillHostSummary(const Statement& row, v1::HostSummary& host) {
   host.set_agent_id(row.Text(0));
@@ -52,12 +94,18 @@ absl::Status ParseBlob(std::string_view blob, Message& message, const Connection
   return absl::OkStatus();
 }
 
-// Findings rows of kFindingsSelect, appended to `findings`.
-absl::Status ReadFindings(Statement& query, const Connection& db,
-                          google::protobuf::RepeatedPtrField<v1::StoredFinding>& findings) {
+// Findings rows of kFindingsSelect, appended to `findings`, at most
+// `page_size` of them (0: all). When a row is left after a full page, the
+// cursor (received_ns, finding_id) of the page's last finding.
+absl::StatusOr<std::optional<Cursor>> ReadFindings(
+    Statement& query, const Connection& db, uint64_t page_size,
+    google::protobuf::RepeatedPtrField<v1::StoredFinding>& findings) {
+  Cursor last;
   while (true) {
     ASSIGN_OR_RETURN(const bool row, query.Step());
-    if (!row) return absl::OkStatus();
+    if (!row) return std::nullopt;
+    if (page_size != 0 && static_cast<uint64_t>(findings.size()) == page_size) return last;
+    last = {query.Int(3), query.Int(5)};
     v1::StoredFinding& stored = *findings.Add();
     stored.set_agent_id(query.Text(0));
     stored.set_sequence(static_cast<uint64_t>(query.Int(1)));
@@ -98,14 +146,21 @@ class KernelConfigs {
 
 }  // namespace
 
-absl::StatusOr<v1::ListHostsResponse> SqliteStore::ListHosts() {
+absl::StatusOr<v1::ListHostsResponse> SqliteStore::ListHosts(const v1::ListHostsRequest& page) {
   ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+  // The token is the last agent id of the previous page.
   ASSIGN_OR_RETURN(Statement query,
-                   reader.db().Prepare(absl::StrCat(kHostSummarySelect, "ORDER BY h.agent_id")));
+                   reader.db().Prepare(absl::StrCat(
+                       kHostSummarySelect, "WHERE h.agent_id > ?1 ORDER BY h.agent_id LIMIT ?2")));
+  query.BindText(1, page.page_token()).Bind(2, PageLimit(page.page_size()));
   v1::ListHostsResponse response;
   while (true) {
     ASSIGN_OR_RETURN(const bool row, query.Step());
     if (!row) break;
+    if (page.page_size() != 0 && static_cast<uint64_t>(response.hosts_size()) == page.page_size()) {
+      response.set_next_page_token(response.hosts(response.hosts_size() - 1).agent_id());
+      break;
+    }
     FillHostSummary(query, *response.add_hosts());
   }
   return response;
@@ -113,6 +168,11 @@ absl::StatusOr<v1::ListHostsResponse> SqliteStore::ListHosts() {
 
 absl::StatusOr<v1::ListFindingsResponse> SqliteStore::ListFindings(
     const v1::ListFindingsRequest& request) {
+  const uint64_t page_size = request.page_size() != 0 ? request.page_size() : request.limit();
+  Cursor cursor = {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()};
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(cursor, ParseFindingsToken(request.page_token()));
+  }
   ASSIGN_OR_RETURN(Reader reader, AcquireReader());
   const std::string sql =
       request.agent_id().empty()
@@ -122,10 +182,14 @@ absl::StatusOr<v1::ListFindingsResponse> SqliteStore::ListFindings(
                          kFindingsOrder);
   ASSIGN_OR_RETURN(Statement query, reader.db().Prepare(sql));
   query.Bind(1, request.since_unix_nanos())
-      .Bind(3, request.limit() == 0 ? int64_t{-1} : int64_t{request.limit()});
+      .Bind(3, PageLimit(page_size))
+      .Bind(4, cursor.first)
+      .Bind(5, cursor.second);
   if (!request.agent_id().empty()) query.BindText(2, request.agent_id());
   v1::ListFindingsResponse response;
-  RETURN_IF_ERROR(ReadFindings(query, reader.db(), *response.mutable_findings()));
+  ASSIGN_OR_RETURN(const std::optional<Cursor> last,
+                   ReadFindings(query, reader.db(), page_size, *response.mutable_findings()));
+  if (last.has_value()) response.set_next_page_token(FindingsToken(last->first, last->second));
   return response;
 }
 
@@ -173,7 +237,8 @@ absl::StatusOr<v1::GetHostResponse> SqliteStore::GetHost(const std::string& agen
       Statement findings,
       db.Prepare(absl::StrCat(kFindingsSelect, "AND f.host_id = ?2 ", kFindingsOrder)));
   findings.Bind(1, 0).Bind(2, host_id).Bind(3, kMaxHostFindings);
-  RETURN_IF_ERROR(ReadFindings(findings, db, *response.mutable_findings()));
+  BindNoCursor(findings);
+  RETURN_IF_ERROR(ReadFindings(findings, db, 0, *response.mutable_findings()).status());
   return response;
 }
 
@@ -244,7 +309,7 @@ absl::StatusOr<std::vector<HostActivity>> SqliteStore::ListHostActivity() {
   {
     ASSIGN_OR_RETURN(Statement query,
                      db.Prepare("SELECT host_id, agent_id, agent_version, connected, last_seen_ns, "
-                                "last_verified_ns FROM hosts "
+                                "last_verified_ns, first_seen_ns FROM hosts "
                                 "ORDER BY agent_id"));
     while (true) {
       ASSIGN_OR_RETURN(const bool row, query.Step());
@@ -256,6 +321,7 @@ absl::StatusOr<std::vector<HostActivity>> SqliteStore::ListHostActivity() {
       host.connected = query.Int(3) > 0;
       host.last_seen_unix_nanos = query.Int(4);
       host.last_verified_unix_nanos = query.Int(5);
+      host.first_seen_unix_nanos = query.Int(6);
     }
   }
   // Rows of another host than those just read cannot exist in one snapshot;
@@ -284,8 +350,9 @@ absl::StatusOr<std::vector<HostActivity>> SqliteStore::ListHostActivity() {
   }
   {
     ASSIGN_OR_RETURN(Statement query,
-                     db.Prepare("SELECT host_id, sum(reports_summarised), sum(reports_dropped), "
-                                "sum(findings_dropped), sum(damaged_records_skipped) "
+                     db.Prepare("SELECT host_id, sat_sum(reports_summarised), "
+                                "sat_sum(reports_dropped), sat_sum(findings_dropped), "
+                                "sat_sum(damaged_records_skipped) "
                                 "FROM spool_losses GROUP BY host_id"));
     while (true) {
       ASSIGN_OR_RETURN(const bool row, query.Step());

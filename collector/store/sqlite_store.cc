@@ -229,10 +229,8 @@ absl::StatusOr<StoreStats> SqliteStore::GetStats() {
   }
   {
     ASSIGN_OR_RETURN(sqlite::Statement losses,
-                     db.Prepare("SELECT coalesce(sum(reports_summarised), 0), "
-                                "coalesce(sum(reports_dropped), 0), "
-                                "coalesce(sum(findings_dropped), 0), "
-                                "coalesce(sum(damaged_records_skipped), 0) "
+                     db.Prepare("SELECT sat_sum(reports_summarised), sat_sum(reports_dropped), "
+                                "sat_sum(findings_dropped), sat_sum(damaged_records_skipped) "
                                 "FROM spool_losses"));
     ASSIGN_OR_RETURN(const bool row, losses.Step());
     if (row) {

@@ -35,7 +35,7 @@ class SqliteStore final : public Store {
   absl::Status SetConnected(const std::string& agent_id, bool connected,
                             int64_t now_unix_nanos) override;
 
-  absl::StatusOr<v1::ListHostsResponse> ListHosts() override;
+  absl::StatusOr<v1::ListHostsResponse> ListHosts(const v1::ListHostsRequest& page = {}) override;
   absl::StatusOr<v1::ListFindingsResponse> ListFindings(
       const v1::ListFindingsRequest& request) override;
   absl::StatusOr<v1::GetHostResponse> GetHost(const std::string& agent_id) override;
@@ -76,6 +76,9 @@ class SqliteStore final : public Store {
   absl::Status WriteTransaction(Body&& body);
   // Write path (sqlite_ingest.cc, sqlite_epochs.cc): inside WriteTransaction.
   absl::StatusOr<HostState*> LoadHost(const std::string& agent_id, int64_t received_ns);
+  // One agent's records, inside the savepoint IngestBatches gives it.
+  absl::StatusOr<std::vector<RecordResult>> IngestAgentBatch(const AgentBatch& batch,
+                                                             int64_t received_ns);
   absl::StatusOr<RecordResult> IngestOne(HostState& host, const v1::AgentMessage& message,
                                          int64_t received_ns);
   absl::Status ApplyHello(HostState& host, const v1::Hello& hello, int64_t created_ns);

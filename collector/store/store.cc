@@ -26,7 +26,11 @@ absl::StatusOr<std::vector<RecordResult>> Store::IngestBatch(
   absl::StatusOr<std::vector<std::vector<RecordResult>>> stored =
       IngestBatches(std::span<const AgentBatch>(&batch, 1), received_unix_nanos);
   if (!stored.ok()) return stored.status();
-  return std::move(stored->front());
+  std::vector<RecordResult>& results = stored->front();
+  if (!results.empty() && results.front().outcome == RecordResult::Outcome::kFailed) {
+    return results.front().error;
+  }
+  return std::move(results);
 }
 
 }  // namespace fscanary::store

@@ -115,6 +115,7 @@ struct HostActivity {
   std::string agent_version;
   bool connected = false;
   // Collector clock.
+  int64_t first_seen_unix_nanos = 0;
   int64_t last_seen_unix_nanos = 0;
   // End of the newest report that verified bytes (0: none).
   int64_t last_verified_unix_nanos = 0;
@@ -142,8 +143,14 @@ struct RecordResult {
     // stored, and it must not be acknowledged (that would make the sender
     // drop a record the collector never stored).
     kConflict,
+    // The store refused a message of the agent's batch (`error` says why):
+    // nothing of that agent's batch is stored; the other agents' batches of
+    // the same call are not affected.
+    kFailed,
   };
   Outcome outcome = Outcome::kStored;
+  // kFailed: why.
+  absl::Status error;
   // kConflict: SHA-256 (hex) of the record held and of the one received.
   std::string held_sha256;
   std::string received_sha256;
@@ -164,8 +171,12 @@ class Store {
   // again; the ledger keeps each record's SHA-256, so a different record
   // under a held sequence is a kConflict, not a duplicate (records stored
   // before the ledger kept digests count as duplicates). Returns, per batch
-  // and per message, what became of it. When it returns OK everything is
-  // durably committed; on error nothing of the call is stored.
+  // and per message, what became of it. Each agent's batch commits or fails
+  // on its own: when the store refuses one of its messages, every message of
+  // that batch is kFailed with the reason, and nothing of it is stored, while
+  // the other batches are stored. When it returns OK everything not kFailed
+  // is durably committed; on error (the transaction itself failed) nothing
+  // of the call is stored.
   //
   // Per message body (messages must have passed the collector's validation):
   // - report: its exposure is added to the epoch it was created in;
@@ -176,12 +187,13 @@ class Store {
   // - hello, heartbeat (session messages, sequence 0): applied, not stored as
   //   records, reported as stored. Hello updates the host (version, config,
   //   facts as above); heartbeat only last_seen.
-  // InvalidArgument, and nothing stored, for an empty agent id, a record with
-  // sequence 0 or above INT64_MAX, or a message without a body.
+  // Sums (exposure, spool losses) saturate at 2^63-1 instead of overflowing.
+  // An empty agent id, a record with sequence 0 or above INT64_MAX, or a
+  // message without a body fails its agent's batch (kFailed, InvalidArgument).
   virtual absl::StatusOr<std::vector<std::vector<RecordResult>>> IngestBatches(
       std::span<const AgentBatch> batches, int64_t received_unix_nanos) = 0;
 
-  // IngestBatches for one agent.
+  // IngestBatches for one agent; the batch's error when it was kFailed.
   absl::StatusOr<std::vector<RecordResult>> IngestBatch(const std::string& agent_id,
                                                         std::span<const v1::AgentMessage> messages,
                                                         int64_t received_unix_nanos);
@@ -196,10 +208,15 @@ class Store {
   virtual absl::Status SetConnected(const std::string& agent_id, bool connected,
                                     int64_t now_unix_nanos) = 0;
 
-  // Every host, ordered by agent id.
-  virtual absl::StatusOr<v1::ListHostsResponse> ListHosts() = 0;
+  // Hosts ordered by agent id, page_size of them (0: every one) after the
+  // page_token (a previous page's next_page_token; empty: from the first).
+  // next_page_token is set when more follow.
+  virtual absl::StatusOr<v1::ListHostsResponse> ListHosts(
+      const v1::ListHostsRequest& page = {}) = 0;
   // Newest first by the time the collector received them; since_unix_nanos
-  // bounds the received time (inclusive); limit 0 means no limit.
+  // bounds the received time (inclusive). Pages as ListHosts: page_size, or
+  // limit when page_size is 0 (both 0: every finding), after page_token;
+  // InvalidArgument for a token this store did not issue.
   virtual absl::StatusOr<v1::ListFindingsResponse> ListFindings(
       const v1::ListFindingsRequest& request) = 0;
   // The host, its epochs oldest first (with full facts), and its newest

@@ -130,6 +130,37 @@ TEST(Ingest, GroupCommitStoresEveryAgentsBatch) {
   EXPECT_EQ(store->ListFindings({})->findings_size(), 3);
 }
 
+TEST(Ingest, ARecordTheStoreRefusesFailsOnlyItsOwnAgentsBatch) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  ASSERT_NO_FATAL_FAILURE(testing::RefuseFindingSequence(dir, 13));
+  const std::vector<v1::AgentMessage> a = {FindingRecord(1, kSecond), FindingRecord(2, kSecond)};
+  const std::vector<v1::AgentMessage> m = {FindingRecord(12, kSecond), FindingRecord(13, kSecond)};
+  const std::vector<v1::AgentMessage> z = {FindingRecord(1, kSecond)};
+  const std::vector<AgentBatch> batches = {{.agent_id = "a", .messages = a},
+                                           {.agent_id = "m", .messages = m},
+                                           {.agent_id = "z", .messages = z}};
+  absl::StatusOr<std::vector<std::vector<RecordResult>>> stored = store->IngestBatches(batches, 1);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_EQ(stored->size(), 3u);
+  for (const size_t good : {size_t{0}, size_t{2}}) {
+    for (const RecordResult& result : (*stored)[good]) EXPECT_EQ(result.outcome, kStored);
+  }
+  ASSERT_EQ((*stored)[1].size(), 2u);
+  for (const RecordResult& result : (*stored)[1]) {
+    EXPECT_EQ(result.outcome, RecordResult::Outcome::kFailed);
+    EXPECT_THAT(std::string(result.error.message()), ::testing::HasSubstr("poison record"));
+  }
+  EXPECT_EQ(store->ListFindings({})->findings_size(), 3);
+  EXPECT_EQ(*store->MaxSequence("a"), 2u);
+  EXPECT_EQ(*store->MaxSequence("z"), 1u);
+  // Nothing of m's batch was kept, in the database or in the store's memory:
+  // its record 12 is new when it comes again.
+  EXPECT_EQ(*store->MaxSequence("m"), 0u);
+  EXPECT_THAT(Ingest(*store, "m", {FindingRecord(12, kSecond)}), ElementsAre(kStored));
+  EXPECT_EQ(*store->MaxSequence("m"), 12u);
+}
+
 TEST(Ingest, SpoolLossIsStoredAndCounted) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);

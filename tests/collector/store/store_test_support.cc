@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+#include "collector/store/sqlite_connection.h"
+
 namespace fscanary::store::testing {
 
 v1::HostFacts VmFacts(const std::string& kernel_release, const std::string& scheduler) {
@@ -96,6 +99,18 @@ v1::AgentMessage SpoolLossRecord(uint64_t sequence, int64_t created_ns, uint64_t
   message.mutable_spool_loss()->set_findings_dropped(findings_dropped);
   message.mutable_spool_loss()->set_reports_summarised(3);
   return message;
+}
+
+void RefuseFindingSequence(const fscanary::testing::TempDir& dir, uint64_t sequence,
+                           const std::string& name) {
+  absl::StatusOr<std::unique_ptr<sqlite::Connection>> db =
+      sqlite::Connection::Open(dir.Join(name), sqlite::Access::kReadWrite, 5000);
+  ASSERT_TRUE(db.ok()) << db.status();
+  const absl::Status created =
+      (*db)->Exec(absl::StrCat("CREATE TRIGGER refuse_", sequence,
+                               " BEFORE INSERT ON findings WHEN NEW.sequence = ", sequence,
+                               " BEGIN SELECT RAISE(ABORT, 'poison record refused'); END"));
+  ASSERT_TRUE(created.ok()) << created;
 }
 
 std::unique_ptr<Store> OpenStore(const fscanary::testing::TempDir& dir, const std::string& name) {

@@ -26,6 +26,12 @@ v1::AgentMessage FindingRecord(uint64_t sequence, int64_t created_ns,
                                v1::FindingKind kind = v1::CHECKSUM_MISMATCH);
 v1::AgentMessage SpoolLossRecord(uint64_t sequence, int64_t created_ns, uint64_t findings_dropped);
 
+// Makes the database in `dir` refuse any finding with `sequence` (a trigger
+// raising an error), standing for whatever the store may refuse in one
+// agent's record; the test fails if it cannot.
+void RefuseFindingSequence(const fscanary::testing::TempDir& dir, uint64_t sequence,
+                           const std::string& name = "collector.db");
+
 // A store on a fresh database in `dir`; the test fails if it cannot open.
 std::unique_ptr<Store> OpenStore(const fscanary::testing::TempDir& dir,
                                  const std::string& name = "collector.db");
