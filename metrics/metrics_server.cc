@@ -114,7 +114,8 @@ void MetricsServer::RegisterCollectable(std::weak_ptr<const Collectable> collect
   state_->collectables.push_back(std::move(collectable));
 }
 
-absl::StatusOr<int> MetricsServer::Start(std::string_view listen_address) {
+absl::StatusOr<int> MetricsServer::Start(std::string_view listen_address,
+                                         const MetricsServerOptions& server_options) {
   if (state_->context != nullptr) {
     return absl::FailedPreconditionError("metrics server already started");
   }
@@ -124,11 +125,22 @@ absl::StatusOr<int> MetricsServer::Start(std::string_view listen_address) {
   static std::once_flag civetweb_initialised;
   std::call_once(civetweb_initialised, [] { mg_init_library(0); });
 
+  if (server_options.num_threads < 1 || server_options.request_timeout_ms < 1) {
+    return absl::InvalidArgumentError(
+        "metrics server: num_threads and request_timeout_ms must be "
+        "at least 1");
+  }
   const std::string ports(listen_address);
-  const char* options[] = {"listening_ports", ports.c_str(),
-                           // Prometheus scrapes one request at a time per server; a few threads
-                           // leave room for a second Prometheus and a person with curl.
-                           "num_threads", "4", "request_timeout_ms", "10000", nullptr};
+  // Prometheus scrapes one request at a time per server. The rest of the
+  // workers are for slow or hostile clients: each holds one for at most the
+  // request timeout (civetweb counts it from the request's first byte, so a
+  // client trickling its headers is cut off too), and connections beyond the
+  // workers wait in civetweb's queue, first come first served.
+  const std::string threads = absl::StrCat(server_options.num_threads);
+  const std::string timeout = absl::StrCat(server_options.request_timeout_ms);
+  const char* options[] = {
+      "listening_ports", ports.c_str(),       "num_threads", threads.c_str(), "request_timeout_ms",
+      timeout.c_str(),   "enable_keep_alive", "no",          nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = LogCivetwebMessage;
   mg_init_data init{

@@ -21,6 +21,16 @@ struct MetricsServerState;  // Defined in the .cc, next to civetweb.
 // as a warning when it changes, and the rest is served. Other paths answer
 // 404; methods other than GET and HEAD, 405. Plain HTTP, no authentication:
 // bind to loopback or a management network.
+// civetweb serves each connection on one worker thread, so a client that
+// connects and sends its request slowly holds a worker. These bound how long
+// (every request, from its first byte to the response sent) and leave more
+// workers than a few such clients hold; keep-alive is off, so a worker is
+// free again after each response.
+struct MetricsServerOptions {
+  int num_threads = 16;
+  int request_timeout_ms = 2000;
+};
+
 class MetricsServer {
  public:
   MetricsServer();
@@ -36,7 +46,8 @@ class MetricsServer {
   // InvalidArgument for another form of address, FailedPrecondition if
   // already started, Unavailable if the server cannot listen there (the
   // message carries civetweb's reason, such as the port being in use).
-  absl::StatusOr<int> Start(std::string_view listen_address);
+  absl::StatusOr<int> Start(std::string_view listen_address,
+                            const MetricsServerOptions& options = {});
 
   // Stops listening and waits for scrapes in progress. Does nothing if not
   // started; Start() may be called again afterwards.

@@ -7,10 +7,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -116,6 +120,66 @@ TEST_F(MetricsServerTest, ConcurrentScrapesAllSucceed) {
   }
   for (std::thread& client : clients) client.join();
   EXPECT_EQ(ok, 40);
+}
+
+// Connects and sends the start of a request, never the rest: what a slow or
+// hostile client does to hold a server thread.
+class SlowClient {
+ public:
+  explicit SlowClient(int port) : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address{.sin_family = AF_INET, .sin_port = htons(static_cast<uint16_t>(port))};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+    constexpr char kHalf[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (connected_) connected_ = send(fd_, kHalf, sizeof(kHalf) - 1, MSG_NOSIGNAL) > 0;
+  }
+  ~SlowClient() { close(fd_); }
+  SlowClient(const SlowClient&) = delete;
+  SlowClient& operator=(const SlowClient&) = delete;
+  bool connected() const { return connected_; }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+// Scrapes `count` times; the longest a scrape took, or nullopt if one failed.
+std::optional<std::chrono::milliseconds> SlowestOfScrapes(int port, int count) {
+  std::chrono::milliseconds slowest{0};
+  for (int i = 0; i < count; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const absl::StatusOr<HttpResponse> response = HttpRequest(port, "GET", "/metrics");
+    if (!response.ok() || response->status != 200 || response->body.empty()) return std::nullopt;
+    slowest = std::max(slowest, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - start));
+  }
+  return slowest;
+}
+
+TEST_F(MetricsServerTest, AFewSlowClientsDoNotHoldUpScrapes) {
+  // Twice the workers civetweb had before the bound (4): they would have
+  // held every worker for its 10 s timeout.
+  std::vector<std::unique_ptr<SlowClient>> slow;
+  for (int i = 0; i < 8; ++i) {
+    slow.push_back(std::make_unique<SlowClient>(port_));
+    ASSERT_TRUE(slow.back()->connected());
+  }
+  const std::optional<std::chrono::milliseconds> slowest = SlowestOfScrapes(port_, 5);
+  ASSERT_TRUE(slowest.has_value());
+  EXPECT_LT(*slowest, std::chrono::milliseconds(1500));
+}
+
+TEST_F(MetricsServerTest, MoreSlowClientsThanWorkersDelayAScrapeByAtMostTheirTimeout) {
+  const MetricsServerOptions options;
+  std::vector<std::unique_ptr<SlowClient>> slow;
+  for (int i = 0; i < 2 * options.num_threads; ++i) {
+    slow.push_back(std::make_unique<SlowClient>(port_));
+    ASSERT_TRUE(slow.back()->connected());
+  }
+  // Queued behind both waves: each wave is cut off at the request timeout.
+  const std::optional<std::chrono::milliseconds> slowest = SlowestOfScrapes(port_, 3);
+  ASSERT_TRUE(slowest.has_value());
+  EXPECT_LT(*slowest, std::chrono::milliseconds(2 * options.request_timeout_ms + 1500));
 }
 
 TEST_F(MetricsServerTest, StopClosesThePortAndStartWorksAgain) {
