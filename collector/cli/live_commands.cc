@@ -99,12 +99,18 @@ void PrintFindingsHeader(std::ostream& out) {
 }  // namespace
 
 absl::Status RunHosts(const CollectorConnection& connection, bool json, std::ostream& out) {
+  // The collector answers a page at a time; every page, as one list.
   v1::ListHostsResponse response;
-  if (absl::Status called =
-          Call(connection, &v1::Query::Stub::ListHosts, v1::ListHostsRequest(), response);
-      !called.ok()) {
-    return called;
-  }
+  v1::ListHostsRequest page_request;
+  do {
+    v1::ListHostsResponse page;
+    if (absl::Status called = Call(connection, &v1::Query::Stub::ListHosts, page_request, page);
+        !called.ok()) {
+      return called;
+    }
+    page_request.set_page_token(page.next_page_token());
+    for (v1::HostSummary& host : *page.mutable_hosts()) *response.add_hosts() = std::move(host);
+  } while (!page_request.page_token().empty());
   if (json) return PrintJson(response, out);
   out << absl::StrFormat("%-24s  %-20s  %-24s  %-9s  %-20s  %8s  %12s  %s\n", "HOST", "HOSTNAME",
                          "KERNEL", "CONNECTED", "LAST SEEN", "FINDINGS", "VERIFIED", "EPOCHS");
@@ -128,11 +134,22 @@ absl::Status RunFindings(const CollectorConnection& connection, const FindingsRe
     query.set_since_unix_nanos(absl::ToUnixNanos(absl::Now()) -
                                request.since_seconds * 1'000'000'000);
   }
+  // Pages until `limit` findings (a collector from before pagination
+  // answers `limit` in one).
   v1::ListFindingsResponse response;
-  if (absl::Status called = Call(connection, &v1::Query::Stub::ListFindings, query, response);
-      !called.ok()) {
-    return called;
-  }
+  do {
+    query.set_page_size(request.limit - static_cast<uint32_t>(response.findings_size()));
+    v1::ListFindingsResponse page;
+    if (absl::Status called = Call(connection, &v1::Query::Stub::ListFindings, query, page);
+        !called.ok()) {
+      return called;
+    }
+    query.set_page_token(page.next_page_token());
+    for (v1::StoredFinding& stored : *page.mutable_findings()) {
+      *response.add_findings() = std::move(stored);
+    }
+  } while (!query.page_token().empty() &&
+           static_cast<uint32_t>(response.findings_size()) < request.limit);
   if (request.json) return PrintJson(response, out);
   PrintFindingsHeader(out);
   for (const v1::StoredFinding& stored : response.findings()) PrintFindingLine(stored, out);

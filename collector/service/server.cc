@@ -52,8 +52,9 @@ absl::StatusOr<std::unique_ptr<CollectorServer>> CollectorServer::Start(
   server->committer_ = std::make_unique<GroupCommitter>(store, options.max_batch, registry);
   server->ingest_ = std::make_unique<IngestService>(store, *server->committer_, server->sessions_,
                                                     options.auth, options.limits, registry);
-  server->query_ = std::make_unique<QueryService>(store);
-  server->admin_query_ = std::make_unique<QueryService>(store);
+  auto analyses = std::make_shared<AnalysisCache>(store, registry);
+  server->query_ = std::make_unique<QueryService>(store, analyses);
+  server->admin_query_ = std::make_unique<QueryService>(store, analyses);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;

@@ -1,0 +1,61 @@
+#pragma once
+// Serves the correlation analysis from results computed at most once per
+// interval: a flood of Analyze queries costs one read of every host epoch and
+// one analysis per distinct request per interval, on one thread, instead of
+// one each, so scrapes and ingest keep the store's readers and the CPU.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "collector/fleet/host_attributes.h"
+#include "collector/store/store.h"
+#include "fscanary/v1/query.pb.h"
+#include "metrics/registry.h"
+
+namespace fscanary::collector {
+
+struct AnalysisCacheOptions {
+  // A result (and the fleet read from the store) is served this long.
+  std::chrono::nanoseconds interval = std::chrono::seconds(30);
+  // Distinct requests whose results are kept; the oldest result goes first.
+  size_t max_entries = 64;
+};
+
+// Thread-safe. Computations run one at a time under one lock: a query that
+// arrives while the same request is being computed waits and gets that
+// result. Errors are not kept: the next query computes again. Counts the
+// analyses it computes in fscanary_collector_analyses_computed_total.
+class AnalysisCache {
+ public:
+  AnalysisCache(store::Store& store, metrics::Registry& registry,
+                AnalysisCacheOptions options = {});
+
+  // InvalidArgument for options out of range (named), or the store's error.
+  absl::StatusOr<v1::AnalyzeResponse> Analyze(const v1::AnalyzeRequest& request);
+
+ private:
+  struct Entry {
+    std::chrono::steady_clock::time_point computed;
+    v1::AnalyzeResponse response;
+  };
+  absl::StatusOr<std::shared_ptr<const fleet::BuiltFleet>> Fleet(
+      std::chrono::steady_clock::time_point now);
+
+  store::Store& store_;
+  const AnalysisCacheOptions options_;
+  metrics::Counter* computed_ = nullptr;
+
+  std::mutex mutex_;
+  // By the request's deterministic encoding.
+  std::map<std::string, Entry> entries_;
+  std::shared_ptr<const fleet::BuiltFleet> fleet_;
+  std::chrono::steady_clock::time_point fleet_read_;
+};
+
+}  // namespace fscanary::collector
