@@ -121,6 +121,8 @@ void ReadCollector(Section root, CollectorConfig& config) {
     if (!config.metrics.listen.empty()) {
       metrics->Check("listen", ValidateMetricsListen(config.metrics.listen));
     }
+    metrics->ReadInteger("max_label_values", config.metrics.max_label_values, 1, 100000);
+    metrics->ReadInteger("max_hosts", config.metrics.max_hosts, 1, 1000000);
   }
   if (std::optional<Section> keepalive = root.Child("keepalive")) {
     ReadKeepalive(*keepalive, config.keepalive);

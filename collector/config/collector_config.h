@@ -35,6 +35,10 @@ struct CollectorConfig {
   struct Metrics {
     // IPv4 address and port of the Prometheus endpoint; empty: off.
     std::string listen = "127.0.0.1:9420";
+    // Distinct values each agent-derived label (kernel, scheduler, ...) may
+    // take, and distinct hosts in per-host series; the rest are "other".
+    uint32_t max_label_values = 1000;
+    uint32_t max_hosts = 100000;
   };
   struct Keepalive {
     // Agents may ping no more often than this; not above the agents' default

@@ -20,6 +20,8 @@ std::string DescribeConfig(const CollectorConfig& config) {
   text.String("tokens_file", config.tokens_file);
   text.Bool("require_auth", config.require_auth);
   text.String("metrics.listen", config.metrics.listen);
+  text.Integer("metrics.max_label_values", config.metrics.max_label_values);
+  text.Integer("metrics.max_hosts", config.metrics.max_hosts);
   text.Time("keepalive.min_time", config.keepalive.min_time);
   text.Bool("keepalive.permit_without_calls", config.keepalive.permit_without_calls);
   text.Time("retention.reports", config.retention.reports);

@@ -5,6 +5,7 @@
 #include <string>
 #include <tuple>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "collector/analysis/analysis.h"
@@ -40,6 +41,20 @@ void AddSeries(MetricFamily& family, Labels labels, double value) {
   family.series.push_back({.labels = std::move(labels), .value = value});
 }
 
+// Labels whose values come from what agents sent, in the order the
+// label-folding gauge lists them.
+constexpr const char* kAgentDerivedLabels[] = {
+    "host", "kernel", "blk_mq",         "scheduler",     "driver",
+    "fs",   "distro", "virtualization", "agent_version", "attributes"};
+
+// A suspect's conjunction is up to four attribute=value items.
+constexpr size_t kConjunctionBytesPerLabel = 4;
+
+Labels FoldedLabels(Labels labels, const LabelFolder& folder) {
+  for (auto& [name, value] : labels) value = folder.Fold(name, value);
+  return labels;
+}
+
 uint64_t CorruptionFindings(const std::map<v1::FindingKind, uint64_t>& by_kind) {
   uint64_t total = 0;
   for (const auto& [kind, count] : by_kind) {
@@ -63,33 +78,50 @@ std::string ConjunctionLabel(std::vector<analysis::AttributeValue> attributes) {
 }  // namespace
 
 absl::StatusOr<FleetAggregates> ComputeFleetAggregates(
-    const std::vector<store::EpochRecord>& epochs, size_t max_suspects) {
+    const std::vector<store::EpochRecord>& epochs, size_t max_suspects, const LabelLimits& limits) {
+  // Which label values keep their name: weighed by hosts, so one agent's
+  // many epochs (one per facts change) count once.
+  LabelFolder folder(limits);
+  {
+    const std::string* agent = nullptr;
+    absl::flat_hash_set<std::pair<std::string, std::string>> offered;
+    for (const store::EpochRecord& epoch : epochs) {
+      if (agent == nullptr || *agent != epoch.agent_id) offered.clear();
+      agent = &epoch.agent_id;
+      for (auto& [name, value] : AttributeLabels(fleet::PrimaryLabelsOf(epoch.facts))) {
+        if (offered.emplace(name, value).second) folder.Offer(name, value);
+      }
+    }
+  }
+  folder.Decide();
   // Sums keyed by label set: several epochs (hosts) share one series.
-  std::map<Labels, double> verified;
-  std::map<Labels, double> written;
-  std::map<Labels, double> findings;
+  SeriesMerger verified(Merge::kSum);
+  SeriesMerger written(Merge::kSum);
+  SeriesMerger findings(Merge::kSum);
   FleetAggregates aggregates;
   for (const store::EpochRecord& epoch : epochs) {
-    const Labels labels = AttributeLabels(fleet::PrimaryLabelsOf(epoch.facts));
-    verified[labels] += static_cast<double>(epoch.exposure.bytes_verified);
-    written[labels] += static_cast<double>(epoch.exposure.bytes_written);
+    const Labels labels =
+        FoldedLabels(AttributeLabels(fleet::PrimaryLabelsOf(epoch.facts)), folder);
+    verified.Add(labels, static_cast<double>(epoch.exposure.bytes_verified));
+    written.Add(labels, static_cast<double>(epoch.exposure.bytes_written));
     for (const auto& [kind, count] : epoch.findings_by_kind) {
       Labels with_kind = labels;
       with_kind["kind"] = fleet::KindName(kind);
-      findings[with_kind] += static_cast<double>(count);
+      findings.Add(std::move(with_kind), static_cast<double>(count));
     }
     aggregates.corruption_findings += CorruptionFindings(epoch.findings_by_kind);
   }
+  aggregates.folded_label_values = folder.FoldedCounts();
   MetricFamily verified_family =
       Family("fscanary_verified_bytes_total", "Bytes read back and verified, by host attributes.",
              MetricType::kCounter);
-  for (auto& [labels, value] : verified) AddSeries(verified_family, labels, value);
+  std::move(verified).AppendTo(verified_family);
   MetricFamily written_family = Family("fscanary_written_bytes_total",
                                        "Bytes written, by host attributes.", MetricType::kCounter);
-  for (auto& [labels, value] : written) AddSeries(written_family, labels, value);
+  std::move(written).AppendTo(written_family);
   MetricFamily findings_family = Family(
       "fscanary_findings_total", "Findings by kind and host attributes.", MetricType::kCounter);
-  for (auto& [labels, value] : findings) AddSeries(findings_family, labels, value);
+  std::move(findings).AppendTo(findings_family);
   aggregates.families.push_back(std::move(verified_family));
   aggregates.families.push_back(std::move(written_family));
   aggregates.families.push_back(std::move(findings_family));
@@ -126,8 +158,12 @@ absl::StatusOr<FleetAggregates> ComputeFleetAggregates(
                    analysis::AnalyzeFleet(built.fleet, options));
   for (size_t i = 0; i < result.suspects.size() && i < max_suspects; ++i) {
     const analysis::Suspect& suspect = result.suspects[i];
-    const Labels labels = {{"rank", absl::StrCat(i + 1)},
-                           {"attributes", ConjunctionLabel(suspect.attributes)}};
+    std::string attributes = ConjunctionLabel(suspect.attributes);
+    if (!IsAcceptableLabelValue(attributes, kConjunctionBytesPerLabel * limits.max_value_bytes)) {
+      attributes = kFoldedLabelValue;
+      ++aggregates.folded_label_values["attributes"];
+    }
+    const Labels labels = {{"rank", absl::StrCat(i + 1)}, {"attributes", std::move(attributes)}};
     AddSeries(ratio, labels, suspect.rate_ratio);
     AddSeries(ci_low, labels, suspect.ci_low);
     AddSeries(ci_high, labels, suspect.ci_high);
@@ -147,7 +183,7 @@ FleetMetrics::FleetMetrics(store::Store& store, const Sessions& sessions,
 absl::Status FleetMetrics::Refresh() {
   ASSIGN_OR_RETURN(const std::vector<store::EpochRecord> epochs, store_.ListEpochs());
   ASSIGN_OR_RETURN(FleetAggregates aggregates,
-                   ComputeFleetAggregates(epochs, options_.max_suspects));
+                   ComputeFleetAggregates(epochs, options_.max_suspects, options_.labels));
   auto shared = std::make_shared<const FleetAggregates>(std::move(aggregates));
   std::lock_guard lock(mutex_);
   aggregates_ = std::move(shared);
@@ -159,37 +195,19 @@ bool FleetMetrics::AggregatesBehind() const {
   return aggregates_ == nullptr || aggregates_->corruption_findings != scraped_corruption_findings_;
 }
 
-absl::StatusOr<std::vector<MetricFamily>> FleetMetrics::HostFamilies() const {
+absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
   ASSIGN_OR_RETURN(const std::vector<store::HostActivity> hosts, store_.ListHostActivity());
   const std::map<std::string, SessionState> sessions = sessions_.Snapshot();
   const int64_t now = options_.now_unix_nanos ? options_.now_unix_nanos()
                                               : static_cast<int64_t>(io::WallClockNanos());
 
-  MetricFamily up =
-      Family("fscanary_host_up", "1 while the host's agent has a stream open.", MetricType::kGauge);
-  MetricFamily last_seen =
-      Family("fscanary_host_last_seen_timestamp_seconds",
-             "When the collector last heard from the host's agent.", MetricType::kGauge);
-  MetricFamily last_verified =
-      Family("fscanary_host_last_verified_timestamp_seconds",
-             "End of the host's newest report that verified bytes (0: never).", MetricType::kGauge);
-  MetricFamily host_findings =
-      Family("fscanary_host_findings_total",
-             "Corruption findings of the host (all corruption kinds), 0 from when it registers.",
-             MetricType::kCounter);
-  MetricFamily last_finding =
-      Family("fscanary_host_last_finding_timestamp_seconds",
-             "When the collector received the host's newest corruption finding (0: none).",
-             MetricType::kGauge);
-  MetricFamily spool =
-      Family("fscanary_host_spool_records",
-             "Records the host's agent holds unacknowledged, as it last said.", MetricType::kGauge);
-  MetricFamily spool_lost = Family(
-      "fscanary_host_spool_lost_records_total",
-      "Records the host's spool could not keep, by what happened to them.", MetricType::kCounter);
-  MetricFamily info =
-      Family("fscanary_host_info", "1 per host, labelled with the attributes of its current epoch.",
-             MetricType::kGauge);
+  struct Live {
+    const store::HostActivity* host;
+    const SessionState* session;  // null: no stream open
+    bool up;
+    Labels info;  // the host's attribute labels, unfolded
+  };
+  std::vector<Live> live;
   uint64_t known = 0;
   uint64_t connected = 0;
   uint64_t stale = 0;
@@ -203,16 +221,62 @@ absl::StatusOr<std::vector<MetricFamily>> FleetMetrics::HostFamilies() const {
     ++known;
     if (is_up) ++connected;
     if (!is_up && silent_nanos > options_.stale_after_nanos) ++stale;
+    const fleet::PrimaryLabels primary = fleet::PrimaryLabelsOf(host.facts);
+    Labels info = AttributeLabels(primary);
+    info["distro"] = primary.distro;
+    info["virtualization"] = primary.virtualization;
+    info["agent_version"] = host.agent_version.empty() ? "unknown" : host.agent_version;
+    live.push_back({.host = &host,
+                    .session = session == sessions.end() ? nullptr : &session->second,
+                    .up = is_up,
+                    .info = std::move(info)});
+  }
+  {
+    std::lock_guard lock(mutex_);
+    scraped_corruption_findings_ = corruption_findings;
+  }
 
-    const Labels host_label = {{"host", host.agent_id}};
-    AddSeries(up, host_label, is_up ? 1 : 0);
-    AddSeries(last_seen, host_label, Seconds(host.last_seen_unix_nanos));
-    AddSeries(last_verified, host_label, Seconds(host.last_verified_unix_nanos));
-    const uint64_t host_corruptions = CorruptionFindings(host.findings_by_kind);
-    AddSeries(host_findings, host_label, static_cast<double>(host_corruptions));
-    AddSeries(last_finding, host_label, Seconds(host.last_corruption_received_unix_nanos));
-    AddSeries(spool, host_label,
-              session == sessions.end() ? 0 : static_cast<double>(session->second.spooled_records));
+  // The hosts known longest keep their name, so new hosts (a flood of them)
+  // cannot push out the ones already watched; attribute values on the most
+  // hosts keep theirs.
+  LabelFolder folder(options_.labels);
+  {
+    std::vector<const Live*> by_age;
+    by_age.reserve(live.size());
+    for (const Live& entry : live) by_age.push_back(&entry);
+    std::sort(by_age.begin(), by_age.end(), [](const Live* a, const Live* b) {
+      return std::tie(a->host->first_seen_unix_nanos, a->host->agent_id) <
+             std::tie(b->host->first_seen_unix_nanos, b->host->agent_id);
+    });
+    for (const Live* entry : by_age) {
+      folder.Offer("host", entry->host->agent_id);
+      for (const auto& [name, value] : entry->info) folder.Offer(name, value);
+    }
+  }
+  folder.Decide();
+
+  // Hosts folded into host="other" merge so that the alerts still see them:
+  // counts add up, the newest finding is the latest of theirs, and up, last
+  // seen and last verified are the worst of theirs.
+  SeriesMerger up(Merge::kMin);
+  SeriesMerger last_seen(Merge::kMin);
+  SeriesMerger last_verified(Merge::kMin);
+  SeriesMerger host_findings(Merge::kSum);
+  SeriesMerger last_finding(Merge::kMax);
+  SeriesMerger spool(Merge::kSum);
+  SeriesMerger spool_lost(Merge::kSum);
+  SeriesMerger info(Merge::kSum);
+  for (const Live& entry : live) {
+    const store::HostActivity& host = *entry.host;
+    const std::string host_name = folder.Fold("host", host.agent_id);
+    const Labels host_label = {{"host", host_name}};
+    up.Add(host_label, entry.up ? 1 : 0);
+    last_seen.Add(host_label, Seconds(host.last_seen_unix_nanos));
+    last_verified.Add(host_label, Seconds(host.last_verified_unix_nanos));
+    host_findings.Add(host_label, static_cast<double>(CorruptionFindings(host.findings_by_kind)));
+    last_finding.Add(host_label, Seconds(host.last_corruption_received_unix_nanos));
+    spool.Add(host_label,
+              entry.session == nullptr ? 0 : static_cast<double>(entry.session->spooled_records));
     const std::pair<const char*, uint64_t> losses[] = {
         {"reports_summarised", host.spool_loss.reports_summarised()},
         {"reports_dropped", host.spool_loss.reports_dropped()},
@@ -220,20 +284,51 @@ absl::StatusOr<std::vector<MetricFamily>> FleetMetrics::HostFamilies() const {
         {"damaged", host.spool_loss.damaged_records_skipped()},
     };
     for (const auto& [what, count] : losses) {
-      AddSeries(spool_lost, {{"host", host.agent_id}, {"what", what}}, static_cast<double>(count));
+      spool_lost.Add({{"host", host_name}, {"what", what}}, static_cast<double>(count));
     }
-    const fleet::PrimaryLabels primary = fleet::PrimaryLabelsOf(host.facts);
-    Labels info_labels = AttributeLabels(primary);
-    info_labels["host"] = host.agent_id;
-    info_labels["distro"] = primary.distro;
-    info_labels["virtualization"] = primary.virtualization;
-    info_labels["agent_version"] = host.agent_version.empty() ? "unknown" : host.agent_version;
-    AddSeries(info, std::move(info_labels), 1);
+    // One info series for every host in "other", however many attributes
+    // they have between them.
+    Labels info_labels = FoldedLabels(entry.info, folder);
+    if (host_name != host.agent_id) {
+      for (auto& [name, value] : info_labels) value = kFoldedLabelValue;
+    }
+    info_labels["host"] = host_name;
+    info.Add(std::move(info_labels), 1);
   }
-  {
-    std::lock_guard lock(mutex_);
-    scraped_corruption_findings_ = corruption_findings;
-  }
+
+  MetricFamily up_family =
+      Family("fscanary_host_up", "1 while the host's agent has a stream open.", MetricType::kGauge);
+  std::move(up).AppendTo(up_family);
+  MetricFamily last_seen_family =
+      Family("fscanary_host_last_seen_timestamp_seconds",
+             "When the collector last heard from the host's agent.", MetricType::kGauge);
+  std::move(last_seen).AppendTo(last_seen_family);
+  MetricFamily last_verified_family =
+      Family("fscanary_host_last_verified_timestamp_seconds",
+             "End of the host's newest report that verified bytes (0: never).", MetricType::kGauge);
+  std::move(last_verified).AppendTo(last_verified_family);
+  MetricFamily host_findings_family =
+      Family("fscanary_host_findings_total",
+             "Corruption findings of the host (all corruption kinds), 0 from when it registers.",
+             MetricType::kCounter);
+  std::move(host_findings).AppendTo(host_findings_family);
+  MetricFamily last_finding_family =
+      Family("fscanary_host_last_finding_timestamp_seconds",
+             "When the collector received the host's newest corruption finding (0: none).",
+             MetricType::kGauge);
+  std::move(last_finding).AppendTo(last_finding_family);
+  MetricFamily spool_family =
+      Family("fscanary_host_spool_records",
+             "Records the host's agent holds unacknowledged, as it last said.", MetricType::kGauge);
+  std::move(spool).AppendTo(spool_family);
+  MetricFamily spool_lost_family = Family(
+      "fscanary_host_spool_lost_records_total",
+      "Records the host's spool could not keep, by what happened to them.", MetricType::kCounter);
+  std::move(spool_lost).AppendTo(spool_lost_family);
+  MetricFamily info_family =
+      Family("fscanary_host_info", "1 per host, labelled with the attributes of its current epoch.",
+             MetricType::kGauge);
+  std::move(info).AppendTo(info_family);
   MetricFamily hosts_family =
       Family("fscanary_hosts", "Hosts known to the collector and not expired.", MetricType::kGauge);
   AddSeries(hosts_family, {}, static_cast<double>(known));
@@ -246,19 +341,23 @@ absl::StatusOr<std::vector<MetricFamily>> FleetMetrics::HostFamilies() const {
              MetricType::kGauge);
   AddSeries(stale_family, {}, static_cast<double>(stale));
 
-  std::vector<MetricFamily> families;
+  HostSeries result;
   for (MetricFamily* family :
-       {&up, &last_seen, &last_verified, &host_findings, &last_finding, &spool, &spool_lost, &info,
-        &hosts_family, &connected_family, &stale_family}) {
-    families.push_back(std::move(*family));
+       {&up_family, &last_seen_family, &last_verified_family, &host_findings_family,
+        &last_finding_family, &spool_family, &spool_lost_family, &info_family, &hosts_family,
+        &connected_family, &stale_family}) {
+    result.families.push_back(std::move(*family));
   }
-  return families;
+  result.folded_label_values = folder.FoldedCounts();
+  return result;
 }
 
 std::vector<MetricFamily> FleetMetrics::Collect() const {
   std::vector<MetricFamily> families;
-  if (absl::StatusOr<std::vector<MetricFamily>> hosts = HostFamilies(); hosts.ok()) {
-    families = *std::move(hosts);
+  std::map<std::string, uint64_t> folded;
+  if (absl::StatusOr<HostSeries> hosts = HostFamilies(); hosts.ok()) {
+    families = std::move(hosts->families);
+    folded = std::move(hosts->folded_label_values);
   } else {
     spdlog::error("fleet metrics: reading the hosts failed: {}", hosts.status().ToString());
   }
@@ -269,7 +368,23 @@ std::vector<MetricFamily> FleetMetrics::Collect() const {
   }
   if (aggregates != nullptr) {
     families.insert(families.end(), aggregates->families.begin(), aggregates->families.end());
+    // The same label folds in the per-host series and in the aggregates (over
+    // every epoch); the larger count stands for both.
+    for (const auto& [label, count] : aggregates->folded_label_values) {
+      folded[label] = std::max(folded[label], count);
+    }
   }
+  MetricFamily folded_family =
+      Family("fscanary_collector_label_values_folded",
+             "Distinct values of a label derived from agents' data shown as \"other\": beyond "
+             "the label's limit of values, too long, or with characters outside the label set.",
+             MetricType::kGauge);
+  for (const char* label : kAgentDerivedLabels) {
+    const auto it = folded.find(label);
+    AddSeries(folded_family, {{"label", label}},
+              it == folded.end() ? 0 : static_cast<double>(it->second));
+  }
+  families.push_back(std::move(folded_family));
   return families;
 }
 

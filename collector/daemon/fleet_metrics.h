@@ -8,11 +8,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "collector/daemon/label_folding.h"
 #include "collector/service/sessions.h"
 #include "collector/store/store.h"
 #include "metrics/collectable.h"
@@ -26,6 +29,8 @@ struct FleetMetricsOptions {
   int64_t stale_after_nanos = int64_t{600} * 1'000'000'000;
   // Suspects exported as gauges, best first.
   size_t max_suspects = 10;
+  // Bounds on the label values agents' data makes (label_folding.h).
+  LabelLimits labels;
   std::function<int64_t()> now_unix_nanos;  // default: the wall clock
 };
 
@@ -36,9 +41,12 @@ struct FleetAggregates {
   // Corruption findings the aggregates include, to notice when they are out
   // of date.
   uint64_t corruption_findings = 0;
+  // Per label, the distinct values folded into "other".
+  std::map<std::string, uint64_t> folded_label_values;
 };
 absl::StatusOr<FleetAggregates> ComputeFleetAggregates(
-    const std::vector<store::EpochRecord>& epochs, size_t max_suspects);
+    const std::vector<store::EpochRecord>& epochs, size_t max_suspects,
+    const LabelLimits& limits = {});
 
 class FleetMetrics final : public metrics::Collectable {
  public:
@@ -56,7 +64,11 @@ class FleetMetrics final : public metrics::Collectable {
   bool AggregatesBehind() const;
 
  private:
-  absl::StatusOr<std::vector<metrics::MetricFamily>> HostFamilies() const;
+  struct HostSeries {
+    std::vector<metrics::MetricFamily> families;
+    std::map<std::string, uint64_t> folded_label_values;
+  };
+  absl::StatusOr<HostSeries> HostFamilies() const;
 
   store::Store& store_;
   const Sessions& sessions_;

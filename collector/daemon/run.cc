@@ -188,7 +188,9 @@ int RunCollector(const std::string& config_path) {
   }
   auto fleet = std::make_shared<FleetMetrics>(
       **store, (*server)->sessions(),
-      FleetMetricsOptions{.host_expiry_nanos = Nanos(config->host_expiry)});
+      FleetMetricsOptions{.host_expiry_nanos = Nanos(config->host_expiry),
+                          .labels = {.max_values = config->metrics.max_label_values,
+                                     .max_hosts = config->metrics.max_hosts}});
   auto process = std::make_shared<metrics::ProcessCollector>();
   metrics::MetricsServer metrics_server;
   metrics_server.RegisterCollectable(registry);

@@ -358,18 +358,35 @@ std::vector<Sample> ParseExposition(std::string_view text) {
   return samples;
 }
 
+namespace {
+
+bool Matches(const Sample& sample, std::string_view name,
+             const std::map<std::string, std::string>& labels) {
+  if (sample.name != name) return false;
+  for (const auto& [key, value] : labels) {
+    const auto it = sample.labels.find(key);
+    if (it == sample.labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<double> SampleValue(std::string_view exposition, std::string_view name,
                                   const std::map<std::string, std::string>& labels) {
   for (const Sample& sample : ParseExposition(exposition)) {
-    if (sample.name != name) continue;
-    bool matches = true;
-    for (const auto& [key, value] : labels) {
-      const auto it = sample.labels.find(key);
-      matches = matches && it != sample.labels.end() && it->second == value;
-    }
-    if (matches) return sample.value;
+    if (Matches(sample, name, labels)) return sample.value;
   }
   return std::nullopt;
+}
+
+double SampleSum(std::string_view exposition, std::string_view name,
+                 const std::map<std::string, std::string>& labels) {
+  double sum = 0;
+  for (const Sample& sample : ParseExposition(exposition)) {
+    if (Matches(sample, name, labels)) sum += sample.value;
+  }
+  return sum;
 }
 
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {

@@ -177,6 +177,10 @@ std::vector<Sample> ParseExposition(std::string_view text);
 // nullopt if there is none.
 std::optional<double> SampleValue(std::string_view exposition, std::string_view name,
                                   const std::map<std::string, std::string>& labels = {});
+// The sum of every sample named `name` whose labels include `labels`; 0 if
+// there is none.
+double SampleSum(std::string_view exposition, std::string_view name,
+                 const std::map<std::string, std::string>& labels = {});
 
 // GET `path` from 127.0.0.1:`port` (HTTP/1.0); the body of a 200 answer.
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path);

@@ -139,6 +139,55 @@ TEST_F(FleetMetricsTest, ARestartedCollectorExportsTheSameCountsFromTheStore) {
   EXPECT_EQ(before, 2.0);
 }
 
+TEST_F(FleetMetricsTest, HostsBeyondTheLimitFoldIntoOtherWhereTheirFindingsStillCount) {
+  // Known longest first: vm-2 and vm-3 keep their names, vm-1 and vm-4 do not.
+  Hello("vm-2", kNow - 40 * kSecond);
+  Hello("vm-3", kNow - 30 * kSecond);
+  Hello("vm-1", kNow - 20 * kSecond);
+  Hello("vm-4", kNow - 10 * kSecond);
+  Ingest(*store_, "vm-1", {FindingRecord(1, kNow - 5 * kSecond)}, kNow - 4 * kSecond);
+  Ingest(*store_, "vm-4", {FindingRecord(1, kNow - 3 * kSecond)}, kNow - 2 * kSecond);
+  sessions_.Open("vm-4", 0, 0);
+  FleetMetrics fleet(*store_, sessions_,
+                     {.labels = {.max_hosts = 2}, .now_unix_nanos = [] { return kNow; }});
+  const auto families = fleet.Collect();
+  EXPECT_EQ(SeriesCount(families, "fscanary_host_up"), 3u);
+  EXPECT_EQ(Value(families, "fscanary_host_findings_total", {{"host", "vm-2"}}), 0.0);
+  EXPECT_EQ(Value(families, "fscanary_host_findings_total", {{"host", "vm-3"}}), 0.0);
+  EXPECT_EQ(Value(families, "fscanary_host_findings_total", {{"host", "other"}}), 2.0);
+  EXPECT_EQ(Value(families, "fscanary_host_last_finding_timestamp_seconds", {{"host", "other"}}),
+            double(kNow - 2 * kSecond) / 1e9)
+      << "the newest of the folded hosts";
+  EXPECT_EQ(Value(families, "fscanary_host_up", {{"host", "other"}}), 0.0)
+      << "up only if every folded host is";
+  EXPECT_EQ(Value(families, "fscanary_hosts", {}), 4.0);
+  EXPECT_EQ(Value(families, "fscanary_collector_label_values_folded", {{"label", "host"}}), 2.0);
+  EXPECT_EQ(Value(families, "fscanary_collector_label_values_folded", {{"label", "kernel"}}), 0.0);
+}
+
+TEST_F(FleetMetricsTest, AttributeValuesBeyondTheLimitOrMalformedAreOther) {
+  ASSERT_TRUE(store_->RecordHello("vm-1", HelloMessage(VmFacts("6.1.0-a"), kNow), kNow).ok());
+  ASSERT_TRUE(store_->RecordHello("vm-2", HelloMessage(VmFacts("6.1.0-a"), kNow), kNow).ok());
+  ASSERT_TRUE(store_->RecordHello("vm-3", HelloMessage(VmFacts("6.1.0-b"), kNow), kNow).ok());
+  ASSERT_TRUE(
+      store_->RecordHello("vm-4", HelloMessage(VmFacts(std::string(300, 'k')), kNow), kNow).ok());
+  ASSERT_TRUE(store_->RecordHello("vm-5", HelloMessage(VmFacts("6.1.0\"}"), kNow), kNow).ok());
+  Ingest(*store_, "vm-3", {ReportRecord(1, kNow, 4096)}, kNow);
+  Ingest(*store_, "vm-4", {ReportRecord(1, kNow, 8192)}, kNow);
+  FleetMetrics fleet(*store_, sessions_,
+                     {.labels = {.max_values = 1}, .now_unix_nanos = [] { return kNow; }});
+  ASSERT_TRUE(fleet.Refresh().ok());
+  const auto families = fleet.Collect();
+  const metrics::Labels other = {{"kernel", "other"},
+                                 {"blk_mq", "on"},
+                                 {"scheduler", "mq-deadline"},
+                                 {"driver", "virtio_blk"},
+                                 {"fs", "ext4"}};
+  EXPECT_EQ(Value(families, "fscanary_verified_bytes_total", other), 4096.0 + 8192.0);
+  EXPECT_EQ(SeriesCount(families, "fscanary_verified_bytes_total"), 2u) << "6.1.0-a and other";
+  EXPECT_EQ(Value(families, "fscanary_collector_label_values_folded", {{"label", "kernel"}}), 3.0);
+}
+
 TEST_F(FleetMetricsTest, HostInfoCarriesTheCurrentEpochsAttributes) {
   Hello("vm-1", kNow, "mq-deadline");
   const auto families = Metrics().Collect();
