@@ -20,7 +20,9 @@ metrics_port=${FSCANARY_DEMO_METRICS_PORT:-19420}
 rm -rf "$demo"
 mkdir -p "$demo/agent"
 target="$demo/scratch.img"
-export FSCANARY_COLLECTOR=127.0.0.1:$port
+# Queries on the collector's listener need an operator token; the demo asks
+# its admin listener, a unix socket only this machine reaches.
+export FSCANARY_COLLECTOR=unix:$demo/admin.sock
 
 pids=()
 cleanup() {
@@ -43,6 +45,7 @@ wait_for() {
 
 cat >"$demo/collector.yaml" <<YAML
 listen: 127.0.0.1:$port
+admin_listen: unix:$demo/admin.sock
 state_dir: $demo/collector
 metrics:
   listen: 127.0.0.1:$metrics_port

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "collector/cli/collector_channel.h"
 #include "collector/cli/terminal_text.h"
 #include "collector/fleet/host_attributes.h"
 #include "fscanary/v1/query.grpc.pb.h"
@@ -36,10 +37,11 @@ absl::Status FromGrpc(const grpc::Status& status, const CollectorConnection& con
 template <typename Request, typename Response, typename Method>
 absl::Status Call(const CollectorConnection& connection, Method method, const Request& request,
                   Response& response) {
-  const std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(connection.address, grpc::InsecureChannelCredentials());
-  v1::Query::Stub stub(channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(connection);
+  if (!channel.ok()) return channel.status();
+  v1::Query::Stub stub(*channel);
   grpc::ClientContext context;
+  if (absl::Status token = AddToken(connection, context); !token.ok()) return token;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(connection.timeout_ms));
   return FromGrpc((stub.*method)(&context, request, &response), connection);

@@ -13,10 +13,17 @@
 namespace fscanary::cli {
 
 struct CollectorConnection {
-  // host:port or unix:/path. Plaintext: the collector's admin listener, or
-  // its main listener on loopback without TLS.
+  // host:port or unix:/path: the collector's listener (an operator token or
+  // certificate needed) or its admin listener (none).
   std::string address = "127.0.0.1:7420";
   int timeout_ms = 30'000;
+  // PEM CA of the collector's certificate; empty: plaintext.
+  std::string ca_file;
+  // A file holding only the operator's token, sent as a bearer token.
+  std::string token_file;
+  // PEM client certificate and key, for a collector under mutual TLS.
+  std::string cert_file;
+  std::string key_file;
 };
 
 absl::Status RunHosts(const CollectorConnection& connection, bool json, std::ostream& out);

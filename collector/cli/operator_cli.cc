@@ -30,13 +30,30 @@ int ExitCodeOf(const absl::Status& status) {
 
 constexpr const char* kDefaultCollector = "127.0.0.1:7420";
 
+// How to reach the collector's main listener, where queries need an
+// operator token or certificate (its admin listener needs neither).
+void AddCredentialOptions(CLI::App& command, CollectorConnection& connection) {
+  command.add_option("--ca", connection.ca_file, "PEM CA of the collector's certificate: use TLS")
+      ->envname("FSCANARY_CA");
+  command
+      .add_option("--token-file", connection.token_file,
+                  "File holding only the operator's token (the collector's operator_tokens_file)")
+      ->envname("FSCANARY_TOKEN_FILE");
+  command
+      .add_option("--cert", connection.cert_file,
+                  "PEM client certificate, for a collector under mutual TLS")
+      ->envname("FSCANARY_CERT");
+  command.add_option("--key", connection.key_file, "PEM key of --cert")->envname("FSCANARY_KEY");
+}
+
 void AddCollectorOption(CLI::App& command, CollectorConnection& connection) {
   command
       .add_option("--collector", connection.address,
-                  "Collector query address, host:port or unix:/path (plaintext: its admin "
-                  "listener, or its listener on loopback)")
+                  "Collector query address, host:port or unix:/path: its listener (with "
+                  "--token-file or --cert) or its admin listener")
       ->envname("FSCANARY_COLLECTOR")
       ->capture_default_str();
+  AddCredentialOptions(command, connection);
 }
 
 CLI::App* AddAnalyze(CLI::App& app, AnalyzeRequest& request, std::string& on_bad_line,
@@ -120,6 +137,7 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
       ->add_option("--collector", analyze_collector.address,
                    "Analyse the epochs a running collector holds (host:port)")
       ->envname("FSCANARY_COLLECTOR");
+  AddCredentialOptions(*analyze_command, analyze_collector);
 
   CollectorConnection connection{.address = kDefaultCollector};
   bool json = false;

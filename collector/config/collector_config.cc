@@ -1,5 +1,6 @@
 #include "collector/config/collector_config.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -26,11 +27,14 @@ absl::StatusOr<Synchronous> ParseSynchronous(std::string_view name) {
                    "can lose)"));
 }
 
-// The admin listener serves reflection and queries with neither TLS nor
-// authentication, so it must not be reachable from the network.
-bool IsLoopback(std::string_view address) {
-  return address.starts_with("unix:") || address.starts_with("127.") ||
-         address.starts_with("localhost:") || address.starts_with("[::1]:");
+// 127.x.x.x: the host part is four dotted numbers (not a name that starts
+// with "127.").
+bool IsLoopbackIpv4(std::string_view address) {
+  const size_t colon = address.rfind(':');
+  if (!address.starts_with("127.") || colon == std::string_view::npos) return false;
+  const std::string_view host = address.substr(0, colon);
+  return std::count(host.begin(), host.end(), '.') == 3 &&
+         host.find_first_not_of("0123456789.") == std::string_view::npos;
 }
 
 void ReadTls(Section& section, CollectorConfig::Tls& tls) {
@@ -40,16 +44,24 @@ void ReadTls(Section& section, CollectorConfig::Tls& tls) {
     section.Read(key, *value);
     if (!value->empty()) section.Check(key, ValidateAbsolutePath(*value));
   }
-  section.Read("agent_id_from_certificate", tls.agent_id_from_certificate);
+  section.ReadStringList("operator_identities", tls.operator_identities);
+  // Deprecated: under mutual TLS the certificate always names the agent.
+  bool agent_id_from_certificate = true;
+  section.Read("agent_id_from_certificate", agent_id_from_certificate);
+  if (!agent_id_from_certificate) {
+    section.Fail("agent_id_from_certificate",
+                 "false is no longer supported: under mutual TLS an agent is the name its "
+                 "certificate holds; remove the key");
+  }
   if (tls.cert.empty() != tls.key.empty()) {
     section.Fail(tls.cert.empty() ? "key" : "cert", "cert and key go together (TLS needs both)");
   }
   if (!tls.client_ca.empty() && tls.cert.empty()) {
     section.Fail("client_ca", "needs cert and key: mutual TLS is TLS first");
   }
-  if (tls.agent_id_from_certificate && tls.client_ca.empty()) {
-    section.Fail("agent_id_from_certificate",
-                 "needs client_ca: without mutual TLS agents present no certificate");
+  if (!tls.operator_identities.empty() && tls.client_ca.empty()) {
+    section.Fail("operator_identities",
+                 "needs client_ca: without mutual TLS no client presents a certificate");
   }
 }
 
@@ -116,6 +128,21 @@ void ReadCollector(Section root, CollectorConfig& config) {
     root.Fail("require_auth",
               "needs tokens_file or tls.client_ca: otherwise no agent could authenticate");
   }
+  root.Read("operator_tokens_file", config.operator_tokens_file);
+  if (!config.operator_tokens_file.empty()) {
+    root.Check("operator_tokens_file", ValidateAbsolutePath(config.operator_tokens_file));
+    if (config.operator_tokens_file == config.tokens_file) {
+      root.Fail("operator_tokens_file", "is the agents' tokens_file: operators need their own");
+    }
+  }
+  root.Read("insecure", config.insecure);
+  if (!IsLoopback(config.listen) && !HasTlsAndAuthentication(config) && !config.insecure) {
+    root.Fail("listen", absl::StrCat("'", config.listen,
+                                     "' is not loopback, and the collector has no TLS and "
+                                     "authentication there (set tls.cert and tls.key, and "
+                                     "tokens_file or tls.client_ca; or insecure: true to accept "
+                                     "agents and tokens in the clear)"));
+  }
   if (std::optional<Section> metrics = root.Child("metrics")) {
     metrics->Read("listen", config.metrics.listen);
     if (!config.metrics.listen.empty()) {
@@ -137,10 +164,26 @@ void ReadCollector(Section root, CollectorConfig& config) {
     limits->ReadSize("max_message_bytes", config.limits.max_message_bytes, uint64_t{64} << 10,
                      uint64_t{64} << 20);
     limits->ReadInteger("max_batch", config.limits.max_batch, 1, 65536);
+    limits->ReadInteger("max_streams", config.limits.max_streams, 1, 100000);
+    limits->ReadInteger("max_streams_per_agent", config.limits.max_streams_per_agent, 1, 64);
+    limits->ReadDuration("hello_timeout", config.limits.hello_timeout, std::chrono::seconds(1),
+                         std::chrono::minutes(10));
+    limits->ReadDuration("idle_timeout", config.limits.idle_timeout, std::chrono::seconds(1),
+                         std::chrono::hours(24));
+    limits->ReadInteger("max_records_in_flight", config.limits.max_records_in_flight, 1, 65536);
   }
 }
 
 }  // namespace
+
+bool IsLoopback(std::string_view address) {
+  return address.starts_with("unix:") || IsLoopbackIpv4(address) ||
+         address.starts_with("localhost:") || address.starts_with("[::1]:");
+}
+
+bool HasTlsAndAuthentication(const CollectorConfig& config) {
+  return !config.tls.cert.empty() && (!config.tokens_file.empty() || !config.tls.client_ca.empty());
+}
 
 std::string_view SynchronousName(Synchronous synchronous) {
   switch (synchronous) {

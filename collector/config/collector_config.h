@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "agent/config/reader/durations.h"
@@ -29,8 +30,12 @@ struct CollectorConfig {
     std::string cert;
     std::string key;
     std::string client_ca;
-    // Under mutual TLS, an agent's id must be its certificate's name.
-    bool agent_id_from_certificate = false;
+    // Certificate names (common name or DNS subject alternative name) whose
+    // holders may query on `listen`; needs client_ca.
+    std::vector<std::string> operator_identities;
+    // Under mutual TLS a certificate always names its agent; the old key
+    // `agent_id_from_certificate` is still read (true: a no-op; false: an
+    // error) and not kept.
   };
   struct Metrics {
     // IPv4 address and port of the Prometheus endpoint; empty: off.
@@ -57,6 +62,18 @@ struct CollectorConfig {
     uint64_t max_message_bytes = 1 << 20;
     // Records committed in one transaction, at most.
     uint32_t max_batch = 256;
+    // Ingest streams open at once, in all and per agent id (a reconnect may
+    // briefly overlap the stream it replaces).
+    uint32_t max_streams = 4096;
+    uint32_t max_streams_per_agent = 4;
+    // A stream without its Hello this long after it opened is closed.
+    Duration hello_timeout = std::chrono::seconds(10);
+    // A stream that carried nothing (no record, no heartbeat) this long is
+    // closed; above the agents' heartbeat_interval (15s by default).
+    Duration idle_timeout = std::chrono::minutes(5);
+    // Records of one stream received and not yet committed; the collector
+    // stops reading the stream (HTTP/2 flow control pushes back) at this many.
+    uint32_t max_records_in_flight = 256;
   };
 
   // Ingest (and query) listener: host:port or unix:/path.
@@ -72,6 +89,12 @@ struct CollectorConfig {
   std::string tokens_file;
   // Refuse agents without a valid token or client certificate.
   bool require_auth = false;
+  // "name token" lines of the operators who may query on `listen`
+  // (LoadTokensFile); empty: only certificates in tls.operator_identities.
+  std::string operator_tokens_file;
+  // Accept a `listen` off loopback without TLS and authentication (warned
+  // about at every start). Without it such a config is refused.
+  bool insecure = false;
   Metrics metrics;
   Keepalive keepalive;
   Retention retention;
@@ -95,5 +118,13 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path);
 std::string DescribeConfig(const CollectorConfig& config);
 
 std::string_view SynchronousName(CollectorConfig::Synchronous synchronous);
+
+// Whether `address` (host:port or unix:/path) is reachable from this host
+// only: unix:, 127.x.x.x, [::1] or localhost.
+bool IsLoopback(std::string_view address);
+
+// Whether agents must authenticate and the listener is encrypted: TLS, and
+// a tokens file or mutual TLS.
+bool HasTlsAndAuthentication(const CollectorConfig& config);
 
 }  // namespace fscanary::config

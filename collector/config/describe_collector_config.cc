@@ -1,5 +1,6 @@
 #include <string>
 
+#include "absl/strings/str_join.h"
 #include "agent/config/reader/canonical_text.h"
 #include "collector/config/collector_config.h"
 
@@ -16,9 +17,11 @@ std::string DescribeConfig(const CollectorConfig& config) {
   text.String("tls.cert", config.tls.cert);
   text.String("tls.key", config.tls.key);
   text.String("tls.client_ca", config.tls.client_ca);
-  text.Bool("tls.agent_id_from_certificate", config.tls.agent_id_from_certificate);
+  text.String("tls.operator_identities", absl::StrJoin(config.tls.operator_identities, ","));
   text.String("tokens_file", config.tokens_file);
   text.Bool("require_auth", config.require_auth);
+  text.String("operator_tokens_file", config.operator_tokens_file);
+  text.Bool("insecure", config.insecure);
   text.String("metrics.listen", config.metrics.listen);
   text.Integer("metrics.max_label_values", config.metrics.max_label_values);
   text.Integer("metrics.max_hosts", config.metrics.max_hosts);
@@ -29,6 +32,11 @@ std::string DescribeConfig(const CollectorConfig& config) {
   text.Time("host_expiry", config.host_expiry);
   text.Size("limits.max_message_bytes", config.limits.max_message_bytes);
   text.Integer("limits.max_batch", config.limits.max_batch);
+  text.Integer("limits.max_streams", config.limits.max_streams);
+  text.Integer("limits.max_streams_per_agent", config.limits.max_streams_per_agent);
+  text.Time("limits.hello_timeout", config.limits.hello_timeout);
+  text.Time("limits.idle_timeout", config.limits.idle_timeout);
+  text.Integer("limits.max_records_in_flight", config.limits.max_records_in_flight);
   return text.text();
 }
 

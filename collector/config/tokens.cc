@@ -25,8 +25,12 @@ bool IsPrintableWord(absl::string_view text) {
 }  // namespace
 
 absl::StatusOr<std::map<std::string, std::string>> ParseTokens(std::string_view text,
-                                                               std::string_view source) {
+                                                               std::string_view source,
+                                                               TokenHolder holder) {
   const std::string where(source);
+  const bool agents = holder == TokenHolder::kAgent;
+  const std::string line_form = agents ? "'agent_id token'" : "'name token'";
+  const std::string who = agents ? "agent" : "operator";
   std::map<std::string, std::string> tokens;
   std::map<std::string, int> first_line;
   std::vector<std::string> problems;
@@ -40,7 +44,7 @@ absl::StatusOr<std::map<std::string, std::string>> ParseTokens(std::string_view 
     const std::string at = absl::StrCat(where, ":", line_number, ": ");
     if (words.size() != 2) {
       // Never echo the line: it may hold a token.
-      problems.push_back(at + "expected 'agent_id token' (two words)");
+      problems.push_back(at + "expected " + line_form + " (two words)");
       continue;
     }
     const std::string agent_id(words[0]);
@@ -54,7 +58,7 @@ absl::StatusOr<std::map<std::string, std::string>> ParseTokens(std::string_view 
       continue;
     }
     if (auto [it, added] = first_line.emplace(agent_id, line_number); !added) {
-      problems.push_back(absl::StrCat(at, "agent '", agent_id, "' is listed twice (first at line ",
+      problems.push_back(absl::StrCat(at, who, " '", agent_id, "' is listed twice (first at line ",
                                       it->second, ")"));
       continue;
     }
@@ -63,14 +67,15 @@ absl::StatusOr<std::map<std::string, std::string>> ParseTokens(std::string_view 
   if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
   if (tokens.empty()) {
     // The collector reads an empty table as "check no tokens": refuse it.
-    return absl::InvalidArgumentError(where + ": holds no 'agent_id token' line");
+    return absl::InvalidArgumentError(where + ": holds no " + line_form + " line");
   }
   return tokens;
 }
 
-absl::StatusOr<std::map<std::string, std::string>> LoadTokensFile(const std::string& path) {
+absl::StatusOr<std::map<std::string, std::string>> LoadTokensFile(const std::string& path,
+                                                                  TokenHolder holder) {
   ASSIGN_OR_RETURN(const std::string text, ReadTextFile(path));
-  return ParseTokens(text, path);
+  return ParseTokens(text, path, holder);
 }
 
 }  // namespace fscanary::config

@@ -112,6 +112,23 @@ absl::Status EnsureStateDirectory(const std::string& path) {
   return ErrnoToStatus(errno, absl::StrCat("state_dir ", path));
 }
 
+// A token in both tables would make an agent an operator (able to read the
+// fleet) or an operator an agent.
+absl::Status CheckTokensAreNotShared(const CredentialOptions& credentials,
+                                     const config::CollectorConfig& config) {
+  for (const auto& [operator_name, operator_token] : credentials.operator_tokens) {
+    for (const auto& [agent_id, agent_token] : credentials.agent_tokens) {
+      if (operator_token == agent_token) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(config.operator_tokens_file, ": the token of operator '", operator_name,
+                         "' is also agent '", agent_id, "'s in ", config.tokens_file,
+                         ": an agent must not be able to query"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const config::CollectorConfig& config) {
@@ -119,11 +136,27 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const config::CollectorCon
   options.listen = config.listen;
   options.admin_listen = config.admin_listen;
   options.tls = {.cert = config.tls.cert, .key = config.tls.key, .client_ca = config.tls.client_ca};
+  CredentialOptions& credentials = options.credentials;
   if (!config.tokens_file.empty()) {
-    ASSIGN_OR_RETURN(options.auth.tokens, config::LoadTokensFile(config.tokens_file));
+    ASSIGN_OR_RETURN(credentials.agent_tokens, config::LoadTokensFile(config.tokens_file));
   }
-  options.auth.require_auth = config.require_auth;
-  options.auth.agent_id_from_certificate = config.tls.agent_id_from_certificate;
+  if (!config.operator_tokens_file.empty()) {
+    ASSIGN_OR_RETURN(
+        credentials.operator_tokens,
+        config::LoadTokensFile(config.operator_tokens_file, config::TokenHolder::kOperator));
+  }
+  RETURN_IF_ERROR(CheckTokensAreNotShared(credentials, config));
+  credentials.operator_identities = {config.tls.operator_identities.begin(),
+                                     config.tls.operator_identities.end()};
+  credentials.require_auth = config.require_auth;
+  options.streams = {
+      .max_streams = config.limits.max_streams,
+      .max_streams_per_agent = config.limits.max_streams_per_agent,
+      .hello_timeout =
+          std::chrono::duration_cast<std::chrono::milliseconds>(config.limits.hello_timeout),
+      .idle_timeout =
+          std::chrono::duration_cast<std::chrono::milliseconds>(config.limits.idle_timeout)};
+  options.max_records_in_flight = config.limits.max_records_in_flight;
   options.max_message_bytes = static_cast<int>(config.limits.max_message_bytes);
   options.keepalive_min_time_ms = static_cast<int>(
       std::chrono::duration_cast<std::chrono::milliseconds>(config.keepalive.min_time).count());
@@ -161,6 +194,15 @@ int RunCollector(const std::string& config_path) {
     return 2;
   }
   daemon::SetUpLogging("fscanary-collector", config->log_level);
+  if (config->insecure && !config::HasTlsAndAuthentication(*config)) {
+    spdlog::warn(
+        "insecure: true: listen {} is served without TLS and agent authentication; on a "
+        "network, agents' records and tokens can be read and forged",
+        config->listen);
+  } else if (config->insecure) {
+    spdlog::warn("insecure: true is set but changes nothing: listen {} has TLS and authentication",
+                 config->listen);
+  }
   absl::StatusOr<ServerOptions> server_options = ServerOptionsFromConfig(*config);
   if (!server_options.ok()) {
     spdlog::critical("{}", std::string(server_options.status().message()));

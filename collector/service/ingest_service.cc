@@ -3,30 +3,17 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
+#include "collector/service/query_service.h"
 #include "io/posix.h"
 #include "spdlog/spdlog.h"
 
 namespace fscanary::collector {
 namespace {
-
-bool ConstantTimeEquals(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char difference = 0;
-  for (size_t i = 0; i < a.size(); ++i) difference |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return difference == 0;
-}
-
-std::string BearerToken(const grpc::ServerContext& context) {
-  const auto& metadata = context.client_metadata();
-  const auto it = metadata.find("authorization");
-  if (it == metadata.end()) return "";
-  const std::string value(it->second.data(), it->second.size());
-  constexpr std::string_view kBearer = "Bearer ";
-  return value.starts_with(kBearer) ? value.substr(kBearer.size()) : "";
-}
 
 // Acknowledgements of one stream: sequences committed by the group committer
 // are written back by this stream's own writer thread, coalesced into ranges.
@@ -49,12 +36,21 @@ class AckWriter {
     ++outstanding_;
   }
 
+  // Back pressure: waits while `limit` records of the stream are queued and
+  // not yet committed, so the stream is not read (and HTTP/2 flow control
+  // holds the agent) until the group commit drains.
+  void WaitForRoom(uint64_t limit) {
+    std::unique_lock lock(mutex_);
+    room_.wait(lock, [&] { return outstanding_ < limit; });
+  }
+
   // A commit finished: acknowledge the record if it is stored, reject it if
   // it conflicts with the one held (GroupCommitter's AlreadyExists).
   void Committed(const absl::Status& status, uint64_t sequence) {
     {
       std::lock_guard lock(mutex_);
       --outstanding_;
+      room_.notify_all();
       if (status.ok()) {
         ready_.push_back(sequence);
       } else if (absl::IsAlreadyExists(status)) {
@@ -140,6 +136,7 @@ class AckWriter {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable drained_;
+  std::condition_variable room_;
   std::deque<uint64_t> ready_;
   std::deque<Rejected> rejected_;
   uint64_t outstanding_ = 0;
@@ -151,12 +148,16 @@ class AckWriter {
 }  // namespace
 
 IngestService::IngestService(store::Store& store, GroupCommitter& committer, Sessions& sessions,
-                             AuthOptions auth, ValidationLimits limits, metrics::Registry& registry)
+                             const Credentials& credentials, StreamLimits& stream_limits,
+                             ValidationLimits limits, uint32_t max_records_in_flight,
+                             metrics::Registry& registry)
     : store_(store),
       committer_(committer),
       sessions_(sessions),
-      auth_(std::move(auth)),
-      limits_(limits) {
+      credentials_(credentials),
+      stream_limits_(stream_limits),
+      limits_(limits),
+      max_records_in_flight_(max_records_in_flight) {
   auto rejected = registry.AddCounter("fscanary_collector_rejected_messages_total",
                                       "Messages from agents refused, by reason.");
   if (rejected.ok()) rejected_ = *rejected;
@@ -178,45 +179,38 @@ grpc::Status IngestService::Reject(std::string_view reason, grpc::StatusCode cod
   return grpc::Status(code, detail);
 }
 
-grpc::Status IngestService::Authenticate(grpc::ServerContext& context,
-                                         const std::string& agent_id) {
-  if (auth_.agent_id_from_certificate) {
-    const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-    bool matched = false;
-    for (const char* property : {"x509_common_name", "x509_subject_alternative_name"}) {
-      for (const grpc::string_ref& identity : auth->FindPropertyValues(property)) {
-        matched = matched || std::string(identity.data(), identity.size()) == agent_id;
-      }
-    }
-    if (!matched) {
-      return Reject("unauthenticated", grpc::StatusCode::UNAUTHENTICATED,
-                    "agent id " + agent_id + " does not match the client certificate");
-    }
-    return grpc::Status::OK;
-  }
-  if (auth_.tokens.empty()) {
-    // No token table: under mutual TLS the verified client certificate is the
-    // credential (gRPC refused the handshake of any other).
-    if (!auth_.require_auth || context.auth_context()->IsPeerAuthenticated()) {
-      return grpc::Status::OK;
-    }
-    return Reject("unauthenticated", grpc::StatusCode::UNAUTHENTICATED,
-                  "agent " + agent_id + " presented neither a token nor a client certificate");
-  }
-  const auto it = auth_.tokens.find(agent_id);
-  const std::string token = BearerToken(context);
-  if (it == auth_.tokens.end() || token.empty() || !ConstantTimeEquals(token, it->second)) {
-    return Reject("unauthenticated", grpc::StatusCode::UNAUTHENTICATED,
-                  "no valid token for agent " + agent_id);
-  }
-  return grpc::Status::OK;
-}
-
 grpc::Status IngestService::Stream(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::CollectorMessage, v1::AgentMessage>* stream) {
+  absl::StatusOr<std::unique_ptr<StreamLimits::Ticket>> ticket = stream_limits_.Open(*context);
+  if (!ticket.ok()) {
+    spdlog::warn("refused a stream from {}: {}", context->peer(),
+                 std::string(ticket.status().message()));
+    return ToGrpcStatus(ticket.status());
+  }
+  // The agent ids this stream's credential names; nullopt: no credential
+  // is configured, any id.
+  const absl::StatusOr<std::optional<std::set<std::string>>> allowed =
+      credentials_.AgentIds(*context);
+  if (!allowed.ok()) {
+    return Reject("unauthenticated", grpc::StatusCode::UNAUTHENTICATED,
+                  std::string(allowed.status().message()));
+  }
+  if (*allowed && (*allowed)->size() == 1) {
+    // A token names one agent: its stream counts against that agent before any Hello.
+    if (absl::Status claimed = (*ticket)->Claim(*(*allowed)->begin()); !claimed.ok()) {
+      spdlog::warn("refused a stream from {}: {}", context->peer(), std::string(claimed.message()));
+      return ToGrpcStatus(claimed);
+    }
+  }
   v1::AgentMessage message;
-  if (!stream->Read(&message)) return grpc::Status::OK;  // the agent left before saying hello
+  if (!stream->Read(&message)) {
+    if (const std::string expired = (*ticket)->expired(); !expired.empty()) {
+      spdlog::warn("closed a stream from {} ({}): no Hello in time", context->peer(), expired);
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no Hello within hello_timeout");
+    }
+    return grpc::Status::OK;  // the agent left before saying hello
+  }
   if (!message.has_hello()) {
     return Reject("no_hello", grpc::StatusCode::INVALID_ARGUMENT,
                   "the first message of a stream must be a Hello");
@@ -226,7 +220,15 @@ grpc::Status IngestService::Stream(
     return Reject(rejection.reason, grpc::StatusCode::INVALID_ARGUMENT, rejection.detail);
   }
   const std::string agent_id = message.hello().agent_id();
-  if (grpc::Status auth = Authenticate(*context, agent_id); !auth.ok()) return auth;
+  if (*allowed && !(*allowed)->contains(agent_id)) {
+    return Reject("unauthenticated", grpc::StatusCode::UNAUTHENTICATED,
+                  "the credential does not name agent " + agent_id);
+  }
+  if (absl::Status claimed = (*ticket)->Claim(agent_id); !claimed.ok()) {
+    spdlog::warn("refused a stream from {}: {}", context->peer(), std::string(claimed.message()));
+    return ToGrpcStatus(claimed);
+  }
+  (*ticket)->SaidHello();
 
   const int64_t now = static_cast<int64_t>(io::WallClockNanos());
   if (absl::Status hello = store_.RecordHello(agent_id, message, now); !hello.ok()) {
@@ -239,7 +241,10 @@ grpc::Status IngestService::Stream(
   grpc::Status result = grpc::Status::OK;
   {
     AckWriter acks(stream);
-    while (stream->Read(&message)) {
+    while (true) {
+      acks.WaitForRoom(max_records_in_flight_);
+      if (!stream->Read(&message)) break;
+      (*ticket)->Heard();
       if (const Rejection rejection = ValidateAgentMessage(message, limits_);
           !rejection.reason.empty()) {
         result = Reject(rejection.reason, grpc::StatusCode::INVALID_ARGUMENT,
@@ -254,7 +259,8 @@ grpc::Status IngestService::Stream(
       if (message.has_heartbeat()) {
         sessions_.UpdateBacklog(agent_id, message.heartbeat().spooled_records(),
                                 message.heartbeat().spooled_bytes());
-        (void)store_.Touch(agent_id, static_cast<int64_t>(io::WallClockNanos()));
+        // In memory; the server writes last_seen for every agent in one transaction.
+        sessions_.Heard(agent_id, static_cast<int64_t>(io::WallClockNanos()));
         continue;
       }
       acks.Expect();
@@ -270,6 +276,10 @@ grpc::Status IngestService::Stream(
     if (result.ok() && acks.commit_failed()) {
       result = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the collector could not store records");
     }
+  }
+  if (const std::string expired = (*ticket)->expired(); !expired.empty()) {
+    spdlog::warn("closed the stream of {} ({}): nothing received in time", agent_id, expired);
+    result = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "idle beyond idle_timeout");
   }
   sessions_.Close(agent_id);
   (void)store_.SetConnected(agent_id, false, static_cast<int64_t>(io::WallClockNanos()));

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "collector/service/operator_query.h"
 #include "collector/service/query_service.h"
 #include "spdlog/spdlog.h"
 
@@ -24,7 +25,7 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view wh
   return text.str();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const TlsFiles& tls) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const TlsFiles& tls) {
   if (tls.cert.empty()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions options(
       tls.client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
@@ -46,14 +47,20 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const TlsFi
 
 absl::StatusOr<std::unique_ptr<CollectorServer>> CollectorServer::Start(
     const ServerOptions& options, store::Store& store, metrics::Registry& registry) {
-  auto credentials = Credentials(options.tls);
+  auto credentials = ServerCredentials(options.tls);
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<CollectorServer> server(new CollectorServer());
+  server->store_ = &store;
+  CredentialOptions credential_options = options.credentials;
+  credential_options.mutual_tls = !options.tls.client_ca.empty();
+  server->credentials_ = std::make_unique<collector::Credentials>(std::move(credential_options));
+  server->stream_limits_ = std::make_unique<StreamLimits>(options.streams, registry);
   server->committer_ = std::make_unique<GroupCommitter>(store, options.max_batch, registry);
-  server->ingest_ = std::make_unique<IngestService>(store, *server->committer_, server->sessions_,
-                                                    options.auth, options.limits, registry);
+  server->ingest_ = std::make_unique<IngestService>(
+      store, *server->committer_, server->sessions_, *server->credentials_, *server->stream_limits_,
+      options.limits, options.max_records_in_flight, registry);
   auto analyses = std::make_shared<AnalysisCache>(store, registry);
-  server->query_ = std::make_unique<QueryService>(store, analyses);
+  server->query_ = std::make_unique<OperatorQueryService>(store, analyses, *server->credentials_);
   server->admin_query_ = std::make_unique<QueryService>(store, analyses);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -66,6 +73,12 @@ absl::StatusOr<std::unique_ptr<CollectorServer>> CollectorServer::Start(
                              options.keepalive_min_time_ms);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  // A connection that never completes its handshake, or holds no stream, is
+  // closed on the same clocks as a silent stream.
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(options.streams.hello_timeout.count()));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(options.streams.idle_timeout.count()));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError("cannot listen on " + options.listen);
@@ -82,11 +95,35 @@ absl::StatusOr<std::unique_ptr<CollectorServer>> CollectorServer::Start(
       return absl::UnavailableError("cannot listen on the admin address " + options.admin_listen);
     }
   }
+  server->flusher_ = std::thread([raw = server.get(), interval = options.liveness_flush_interval] {
+    raw->FlushLiveness(interval);
+  });
   spdlog::info("collector listening on {} (port {})", options.listen, server->port_);
   return server;
 }
 
-CollectorServer::~CollectorServer() { Shutdown(); }
+CollectorServer::~CollectorServer() {
+  Shutdown();
+  {
+    std::lock_guard lock(flush_mutex_);
+    flush_stopping_ = true;
+  }
+  flush_wake_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+}
+
+void CollectorServer::FlushLiveness(std::chrono::milliseconds interval) {
+  std::unique_lock lock(flush_mutex_);
+  while (true) {
+    const bool stopping = flush_wake_.wait_for(lock, interval, [this] { return flush_stopping_; });
+    lock.unlock();
+    if (absl::Status touched = store_->TouchHosts(sessions_.TakeHeard()); !touched.ok()) {
+      spdlog::error("writing heartbeats: {}", touched.ToString());
+    }
+    lock.lock();
+    if (stopping) return;
+  }
+}
 
 void CollectorServer::Shutdown() {
   // Streams get a moment to finish their commits and acknowledgements.

@@ -25,6 +25,10 @@ class Sessions {
   void Open(const std::string& agent_id, uint64_t spooled_records, uint64_t spooled_bytes);
   void UpdateBacklog(const std::string& agent_id, uint64_t spooled_records, uint64_t spooled_bytes);
   void Close(const std::string& agent_id);
+  // A heartbeat: kept here until TakeHeard, so it costs no transaction.
+  void Heard(const std::string& agent_id, int64_t now_unix_nanos);
+  // The agents heard since the last call, with when they were last heard.
+  std::map<std::string, int64_t> TakeHeard();
 
   // A copy: agents with at least one open stream, and the last backlog of
   // every agent heard from since start (kept after it disconnects).
@@ -33,6 +37,7 @@ class Sessions {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, SessionState> agents_;
+  std::map<std::string, int64_t> heard_;
 };
 
 }  // namespace fscanary::collector

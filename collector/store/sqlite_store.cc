@@ -179,6 +179,20 @@ absl::Status SqliteStore::Touch(const std::string& agent_id, int64_t now_unix_na
   });
 }
 
+absl::Status SqliteStore::TouchHosts(const std::map<std::string, int64_t>& last_heard) {
+  if (last_heard.empty()) return absl::OkStatus();
+  return WriteTransaction([&]() -> absl::Status {
+    for (const auto& [agent_id, heard_unix_nanos] : last_heard) {
+      // Prepared once and cached by the connection; reset as it goes out of scope.
+      ASSIGN_OR_RETURN(sqlite::Statement update,
+                       writer_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?2) "
+                                        "WHERE agent_id = ?1"));
+      RETURN_IF_ERROR(update.BindText(1, agent_id).Bind(2, heard_unix_nanos).Run());
+    }
+    return absl::OkStatus();
+  });
+}
+
 absl::Status SqliteStore::SetConnected(const std::string& agent_id, bool connected,
                                        int64_t now_unix_nanos) {
   // A count of open streams: an agent that reconnects before its old stream

@@ -32,6 +32,7 @@ class SqliteStore final : public Store {
   absl::Status RecordHello(const std::string& agent_id, const v1::AgentMessage& message,
                            int64_t now_unix_nanos) override;
   absl::Status Touch(const std::string& agent_id, int64_t now_unix_nanos) override;
+  absl::Status TouchHosts(const std::map<std::string, int64_t>& last_heard) override;
   absl::Status SetConnected(const std::string& agent_id, bool connected,
                             int64_t now_unix_nanos) override;
 

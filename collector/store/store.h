@@ -205,6 +205,9 @@ class Store {
   // A heartbeat: moves last_seen forward (never back). Creates the host if
   // it is unknown.
   virtual absl::Status Touch(const std::string& agent_id, int64_t now_unix_nanos) = 0;
+  // Heartbeats gathered in memory (agent id -> when last heard), in one
+  // transaction: a heartbeat costs no commit of its own.
+  virtual absl::Status TouchHosts(const std::map<std::string, int64_t>& last_heard) = 0;
   virtual absl::Status SetConnected(const std::string& agent_id, bool connected,
                                     int64_t now_unix_nanos) = 0;
 

@@ -71,6 +71,7 @@ std::string FreshLogPath(const std::string& dir, const std::string& stem) {
 
 grpc::ClientContext* WithDeadline(grpc::ClientContext& context) {
   context.set_deadline(std::chrono::system_clock::now() + 10s);
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kOperatorToken));
   return &context;
 }
 
@@ -181,12 +182,22 @@ absl::Status FromGrpc(const grpc::Status& status) {
 absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const std::string& dir,
                                                             const CollectorOptions& options) {
   const std::string config_path = dir + "/collector.yaml";
+  std::string operators;
+  if (options.operator_tokens) {
+    const std::string operator_tokens = dir + "/operator-tokens";
+    if (absl::Status written =
+            WriteTextFile(operator_tokens, absl::StrCat("e2e-operator ", kOperatorToken, "\n"));
+        !written.ok()) {
+      return written;
+    }
+    operators = absl::StrCat("operator_tokens_file: ", operator_tokens, "\n");
+  }
   const std::string config = absl::StrCat("listen: 127.0.0.1:", options.port, "\n",  //
                                           "state_dir: ", dir, "/collector\n",        //
                                           "log_level: info\n",                       //
                                           "metrics:\n",                              //
                                           "  listen: 127.0.0.1:0\n",                 //
-                                          options.extra_yaml);
+                                          operators, options.extra_yaml);
   if (absl::Status written = WriteTextFile(config_path, config); !written.ok()) return written;
 
   std::unique_ptr<Collector> collector(new Collector());

@@ -79,9 +79,16 @@ class Daemon {
 // absl::Status of a gRPC status (the codes are the same numbers).
 absl::Status FromGrpc(const grpc::Status& status);
 
+// The operator token the collector of a test accepts for queries on its
+// listener (its operator_tokens_file names it "e2e-operator").
+inline constexpr char kOperatorToken[] = "e2e-operator-token-0123456789abcdef";
+
 struct CollectorOptions {
   // The ingest and query port; 0: one the kernel picks (read from the log).
   int port = 0;
+  // Write an operator_tokens_file holding kOperatorToken into the config (the
+  // Query calls below send it); false: the test configures operators itself.
+  bool operator_tokens = true;
   // Top-level YAML appended to the config (tokens_file, limits, ...).
   std::string extra_yaml;
 };
@@ -99,7 +106,8 @@ class Collector {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   Daemon& daemon() { return *daemon_; }
 
-  // The Query service (each call: a 10 s deadline).
+  // The Query service on the listener, as the operator (each call: a 10 s
+  // deadline, kOperatorToken).
   absl::StatusOr<v1::ListHostsResponse> ListHosts() const;
   absl::StatusOr<std::vector<v1::StoredFinding>> ListFindings(const std::string& agent_id) const;
   absl::StatusOr<v1::GetHostResponse> GetHost(const std::string& agent_id) const;

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "io/posix.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/e2e/raw_agent.h"
 
 namespace fscanary::e2e {
 namespace {
@@ -21,82 +22,6 @@ constexpr char kAgent[] = "raw-agent";
 constexpr char kToken[] = "0123456789abcdef-raw-agent-token";
 constexpr char kGoodAgent[] = "good-agent";
 constexpr char kGoodToken[] = "0123456789abcdef-good-agent-token";
-
-int64_t Now() { return static_cast<int64_t>(io::WallClockNanos()); }
-
-v1::AgentMessage Hello(const std::string& agent_id) {
-  v1::AgentMessage message;
-  message.set_created_unix_nanos(Now());
-  v1::Hello* hello = message.mutable_hello();
-  hello->set_agent_id(agent_id);
-  hello->set_agent_version("e2e-raw");
-  hello->mutable_facts()->set_hostname("raw-client");
-  hello->mutable_facts()->set_kernel_release("6.1.0-e2e");
-  return message;
-}
-
-v1::AgentMessage Heartbeat() {
-  v1::AgentMessage message;
-  message.set_created_unix_nanos(Now());
-  message.mutable_heartbeat();
-  return message;
-}
-
-v1::AgentMessage FindingRecord(uint64_t sequence, uint64_t offset) {
-  v1::AgentMessage message;
-  message.set_sequence(sequence);
-  message.set_created_unix_nanos(Now());
-  v1::Finding* finding = message.mutable_finding();
-  finding->set_checker("block");
-  finding->set_target("scratch");
-  finding->set_target_path("/var/lib/fscanary-agent/scratch.img");
-  finding->set_kind(v1::CHECKSUM_MISMATCH);
-  finding->set_persistent(true);
-  finding->set_offset(offset);
-  finding->set_block_size(4096);
-  finding->set_expected_generation(1);
-  finding->set_detected_unix_nanos(Now());
-  return message;
-}
-
-struct StreamOutcome {
-  grpc::Status status;
-  std::set<uint64_t> acknowledged;
-  // Sequence -> the Rejection's reason.
-  std::map<uint64_t, std::string> rejected;
-};
-
-// One Ingest stream: sends `messages` (with `token` unless empty), half-closes,
-// reads every acknowledgement, and returns how the collector ended it.
-StreamOutcome Exchange(const Collector& collector, const std::string& token,
-                       const std::vector<v1::AgentMessage>& messages) {
-  const auto channel = grpc::CreateChannel(collector.address(), grpc::InsecureChannelCredentials());
-  const auto stub = v1::Ingest::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + 20s);
-  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-  const auto stream = stub->Stream(&context);
-  for (const v1::AgentMessage& message : messages) {
-    if (!stream->Write(message)) break;  // the collector ended the stream
-  }
-  stream->WritesDone();
-  StreamOutcome outcome;
-  v1::CollectorMessage reply;
-  while (stream->Read(&reply)) {
-    for (const v1::SequenceRange& range : reply.ack().ranges()) {
-      for (uint64_t sequence = range.first(); sequence <= range.last(); ++sequence) {
-        outcome.acknowledged.insert(sequence);
-      }
-    }
-    for (const v1::SequenceRange& range : reply.rejection().ranges()) {
-      for (uint64_t sequence = range.first(); sequence <= range.last(); ++sequence) {
-        outcome.rejected[sequence] = reply.rejection().reason();
-      }
-    }
-  }
-  outcome.status = stream->Finish();
-  return outcome;
-}
 
 class IngestRejectionTest : public E2eTest {
  protected:

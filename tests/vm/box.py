@@ -47,9 +47,13 @@ class Collector:
         os.makedirs(self.work, exist_ok=True)
         self.port, self.metrics_port = free_port(), free_port()
         self.address = f"127.0.0.1:{self.port}"
+        # Queries on the listener need an operator credential; the admin
+        # listener (loopback) answers without one.
+        self.admin_address = f"127.0.0.1:{free_port()}"
         config = os.path.join(self.work, "collector.yaml")
         with open(config, "w") as f:
-            f.write(f"listen: {self.address}\nstate_dir: {self.work}/state\n"
+            f.write(f"listen: {self.address}\nadmin_listen: {self.admin_address}\n"
+                    f"state_dir: {self.work}/state\n"
                     f"metrics:\n  listen: 127.0.0.1:{self.metrics_port}\n"
                     "keepalive:\n  min_time: 10s\n")
         self.log = open(os.path.join(self.work, "collector.log"), "w")
@@ -65,7 +69,7 @@ class Collector:
             return s.connect_ex(("127.0.0.1", self.port)) == 0
 
     def cli(self, *args):
-        out = subprocess.run([self.binaries["cli"], *args, "--collector", self.address],
+        out = subprocess.run([self.binaries["cli"], *args, "--collector", self.admin_address],
                              capture_output=True, text=True, timeout=60)
         if out.returncode != 0:
             raise AssertionError(f"fscanary {' '.join(args)}: {out.stderr.strip()}")

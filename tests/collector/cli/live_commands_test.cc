@@ -3,6 +3,7 @@
 // analysis as offline, and clear errors.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <sstream>
 
 #include "collector/cli/operator_cli.h"
@@ -35,11 +36,17 @@ class LiveCommands : public ::testing::Test {
     // An old finding, received a day ago.
     Ingest(*store_, "vm-2", {FindingRecord(2, now - 86400 * kSecond, v1::TORN_WRITE)},
            now - 86400 * kSecond);
-    auto server = collector::CollectorServer::Start({.listen = "127.0.0.1:0"}, *store_, registry_);
+    collector::ServerOptions options{.listen = "127.0.0.1:0", .admin_listen = "127.0.0.1:0"};
+    options.credentials.operator_tokens = {{"alice", kOperatorToken}};
+    auto server = collector::CollectorServer::Start(options, *store_, registry_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    address_ = "127.0.0.1:" + std::to_string(server_->port());
+    // The admin listener answers without a credential; the listener only an operator.
+    address_ = "127.0.0.1:" + std::to_string(server_->admin_port());
+    listen_address_ = "127.0.0.1:" + std::to_string(server_->port());
   }
+
+  static constexpr char kOperatorToken[] = "alice-operator-token-0123456789";
 
   int Run(std::vector<std::string> args) {
     args.insert(args.begin(), "fscanary");
@@ -55,6 +62,7 @@ class LiveCommands : public ::testing::Test {
   metrics::Registry registry_;
   std::unique_ptr<collector::CollectorServer> server_;
   std::string address_;
+  std::string listen_address_;
   std::ostringstream out_;
   std::ostringstream err_;
 };
@@ -169,6 +177,21 @@ TEST_F(LiveCommands, ControlCharactersAgentsSentReachTheTerminalEscaped) {
   EXPECT_NE(out_.str().find("host\\x0dfake\\x07"), std::string::npos) << out_.str();
   EXPECT_NE(out_.str().find("ok\\x0d\\x1b[Kall clear \\xc2\\x9b31m"), std::string::npos)
       << out_.str();
+}
+
+TEST_F(LiveCommands, OnTheListenerOnlyAnOperatorTokenGetsAnAnswer) {
+  const std::string token_file = dir_.Join("operator.token");
+  std::ofstream(token_file) << kOperatorToken << "\n";
+  const std::string wrong_file = dir_.Join("wrong.token");
+  std::ofstream(wrong_file) << "some-agent-token-0123456789\n";
+
+  EXPECT_EQ(Run({"hosts", "--collector", listen_address_}), 1);
+  EXPECT_NE(err_.str().find("need an operator token"), std::string::npos) << err_.str();
+  EXPECT_EQ(Run({"hosts", "--collector", listen_address_, "--token-file", wrong_file}), 2);
+  EXPECT_NE(err_.str().find("not an operator's"), std::string::npos) << err_.str();
+  ASSERT_EQ(Run({"hosts", "--collector", listen_address_, "--token-file", token_file}), 0)
+      << err_.str();
+  EXPECT_NE(out_.str().find("vm-1"), std::string::npos) << out_.str();
 }
 
 TEST_F(LiveCommands, AnUnreachableCollectorIsNamed) {

@@ -68,9 +68,9 @@ TEST(CollectorConfigErrors, AuthAndTlsMustBeWorkable) {
             "collector.yaml:2: tls.cert: cert and key go together (TLS needs both)");
   EXPECT_EQ(ErrorOf("tls:\n  client_ca: /ca.pem\n"),
             "collector.yaml:2: tls.client_ca: needs cert and key: mutual TLS is TLS first");
-  EXPECT_EQ(ErrorOf("tls:\n  cert: /c.pem\n  key: /k.pem\n  agent_id_from_certificate: true\n"),
-            "collector.yaml:4: tls.agent_id_from_certificate: needs client_ca: without mutual "
-            "TLS agents present no certificate");
+  EXPECT_EQ(ErrorOf("tls:\n  cert: /c.pem\n  key: /k.pem\n  operator_identities: [ops]\n"),
+            "collector.yaml:4: tls.operator_identities: needs client_ca: without mutual TLS no "
+            "client presents a certificate");
 }
 
 TEST(CollectorConfigErrors, ValuesOutOfRange) {
@@ -89,6 +89,42 @@ TEST(LoadCollectorConfig, NamesAFileItCannotRead) {
   const absl::StatusOr<CollectorConfig> parsed = LoadCollectorConfig("/nonexistent/c.yaml");
   ASSERT_FALSE(parsed.ok());
   EXPECT_THAT(parsed.status().message(), HasSubstr("/nonexistent/c.yaml"));
+}
+
+TEST(CollectorConfigErrors, AListenerOffLoopbackNeedsTlsAndAuthenticationOrInsecure) {
+  EXPECT_THAT(ErrorOf("listen: 0.0.0.0:7420\n"),
+              StartsWith("collector.yaml:1: listen: '0.0.0.0:7420' is not loopback, and the "
+                         "collector has no TLS and authentication there"));
+  // TLS alone: tokens would still be no one's.
+  EXPECT_THAT(ErrorOf("listen: 10.0.0.5:7420\ntls:\n  cert: /c.pem\n  key: /c.key\n"),
+              HasSubstr("listen: '10.0.0.5:7420' is not loopback"));
+  // A name that merely starts like a loopback address is not one.
+  EXPECT_THAT(ErrorOf("listen: 127.evil.example:7420\n"), HasSubstr("is not loopback"));
+  // Tokens alone travel in the clear.
+  EXPECT_THAT(ErrorOf("listen: 0.0.0.0:7420\ntokens_file: /t\n"), HasSubstr("is not loopback"));
+}
+
+TEST(CollectorConfig, AListenerOffLoopbackIsAcceptedWithTlsAndAuthenticationOrInsecure) {
+  EXPECT_TRUE(ParseCollectorConfig("listen: 0.0.0.0:7420\ninsecure: true\n", "c.yaml").ok());
+  EXPECT_TRUE(
+      ParseCollectorConfig(
+          "listen: 0.0.0.0:7420\ntls:\n  cert: /c.pem\n  key: /c.key\ntokens_file: /t\n", "c.yaml")
+          .ok());
+  EXPECT_TRUE(ParseCollectorConfig("listen: 0.0.0.0:7420\ntls:\n  cert: /c.pem\n  key: /c.key\n"
+                                   "  client_ca: /ca.pem\n",
+                                   "c.yaml")
+                  .ok());
+  EXPECT_TRUE(ParseCollectorConfig("listen: 127.0.0.1:7420\n", "c.yaml").ok());
+  EXPECT_TRUE(ParseCollectorConfig("listen: unix:/run/fscanary.sock\n", "c.yaml").ok());
+}
+
+TEST(CollectorConfigErrors, CertificateIdentityCannotBeTurnedOff) {
+  EXPECT_THAT(ErrorOf("tls:\n  cert: /c.pem\n  key: /c.key\n  client_ca: /ca.pem\n"
+                      "  agent_id_from_certificate: false\n"),
+              HasSubstr("tls.agent_id_from_certificate: false is no longer supported"));
+  EXPECT_EQ(ErrorOf("tokens_file: /t\noperator_tokens_file: /t\n"),
+            "collector.yaml:2: operator_tokens_file: is the agents' tokens_file: operators need "
+            "their own");
 }
 
 }  // namespace

@@ -31,8 +31,11 @@ tls:
   key: /etc/fscanary/collector.key
   client_ca: /etc/fscanary/agents-ca.pem
   agent_id_from_certificate: true
+  operator_identities: [ops-alice, ops-bob]
 tokens_file: /etc/fscanary/tokens
 require_auth: true
+operator_tokens_file: /etc/fscanary/operator-tokens
+insecure: true
 metrics:
   listen: 0.0.0.0:9465
 keepalive:
@@ -45,6 +48,11 @@ host_expiry: 10m
 limits:
   max_message_bytes: 4M
   max_batch: 1024
+  max_streams: 500
+  max_streams_per_agent: 2
+  hello_timeout: 5s
+  idle_timeout: 2m
+  max_records_in_flight: 64
 )";
 
 TEST(CollectorConfig, EveryKeyIsReadIntoItsField) {
@@ -60,9 +68,11 @@ TEST(CollectorConfig, EveryKeyIsReadIntoItsField) {
   EXPECT_EQ(config.tls.cert, "/etc/fscanary/collector.pem");
   EXPECT_EQ(config.tls.key, "/etc/fscanary/collector.key");
   EXPECT_EQ(config.tls.client_ca, "/etc/fscanary/agents-ca.pem");
-  EXPECT_TRUE(config.tls.agent_id_from_certificate);
+  EXPECT_EQ(config.tls.operator_identities, (std::vector<std::string>{"ops-alice", "ops-bob"}));
   EXPECT_EQ(config.tokens_file, "/etc/fscanary/tokens");
   EXPECT_TRUE(config.require_auth);
+  EXPECT_EQ(config.operator_tokens_file, "/etc/fscanary/operator-tokens");
+  EXPECT_TRUE(config.insecure);
   EXPECT_EQ(config.metrics.listen, "0.0.0.0:9465");
   EXPECT_EQ(config.keepalive.min_time, seconds(20));
   EXPECT_TRUE(config.keepalive.permit_without_calls);
@@ -71,6 +81,11 @@ TEST(CollectorConfig, EveryKeyIsReadIntoItsField) {
   EXPECT_EQ(config.host_expiry, minutes(10));
   EXPECT_EQ(config.limits.max_message_bytes, uint64_t{4} << 20);
   EXPECT_EQ(config.limits.max_batch, 1024u);
+  EXPECT_EQ(config.limits.max_streams, 500u);
+  EXPECT_EQ(config.limits.max_streams_per_agent, 2u);
+  EXPECT_EQ(config.limits.hello_timeout, seconds(5));
+  EXPECT_EQ(config.limits.idle_timeout, minutes(2));
+  EXPECT_EQ(config.limits.max_records_in_flight, 64u);
 }
 
 TEST(CollectorConfig, KeysLeftOutGiveTheDocumentedDefaults) {
@@ -84,9 +99,11 @@ TEST(CollectorConfig, KeysLeftOutGiveTheDocumentedDefaults) {
   EXPECT_EQ(config.store.path, "/var/lib/fscanary-collector/collector.db");
   EXPECT_EQ(config.store.synchronous, CollectorConfig::Synchronous::kFull);
   EXPECT_EQ(config.tls.cert, "");
-  EXPECT_FALSE(config.tls.agent_id_from_certificate);
+  EXPECT_TRUE(config.tls.operator_identities.empty());
   EXPECT_EQ(config.tokens_file, "");
   EXPECT_FALSE(config.require_auth);
+  EXPECT_EQ(config.operator_tokens_file, "");
+  EXPECT_FALSE(config.insecure);
   EXPECT_EQ(config.metrics.listen, "127.0.0.1:9420");
   EXPECT_EQ(config.keepalive.min_time, seconds(10));
   EXPECT_TRUE(config.keepalive.permit_without_calls);
@@ -95,6 +112,11 @@ TEST(CollectorConfig, KeysLeftOutGiveTheDocumentedDefaults) {
   EXPECT_EQ(config.host_expiry, hours(1));
   EXPECT_EQ(config.limits.max_message_bytes, uint64_t{1} << 20);
   EXPECT_EQ(config.limits.max_batch, 256u);
+  EXPECT_EQ(config.limits.max_streams, 4096u);
+  EXPECT_EQ(config.limits.max_streams_per_agent, 4u);
+  EXPECT_EQ(config.limits.hello_timeout, seconds(10));
+  EXPECT_EQ(config.limits.idle_timeout, minutes(5));
+  EXPECT_EQ(config.limits.max_records_in_flight, 256u);
 }
 
 TEST(CollectorConfig, StorePathFollowsStateDir) {

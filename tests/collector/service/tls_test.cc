@@ -1,17 +1,20 @@
 // The agent's sender and the collector's server over TLS and mutual TLS:
-// records arrive over an encrypted stream, and under mutual TLS with
-// agent_id_from_certificate an agent is only who its certificate says.
+// records arrive over an encrypted stream, under mutual TLS an agent is only
+// who its certificate says, and only an operator's certificate may query.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "agent/spool/spool.h"
 #include "agent/transport/sender.h"
 #include "collector/service/server.h"
 #include "collector/store/store.h"
+#include "fscanary/v1/query.grpc.pb.h"
 #include "metrics/registry.h"
 #include "tests/temp_dir.h"
 
@@ -31,7 +34,8 @@ class Certificates {
     return Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
                "-subj /CN=fscanary-test-ca -keyout ca.key -out ca.pem") &&
            Leaf("server", "localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost") &&
-           Leaf("vm-1", "vm-1", "") && Leaf("intruder", "intruder", "");
+           Leaf("vm-1", "vm-1", "") && Leaf("intruder", "intruder", "") &&
+           Leaf("operator", "ops-alice", "");
   }
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
@@ -77,14 +81,14 @@ class TlsTest : public ::testing::Test {
     store_ = *std::move(opened);
   }
 
-  void StartServer(bool mutual, bool id_from_certificate = true) {
+  void StartServer(bool mutual) {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.tls = {.cert = certificates_.Path("server.pem"),
                    .key = certificates_.Path("server.key"),
                    .client_ca = mutual ? certificates_.Path("ca.pem") : ""};
-    options.auth.agent_id_from_certificate = mutual && id_from_certificate;
-    options.auth.require_auth = mutual;
+    options.credentials.require_auth = mutual;
+    options.credentials.operator_identities = {"ops-alice"};
     auto started = CollectorServer::Start(options, *store_, registry_);
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = *std::move(started);
@@ -126,6 +130,24 @@ class TlsTest : public ::testing::Test {
     return delivered;
   }
 
+  // ListHosts over TLS presenting `client`'s certificate.
+  grpc::Status QueryAs(const std::string& client) {
+    grpc::SslCredentialsOptions tls{.pem_root_certs = Read(certificates_.Path("ca.pem")),
+                                    .pem_private_key = Read(certificates_.Path(client + ".key")),
+                                    .pem_cert_chain = Read(certificates_.Path(client + ".pem"))};
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                       grpc::SslCredentials(tls));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::ListHostsResponse response;
+    return v1::Query::NewStub(channel)->ListHosts(&context, v1::ListHostsRequest(), &response);
+  }
+
+  static std::string Read(const std::string& path) {
+    std::ifstream file(path);
+    return std::string(std::istreambuf_iterator<char>(file), {});
+  }
+
   uint64_t StoredSequence(const std::string& agent_id) { return *store_->MaxSequence(agent_id); }
 
   fscanary::testing::TempDir dir_;
@@ -153,17 +175,17 @@ TEST_F(TlsTest, UnderMutualTlsAnAgentClaimingAnotherIdIsRefused) {
   EXPECT_EQ(StoredSequence("vm-1"), 0u);
 }
 
-TEST_F(TlsTest, UnderMutualTlsWithoutTokensAVerifiedCertificateIsEnoughToDeliver) {
-  StartServer(/*mutual=*/true, /*id_from_certificate=*/false);
-  EXPECT_TRUE(Deliver("vm-1", "intruder", std::chrono::seconds(20)))
-      << "require_auth with a client CA and no tokens file: the certificate is the credential";
-  EXPECT_EQ(StoredSequence("vm-1"), 1u);
-}
-
 TEST_F(TlsTest, UnderMutualTlsAnAgentWithoutACertificateCannotConnect) {
   StartServer(/*mutual=*/true);
   EXPECT_FALSE(Deliver("vm-1", "", std::chrono::seconds(3)));
   EXPECT_EQ(StoredSequence("vm-1"), 0u);
+}
+
+TEST_F(TlsTest, UnderMutualTlsOnlyAnOperatorCertificateMayQuery) {
+  StartServer(/*mutual=*/true);
+  EXPECT_TRUE(QueryAs("operator").ok());
+  const grpc::Status agent = QueryAs("vm-1");
+  EXPECT_EQ(agent.error_code(), grpc::StatusCode::PERMISSION_DENIED) << agent.error_message();
 }
 
 }  // namespace
