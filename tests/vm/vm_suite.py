@@ -180,6 +180,14 @@ class Fleet:
     def boot(self, guest):
         started = time.time()
         guest.boot()
+        # fscanary-vm-boot takes the blank scratch disk over at every boot (a
+        # no-op once it is fscanary's): its failure is named here, not left
+        # to look like an agent that never streams.
+        taken = guest.wait_console(r"FSCANARY_VM_TAKE_OVER_(OK|FAILED)",
+                                   max(BOOT_SECONDS, 90 * len(self.guests)))
+        if taken.group(1) != "OK":
+            raise AssertionError(f"{guest.name}: fscanary-agent take-over failed at boot; "
+                                 f"console in {guest.console_path}")
         self.wait_streaming(guest, started)
 
     def wait_kinds(self, guest, before, kinds, timeout=FINDING_SECONDS):
