@@ -87,9 +87,14 @@ class Maintenance {
             store_.ApplyRetention(retention_, static_cast<int64_t>(io::WallClockNanos()));
         if (!retained.ok()) {
           spdlog::error("retention: {}", retained.status().ToString());
-        } else if (retained->reports_deleted + retained->epochs_deleted > 0) {
-          spdlog::info("retention deleted {} reports and {} epochs", retained->reports_deleted,
-                       retained->epochs_deleted);
+        } else if (retained->reports_deleted + retained->epochs_merged +
+                       retained->epochs_rolled_up + retained->findings_deleted >
+                   0) {
+          spdlog::info(
+              "retention: {} reports deleted; {} epochs rolled up, {} more folded into them; "
+              "{} findings deleted (their counts kept)",
+              retained->reports_deleted, retained->epochs_rolled_up, retained->epochs_merged,
+              retained->findings_deleted);
         }
         next_retention = Clock::now() + kRetentionInterval;
       }

@@ -22,7 +22,8 @@ using sqlite::Statement;
 constexpr const char* kHostSummarySelect =
     "SELECT h.agent_id, h.hostname, h.kernel_release, h.agent_version, h.first_seen_ns, "
     "h.last_seen_ns, h.connected, "
-    "(SELECT count(*) FROM findings f WHERE f.host_id = h.host_id), "
+    "sat_add((SELECT count(*) FROM findings f WHERE f.host_id = h.host_id), "
+    "(SELECT sat_sum(r.findings) FROM retired_findings r WHERE r.host_id = h.host_id)), "
     "(SELECT sat_sum(e.bytes_verified) FROM epochs e WHERE e.host_id = h.host_id), "
     "(SELECT count(*) FROM epochs e WHERE e.host_id = h.host_id), "
     "h.host_id FROM hosts h ";
@@ -211,7 +212,9 @@ absl::StatusOr<v1::GetHostResponse> SqliteStore::GetHost(const std::string& agen
     ASSIGN_OR_RETURN(Statement query,
                      db.Prepare("SELECT e.number, e.start_ns, e.end_ns, e.facts, "
                                 "e.kernel_config_sha256, e.bytes_verified, "
-                                "(SELECT count(*) FROM findings f WHERE f.epoch_id = e.epoch_id) "
+                                "sat_add((SELECT count(*) FROM findings f "
+                                "WHERE f.epoch_id = e.epoch_id), (SELECT sat_sum(r.findings) "
+                                "FROM retired_findings r WHERE r.epoch_id = e.epoch_id)) "
                                 "FROM epochs e WHERE e.host_id = ?1 ORDER BY e.number"));
     query.Bind(1, host_id);
     while (true) {
@@ -285,8 +288,11 @@ absl::StatusOr<std::vector<EpochRecord>> SqliteStore::ListEpochs() {
                                 .reports = static_cast<uint64_t>(query.Int(12))};
     }
   }
+  // Stored findings, and the counts of those retention deleted.
   ASSIGN_OR_RETURN(Statement kinds, db.Prepare("SELECT epoch_id, kind, count(*) FROM findings "
-                                               "GROUP BY epoch_id, kind"));
+                                               "GROUP BY epoch_id, kind UNION ALL "
+                                               "SELECT epoch_id, kind, findings "
+                                               "FROM retired_findings"));
   while (true) {
     ASSIGN_OR_RETURN(const bool row, kinds.Step());
     if (!row) break;
@@ -333,14 +339,16 @@ absl::StatusOr<std::vector<HostActivity>> SqliteStore::ListHostActivity() {
   {
     ASSIGN_OR_RETURN(Statement query,
                      db.Prepare("SELECT host_id, kind, count(*), max(received_ns) FROM findings "
-                                "GROUP BY host_id, kind"));
+                                "GROUP BY host_id, kind UNION ALL "
+                                "SELECT host_id, kind, sat_sum(findings), max(last_received_ns) "
+                                "FROM retired_findings GROUP BY host_id, kind"));
     while (true) {
       ASSIGN_OR_RETURN(const bool row, query.Step());
       if (!row) break;
       HostActivity* host = host_of(query.Int(0));
       if (host == nullptr) continue;
       const auto kind = static_cast<v1::FindingKind>(query.Int(1));
-      host->findings_by_kind[kind] = static_cast<uint64_t>(query.Int(2));
+      host->findings_by_kind[kind] += static_cast<uint64_t>(query.Int(2));
       // The newest per kind, the max taken over corruption kinds only.
       if (IsCorruption(kind)) {
         host->last_corruption_received_unix_nanos =

@@ -118,6 +118,23 @@ ALTER TABLE hosts ADD COLUMN last_verified_ns INTEGER NOT NULL DEFAULT 0;
     R"sql(
 ALTER TABLE records ADD COLUMN digest TEXT;
 )sql",
+    // 4: retention rolls up instead of forgetting. rolled_up: how many
+    // expired epochs of one host and one set of facts an aggregate epoch
+    // stands for (0: an ordinary epoch). retired_findings: the counts of
+    // findings deleted by a configured finding age, per epoch and kind, so
+    // that events and counters stay what they were.
+    R"sql(
+ALTER TABLE epochs ADD COLUMN rolled_up INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE retired_findings (
+  epoch_id INTEGER NOT NULL,
+  host_id INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  findings INTEGER NOT NULL,
+  last_received_ns INTEGER NOT NULL,
+  PRIMARY KEY (epoch_id, kind)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX retired_findings_by_host ON retired_findings (host_id, kind);
+)sql",
 };
 
 }  // namespace

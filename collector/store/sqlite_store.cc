@@ -233,11 +233,13 @@ absl::StatusOr<StoreStats> SqliteStore::GetStats() {
   stats.reports = static_cast<uint64_t>(reports);
   {
     ASSIGN_OR_RETURN(sqlite::Statement kinds,
-                     db.Prepare("SELECT kind, count(*) FROM findings GROUP BY kind"));
+                     db.Prepare("SELECT kind, count(*) FROM findings GROUP BY kind UNION ALL "
+                                "SELECT kind, sat_sum(findings) FROM retired_findings "
+                                "GROUP BY kind"));
     while (true) {
       ASSIGN_OR_RETURN(const bool row, kinds.Step());
       if (!row) break;
-      stats.findings_by_kind[static_cast<v1::FindingKind>(kinds.Int(0))] =
+      stats.findings_by_kind[static_cast<v1::FindingKind>(kinds.Int(0))] +=
           static_cast<uint64_t>(kinds.Int(1));
     }
   }

@@ -99,8 +99,15 @@ class SqliteStore final : public Store {
   // Retention (sqlite_retention.cc): deletes the rows of `table` that match
   // `where` (?1 is bound to `cutoff_ns`), with their ledger entries, in
   // transactions of at most kRetentionChunk rows. Returns the rows deleted.
+  // `before_delete`, if not empty, runs for each row first (?1: its id).
   absl::StatusOr<uint64_t> DeleteInChunks(const std::string& table, const std::string& id_column,
-                                          const std::string& where, int64_t cutoff_ns);
+                                          const std::string& where, int64_t cutoff_ns,
+                                          const std::string& before_delete = "");
+  // Folds the expired epochs (?1: the cutoff) into one aggregate epoch per
+  // host and facts, kRetentionChunk epochs per transaction.
+  absl::Status RollUpEpochs(int64_t cutoff_ns, RetentionResult& result);
+  // Leaves each aggregate epoch at most one spool-loss row, their sums.
+  absl::Status CollapseSpoolLosses();
   static constexpr int64_t kRetentionChunk = 2000;
 
   // Read path: a pooled read-only connection inside a read transaction, so

@@ -75,24 +75,34 @@ struct EpochRecord {
   uint64_t corruption_findings = 0;
 };
 
-// What to delete. Ages are measured against `now` in ApplyRetention; 0 keeps
-// that kind of record forever.
+// What to roll up and delete. Ages are measured against `now` in
+// ApplyRetention; 0 keeps that kind of record forever. Nothing retention does
+// changes what the analysis or the fleet metrics read: exposure, events per
+// epoch, findings per host and kind, and spool losses stay summed.
 struct RetentionPolicy {
   // Interval reports older than this (by the time they were received). Their
   // exposure stays summed in their epoch.
   int64_t report_max_age_nanos = 0;
-  // Closed epochs that ended longer ago than this and hold no finding, with
-  // the reports and spool-loss records attributed to them. An epoch with a
-  // finding is kept as long as the finding is: it is the finding's context.
+  // Closed epochs that ended longer ago than this and hold no finding (nor a
+  // retired one) are rolled up: one aggregate epoch per host and set of facts
+  // keeps their exposure and spool losses; their reports are deleted. An
+  // epoch with a finding is kept as it is: it is the finding's context, and
+  // the analysis counts the epochs with events.
   int64_t epoch_max_age_nanos = 0;
-  // Findings received longer ago than this. Findings are the point of
-  // fscanary: leave 0 unless the operator asked for it explicitly.
+  // Findings received longer ago than this; their counts per epoch and kind
+  // stay. Findings are the point of fscanary: leave 0 unless the operator
+  // asked for it explicitly.
   int64_t finding_max_age_nanos = 0;
 };
 
 struct RetentionResult {
   uint64_t reports_deleted = 0;
-  uint64_t epochs_deleted = 0;
+  // Expired epochs folded into an aggregate epoch of the same host and facts
+  // (their rows are gone, their exposure and spool losses are the aggregate's).
+  uint64_t epochs_merged = 0;
+  // Expired epochs that became the aggregate of their host and facts.
+  uint64_t epochs_rolled_up = 0;
+  // Deleted findings; their counts stay per epoch and kind.
   uint64_t findings_deleted = 0;
 };
 

@@ -1,5 +1,6 @@
-// Retention deletes old reports and old finding-free epochs, and findings
-// only when told to.
+// Retention deletes old reports, rolls old finding-free epochs up into one
+// aggregate per host and facts, and deletes findings only when told to; what
+// the analysis and the metrics read stays the same.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@ using testing::FindingRecord;
 using testing::HelloMessage;
 using testing::Ingest;
 using testing::ReportRecord;
+using testing::SpoolLossRecord;
 using testing::VmFacts;
 
 constexpr int64_t kSecond = 1'000'000'000;
@@ -39,7 +41,7 @@ TEST(Retention, OldReportsGoTheirExposureStaysAndFindingsStay) {
   EXPECT_EQ(epochs[0].exposure.bytes_verified, 15u);
 }
 
-TEST(Retention, OldClosedEpochGoesUnlessItHoldsAFinding) {
+TEST(Retention, AnOldFindingFreeEpochBecomesItsHostsAggregateWithItsExposure) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   // Host a: epochs 1 (no finding) and 2; host b: epochs 1 (a finding) and 2.
@@ -55,15 +57,134 @@ TEST(Retention, OldClosedEpochGoesUnlessItHoldsAFinding) {
   absl::StatusOr<RetentionResult> result =
       store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 40 * kDay);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->epochs_deleted, 1u);
-  EXPECT_EQ(result->reports_deleted, 1u);
+  EXPECT_EQ(result->epochs_rolled_up, 1u);
+  EXPECT_EQ(result->epochs_merged, 0u);
+  EXPECT_EQ(result->reports_deleted, 1u);  // a's; b's epoch holds a finding
   const std::vector<EpochRecord> a = EpochsOf(*store, "a");
-  ASSERT_EQ(a.size(), 1u);
-  EXPECT_EQ(a[0].epoch, 2u);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].epoch, 1u);
+  EXPECT_EQ(a[0].exposure.bytes_verified, 10u);
+  EXPECT_EQ(a[0].exposure.reports, 1u);
   EXPECT_EQ(EpochsOf(*store, "b").size(), 2u);
-  // Numbering goes on after the deleted epoch.
+  // Numbering goes on after the aggregate.
   Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-19"), 41 * kDay)}, 41 * kDay);
   EXPECT_EQ(EpochsOf(*store, "a").back().epoch, 3u);
+}
+
+// Reboots between two kernels, every epoch verifying some bytes: after
+// retention, one aggregate per kernel holds the sums, and a later retention
+// folds newer expired epochs into the same aggregates.
+TEST(Retention, ExpiredEpochsOfOneHostAndFactsFoldIntoOneAggregate) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  uint64_t sequence = 0;
+  auto epoch_on = [&](const std::string& kernel, int64_t day, uint64_t bytes) {
+    Ingest(*store, "a", {HelloMessage(VmFacts(kernel), day * kDay)}, day * kDay);
+    Ingest(*store, "a", {ReportRecord(++sequence, day * kDay + kSecond, bytes)}, day * kDay);
+  };
+  epoch_on("6.1.0-17", 1, 1);
+  epoch_on("6.1.0-18", 2, 10);
+  epoch_on("6.1.0-17", 3, 100);
+  epoch_on("6.1.0-18", 4, 1000);
+  epoch_on("6.1.0-17", 5, 10000);
+  epoch_on("6.1.0-19", 50, 7);  // the current epoch
+
+  absl::StatusOr<RetentionResult> result =
+      store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 40 * kDay);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->epochs_rolled_up, 2u);
+  EXPECT_EQ(result->epochs_merged, 3u);
+  std::vector<EpochRecord> epochs = EpochsOf(*store, "a");
+  ASSERT_EQ(epochs.size(), 3u);
+  EXPECT_EQ(epochs[0].facts.kernel_release(), "6.1.0-17");
+  EXPECT_EQ(epochs[0].exposure.bytes_verified, 10101u);
+  EXPECT_EQ(epochs[0].exposure.reports, 3u);
+  EXPECT_EQ(epochs[0].exposure.observed_nanos, 3 * 10 * kSecond);
+  EXPECT_EQ(epochs[0].start_unix_nanos, 1 * kDay);
+  EXPECT_EQ(epochs[1].facts.kernel_release(), "6.1.0-18");
+  EXPECT_EQ(epochs[1].exposure.bytes_verified, 1010u);
+  EXPECT_EQ(epochs[2].exposure.bytes_verified, 7u);
+  EXPECT_EQ(store->GetStats()->reports, 1u);  // only the current epoch's
+
+  // Back on 6.1.0-17 for a while, then on 6.1.0-19 again: that epoch expires
+  // and joins the 6.1.0-17 aggregate.
+  epoch_on("6.1.0-17", 60, 5);
+  epoch_on("6.1.0-19", 61, 3);
+  result = store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 100 * kDay);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->epochs_merged, 1u);     // 6.1.0-17 of day 60
+  EXPECT_EQ(result->epochs_rolled_up, 1u);  // 6.1.0-19 of day 50, its first aggregate
+  epochs = EpochsOf(*store, "a");
+  uint64_t total = 0;
+  for (const EpochRecord& epoch : epochs) total += epoch.exposure.bytes_verified;
+  EXPECT_EQ(total, 11111u + 7 + 5 + 3);
+  ASSERT_EQ(epochs.size(), 4u);  // aggregates of -17, -18, -19, and the current
+  EXPECT_EQ(epochs[0].exposure.bytes_verified, 10106u);
+}
+
+TEST(Retention, SpoolLossesOfFoldedEpochsStayInEverySum) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  uint64_t sequence = 0;
+  for (int64_t day = 1; day <= 6; ++day) {
+    Ingest(*store, "a", {HelloMessage(VmFacts(day % 2 ? "6.1.0-17" : "6.1.0-18"), day * kDay)},
+           day * kDay);
+    Ingest(*store, "a", {SpoolLossRecord(++sequence, day * kDay + kSecond, 10 * day)}, day * kDay);
+    Ingest(*store, "a", {SpoolLossRecord(++sequence, day * kDay + 2 * kSecond, 1)}, day * kDay);
+  }
+  const uint64_t expected = 10 * (1 + 2 + 3 + 4 + 5 + 6) + 6;
+  EXPECT_EQ(store->GetStats()->spool_loss.findings_dropped(), expected);
+
+  absl::StatusOr<RetentionResult> result =
+      store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 40 * kDay);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->epochs_merged + result->epochs_rolled_up, 5u);  // not the current one
+  EXPECT_EQ(store->GetStats()->spool_loss.findings_dropped(), expected);
+  const std::vector<HostActivity> hosts = *store->ListHostActivity();
+  ASSERT_EQ(hosts.size(), 1u);
+  EXPECT_EQ(hosts[0].spool_loss.findings_dropped(), expected);
+  // Again: the sums of the aggregates' rows are not counted twice.
+  ASSERT_TRUE(store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 41 * kDay).ok());
+  EXPECT_EQ(store->GetStats()->spool_loss.findings_dropped(), expected);
+}
+
+TEST(Retention, DeletedFindingsKeepTheirCountsPerEpochHostAndKind) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-17"), 1 * kDay)}, 1 * kDay);
+  Ingest(*store, "a",
+         {FindingRecord(1, 1 * kDay + kSecond, v1::LOST_WRITE),
+          FindingRecord(2, 1 * kDay + kSecond, v1::LOST_WRITE),
+          FindingRecord(3, 1 * kDay + kSecond, v1::IO_ERROR)},
+         1 * kDay);
+  Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-18"), 2 * kDay)}, 2 * kDay);
+  Ingest(*store, "a", {FindingRecord(4, 2 * kDay + kSecond, v1::TORN_WRITE)}, 50 * kDay);
+  const std::vector<EpochRecord> epochs_before = EpochsOf(*store, "a");
+  const StoreStats stats_before = *store->GetStats();
+  const HostActivity host_before = store->ListHostActivity()->at(0);
+
+  absl::StatusOr<RetentionResult> result = store->ApplyRetention(
+      {.epoch_max_age_nanos = 30 * kDay, .finding_max_age_nanos = 30 * kDay}, 60 * kDay);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->findings_deleted, 3u);
+  // The epoch whose findings are retired keeps its events: it is not folded.
+  EXPECT_EQ(result->epochs_rolled_up + result->epochs_merged, 0u);
+  ASSERT_EQ(store->ListFindings({})->findings_size(), 1);
+
+  const std::vector<EpochRecord> epochs = EpochsOf(*store, "a");
+  ASSERT_EQ(epochs.size(), epochs_before.size());
+  for (size_t i = 0; i < epochs.size(); ++i) {
+    EXPECT_EQ(epochs[i].findings_by_kind, epochs_before[i].findings_by_kind) << i;
+    EXPECT_EQ(epochs[i].corruption_findings, epochs_before[i].corruption_findings) << i;
+  }
+  EXPECT_EQ(epochs[0].corruption_findings, 2u);
+  EXPECT_EQ(store->GetStats()->findings_by_kind, stats_before.findings_by_kind);
+  const HostActivity host = store->ListHostActivity()->at(0);
+  EXPECT_EQ(host.findings_by_kind, host_before.findings_by_kind);
+  EXPECT_EQ(host.last_corruption_received_unix_nanos,
+            host_before.last_corruption_received_unix_nanos);
+  EXPECT_EQ(store->ListHosts()->hosts(0).findings(), 4u);
+  EXPECT_EQ(store->GetHost("a")->epochs(0).findings(), 3u);
 }
 
 TEST(Retention, FindingsAreDeletedOnlyWhenConfigured) {
