@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <csetjmp>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -160,6 +161,22 @@ absl::Status SyncDirectory(const std::string& directory) {
   auto fd = Open(directory, O_RDONLY | O_DIRECTORY);
   if (!fd.ok()) return fd.status();
   if (::fsync(fd->get()) != 0) return ErrnoToStatus(errno, "fsync " + directory);
+  return absl::OkStatus();
+}
+
+absl::Status RenameNoReplace(const std::string& from, const std::string& to) {
+  const std::string what = absl::StrCat("rename ", from, " to ", to);
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+    return absl::OkStatus();
+  }
+  // EINVAL: a filesystem without RENAME_NOREPLACE. link() never replaces.
+  if (errno != EINVAL && errno != ENOSYS) return ErrnoToStatus(errno, what);
+  if (::link(from.c_str(), to.c_str()) != 0) return ErrnoToStatus(errno, what);
+  return Unlink(from);
+}
+
+absl::Status Unlink(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) return ErrnoToStatus(errno, "unlink " + path);
   return absl::OkStatus();
 }
 

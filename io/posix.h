@@ -68,6 +68,12 @@ absl::StatusOr<size_t> ReadAll(int fd, std::span<std::byte> data, uint64_t offse
 absl::Status DataSync(int fd, const std::string& path);
 // Makes a directory entry change (create, rename) durable.
 absl::Status SyncDirectory(const std::string& directory);
+// Gives the file named `from` the name `to` unless `to` exists
+// (AlreadyExists): renameat2 RENAME_NOREPLACE, or link and unlink where the
+// filesystem lacks it.
+absl::Status RenameNoReplace(const std::string& from, const std::string& to);
+// Removes the name `path` (a link itself, never what it points to).
+absl::Status Unlink(const std::string& path);
 absl::Status MakeDirectories(const std::string& path);
 // `path` and any missing parents created, `path` itself (created or found)
 // left mode 0700 whatever the umask: for directories only the agent may read

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -110,6 +111,65 @@ absl::StatusOr<Label> NewLabel(const std::string& path, uint64_t size, uint32_t 
   return label;
 }
 
+namespace {
+
+// The name a file target has while it is being made: in its directory,
+// hidden, and one per target path, so that a leftover is found again.
+std::string NameWhileCreating(const std::string& path) {
+  const std::filesystem::path final_path(path);
+  const std::filesystem::path directory =
+      final_path.has_parent_path() ? final_path.parent_path() : std::filesystem::path(".");
+  return (directory / absl::StrCat(".", final_path.filename().string(), ".fscanary-new")).string();
+}
+
+// A new file target is made under NameWhileCreating and gets `path` only once
+// its state exists and its label is durable, so a power cut while it is being
+// made leaves no unlabelled file at `path` (which every later start would
+// refuse as not the agent's), only the hidden name, replaced at the next
+// start.
+absl::StatusOr<WritableTarget> CreateFileTarget(const WriteTargetOptions& options) {
+  const std::string creating = NameWhileCreating(options.path);
+  absl::StatusOr<OpenedPath> opened = OpenPath(creating, kWriteFlags, /*create=*/true);
+  if (opened.ok() && !opened->created) {
+    // Left by a crash during an earlier creation: never labelled, never
+    // named, the agent's own. Anything but a regular file is not touched.
+    if (!opened->info.is_regular_file) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          creating, " (the name fscanary creates ", options.path, " under) is not a regular file; "
+          "remove it or choose another path"));
+    }
+    RETURN_IF_ERROR(io::Unlink(creating));
+    opened = OpenPath(creating, kWriteFlags, /*create=*/true);
+  }
+  if (!opened.ok()) return opened.status();
+  if (!opened->created) {
+    return absl::AbortedError(absl::StrCat(creating, " reappeared while ", options.path,
+                                           " was being created; not using it"));
+  }
+  ASSIGN_OR_RETURN(const Label label,
+                   NewLabel(options.path, *options.size,
+                            options.block_size.value_or(block::kDefaultBlockSize)));
+  RETURN_IF_ERROR(io::Preallocate(opened->fd.get(), label.declared_size, creating));
+  if (options.after_label_check) options.after_label_check();
+  ScratchTarget target = MakeTarget(options.path, *std::move(opened), label);
+  // The state first: a crash before the label leaves an orphan state file.
+  ASSIGN_OR_RETURN(state::BlockStateFile state,
+                   state::BlockStateFile::Create(options.state_dir, target.geometry()));
+  RETURN_IF_ERROR(WriteLabel(target.fd.get(), label, creating));
+  if (absl::Status named = io::RenameNoReplace(creating, options.path); !named.ok()) {
+    (void)io::Unlink(creating);
+    if (absl::IsAlreadyExists(named)) {
+      return absl::AbortedError(absl::StrCat(
+          options.path, " appeared while fscanary was creating it; not using it"));
+    }
+    return named;
+  }
+  RETURN_IF_ERROR(io::SyncDirectory(std::filesystem::path(creating).parent_path().string()));
+  return WritableTarget{.target = std::move(target), .state = std::move(state), .created = true};
+}
+
+}  // namespace
+
 absl::StatusOr<io::UniqueFd> Reopen(const ScratchTarget& target, int flags) {
   absl::StatusOr<OpenedPath> opened = OpenPath(target.path, flags, /*create=*/false);
   const bool same =
@@ -126,21 +186,13 @@ absl::StatusOr<io::UniqueFd> Reopen(const ScratchTarget& target, int flags) {
 }
 
 absl::StatusOr<WritableTarget> OpenForWrite(const WriteTargetOptions& options) {
+  absl::StatusOr<OpenedPath> existing = OpenPath(options.path, kWriteFlags, /*create=*/false);
   // A file is created only with a size to give it.
-  ASSIGN_OR_RETURN(OpenedPath opened, OpenPath(options.path, kWriteFlags,
-                                               /*create=*/options.size.has_value()));
-  if (opened.created) {
-    ASSIGN_OR_RETURN(const Label label,
-                     NewLabel(options.path, *options.size,
-                              options.block_size.value_or(block::kDefaultBlockSize)));
-    RETURN_IF_ERROR(io::Preallocate(opened.fd.get(), label.declared_size, options.path));
-    if (options.after_label_check) options.after_label_check();
-    ScratchTarget target = MakeTarget(options.path, std::move(opened), label);
-    ASSIGN_OR_RETURN(state::BlockStateFile state,
-                     state::BlockStateFile::Create(options.state_dir, target.geometry()));
-    RETURN_IF_ERROR(WriteLabel(target.fd.get(), label, options.path));
-    return WritableTarget{.target = std::move(target), .state = std::move(state), .created = true};
+  if (!existing.ok() && absl::IsNotFound(existing.status()) && options.size.has_value()) {
+    return CreateFileTarget(options);
   }
+  if (!existing.ok()) return existing.status();
+  OpenedPath opened = *std::move(existing);
 
   ASSIGN_OR_RETURN(const Label label, CheckExisting(options.path, opened, /*writing=*/true));
   RETURN_IF_ERROR(CheckRequestMatchesLabel(options, label));

@@ -68,8 +68,9 @@ struct WritableTarget {
   bool created = false;  // labelled just now
 };
 
-// Creates a missing file target (with its state, before its label, so a crash
-// between the two leaves only an orphan state file), or opens a labelled one
+// Creates a missing file target (under a hidden name in its directory, named
+// `path` only once its state exists and its label is durable: a crash meanwhile
+// leaves no unlabelled file at `path`), or opens a labelled one
 // and its state. Refuses everything else, and never writes to what it
 // refuses: a file or device without a valid label (the message names
 // `fscanary-agent take-over`), one with another owner's signature anywhere

@@ -67,6 +67,42 @@ TEST_F(FileTarget, ADanglingSymlinkIsNotCreatedThrough) {
   EXPECT_FALSE(fs::exists(Path("victim")));
 }
 
+// A power cut while the agent makes a new file target must not leave an
+// unlabelled file at the target's path: every later start would refuse it as
+// not the agent's. The path appears only once the label is durable.
+TEST_F(FileTarget, ANewFileIsNamedOnlyOnceItIsLabelled) {
+  bool named_before_its_label = true;
+  ASSERT_OK_AND_ASSIGN(
+      const WritableTarget created,
+      OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize,
+                    .after_label_check = [&] { named_before_its_label = fs::exists(Path("new")); }}));
+  EXPECT_TRUE(created.created);
+  EXPECT_FALSE(named_before_its_label);
+  EXPECT_FALSE(fs::exists(Path(".new.fscanary-new")));
+  ASSERT_OK_AND_ASSIGN(const WritableTarget opened,
+                       OpenForWrite({.path = Path("new"), .state_dir = StateDir()}));
+  EXPECT_EQ(opened.target.label.target_id, created.target.label.target_id);
+}
+
+TEST_F(FileTarget, WhatACutLeftUnderTheHiddenNameIsReplaced) {
+  PutBytes(Path(".new.fscanary-new"), 0, std::string(4096, 'x'));  // no label
+  ASSERT_OK_AND_ASSIGN(const WritableTarget created,
+                       OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize}));
+  EXPECT_TRUE(created.created);
+  EXPECT_FALSE(fs::exists(Path(".new.fscanary-new")));
+  ASSERT_OK(OpenForVerify(Path("new"), StateDir()).status());
+}
+
+TEST_F(FileTarget, ALinkUnderTheHiddenNameIsNeitherFollowedNorRemoved) {
+  PutBytes(Path("victim"), 0, std::string(4096, 'v'));
+  fs::create_symlink(Path("victim"), Path(".new.fscanary-new"));
+  ExpectSymlinkRefusal(
+      OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize}).status());
+  EXPECT_TRUE(fs::is_symlink(Path(".new.fscanary-new")));
+  EXPECT_EQ(fs::file_size(Path("victim")), 4096u);
+  EXPECT_FALSE(fs::exists(Path("new")));
+}
+
 bool KernelHasOpenat2() {
   open_how how{};
   how.flags = O_RDONLY | O_CLOEXEC;
