@@ -53,8 +53,10 @@ struct CollectorConfig {
     bool permit_without_calls = true;
   };
   struct Retention {
-    // Interval reports and host epochs older than this are deleted; 0: kept
-    // forever. Findings are never deleted.
+    // Interval reports older than this are deleted (their exposure stays on
+    // the epoch); closed finding-free host epochs older than this are rolled
+    // up into one aggregate per host and facts (docs/STORE.md); 0: neither.
+    // Findings are never deleted.
     Duration reports = std::chrono::hours(24 * 30);
     Duration epochs = std::chrono::hours(24 * 365);
   };

@@ -1,6 +1,7 @@
 #include "collector/fleet/host_attributes.h"
 
 #include <algorithm>
+#include <span>
 #include <string_view>
 
 #include "absl/strings/ascii.h"
@@ -145,17 +146,31 @@ absl::StatusOr<BuiltFleet> BuildFleet(const std::vector<store::EpochRecord>& epo
       if (count == 0 || !store::IsCorruption(kind)) continue;
       corruptions.push_back({.kind = builder.Kind(KindName(kind)), .count = count});
     }
-    const analysis::FleetBuilder::Epoch entry{
-        .host = epoch.agent_id,
-        .exposure_bytes = static_cast<double>(epoch.exposure.bytes_verified),
-        .exposure_seconds = static_cast<double>(epoch.exposure.observed_nanos) / 1e9,
-        .values = values,
-        .corruptions = corruptions,
-    };
-    // AddEpoch changes nothing when it refuses an epoch.
-    if (absl::Status added = builder.AddEpoch(entry); !added.ok()) {
-      skipped.push_back(
-          absl::StrCat("host ", epoch.agent_id, " epoch ", epoch.epoch, ": ", added.message()));
+    // An aggregate of retention stands for several epochs with the same
+    // facts: added that many times, its exposure split exactly (the
+    // remainder on the first), so that epoch counts, and with them the
+    // analysis's support thresholds, are what they were before retention.
+    const uint64_t copies = std::max<uint64_t>(epoch.stands_for, 1);
+    const uint64_t bytes = epoch.exposure.bytes_verified;
+    const auto nanos = static_cast<uint64_t>(std::max<int64_t>(epoch.exposure.observed_nanos, 0));
+    for (uint64_t copy = 0; copy < copies; ++copy) {
+      const bool first = copy == 0;
+      const uint64_t copy_bytes = bytes / copies + (first ? bytes % copies : 0);
+      const uint64_t copy_nanos = nanos / copies + (first ? nanos % copies : 0);
+      const analysis::FleetBuilder::Epoch entry{
+          .host = epoch.agent_id,
+          .exposure_bytes = static_cast<double>(copy_bytes),
+          .exposure_seconds = static_cast<double>(copy_nanos) / 1e9,
+          .values = values,
+          .corruptions = first ? std::span<const analysis::FleetBuilder::KindCount>(corruptions)
+                               : std::span<const analysis::FleetBuilder::KindCount>(),
+      };
+      // AddEpoch changes nothing when it refuses an epoch.
+      if (absl::Status added = builder.AddEpoch(entry); !added.ok()) {
+        skipped.push_back(
+            absl::StrCat("host ", epoch.agent_id, " epoch ", epoch.epoch, ": ", added.message()));
+        break;
+      }
     }
   }
   absl::StatusOr<analysis::Fleet> fleet = std::move(builder).Build();

@@ -58,6 +58,9 @@ class AckWriter {
       } else {
         failed_ = true;
       }
+      // A failed record leaves nothing for the writer to do: Drain may be
+      // waiting for exactly this commit.
+      if (outstanding_ == 0 && ready_.empty() && rejected_.empty()) drained_.notify_all();
     }
     wake_.notify_all();
   }
@@ -243,7 +246,12 @@ grpc::Status IngestService::Stream(
     AckWriter acks(stream);
     while (true) {
       acks.WaitForRoom(max_records_in_flight_);
+      // A record the store failed is neither acknowledged nor rejected: the
+      // stream ends so that the agent reconnects and sends it again, instead
+      // of holding it in its window for as long as heartbeats keep it open.
+      if (acks.commit_failed()) break;
       if (!stream->Read(&message)) break;
+      if (acks.commit_failed()) break;  // what was read is sent again
       (*ticket)->Heard();
       if (const Rejection rejection = ValidateAgentMessage(message, limits_);
           !rejection.reason.empty()) {

@@ -256,7 +256,8 @@ absl::StatusOr<std::vector<EpochRecord>> SqliteStore::ListEpochs() {
                      db.Prepare("SELECT e.epoch_id, h.agent_id, e.number, e.start_ns, e.end_ns, "
                                 "e.facts, e.kernel_config_sha256, e.bytes_verified, "
                                 "e.blocks_verified, e.bytes_written, e.io_errors, e.observed_ns, "
-                                "e.reports FROM epochs e JOIN hosts h ON h.host_id = e.host_id "
+                                "e.reports, max(e.rolled_up, 1) "
+                                "FROM epochs e JOIN hosts h ON h.host_id = e.host_id "
                                 "ORDER BY h.agent_id, e.number"));
     while (true) {
       ASSIGN_OR_RETURN(const bool row, query.Step());
@@ -286,6 +287,7 @@ absl::StatusOr<std::vector<EpochRecord>> SqliteStore::ListEpochs() {
                                 .io_errors = static_cast<uint64_t>(query.Int(10)),
                                 .observed_nanos = query.Int(11),
                                 .reports = static_cast<uint64_t>(query.Int(12))};
+      epoch.stands_for = static_cast<uint64_t>(query.Int(13));
     }
   }
   // Stored findings, and the counts of those retention deleted.

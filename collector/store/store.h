@@ -73,6 +73,11 @@ struct EpochRecord {
   std::map<v1::FindingKind, uint64_t> findings_by_kind;
   // The findings_by_kind entries for which IsCorruption holds, summed.
   uint64_t corruption_findings = 0;
+  // How many epochs of the host this record stands for: 1, or, for an
+  // aggregate retention rolled up, the epochs folded into it (all with these
+  // facts and no finding; `exposure` is their sum). The analysis counts it as
+  // that many epochs, so its support thresholds see what they saw before.
+  uint64_t stands_for = 1;
 };
 
 // What to roll up and delete. Ages are measured against `now` in

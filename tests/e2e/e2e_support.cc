@@ -192,12 +192,15 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const std::string& d
     }
     operators = absl::StrCat("operator_tokens_file: ", operator_tokens, "\n");
   }
+  // extra_yaml may go on with the metrics block (indented keys): it comes
+  // right after it.
   const std::string config = absl::StrCat("listen: 127.0.0.1:", options.port, "\n",  //
                                           "state_dir: ", dir, "/collector\n",        //
                                           "log_level: info\n",                       //
+                                          operators,                                 //
                                           "metrics:\n",                              //
                                           "  listen: 127.0.0.1:0\n",                 //
-                                          operators, options.extra_yaml);
+                                          options.extra_yaml);
   if (absl::Status written = WriteTextFile(config_path, config); !written.ok()) return written;
 
   std::unique_ptr<Collector> collector(new Collector());
@@ -223,28 +226,39 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const std::string& d
 
 absl::StatusOr<v1::ListHostsResponse> Collector::ListHosts() const {
   if (query_ == nullptr) return absl::FailedPreconditionError("the Query connection is closed");
-  grpc::ClientContext context;
+  // Every page, as one list.
   v1::ListHostsResponse response;
-  if (const grpc::Status status =
-          query_->ListHosts(WithDeadline(context), v1::ListHostsRequest(), &response);
-      !status.ok()) {
-    return FromGrpc(status);
-  }
+  v1::ListHostsRequest request;
+  do {
+    grpc::ClientContext context;
+    v1::ListHostsResponse page;
+    if (const grpc::Status status = query_->ListHosts(WithDeadline(context), request, &page);
+        !status.ok()) {
+      return FromGrpc(status);
+    }
+    request.set_page_token(page.next_page_token());
+    for (v1::HostSummary& host : *page.mutable_hosts()) *response.add_hosts() = std::move(host);
+  } while (!request.page_token().empty());
   return response;
 }
 
 absl::StatusOr<std::vector<v1::StoredFinding>> Collector::ListFindings(
     const std::string& agent_id) const {
   if (query_ == nullptr) return absl::FailedPreconditionError("the Query connection is closed");
-  grpc::ClientContext context;
   v1::ListFindingsRequest request;
   request.set_agent_id(agent_id);
-  v1::ListFindingsResponse response;
-  if (const grpc::Status status = query_->ListFindings(WithDeadline(context), request, &response);
-      !status.ok()) {
-    return FromGrpc(status);
-  }
-  return std::vector<v1::StoredFinding>(response.findings().begin(), response.findings().end());
+  std::vector<v1::StoredFinding> findings;
+  do {
+    grpc::ClientContext context;
+    v1::ListFindingsResponse page;
+    if (const grpc::Status status = query_->ListFindings(WithDeadline(context), request, &page);
+        !status.ok()) {
+      return FromGrpc(status);
+    }
+    request.set_page_token(page.next_page_token());
+    findings.insert(findings.end(), page.findings().begin(), page.findings().end());
+  } while (!request.page_token().empty());
+  return findings;
 }
 
 absl::StatusOr<v1::GetHostResponse> Collector::GetHost(const std::string& agent_id) const {

@@ -1,5 +1,5 @@
 // Retention rolls old epochs up; the correlation must not notice: the same
-// suspects, events, exposure and statistics before and after.
+// suspects, epochs, events, exposure and statistics before and after.
 
 #include <gtest/gtest.h>
 
@@ -66,11 +66,15 @@ TEST(RetentionAndAnalysis, RollingUpOldEpochsLeavesTheAnalysisAsItWas) {
   absl::StatusOr<store::RetentionResult> retained =
       store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 45 * kDay);
   ASSERT_TRUE(retained.ok()) << retained.status();
-  ASSERT_EQ(retained->epochs_merged, 8u * 8u);  // ten old epochs per host, two aggregates
+  // Per host, the epochs of days 1-9 are old (day 10's ends at day 50, or is
+  // still current): two aggregates, seven folded into them.
+  ASSERT_EQ(retained->epochs_rolled_up, 8u * 2u);
+  ASSERT_EQ(retained->epochs_merged, 8u * 7u);
   ASSERT_LT(store->ListEpochs()->size(), epochs_before);
 
   const analysis::AnalysisResult after = Analyze(*store);
   EXPECT_EQ(after.hosts, before.hosts);
+  EXPECT_EQ(after.epochs, before.epochs);  // an aggregate counts as the epochs it stands for
   EXPECT_EQ(after.events, before.events);
   EXPECT_DOUBLE_EQ(after.exposure, before.exposure);
   ASSERT_EQ(after.suspects.size(), before.suspects.size());
@@ -80,6 +84,7 @@ TEST(RetentionAndAnalysis, RollingUpOldEpochsLeavesTheAnalysisAsItWas) {
     EXPECT_EQ(is.attributes, was.attributes) << i;
     EXPECT_EQ(is.events, was.events) << i;
     EXPECT_EQ(is.hosts, was.hosts) << i;
+    EXPECT_EQ(is.epochs, was.epochs) << i;
     EXPECT_DOUBLE_EQ(is.exposure, was.exposure) << i;
     EXPECT_DOUBLE_EQ(is.rate_ratio, was.rate_ratio) << i;
     EXPECT_DOUBLE_EQ(is.p_value, was.p_value) << i;

@@ -56,6 +56,9 @@ class GatedStore final : public store::Store {
   absl::Status Touch(const std::string& agent_id, int64_t now) override {
     return store_.Touch(agent_id, now);
   }
+  absl::Status TouchHosts(const std::map<std::string, int64_t>& last_heard) override {
+    return store_.TouchHosts(last_heard);
+  }
   absl::Status SetConnected(const std::string& agent_id, bool connected, int64_t now) override {
     return store_.SetConnected(agent_id, connected, now);
   }

@@ -33,7 +33,8 @@ TEST(Retention, OldReportsGoTheirExposureStaysAndFindingsStay) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->reports_deleted, 1u);
   EXPECT_EQ(result->findings_deleted, 0u);
-  EXPECT_EQ(result->epochs_deleted, 0u);  // the current epoch is never old
+  // The current epoch is never old.
+  EXPECT_EQ(result->epochs_merged + result->epochs_rolled_up, 0u);
   EXPECT_EQ(store->GetStats()->reports, 1u);
   EXPECT_EQ(store->ListFindings({})->findings_size(), 1);
   const std::vector<EpochRecord> epochs = EpochsOf(*store, "a");
@@ -87,7 +88,8 @@ TEST(Retention, ExpiredEpochsOfOneHostAndFactsFoldIntoOneAggregate) {
   epoch_on("6.1.0-17", 3, 100);
   epoch_on("6.1.0-18", 4, 1000);
   epoch_on("6.1.0-17", 5, 10000);
-  epoch_on("6.1.0-19", 50, 7);  // the current epoch
+  // The current epoch (an epoch ends where the next begins: day 5's at day 6).
+  epoch_on("6.1.0-19", 6, 7);
 
   absl::StatusOr<RetentionResult> result =
       store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 40 * kDay);
@@ -101,13 +103,17 @@ TEST(Retention, ExpiredEpochsOfOneHostAndFactsFoldIntoOneAggregate) {
   EXPECT_EQ(epochs[0].exposure.reports, 3u);
   EXPECT_EQ(epochs[0].exposure.observed_nanos, 3 * 10 * kSecond);
   EXPECT_EQ(epochs[0].start_unix_nanos, 1 * kDay);
+  EXPECT_EQ(epochs[0].stands_for, 3u);
+  EXPECT_EQ(epochs[1].stands_for, 2u);
+  EXPECT_EQ(epochs[2].stands_for, 1u);
   EXPECT_EQ(epochs[1].facts.kernel_release(), "6.1.0-18");
   EXPECT_EQ(epochs[1].exposure.bytes_verified, 1010u);
   EXPECT_EQ(epochs[2].exposure.bytes_verified, 7u);
   EXPECT_EQ(store->GetStats()->reports, 1u);  // only the current epoch's
 
-  // Back on 6.1.0-17 for a while, then on 6.1.0-19 again: that epoch expires
-  // and joins the 6.1.0-17 aggregate.
+  // Back on 6.1.0-17 for a day, then on 6.1.0-19 again: the 6.1.0-19 epoch
+  // of day 6 becomes that kernel's aggregate, the 6.1.0-17 one of day 60
+  // joins the 6.1.0-17 aggregate.
   epoch_on("6.1.0-17", 60, 5);
   epoch_on("6.1.0-19", 61, 3);
   result = store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 100 * kDay);
@@ -120,6 +126,7 @@ TEST(Retention, ExpiredEpochsOfOneHostAndFactsFoldIntoOneAggregate) {
   EXPECT_EQ(total, 11111u + 7 + 5 + 3);
   ASSERT_EQ(epochs.size(), 4u);  // aggregates of -17, -18, -19, and the current
   EXPECT_EQ(epochs[0].exposure.bytes_verified, 10106u);
+  EXPECT_EQ(epochs[0].stands_for, 4u);
 }
 
 TEST(Retention, SpoolLossesOfFoldedEpochsStayInEverySum) {
