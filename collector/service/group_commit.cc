@@ -128,7 +128,9 @@ void GroupCommitter::Commit(std::deque<Item>& batch) {
           commit_failures_->Increment();
           spdlog::error("agent {} record {}: not stored: {}", agent_id, sequence,
                         result.error.ToString());
-          item.done(result.error, sequence);
+          // Unavailable whatever the store said: only a conflict may be
+          // AlreadyExists (the stream rejects those for good).
+          item.done(absl::UnavailableError(result.error.ToString()), sequence);
           continue;
         case store::RecordResult::Outcome::kConflict:
           records_conflict_->Increment();
