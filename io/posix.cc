@@ -172,7 +172,10 @@ absl::Status RenameNoReplace(const std::string& from, const std::string& to) {
   // EINVAL: a filesystem without RENAME_NOREPLACE. link() never replaces.
   if (errno != EINVAL && errno != ENOSYS) return ErrnoToStatus(errno, what);
   if (::link(from.c_str(), to.c_str()) != 0) return ErrnoToStatus(errno, what);
-  return Unlink(from);
+  // `to` is the file now; a second name left behind is not a failure of the
+  // rename (the caller finds and replaces it).
+  (void)Unlink(from);
+  return absl::OkStatus();
 }
 
 absl::Status Unlink(const std::string& path) {

@@ -99,8 +99,14 @@ absl::StatusOr<std::unique_ptr<EvidenceStore>> EvidenceStore::Open(const Options
 }
 
 absl::Status EvidenceStore::TakeStock() {
-  RETURN_IF_ERROR(io::MakePrivateDirectory(options_.root));
   std::error_code error;
+  // A root that exists may be the operator's (`verify --evidence-dir /tmp`):
+  // its mode is left alone; the store's own directories are 0700.
+  if (fs::is_directory(options_.root, error)) {
+    error.clear();
+  } else {
+    RETURN_IF_ERROR(io::MakePrivateDirectory(options_.root));
+  }
   for (fs::directory_iterator target(options_.root, error), end; !error && target != end;
        target.increment(error)) {
     const std::string target_name = target->path().filename().string();

@@ -12,6 +12,7 @@
 #include "checkers/blockcheck/block_checker.h"
 #include "checkers/pagecache/compare_paths.h"
 #include "checkers/pagecache/filter_runs.h"
+#include "checkers/target/scratch_target.h"
 #include "checkers/verify/block_pipeline.h"
 #include "checkers/verify/evidence.h"
 #include "checkers/verify/verify_pass.h"
@@ -42,19 +43,9 @@ absl::StatusOr<std::unique_ptr<PageCacheChecker>> PageCacheChecker::Create(
         " is a block device; the page_cache checker runs on regular files only (a device's page "
         "cache is not a filesystem's)"));
   }
-  // Never O_CREAT: the shared target exists and carries fscanary's label.
-  ASSIGN_OR_RETURN(io::UniqueFd fd, io::Open(scratch.path, O_RDWR | O_NOFOLLOW));
-  ASSIGN_OR_RETURN(const io::FileInfo info, io::Inspect(fd.get(), scratch.path));
-  if (!info.is_regular_file) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("target ", target->name, ": ", scratch.path,
-                     " is not a regular file; the page_cache checker runs on regular files only"));
-  }
-  // The path was opened again: it must still be the labelled target.
-  ASSIGN_OR_RETURN(const bool same, io::SameFile(fd.get(), scratch.fd.get(), scratch.path));
-  if (!same) {
-    return absl::AbortedError(scratch.path + " changed since it was opened; not writing to it");
-  }
+  // A buffered descriptor on the labelled file itself: never O_CREAT, no
+  // symbolic link on the path, the same device and inode (Aborted otherwise).
+  ASSIGN_OR_RETURN(io::UniqueFd fd, target::Reopen(scratch, O_RDWR));
   return std::unique_ptr<PageCacheChecker>(
       new PageCacheChecker(std::move(target), std::move(options), limiter, std::move(fd)));
 }

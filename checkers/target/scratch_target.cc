@@ -128,6 +128,9 @@ std::string NameWhileCreating(const std::string& path) {
 // refuse as not the agent's), only the hidden name, replaced at the next
 // start.
 absl::StatusOr<WritableTarget> CreateFileTarget(const WriteTargetOptions& options) {
+  ASSIGN_OR_RETURN(const Label label,
+                   NewLabel(options.path, *options.size,
+                            options.block_size.value_or(block::kDefaultBlockSize)));
   const std::string creating = NameWhileCreating(options.path);
   absl::StatusOr<OpenedPath> opened = OpenPath(creating, kWriteFlags, /*create=*/true);
   if (opened.ok() && !opened->created) {
@@ -146,26 +149,51 @@ absl::StatusOr<WritableTarget> CreateFileTarget(const WriteTargetOptions& option
     return absl::AbortedError(absl::StrCat(creating, " reappeared while ", options.path,
                                            " was being created; not using it"));
   }
-  ASSIGN_OR_RETURN(const Label label,
-                   NewLabel(options.path, *options.size,
-                            options.block_size.value_or(block::kDefaultBlockSize)));
-  RETURN_IF_ERROR(io::Preallocate(opened->fd.get(), label.declared_size, creating));
+  // From here until it is named, a failure removes the half-made file (it
+  // may be the target's full size).
+  struct RemoveUnlessNamed {
+    const std::string& path;
+    bool named = false;
+    ~RemoveUnlessNamed() {
+      if (!named) (void)io::Unlink(path);
+    }
+  } half_made{creating};
+  const auto named_for = [&](const absl::Status& status) {
+    return WithMessage(status, absl::StrCat("creating ", options.path, ": ", status.message()));
+  };
+  if (absl::Status allocated = io::Preallocate(opened->fd.get(), label.declared_size, creating);
+      !allocated.ok()) {
+    return named_for(allocated);
+  }
   if (options.after_label_check) options.after_label_check();
   ScratchTarget target = MakeTarget(options.path, *std::move(opened), label);
   // The state first: a crash before the label leaves an orphan state file.
-  ASSIGN_OR_RETURN(state::BlockStateFile state,
-                   state::BlockStateFile::Create(options.state_dir, target.geometry()));
-  RETURN_IF_ERROR(WriteLabel(target.fd.get(), label, creating));
-  if (absl::Status named = io::RenameNoReplace(creating, options.path); !named.ok()) {
-    (void)io::Unlink(creating);
-    if (absl::IsAlreadyExists(named)) {
+  absl::StatusOr<state::BlockStateFile> state =
+      state::BlockStateFile::Create(options.state_dir, target.geometry());
+  if (!state.ok()) return named_for(state.status());
+  if (absl::Status labelled = WriteLabel(target.fd.get(), label, creating); !labelled.ok()) {
+    return named_for(labelled);
+  }
+  if (absl::Status renamed = io::RenameNoReplace(creating, options.path); !renamed.ok()) {
+    if (absl::IsAlreadyExists(renamed)) {
       return absl::AbortedError(absl::StrCat(
           options.path, " appeared while fscanary was creating it; not using it"));
     }
-    return named;
+    return named_for(renamed);
+  }
+  half_made.named = true;
+  // What now has the name must be the file made here: another creator of the
+  // same path may have replaced the hidden file meanwhile.
+  const absl::StatusOr<OpenedPath> named = OpenPath(options.path, O_RDONLY, /*create=*/false);
+  if (!named.ok() || named->info.file_system != target.file_system ||
+      named->info.inode != target.inode) {
+    return absl::AbortedError(absl::StrCat(
+        options.path, " is not the file fscanary just created (created twice at once?); not "
+        "using it"));
   }
   RETURN_IF_ERROR(io::SyncDirectory(std::filesystem::path(creating).parent_path().string()));
-  return WritableTarget{.target = std::move(target), .state = std::move(state), .created = true};
+  return WritableTarget{
+      .target = std::move(target), .state = *std::move(state), .created = true};
 }
 
 }  // namespace
@@ -187,8 +215,11 @@ absl::StatusOr<io::UniqueFd> Reopen(const ScratchTarget& target, int flags) {
 
 absl::StatusOr<WritableTarget> OpenForWrite(const WriteTargetOptions& options) {
   absl::StatusOr<OpenedPath> existing = OpenPath(options.path, kWriteFlags, /*create=*/false);
-  // A file is created only with a size to give it.
-  if (!existing.ok() && absl::IsNotFound(existing.status()) && options.size.has_value()) {
+  if (!existing.ok() && absl::IsNotFound(existing.status())) {
+    if (!options.size.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--size is required to create the file target ", options.path));
+    }
     return CreateFileTarget(options);
   }
   if (!existing.ok()) return existing.status();

@@ -14,6 +14,12 @@ bool IsCorruption(v1::FindingKind kind) {
     case v1::PAGE_CACHE_MISMATCH:
     case v1::METADATA_MISMATCH:
       return true;
+    // The agent's own trouble, not data it was given back wrong: warned
+    // about, never paged as a corruption of the disk.
+    case v1::IO_ERROR:
+    case v1::KERNEL_REPORTED:
+    case v1::STATE_CORRUPTION:
+      return false;
     default:
       return false;
   }

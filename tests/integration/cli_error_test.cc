@@ -55,7 +55,7 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{"SizeMissingForANewFile", {}, "--size is required to create the file target"},
         UsageCase{"SizeNotAByteSize", {"--size", "banana"}, "--size: 'banana' is not a byte size"},
         UsageCase{"SizeOverflowing", {"--size", "99999999999T"}, "'99999999999T' is too large"},
-        UsageCase{"SizeTooSmallForLabelAndOneBlock", {"--size", "4K"}, "--size 4096 of "},
+        UsageCase{"SizeTooSmallForLabelAndOneBlock", {"--size", "4K"}, "size 4096 of "},
         UsageCase{"BlockSizeNotASectorMultiple",
                   {"--size", "1M", "--block-size", "1000"},
                   "--block-size: block size 1000 is not a multiple of 512"},

@@ -72,25 +72,43 @@ TEST_F(FileTarget, ADanglingSymlinkIsNotCreatedThrough) {
 // not the agent's. The path appears only once the label is durable.
 TEST_F(FileTarget, ANewFileIsNamedOnlyOnceItIsLabelled) {
   bool named_before_its_label = true;
-  ASSERT_OK_AND_ASSIGN(
-      const WritableTarget created,
-      OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize,
-                    .after_label_check = [&] { named_before_its_label = fs::exists(Path("new")); }}));
-  EXPECT_TRUE(created.created);
+  uint64_t target_id = 0;
+  {
+    ASSERT_OK_AND_ASSIGN(const WritableTarget created,
+                         OpenForWrite({.path = Path("new"),
+                                       .state_dir = StateDir(),
+                                       .size = kSize,
+                                       .after_label_check = [&] {
+                                         named_before_its_label = fs::exists(Path("new"));
+                                       }}));
+    EXPECT_TRUE(created.created);
+    target_id = created.target.label.target_id;
+  }  // its state's lock released
   EXPECT_FALSE(named_before_its_label);
   EXPECT_FALSE(fs::exists(Path(".new.fscanary-new")));
   ASSERT_OK_AND_ASSIGN(const WritableTarget opened,
                        OpenForWrite({.path = Path("new"), .state_dir = StateDir()}));
-  EXPECT_EQ(opened.target.label.target_id, created.target.label.target_id);
+  EXPECT_EQ(opened.target.label.target_id, target_id);
 }
 
 TEST_F(FileTarget, WhatACutLeftUnderTheHiddenNameIsReplaced) {
   PutBytes(Path(".new.fscanary-new"), 0, std::string(4096, 'x'));  // no label
-  ASSERT_OK_AND_ASSIGN(const WritableTarget created,
-                       OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize}));
-  EXPECT_TRUE(created.created);
+  {
+    ASSERT_OK_AND_ASSIGN(const WritableTarget created,
+                         OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize}));
+    EXPECT_TRUE(created.created);
+  }  // its state's lock released
   EXPECT_FALSE(fs::exists(Path(".new.fscanary-new")));
   ASSERT_OK(OpenForVerify(Path("new"), StateDir()).status());
+}
+
+TEST_F(FileTarget, AFailedCreationLeavesNothingBehind) {
+  // The state directory is a file: the state cannot be made.
+  PutBytes(StateDir(), 0, "not a directory");
+  EXPECT_FALSE(
+      OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize}).ok());
+  EXPECT_FALSE(fs::exists(Path("new")));
+  EXPECT_FALSE(fs::exists(Path(".new.fscanary-new")));
 }
 
 TEST_F(FileTarget, ALinkUnderTheHiddenNameIsNeitherFollowedNorRemoved) {
