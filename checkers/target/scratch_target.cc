@@ -128,18 +128,19 @@ std::string NameWhileCreating(const std::string& path) {
 // refuse as not the agent's), only the hidden name, replaced at the next
 // start.
 absl::StatusOr<WritableTarget> CreateFileTarget(const WriteTargetOptions& options) {
-  ASSIGN_OR_RETURN(const Label label,
-                   NewLabel(options.path, *options.size,
-                            options.block_size.value_or(block::kDefaultBlockSize)));
+  ASSIGN_OR_RETURN(
+      const Label label,
+      NewLabel(options.path, *options.size, options.block_size.value_or(block::kDefaultBlockSize)));
   const std::string creating = NameWhileCreating(options.path);
   absl::StatusOr<OpenedPath> opened = OpenPath(creating, kWriteFlags, /*create=*/true);
   if (opened.ok() && !opened->created) {
     // Left by a crash during an earlier creation: never labelled, never
     // named, the agent's own. Anything but a regular file is not touched.
     if (!opened->info.is_regular_file) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          creating, " (the name fscanary creates ", options.path, " under) is not a regular file; "
-          "remove it or choose another path"));
+      return absl::FailedPreconditionError(absl::StrCat(creating, " (the name fscanary creates ",
+                                                        options.path,
+                                                        " under) is not a regular file; "
+                                                        "remove it or choose another path"));
     }
     RETURN_IF_ERROR(io::Unlink(creating));
     opened = OpenPath(creating, kWriteFlags, /*create=*/true);
@@ -176,8 +177,8 @@ absl::StatusOr<WritableTarget> CreateFileTarget(const WriteTargetOptions& option
   }
   if (absl::Status renamed = io::RenameNoReplace(creating, options.path); !renamed.ok()) {
     if (absl::IsAlreadyExists(renamed)) {
-      return absl::AbortedError(absl::StrCat(
-          options.path, " appeared while fscanary was creating it; not using it"));
+      return absl::AbortedError(
+          absl::StrCat(options.path, " appeared while fscanary was creating it; not using it"));
     }
     return named_for(renamed);
   }
@@ -187,13 +188,13 @@ absl::StatusOr<WritableTarget> CreateFileTarget(const WriteTargetOptions& option
   const absl::StatusOr<OpenedPath> named = OpenPath(options.path, O_RDONLY, /*create=*/false);
   if (!named.ok() || named->info.file_system != target.file_system ||
       named->info.inode != target.inode) {
-    return absl::AbortedError(absl::StrCat(
-        options.path, " is not the file fscanary just created (created twice at once?); not "
-        "using it"));
+    return absl::AbortedError(
+        absl::StrCat(options.path,
+                     " is not the file fscanary just created (created twice at once?); not "
+                     "using it"));
   }
   RETURN_IF_ERROR(io::SyncDirectory(std::filesystem::path(creating).parent_path().string()));
-  return WritableTarget{
-      .target = std::move(target), .state = *std::move(state), .created = true};
+  return WritableTarget{.target = std::move(target), .state = *std::move(state), .created = true};
 }
 
 }  // namespace

@@ -70,8 +70,7 @@ absl::StatusOr<RetentionResult> SqliteStore::ApplyRetention(const RetentionPolic
   if (policy.finding_max_age_nanos > 0) {
     ASSIGN_OR_RETURN(result.findings_deleted,
                      DeleteInChunks("findings", "finding_id", "received_ns < ?1",
-                                    now_unix_nanos - policy.finding_max_age_nanos,
-                                    kRetireFinding));
+                                    now_unix_nanos - policy.finding_max_age_nanos, kRetireFinding));
   }
   if (policy.report_max_age_nanos > 0) {
     ASSIGN_OR_RETURN(result.reports_deleted,
@@ -148,17 +147,16 @@ absl::Status SqliteStore::RollUpEpochs(int64_t cutoff_ns, RetentionResult& resul
           ++result.epochs_rolled_up;
           continue;
         }
-        ASSIGN_OR_RETURN(
-            Statement fold,
-            writer_->Prepare("UPDATE epochs SET start_ns = min(start_ns, ?2), "
-                             "end_ns = max(end_ns, ?3), "
-                             "bytes_verified = sat_add(bytes_verified, ?4), "
-                             "blocks_verified = sat_add(blocks_verified, ?5), "
-                             "bytes_written = sat_add(bytes_written, ?6), "
-                             "io_errors = sat_add(io_errors, ?7), "
-                             "observed_ns = sat_add(observed_ns, ?8), "
-                             "reports = sat_add(reports, ?9), "
-                             "rolled_up = sat_add(rolled_up, 1) WHERE epoch_id = ?1"));
+        ASSIGN_OR_RETURN(Statement fold,
+                         writer_->Prepare("UPDATE epochs SET start_ns = min(start_ns, ?2), "
+                                          "end_ns = max(end_ns, ?3), "
+                                          "bytes_verified = sat_add(bytes_verified, ?4), "
+                                          "blocks_verified = sat_add(blocks_verified, ?5), "
+                                          "bytes_written = sat_add(bytes_written, ?6), "
+                                          "io_errors = sat_add(io_errors, ?7), "
+                                          "observed_ns = sat_add(observed_ns, ?8), "
+                                          "reports = sat_add(reports, ?9), "
+                                          "rolled_up = sat_add(rolled_up, 1) WHERE epoch_id = ?1"));
         RETURN_IF_ERROR(fold.Bind(1, it->second)
                             .Bind(2, epoch.start_ns)
                             .Bind(3, epoch.end_ns)

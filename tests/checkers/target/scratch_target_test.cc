@@ -74,13 +74,12 @@ TEST_F(FileTarget, ANewFileIsNamedOnlyOnceItIsLabelled) {
   bool named_before_its_label = true;
   uint64_t target_id = 0;
   {
-    ASSERT_OK_AND_ASSIGN(const WritableTarget created,
-                         OpenForWrite({.path = Path("new"),
-                                       .state_dir = StateDir(),
-                                       .size = kSize,
-                                       .after_label_check = [&] {
-                                         named_before_its_label = fs::exists(Path("new"));
-                                       }}));
+    ASSERT_OK_AND_ASSIGN(
+        const WritableTarget created,
+        OpenForWrite(
+            {.path = Path("new"), .state_dir = StateDir(), .size = kSize, .after_label_check = [&] {
+               named_before_its_label = fs::exists(Path("new"));
+             }}));
     EXPECT_TRUE(created.created);
     target_id = created.target.label.target_id;
   }  // its state's lock released
@@ -94,8 +93,9 @@ TEST_F(FileTarget, ANewFileIsNamedOnlyOnceItIsLabelled) {
 TEST_F(FileTarget, WhatACutLeftUnderTheHiddenNameIsReplaced) {
   PutBytes(Path(".new.fscanary-new"), 0, std::string(4096, 'x'));  // no label
   {
-    ASSERT_OK_AND_ASSIGN(const WritableTarget created,
-                         OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize}));
+    ASSERT_OK_AND_ASSIGN(
+        const WritableTarget created,
+        OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize}));
     EXPECT_TRUE(created.created);
   }  // its state's lock released
   EXPECT_FALSE(fs::exists(Path(".new.fscanary-new")));
@@ -105,8 +105,7 @@ TEST_F(FileTarget, WhatACutLeftUnderTheHiddenNameIsReplaced) {
 TEST_F(FileTarget, AFailedCreationLeavesNothingBehind) {
   // The state directory is a file: the state cannot be made.
   PutBytes(StateDir(), 0, "not a directory");
-  EXPECT_FALSE(
-      OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize}).ok());
+  EXPECT_FALSE(OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize}).ok());
   EXPECT_FALSE(fs::exists(Path("new")));
   EXPECT_FALSE(fs::exists(Path(".new.fscanary-new")));
 }
