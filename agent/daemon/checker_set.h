@@ -37,6 +37,10 @@ struct ActiveChecker {
   // After a failed step: consecutive failures, and not before this (monotonic ns).
   uint32_t failures = 0;
   uint64_t retry_at_ns = 0;
+  // Since the last interval report: steps that failed, and the last one's
+  // message (the report carries them to the collector, then they restart).
+  uint64_t failed_steps = 0;
+  std::string last_error;
 };
 
 // Opens the target(s) and creates its checkers; `limiter` (may be null) must

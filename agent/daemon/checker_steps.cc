@@ -20,6 +20,8 @@ void StepDueCheckers(std::span<ActiveChecker> checkers, const MonotonicClock& cl
       // A target that cannot be worked on is retried later, not at every
       // turn of the loop: each attempt may write (a new round's marks).
       active.failures = std::min<uint32_t>(active.failures + 1, 16);
+      ++active.failed_steps;
+      active.last_error = std::string(findings.status().message()).substr(0, kMaxErrorBytes);
       const uint64_t backoff =
           std::min<uint64_t>(kRetryFirstNs << (active.failures - 1), kRetryMaxNs);
       active.retry_at_ns = now_ns + backoff;

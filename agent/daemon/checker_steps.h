@@ -6,6 +6,7 @@
 // retrying it at every turn; the first failure of a run is spooled as an
 // io_error finding (IO_CHECKER_STEP), the retries only logged.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -18,6 +19,8 @@
 namespace fscanary::daemon {
 
 inline constexpr uint64_t kRetryFirstNs = 1'000'000'000;
+// A failed step's message as the interval report carries it, at most.
+inline constexpr size_t kMaxErrorBytes = 512;
 inline constexpr uint64_t kRetryMaxNs = 300'000'000'000;
 
 // Spools one finding of `active` durably (the daemon: message, log, metric).

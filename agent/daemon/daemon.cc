@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "agent/daemon/checker_steps.h"
@@ -221,11 +222,14 @@ absl::Status Daemon::Report(int64_t start_ns, int64_t end_ns) {
   v1::IntervalReport* report = message.mutable_report();
   report->set_start_unix_nanos(start_ns);
   report->set_end_unix_nanos(end_ns);
-  for (const ActiveChecker& active : checkers_) {
+  for (ActiveChecker& active : checkers_) {
     const checker::Activity activity = active.checker->TakeActivity();
     metrics_->AddActivity(active.target_name, activity);
-    *report->add_checkers() =
-        ActivityToProto(activity, std::string(active.checker->name()), active.target_name);
+    v1::CheckerInterval& interval = *report->add_checkers();
+    interval = ActivityToProto(activity, std::string(active.checker->name()), active.target_name);
+    interval.set_failed_steps(std::exchange(active.failed_steps, 0));
+    interval.set_consecutive_failures(active.failures);
+    interval.set_last_error(std::exchange(active.last_error, {}));
   }
   const spool::SpoolStats stats = spool_->Stats();
   report->set_spooled_records(stats.records);

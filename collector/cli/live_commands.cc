@@ -175,6 +175,21 @@ absl::Status RunHost(const CollectorConnection& connection, const std::string& a
       << (host.connected() ? "connected" : "not connected") << ", last seen "
       << Time(host.last_seen_unix_nanos()) << "\n";
   out << "verified " << Bytes(host.bytes_verified()) << ", " << host.findings() << " findings\n";
+  for (const v1::CheckerHealth& checker : response.checkers()) {
+    out << "checker " << TerminalSafe(checker.checker()) << " on "
+        << TerminalSafe(checker.target()) << ": ";
+    if (checker.consecutive_failures() == 0) {
+      out << "healthy";
+    } else {
+      out << "FAILING (" << checker.consecutive_failures() << " steps in a row; healthy last "
+          << (checker.last_healthy_unix_nanos() == 0 ? "never"
+                                                     : Time(checker.last_healthy_unix_nanos()))
+          << ")";
+    }
+    out << ", " << checker.failed_steps() << " failed steps";
+    if (!checker.last_error().empty()) out << "; last error: " << TerminalSafe(checker.last_error());
+    out << "\n";
+  }
   for (const v1::HostEpoch& epoch : response.epochs()) {
     const v1::HostFacts& facts = epoch.facts();
     out << "\nepoch " << epoch.epoch() << ": " << Time(epoch.start_unix_nanos()) << " .. "

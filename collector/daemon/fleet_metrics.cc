@@ -44,8 +44,8 @@ void AddSeries(MetricFamily& family, Labels labels, double value) {
 // Labels whose values come from what agents sent, in the order the
 // label-folding gauge lists them.
 constexpr const char* kAgentDerivedLabels[] = {
-    "host", "kernel", "blk_mq",         "scheduler",     "driver",
-    "fs",   "distro", "virtualization", "agent_version", "attributes"};
+    "host",          "kernel",     "blk_mq",  "scheduler", "driver", "fs", "distro", "virtualization",
+    "agent_version", "attributes", "checker", "target"};
 
 // A suspect's conjunction is up to four attribute=value items.
 constexpr size_t kConjunctionBytesPerLabel = 4;
@@ -251,6 +251,10 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
     for (const Live* entry : by_age) {
       folder.Offer("host", entry->host->agent_id);
       for (const auto& [name, value] : entry->info) folder.Offer(name, value);
+      for (const store::CheckerHealth& checker : entry->host->checkers) {
+        folder.Offer("checker", checker.checker);
+        folder.Offer("target", checker.target);
+      }
     }
   }
   folder.Decide();
@@ -266,6 +270,8 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
   SeriesMerger spool(Merge::kSum);
   SeriesMerger spool_lost(Merge::kSum);
   SeriesMerger info(Merge::kSum);
+  SeriesMerger checker_failing(Merge::kMax);
+  SeriesMerger checker_failed_steps(Merge::kSum);
   for (const Live& entry : live) {
     const store::HostActivity& host = *entry.host;
     const std::string host_name = folder.Fold("host", host.agent_id);
@@ -294,6 +300,13 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
     }
     info_labels["host"] = host_name;
     info.Add(std::move(info_labels), 1);
+    for (const store::CheckerHealth& checker : host.checkers) {
+      const Labels labels = {{"host", host_name},
+                             {"checker", folder.Fold("checker", checker.checker)},
+                             {"target", folder.Fold("target", checker.target)}};
+      checker_failing.Add(labels, checker.consecutive_failures > 0 ? 1 : 0);
+      checker_failed_steps.Add(labels, static_cast<double>(checker.failed_steps));
+    }
   }
 
   MetricFamily up_family =
@@ -329,6 +342,17 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
       Family("fscanary_host_info", "1 per host, labelled with the attributes of its current epoch.",
              MetricType::kGauge);
   std::move(info).AppendTo(info_family);
+  MetricFamily checker_failing_family =
+      Family("fscanary_host_checker_failing",
+             "1 while the checker's steps keep failing (its newest report ended on a failed "
+             "step): it verifies nothing there.",
+             MetricType::kGauge);
+  std::move(checker_failing).AppendTo(checker_failing_family);
+  MetricFamily checker_failed_steps_family =
+      Family("fscanary_host_checker_failed_steps_total",
+             "Steps of the checker that failed (the step itself, not a finding).",
+             MetricType::kCounter);
+  std::move(checker_failed_steps).AppendTo(checker_failed_steps_family);
   MetricFamily hosts_family =
       Family("fscanary_hosts", "Hosts known to the collector and not expired.", MetricType::kGauge);
   AddSeries(hosts_family, {}, static_cast<double>(known));
@@ -344,8 +368,9 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
   HostSeries result;
   for (MetricFamily* family :
        {&up_family, &last_seen_family, &last_verified_family, &host_findings_family,
-        &last_finding_family, &spool_family, &spool_lost_family, &info_family, &hosts_family,
-        &connected_family, &stale_family}) {
+        &last_finding_family, &spool_family, &spool_lost_family, &info_family,
+        &checker_failing_family, &checker_failed_steps_family, &hosts_family, &connected_family,
+        &stale_family}) {
     result.families.push_back(std::move(*family));
   }
   result.folded_label_values = folder.FoldedCounts();

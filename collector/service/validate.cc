@@ -139,6 +139,7 @@ void CheckReport(const v1::IntervalReport& report, Checker& check, const Validat
   for (const v1::CheckerInterval& interval : report.checkers()) {
     check.String(interval.checker(), "report.checkers.checker");
     check.String(interval.target(), "report.checkers.target");
+    check.String(interval.last_error(), "report.checkers.last_error");
     check.Count(interval.latency_bounds_seconds_size(), limits.max_latency_buckets,
                 "report.checkers.latency_bounds_seconds");
     check.True(interval.latency_bounds_seconds_size() == interval.latency_counts_size(), "size",

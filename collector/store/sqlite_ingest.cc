@@ -242,6 +242,7 @@ absl::Status SqliteStore::StoreReport(HostState& host, const v1::AgentMessage& m
                       .Bind(5, Clamped(exposure.io_errors))
                       .Bind(6, observed_ns)
                       .Run());
+  RETURN_IF_ERROR(StoreCheckerHealth(host, report, created_ns));
   if (exposure.bytes_verified == 0) return absl::OkStatus();
   // The collector's clock bounds the agent's: a clock running ahead must not
   // hide a stalled verification.
@@ -251,6 +252,60 @@ absl::Status SqliteStore::StoreReport(HostState& host, const v1::AgentMessage& m
                    writer_->Prepare("UPDATE hosts SET last_verified_ns = max(last_verified_ns, ?2) "
                                     "WHERE host_id = ?1"));
   return verified.Bind(1, host.host_id).Bind(2, verified_ns).Run();
+}
+
+absl::Status SqliteStore::StoreCheckerHealth(HostState& host, const v1::IntervalReport& report,
+                                             int64_t created_ns) {
+  // Failed steps add up whatever the order reports arrive in; the state
+  // (failing or not, the message) is the newest report's. A checker the
+  // newest report no longer names (its target was removed) is dropped.
+  ASSIGN_OR_RETURN(Statement newest,
+                   writer_->Prepare("SELECT coalesce(max(reported_ns), 0) FROM checker_health "
+                                    "WHERE host_id = ?1"));
+  ASSIGN_OR_RETURN(const bool row, newest.Bind(1, host.host_id).Step());
+  const bool is_newest = !row || created_ns >= newest.Int(0);
+  for (const v1::CheckerInterval& interval : report.checkers()) {
+    if (!is_newest) {
+      ASSIGN_OR_RETURN(Statement add,
+                       writer_->Prepare("UPDATE checker_health SET failed_steps = "
+                                        "sat_add(failed_steps, ?4) WHERE host_id = ?1 AND "
+                                        "checker = ?2 AND target = ?3"));
+      RETURN_IF_ERROR(add.Bind(1, host.host_id)
+                          .BindText(2, interval.checker())
+                          .BindText(3, interval.target())
+                          .Bind(4, Clamped(interval.failed_steps()))
+                          .Run());
+      continue;
+    }
+    const bool healthy = interval.consecutive_failures() == 0;
+    ASSIGN_OR_RETURN(
+        Statement upsert,
+        writer_->Prepare(
+            "INSERT INTO checker_health (host_id, checker, target, consecutive_failures, "
+            "failed_steps, last_error, reported_ns, last_healthy_ns) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+            "ON CONFLICT (host_id, checker, target) DO UPDATE SET "
+            "consecutive_failures = excluded.consecutive_failures, "
+            "failed_steps = sat_add(failed_steps, excluded.failed_steps), "
+            "last_error = CASE WHEN excluded.last_error = '' THEN last_error "
+            "ELSE excluded.last_error END, "
+            "reported_ns = excluded.reported_ns, "
+            "last_healthy_ns = max(last_healthy_ns, excluded.last_healthy_ns)"));
+    RETURN_IF_ERROR(upsert.Bind(1, host.host_id)
+                        .BindText(2, interval.checker())
+                        .BindText(3, interval.target())
+                        .Bind(4, static_cast<int64_t>(interval.consecutive_failures()))
+                        .Bind(5, Clamped(interval.failed_steps()))
+                        .BindText(6, interval.last_error())
+                        .Bind(7, created_ns)
+                        .Bind(8, healthy ? created_ns : 0)
+                        .Run());
+  }
+  if (!is_newest) return absl::OkStatus();
+  ASSIGN_OR_RETURN(Statement gone,
+                   writer_->Prepare("DELETE FROM checker_health WHERE host_id = ?1 AND "
+                                    "reported_ns < ?2"));
+  return gone.Bind(1, host.host_id).Bind(2, created_ns).Run();
 }
 
 absl::Status SqliteStore::StoreFinding(HostState& host, const v1::AgentMessage& message,

@@ -236,6 +236,25 @@ absl::StatusOr<v1::GetHostResponse> SqliteStore::GetHost(const std::string& agen
       }
     }
   }
+  {
+    ASSIGN_OR_RETURN(Statement query,
+                     db.Prepare("SELECT checker, target, consecutive_failures, failed_steps, "
+                                "last_error, reported_ns, last_healthy_ns FROM checker_health "
+                                "WHERE host_id = ?1 ORDER BY checker, target"));
+    query.Bind(1, host_id);
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, query.Step());
+      if (!row) break;
+      v1::CheckerHealth& health = *response.add_checkers();
+      health.set_checker(query.Text(0));
+      health.set_target(query.Text(1));
+      health.set_consecutive_failures(static_cast<uint32_t>(query.Int(2)));
+      health.set_failed_steps(static_cast<uint64_t>(query.Int(3)));
+      health.set_last_error(query.Text(4));
+      health.set_reported_unix_nanos(query.Int(5));
+      health.set_last_healthy_unix_nanos(query.Int(6));
+    }
+  }
   ASSIGN_OR_RETURN(
       Statement findings,
       db.Prepare(absl::StrCat(kFindingsSelect, "AND f.host_id = ?2 ", kFindingsOrder)));
@@ -373,6 +392,26 @@ absl::StatusOr<std::vector<HostActivity>> SqliteStore::ListHostActivity() {
       host->spool_loss.set_reports_dropped(static_cast<uint64_t>(query.Int(2)));
       host->spool_loss.set_findings_dropped(static_cast<uint64_t>(query.Int(3)));
       host->spool_loss.set_damaged_records_skipped(static_cast<uint64_t>(query.Int(4)));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(Statement query,
+                     db.Prepare("SELECT host_id, checker, target, consecutive_failures, "
+                                "failed_steps, last_error, reported_ns, last_healthy_ns "
+                                "FROM checker_health ORDER BY host_id, checker, target"));
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, query.Step());
+      if (!row) break;
+      HostActivity* host = host_of(query.Int(0));
+      if (host == nullptr) continue;
+      host->checkers.push_back(
+          {.checker = query.Text(1),
+           .target = query.Text(2),
+           .consecutive_failures = static_cast<uint32_t>(query.Int(3)),
+           .failed_steps = static_cast<uint64_t>(query.Int(4)),
+           .last_error = query.Text(5),
+           .reported_unix_nanos = query.Int(6),
+           .last_healthy_unix_nanos = query.Int(7)});
     }
   }
   {

@@ -13,7 +13,7 @@ namespace {
 // Migration N (1-based) takes the schema from version N-1 to N. Released
 // steps are never edited: a change is a new step. Times are ns since the Unix
 // epoch; *_id columns are SQLite rowids.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     // 1: hosts, host epochs, the record ledger, reports, findings, spool losses.
     R"sql(
 CREATE TABLE hosts (
@@ -134,6 +134,22 @@ CREATE TABLE retired_findings (
   PRIMARY KEY (epoch_id, kind)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX retired_findings_by_host ON retired_findings (host_id, kind);
+)sql",
+    // 5: each checker's health as the host's newest report said it, and its
+    // failed steps summed, so that a checker that keeps failing (and so
+    // verifies nothing) shows, and is told from a clean one.
+    R"sql(
+CREATE TABLE checker_health (
+  host_id INTEGER NOT NULL,
+  checker TEXT NOT NULL,
+  target TEXT NOT NULL,
+  consecutive_failures INTEGER NOT NULL,
+  failed_steps INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  reported_ns INTEGER NOT NULL,
+  last_healthy_ns INTEGER NOT NULL,
+  PRIMARY KEY (host_id, checker, target)
+) STRICT, WITHOUT ROWID;
 )sql",
 };
 

@@ -93,6 +93,8 @@ class SqliteStore final : public Store {
                            int64_t received_ns);
   absl::Status StoreFinding(HostState& host, const v1::AgentMessage& message, int64_t created_ns,
                             int64_t received_ns);
+  absl::Status StoreCheckerHealth(HostState& host, const v1::IntervalReport& report,
+                                  int64_t created_ns);
   absl::Status StoreSpoolLoss(HostState& host, const v1::AgentMessage& message, int64_t created_ns,
                               int64_t received_ns);
 

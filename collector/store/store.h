@@ -125,6 +125,22 @@ struct StoreStats {
 };
 
 // A host's state as the fleet metrics show it, read at every scrape.
+// One checker of a host as its newest interval report said.
+struct CheckerHealth {
+  std::string checker;
+  std::string target;
+  // Steps failed in a row when the report was made (0: healthy).
+  uint32_t consecutive_failures = 0;
+  // Failed steps ever reported (saturating).
+  uint64_t failed_steps = 0;
+  // The newest failure's message ("" if none was ever reported).
+  std::string last_error;
+  // Agent clock of the newest report; of the newest that said it was healthy
+  // (0: never).
+  int64_t reported_unix_nanos = 0;
+  int64_t last_healthy_unix_nanos = 0;
+};
+
 struct HostActivity {
   std::string agent_id;
   std::string agent_version;
@@ -144,6 +160,8 @@ struct HostActivity {
   v1::SpoolLoss spool_loss;
   // The facts of its newest epoch that holds facts (without kernel config).
   v1::HostFacts facts;
+  // Its checkers, by checker and target, as its newest report named them.
+  std::vector<CheckerHealth> checkers;
 };
 
 // What became of one message of an IngestBatches call.

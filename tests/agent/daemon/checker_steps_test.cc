@@ -189,5 +189,29 @@ TEST_F(CheckerSteps, AFailingCheckerIsRetriedAfterOneSecondDoublingToFiveMinutes
   EXPECT_EQ(NextCheckerDueNs(checkers_), 0u);
 }
 
+// What the interval report carries to the collector: the failed steps since
+// it was last taken, how many in a row, and the last message.
+TEST_F(CheckerSteps, FailedStepsAreCountedWithTheLastMessageForTheReport) {
+  checker_->results = {{.error = absl::UnavailableError("target gone")},
+                       {.error = ErrnoToStatus(EIO, "read /scratch")},
+                       {}};
+  Turn(10 * kSecond);
+  Turn(NextCheckerDueNs(checkers_));
+  EXPECT_EQ(checkers_[0].failed_steps, 2u);
+  EXPECT_EQ(checkers_[0].failures, 2u);
+  EXPECT_NE(checkers_[0].last_error.find("read /scratch"), std::string::npos)
+      << checkers_[0].last_error;
+  // A step that works ends the run, not the interval's count.
+  Turn(NextCheckerDueNs(checkers_));
+  EXPECT_EQ(checkers_[0].failures, 0u);
+  EXPECT_EQ(checkers_[0].failed_steps, 2u);
+}
+
+TEST_F(CheckerSteps, AFailedStepsMessageIsCutToTheReportsLimit) {
+  checker_->results = {{.error = absl::UnavailableError(std::string(10000, 'x'))}};
+  Turn(10 * kSecond);
+  EXPECT_EQ(checkers_[0].last_error.size(), kMaxErrorBytes);
+}
+
 }  // namespace
 }  // namespace fscanary::daemon

@@ -101,6 +101,29 @@ TEST_F(FleetMetricsTest, AKernelLogFindingAfterACorruptionLeavesThePagedSeriesWh
       << "the corruption's receipt time, not the kernel-log finding's";
 }
 
+// A checker that keeps failing verifies nothing: its host must not look clean.
+TEST_F(FleetMetricsTest, AFailingCheckerIsExportedPerHostCheckerAndTarget) {
+  Hello("vm-1", kNow);
+  v1::AgentMessage report = ReportRecord(1, kNow - 5 * kSecond, 0);
+  v1::CheckerInterval& block = *report.mutable_report()->mutable_checkers(0);
+  block.set_target("scratch");
+  block.set_consecutive_failures(3);
+  block.set_failed_steps(3);
+  block.set_last_error("open /dev/vdb: No such device");
+  v1::CheckerInterval& page_cache = *report.mutable_report()->add_checkers();
+  page_cache.set_checker("page_cache");
+  page_cache.set_target("rootfs");
+  Ingest(*store_, "vm-1", {report}, kNow - 2 * kSecond);
+  const auto families = Metrics().Collect();
+  const metrics::Labels failing = {{"host", "vm-1"}, {"checker", "block"}, {"target", "scratch"}};
+  const metrics::Labels healthy = {
+      {"host", "vm-1"}, {"checker", "page_cache"}, {"target", "rootfs"}};
+  EXPECT_EQ(Value(families, "fscanary_host_checker_failing", failing), 1.0);
+  EXPECT_EQ(Value(families, "fscanary_host_checker_failed_steps_total", failing), 3.0);
+  EXPECT_EQ(Value(families, "fscanary_host_checker_failing", healthy), 0.0);
+  EXPECT_EQ(Value(families, "fscanary_host_checker_failed_steps_total", healthy), 0.0);
+}
+
 TEST_F(FleetMetricsTest, UpFollowsTheOpenStreamsNotTheStoredFlag) {
   Hello("vm-1", kNow);  // the store marks it connected
   EXPECT_EQ(Value(Metrics().Collect(), "fscanary_host_up", {{"host", "vm-1"}}), 0.0)

@@ -115,5 +115,89 @@ TEST(HostActivity, FactsAreThoseOfTheNewestEpoch) {
   EXPECT_EQ(Find(*store->ListHostActivity(), "vm-1")->facts.kernel_release(), "6.1.0-21-amd64");
 }
 
+// A report whose checkers carry the given health: {checker, target,
+// consecutive failures, failed steps, last error}.
+struct Health {
+  std::string checker, target;
+  uint32_t consecutive_failures;
+  uint64_t failed_steps;
+  std::string last_error;
+};
+v1::AgentMessage HealthReport(uint64_t sequence, int64_t created_ns,
+                              const std::vector<Health>& checkers) {
+  v1::AgentMessage message = ReportRecord(sequence, created_ns, 0);
+  message.mutable_report()->clear_checkers();
+  for (const Health& health : checkers) {
+    v1::CheckerInterval& interval = *message.mutable_report()->add_checkers();
+    interval.set_checker(health.checker);
+    interval.set_target(health.target);
+    interval.set_consecutive_failures(health.consecutive_failures);
+    interval.set_failed_steps(health.failed_steps);
+    interval.set_last_error(health.last_error);
+  }
+  return message;
+}
+
+TEST(HostActivity, CheckersAreAsTheNewestReportSaysWithFailedStepsSummed) {
+  fscanary::testing::TempDir dir;
+  auto store = OpenStore(dir);
+  Ingest(*store, "vm-1",
+         {HealthReport(1, 100 * kSecond,
+                       {{"block", "scratch", 0, 0, ""}, {"page_cache", "rootfs", 0, 0, ""}})},
+         101 * kSecond);
+  Ingest(*store, "vm-1",
+         {HealthReport(3, 300 * kSecond,
+                       {{"block", "scratch", 4, 4, "open /dev/vdb: No such device"},
+                        {"page_cache", "rootfs", 0, 0, ""}})},
+         301 * kSecond);
+  // An older report arriving late: its failed steps count, its state does not.
+  Ingest(*store, "vm-1",
+         {HealthReport(2, 200 * kSecond,
+                       {{"block", "scratch", 0, 1, "read /dev/vdb: Input/output error"},
+                        {"page_cache", "rootfs", 0, 0, ""}})},
+         302 * kSecond);
+  const std::vector<HostActivity> hosts = *store->ListHostActivity();
+  const HostActivity* host = Find(hosts, "vm-1");
+  ASSERT_NE(host, nullptr);
+  ASSERT_EQ(host->checkers.size(), 2u);
+  const CheckerHealth& block = host->checkers[0];
+  EXPECT_EQ(block.checker, "block");
+  EXPECT_EQ(block.target, "scratch");
+  EXPECT_EQ(block.consecutive_failures, 4u);
+  EXPECT_EQ(block.failed_steps, 5u);
+  EXPECT_EQ(block.last_error, "open /dev/vdb: No such device");
+  EXPECT_EQ(block.reported_unix_nanos, 300 * kSecond);
+  EXPECT_EQ(block.last_healthy_unix_nanos, 100 * kSecond);
+  EXPECT_EQ(host->checkers[1].consecutive_failures, 0u);
+  EXPECT_EQ(host->checkers[1].last_healthy_unix_nanos, 300 * kSecond);
+
+  // Healthy again, the message of the last failure kept; GetHost says the same.
+  Ingest(*store, "vm-1",
+         {HealthReport(4, 400 * kSecond,
+                       {{"block", "scratch", 0, 0, ""}, {"page_cache", "rootfs", 0, 0, ""}})},
+         401 * kSecond);
+  const absl::StatusOr<v1::GetHostResponse> got = store->GetHost("vm-1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->checkers_size(), 2);
+  EXPECT_EQ(got->checkers(0).consecutive_failures(), 0u);
+  EXPECT_EQ(got->checkers(0).failed_steps(), 5u);
+  EXPECT_EQ(got->checkers(0).last_error(), "open /dev/vdb: No such device");
+  EXPECT_EQ(got->checkers(0).last_healthy_unix_nanos(), 400 * kSecond);
+}
+
+TEST(HostActivity, ACheckerTheNewestReportNoLongerNamesIsDropped) {
+  fscanary::testing::TempDir dir;
+  auto store = OpenStore(dir);
+  Ingest(*store, "vm-1",
+         {HealthReport(1, 100 * kSecond,
+                       {{"block", "old", 9, 9, "target gone"}, {"block", "new", 0, 0, ""}})},
+         101 * kSecond);
+  Ingest(*store, "vm-1", {HealthReport(2, 200 * kSecond, {{"block", "new", 0, 0, ""}})},
+         201 * kSecond);
+  const std::vector<HostActivity> hosts = *store->ListHostActivity();
+  ASSERT_EQ(Find(hosts, "vm-1")->checkers.size(), 1u);
+  EXPECT_EQ(Find(hosts, "vm-1")->checkers[0].target, "new");
+}
+
 }  // namespace
 }  // namespace fscanary::store
