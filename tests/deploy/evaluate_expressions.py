@@ -83,6 +83,14 @@ def synthetic_fleet():
         for what in ("reports_summarised", "reports_dropped", "findings_dropped", "damaged"):
             lost = counter(1) if host == "web-01" and what == "reports_dropped" else constant(0)
             s.append((f'fscanary_host_spool_lost_records_total{{{h},what="{what}"}}', lost))
+        # web-02's block checker fails from 90m on; every other checker is fine.
+        for checker, target in (("block", "scratch"), ("page_cache", "rootfs")):
+            c = f'{h},checker="{checker}",target="{target}"'
+            failing = host == "web-02" and checker == "block"
+            s.append((f"fscanary_host_checker_failing{{{c}}}",
+                      step_at(90, 0, 1) if failing else constant(0)))
+            s.append((f"fscanary_host_checker_failed_steps_total{{{c}}}",
+                      counter(1) if failing else constant(0)))
         # web-01 finds a lost write at 60m, detected 10 s before.
         s.append((f"fscanary_host_findings_total{{{h}}}",
                   step_at(60, 0, 1) if host == "web-01" else constant(0)))
