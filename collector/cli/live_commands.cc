@@ -233,6 +233,35 @@ absl::Status RunHost(const CollectorConnection& connection, const std::string& a
   return absl::OkStatus();
 }
 
+absl::Status RunKnownBugs(const CollectorConnection& connection, bool hosts, bool json,
+                          std::ostream& out) {
+  v1::KnownBugsResponse response;
+  if (absl::Status called =
+          Call(connection, &v1::Query::Stub::KnownBugs, v1::KnownBugsRequest(), response);
+      !called.ok()) {
+    return called;
+  }
+  if (json) return PrintJson(response, out);
+  out << absl::StrFormat("%-34s  %8s  %8s  %-12s  %s\n", "BUG", "AFFECTED", "POSSIBLY", "FIXED BY",
+                         "TITLE");
+  for (const v1::KnownBugExposure& bug : response.bugs()) {
+    out << absl::StrFormat("%-34s  %8d  %8d  %-12s  %s\n", TerminalSafe(bug.bug()), bug.affected(),
+                           bug.possibly_affected(), TerminalSafe(bug.fix_commit().substr(0, 12)),
+                           TerminalSafe(bug.title()));
+    if (!hosts) continue;
+    for (const v1::KnownBugHost& host : bug.hosts()) {
+      out << "    " << TerminalSafe(host.agent_id()) << " " << TerminalSafe(host.verdict());
+      const char* separator = ": ";
+      for (const std::string& why : host.why()) {
+        out << separator << TerminalSafe(why);
+        separator = "; ";
+      }
+      out << "\n";
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunLiveAnalyze(const CollectorConnection& connection,
                             const v1::AnalyzeRequest& request, std::ostream& out,
                             std::ostream& err) {

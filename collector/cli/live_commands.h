@@ -40,6 +40,11 @@ absl::Status RunFindings(const CollectorConnection& connection, const FindingsRe
 absl::Status RunHost(const CollectorConnection& connection, const std::string& agent_id, bool json,
                      std::ostream& out);
 
+// Per known corruption bug of the collector's table, how many hosts run a
+// configuration it needs; with `hosts`, which and why.
+absl::Status RunKnownBugs(const CollectorConnection& connection, bool hosts, bool json,
+                          std::ostream& out);
+
 // The report of `fscanary analyze --input`, computed by the collector over
 // the epochs it holds. Notes go to `err`.
 absl::Status RunLiveAnalyze(const CollectorConnection& connection,

@@ -157,6 +157,13 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
       ->capture_default_str();
   findings_command->add_flag("--json", findings.json, "Print JSON");
 
+  bool known_bug_hosts = false;
+  CLI::App* known_bugs = app.add_subcommand(
+      "known-bugs", "Hosts on a configuration a known corruption bug needs, per bug");
+  AddCollectorOption(*known_bugs, connection);
+  known_bugs->add_flag("--hosts", known_bug_hosts, "List the hosts and why each matches");
+  known_bugs->add_flag("--json", json, "Print JSON");
+
   std::string host_id;
   CLI::App* host = app.add_subcommand("host", "One host: facts by epoch, findings with evidence");
   AddCollectorOption(*host, connection);
@@ -175,6 +182,9 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
   }
   if (app.got_subcommand("host"))
     return Report(RunHost(connection, host_id, json, out), "host", err);
+  if (app.got_subcommand("known-bugs")) {
+    return Report(RunKnownBugs(connection, known_bug_hosts, json, out), "known-bugs", err);
+  }
   if (app.got_subcommand("analyze")) {
     if (analyze.input.empty() == analyze_collector.address.empty()) {
       err << "fscanary analyze: give exactly one of --input FILE and --collector ADDRESS\n";

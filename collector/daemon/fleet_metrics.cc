@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "collector/analysis/analysis.h"
 #include "collector/fleet/host_attributes.h"
+#include "collector/fleet/known_bug_exposure.h"
 #include "common/status.h"
 #include "io/posix.h"
 #include "spdlog/spdlog.h"
@@ -173,6 +174,23 @@ absl::StatusOr<FleetAggregates> ComputeFleetAggregates(
   for (MetricFamily* family : {&ratio, &ci_low, &ci_high, &q_value, &events}) {
     aggregates.families.push_back(std::move(*family));
   }
+  // Every bug of the table and both verdicts, 0 included: an alert sees the
+  // first host that moves onto an affected configuration. Bug ids are the
+  // table's own (bounded, safe label values), never agents' data.
+  MetricFamily known_bugs =
+      Family("fscanary_known_bug_hosts",
+             "Hosts whose current epoch runs a configuration a known corruption bug needs "
+             "(verdict affected), or may (possibly_affected: the patch level or a condition is "
+             "not known); see fscanary known-bugs.",
+             MetricType::kGauge);
+  for (const fleet::KnownBugExposure& exposure : fleet::KnownBugExposureOf(epochs)) {
+    const std::string bug(exposure.bug->id);
+    AddSeries(known_bugs, {{"bug", bug}, {"verdict", "affected"}},
+              static_cast<double>(exposure.affected));
+    AddSeries(known_bugs, {{"bug", bug}, {"verdict", "possibly_affected"}},
+              static_cast<double>(exposure.possibly_affected));
+  }
+  aggregates.families.push_back(std::move(known_bugs));
   return aggregates;
 }
 

@@ -2,8 +2,10 @@
 
 #include <cstdlib>
 
+#include "absl/strings/str_cat.h"
 #include "collector/analysis/analysis.h"
 #include "collector/analysis/report.h"
+#include "collector/fleet/known_bug_exposure.h"
 #include "common/status.h"
 #include "io/posix.h"
 #include "spdlog/spdlog.h"
@@ -70,14 +72,47 @@ AnalysisCache::AnalysisCache(store::Store& store, metrics::Registry& registry,
   computed_ = *counter;
 }
 
-absl::StatusOr<std::shared_ptr<const fleet::BuiltFleet>> AnalysisCache::Fleet(
+absl::StatusOr<std::shared_ptr<const AnalysisCache::FleetRead>> AnalysisCache::Fleet(
     std::chrono::steady_clock::time_point now) {
   if (fleet_ != nullptr && now - fleet_read_ < options_.interval) return fleet_;
-  ASSIGN_OR_RETURN(const std::vector<store::EpochRecord> epochs, store_.ListEpochs());
+  ASSIGN_OR_RETURN(std::vector<store::EpochRecord> epochs, store_.ListEpochs());
   ASSIGN_OR_RETURN(fleet::BuiltFleet built, fleet::BuildFleet(epochs));
-  fleet_ = std::make_shared<const fleet::BuiltFleet>(std::move(built));
+  fleet_ = std::make_shared<const FleetRead>(
+      FleetRead{.epochs = std::move(epochs), .built = std::move(built)});
   fleet_read_ = now;
   return fleet_;
+}
+
+absl::StatusOr<v1::KnownBugsResponse> AnalysisCache::KnownBugs() {
+  constexpr size_t kMaxHostsPerBug = 1000;
+  std::lock_guard lock(mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (known_bugs_ && now - known_bugs_computed_ < options_.interval) return *known_bugs_;
+  ASSIGN_OR_RETURN(const std::shared_ptr<const FleetRead> read, Fleet(now));
+  v1::KnownBugsResponse response;
+  for (const fleet::KnownBugExposure& exposure : fleet::KnownBugExposureOf(read->epochs)) {
+    v1::KnownBugExposure& bug = *response.add_bugs();
+    bug.set_bug(std::string(exposure.bug->id));
+    bug.set_title(std::string(exposure.bug->title));
+    bug.set_fix_commit(std::string(exposure.bug->fix_commit));
+    for (const knownbugs::Source& source : exposure.bug->sources) {
+      bug.add_sources(absl::StrCat(source.kind, ": ", source.reference));
+    }
+    bug.set_affected(exposure.affected);
+    bug.set_possibly_affected(exposure.possibly_affected);
+    for (size_t i = 0; i < exposure.hosts.size() && i < kMaxHostsPerBug; ++i) {
+      const fleet::KnownBugHost& match = exposure.hosts[i];
+      v1::KnownBugHost& host = *bug.add_hosts();
+      host.set_agent_id(match.agent_id);
+      host.set_verdict(match.verdict == knownbugs::Verdict::kAffected ? "affected"
+                                                                      : "possibly_affected");
+      for (const std::string& why : match.why) host.add_why(why);
+    }
+  }
+  response.set_computed_unix_nanos(static_cast<int64_t>(io::WallClockNanos()));
+  known_bugs_ = response;
+  known_bugs_computed_ = now;
+  return response;
 }
 
 absl::StatusOr<v1::AnalyzeResponse> AnalysisCache::Analyze(const v1::AnalyzeRequest& request) {
@@ -89,10 +124,16 @@ absl::StatusOr<v1::AnalyzeResponse> AnalysisCache::Analyze(const v1::AnalyzeRequ
     if (now - it->second.computed < options_.interval) return it->second.response;
     entries_.erase(it);
   }
-  ASSIGN_OR_RETURN(const std::shared_ptr<const fleet::BuiltFleet> built, Fleet(now));
-  ASSIGN_OR_RETURN(const analysis::AnalysisResult result,
-                   analysis::AnalyzeFleet(built->fleet, options));
+  ASSIGN_OR_RETURN(const std::shared_ptr<const FleetRead> read, Fleet(now));
+  const fleet::BuiltFleet* built = &read->built;
+  ASSIGN_OR_RETURN(analysis::AnalysisResult result, analysis::AnalyzeFleet(built->fleet, options));
   computed_->Increment();
+  for (analysis::Suspect& suspect : result.suspects) {
+    for (const std::string& line : fleet::KnownBugsOfSuspect(suspect, read->epochs)) {
+      absl::StrAppend(&suspect.explanation, suspect.explanation.empty() ? "" : " ",
+                      "Known bug: ", line, ".");
+    }
+  }
   v1::AnalyzeResponse response;
   response.set_report(request.json() ? analysis::FormatJson(result) : analysis::FormatText(result));
   for (const std::string& note : result.notes) response.add_notes(note);

@@ -10,7 +10,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "collector/fleet/host_attributes.h"
@@ -37,15 +39,23 @@ class AnalysisCache {
                 AnalysisCacheOptions options = {});
 
   // InvalidArgument for options out of range (named), or the store's error.
+  // A suspect whose epochs with events match a known corruption bug names it
+  // in its explanation.
   absl::StatusOr<v1::AnalyzeResponse> Analyze(const v1::AnalyzeRequest& request);
+  // The hosts on known corruption bugs, from the same read of the epochs.
+  absl::StatusOr<v1::KnownBugsResponse> KnownBugs();
 
  private:
   struct Entry {
     std::chrono::steady_clock::time_point computed;
     v1::AnalyzeResponse response;
   };
-  absl::StatusOr<std::shared_ptr<const fleet::BuiltFleet>> Fleet(
-      std::chrono::steady_clock::time_point now);
+  // The epochs as read from the store, and the fleet built from them.
+  struct FleetRead {
+    std::vector<store::EpochRecord> epochs;
+    fleet::BuiltFleet built;
+  };
+  absl::StatusOr<std::shared_ptr<const FleetRead>> Fleet(std::chrono::steady_clock::time_point now);
 
   store::Store& store_;
   const AnalysisCacheOptions options_;
@@ -54,8 +64,10 @@ class AnalysisCache {
   std::mutex mutex_;
   // By the request's deterministic encoding.
   std::map<std::string, Entry> entries_;
-  std::shared_ptr<const fleet::BuiltFleet> fleet_;
+  std::shared_ptr<const FleetRead> fleet_;
   std::chrono::steady_clock::time_point fleet_read_;
+  std::optional<v1::KnownBugsResponse> known_bugs_;
+  std::chrono::steady_clock::time_point known_bugs_computed_;
 };
 
 }  // namespace fscanary::collector

@@ -41,4 +41,11 @@ grpc::Status OperatorQueryService::Analyze(grpc::ServerContext* context,
   return inner_.Analyze(context, request, response);
 }
 
+grpc::Status OperatorQueryService::KnownBugs(grpc::ServerContext* context,
+                                             const v1::KnownBugsRequest* request,
+                                             v1::KnownBugsResponse* response) {
+  if (grpc::Status refused = Authorize(*context, "KnownBugs"); !refused.ok()) return refused;
+  return inner_.KnownBugs(context, request, response);
+}
+
 }  // namespace fscanary::collector

@@ -27,6 +27,8 @@ class OperatorQueryService final : public v1::Query::Service {
                        v1::GetHostResponse* response) override;
   grpc::Status Analyze(grpc::ServerContext* context, const v1::AnalyzeRequest* request,
                        v1::AnalyzeResponse* response) override;
+  grpc::Status KnownBugs(grpc::ServerContext* context, const v1::KnownBugsRequest* request,
+                         v1::KnownBugsResponse* response) override;
 
  private:
   // OK for an operator; otherwise the refusal, logged with the peer.

@@ -57,4 +57,9 @@ grpc::Status QueryService::Analyze(grpc::ServerContext*, const v1::AnalyzeReques
   return Answer(analyses_->Analyze(*request), response);
 }
 
+grpc::Status QueryService::KnownBugs(grpc::ServerContext*, const v1::KnownBugsRequest*,
+                                     v1::KnownBugsResponse* response) {
+  return Answer(analyses_->KnownBugs(), response);
+}
+
 }  // namespace fscanary::collector

@@ -35,6 +35,8 @@ class QueryService final : public v1::Query::Service {
                        v1::GetHostResponse* response) override;
   grpc::Status Analyze(grpc::ServerContext* context, const v1::AnalyzeRequest* request,
                        v1::AnalyzeResponse* response) override;
+  grpc::Status KnownBugs(grpc::ServerContext* context, const v1::KnownBugsRequest* request,
+                         v1::KnownBugsResponse* response) override;
 
  private:
   uint32_t PageSize(uint32_t requested) const;

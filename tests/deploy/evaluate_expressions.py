@@ -111,6 +111,11 @@ def synthetic_fleet():
               (f"fscanary_suspect_ci_low{{{a}}}", constant(low)),
               (f"fscanary_suspect_q_value{{{a}}}", constant(q)),
               (f"fscanary_suspect_events{{{a}}}", constant(events))]
+    for bug, affected, possibly in (("blk-mq-direct-issue-merge", 0, 1),
+                                    ("ext4-dio-write-position-6.1", 2, 0)):
+        for verdict, hosts in (("affected", affected), ("possibly_affected", possibly)):
+            s.append((f'fscanary_known_bug_hosts{{{COMMON},bug="{bug}",verdict="{verdict}"}}',
+                      constant(hosts)))
     for outcome, step in (("stored", 100), ("duplicate", 1), ("commit_failed", 0)):
         s.append((f'fscanary_collector_records_total{{{COMMON},outcome="{outcome}"}}', counter(step)))
     for reason, step in (("unauthenticated", 1), ("invalid", 0)):

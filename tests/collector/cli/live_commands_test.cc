@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "collector/cli/operator_cli.h"
+#include "collector/knownbugs/known_bugs.h"
 #include "collector/service/server.h"
 #include "metrics/registry.h"
 #include "nlohmann/json.hpp"
@@ -113,6 +114,41 @@ TEST_F(LiveCommands, HostShowsFactsEpochsAndEvidence) {
   EXPECT_NE(text.find("scheduler=none"), std::string::npos) << text;
   EXPECT_NE(text.find("filesystem ext4"), std::string::npos) << text;
   EXPECT_NE(text.find("expected generation 7, found 6"), std::string::npos) << text;
+}
+
+TEST_F(LiveCommands, HostShowsEachCheckersHealth) {
+  const int64_t now = absl::ToUnixNanos(absl::Now());
+  v1::AgentMessage report = ReportRecord(3, now, 0);
+  v1::CheckerInterval& block = *report.mutable_report()->mutable_checkers(0);
+  block.set_consecutive_failures(7);
+  block.set_failed_steps(7);
+  block.set_last_error("open /dev/vdb: No such device\x1b[2J");
+  Ingest(*store_, "vm-2", {report}, now);
+  ASSERT_EQ(Run({"host", "vm-1", "--collector", address_}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("checker block on t0: healthy, 0 failed steps"), std::string::npos)
+      << out_.str();
+  ASSERT_EQ(Run({"host", "vm-2", "--collector", address_}), 0) << err_.str();
+  const std::string text = out_.str();
+  EXPECT_NE(text.find("checker block on t0: FAILING (7 steps in a row"), std::string::npos) << text;
+  EXPECT_NE(text.find("last error: open /dev/vdb: No such device"), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << "escaped for the terminal";
+}
+
+TEST_F(LiveCommands, KnownBugsCountsTheHostsOfEachBugAndSaysWhy) {
+  v1::HostFacts btrfs = VmFacts("5.2.14");
+  btrfs.mutable_filesystems(0)->set_fs_type("btrfs");
+  const int64_t now = absl::ToUnixNanos(absl::Now());
+  ASSERT_TRUE(store_->RecordHello("vm-3", HelloMessage(btrfs, now), now).ok());
+  ASSERT_EQ(Run({"known-bugs", "--collector", address_, "--hosts"}), 0) << err_.str();
+  const std::string text = out_.str();
+  EXPECT_NE(text.find("btrfs-5.2-unwritten-extent-buffers"), std::string::npos) << text;
+  EXPECT_NE(text.find("    vm-3 affected: kernel 5.2.14 is in [5.2-rc1, 5.2.15); fs=btrfs"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("    vm-1 "), std::string::npos) << text;
+  ASSERT_EQ(Run({"known-bugs", "--collector", address_, "--json"}), 0) << err_.str();
+  const nlohmann::json json = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(json["bugs"].size(), knownbugs::KnownBugs().size());
 }
 
 TEST_F(LiveCommands, AnUnknownHostIsAnErrorNamingIt) {

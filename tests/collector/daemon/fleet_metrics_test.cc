@@ -6,6 +6,7 @@
 
 #include <optional>
 
+#include "collector/knownbugs/known_bugs.h"
 #include "metrics/exposition_check.h"
 #include "metrics/text_format.h"
 #include "tests/collector/store/store_test_support.h"
@@ -283,6 +284,30 @@ TEST(FleetAggregates, TheTopSuspectIsExportedWithItsAttributes) {
   EXPECT_GT(*Value(aggregates->families, "fscanary_suspect_ci_low",
                    {{"rank", "1"}, {"attributes", "scheduler=none"}}),
             1.0);
+}
+
+// Before any corruption: every known bug of the table has both series, and
+// a host on an affected configuration counts where it belongs.
+TEST(FleetAggregates, HostsOnKnownCorruptionBugsAreCountedPerBugAndVerdict) {
+  std::vector<store::EpochRecord> epochs;
+  for (int i = 0; i < 3; ++i) {
+    store::EpochRecord& epoch = epochs.emplace_back();
+    epoch.agent_id = "vm-" + std::to_string(i);
+    epoch.epoch = 1;
+    epoch.facts = VmFacts(i < 2 ? "5.2.14" : "5.2.15");
+    epoch.facts.mutable_filesystems(0)->set_fs_type("btrfs");
+    epoch.kernel_config = std::make_shared<store::KernelConfig>();
+  }
+  const absl::StatusOr<FleetAggregates> aggregates = ComputeFleetAggregates(epochs, 5);
+  ASSERT_TRUE(aggregates.ok()) << aggregates.status();
+  EXPECT_EQ(Value(aggregates->families, "fscanary_known_bug_hosts",
+                  {{"bug", "btrfs-5.2-unwritten-extent-buffers"}, {"verdict", "affected"}}),
+            2.0);
+  EXPECT_EQ(Value(aggregates->families, "fscanary_known_bug_hosts",
+                  {{"bug", "blk-mq-direct-issue-merge"}, {"verdict", "affected"}}),
+            0.0);
+  EXPECT_EQ(SeriesCount(aggregates->families, "fscanary_known_bug_hosts"),
+            2 * knownbugs::KnownBugs().size());
 }
 
 }  // namespace
