@@ -96,7 +96,7 @@ absl::StatusOr<v1::KnownBugsResponse> AnalysisCache::KnownBugs() {
     bug.set_title(std::string(exposure.bug->title));
     bug.set_fix_commit(std::string(exposure.bug->fix_commit));
     for (const knownbugs::Source& source : exposure.bug->sources) {
-      bug.add_sources(absl::StrCat(source.kind, ": ", source.reference));
+      bug.add_sources(absl::StrCat(std::string(source.kind), ": ", std::string(source.reference)));
     }
     bug.set_affected(exposure.affected);
     bug.set_possibly_affected(exposure.possibly_affected);

@@ -49,7 +49,7 @@ std::string RollUpKey(const Statement& row, int facts_column, int config_column)
     if (facts.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
       key = absl::StrCat("facts:", EpochFingerprint(facts));
     } else {
-      key = absl::StrCat("bytes:", blob);
+      key = absl::StrCat("bytes:", std::string(blob));
     }
   }
   absl::StrAppend(&key, "|config:", row.Text(config_column));

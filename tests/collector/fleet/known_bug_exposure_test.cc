@@ -68,7 +68,9 @@ TEST_F(KnownBugExposureTest, OnlyWhatEachHostRunsNowCounts) {
   EXPECT_EQ(btrfs.hosts[0].agent_id, "b");
   EXPECT_EQ(btrfs.hosts[0].verdict, knownbugs::Verdict::kAffected);
   EXPECT_EQ(btrfs.hosts[0].why,
-            (std::vector<std::string>{"kernel 5.2.14 is in [5.2-rc1, 5.2.15)", "fs=btrfs"}));
+            (std::vector<std::string>{
+                "kernel 5.2.14 (Debian 5.2.14 in /proc/version) is in [5.2-rc1, 5.2.15)",
+                "fs=btrfs"}));
 }
 
 TEST_F(KnownBugExposureTest, ASuspectNamesTheKnownBugItsCorruptedEpochsMatch) {
