@@ -243,7 +243,12 @@ absl::StatusOr<WritableTarget> OpenForWrite(const WriteTargetOptions& options) {
 
 absl::StatusOr<ReadableTarget> OpenForVerify(const std::string& path,
                                              const std::string& state_dir) {
-  ASSIGN_OR_RETURN(OpenedPath opened, OpenPath(path, O_RDONLY | O_DIRECT, /*create=*/false));
+  absl::StatusOr<OpenedPath> found = OpenPath(path, O_RDONLY | O_DIRECT, /*create=*/false);
+  if (!found.ok() && absl::IsNotFound(found.status())) {
+    return absl::NotFoundError(path + " does not exist");
+  }
+  if (!found.ok()) return found.status();
+  OpenedPath opened = *std::move(found);
   ASSIGN_OR_RETURN(const Label label, CheckExisting(path, opened, /*writing=*/false));
   // A target shorter than its label (a truncated file) is not an error here:
   // the blocks past its end read short and are reported as such.

@@ -33,9 +33,13 @@ void LabelFolder::Decide() {
         acceptable.emplace_back(&value, candidate);
       }
     }
-    std::sort(acceptable.begin(), acceptable.end(), [](const auto& a, const auto& b) {
+    // Ties: hosts by the order offered (known longest first); attribute
+    // values by the value itself, so that the per-host series and the
+    // aggregates, which offer in different orders, keep the same values.
+    const bool by_order = name == "host";
+    std::sort(acceptable.begin(), acceptable.end(), [by_order](const auto& a, const auto& b) {
       if (a.second.weight != b.second.weight) return a.second.weight > b.second.weight;
-      return a.second.order < b.second.order;
+      return by_order ? a.second.order < b.second.order : *a.first < *b.first;
     });
     acceptable.resize(std::min(acceptable.size(), LimitOf(name)));
     label.kept.clear();

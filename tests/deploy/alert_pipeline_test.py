@@ -150,7 +150,7 @@ def main():
 
     try:
         webhook = Webhook()
-        grpc_port, metrics_port = free_port(), free_port()
+        grpc_port, metrics_port, admin_port = free_port(), free_port(), free_port()
         prometheus_port, alertmanager_port = free_port(), free_port()
 
         with open(os.path.join(args.root, "deploy/alertmanager/alertmanager.yml")) as f:
@@ -166,7 +166,10 @@ def main():
         with open(os.path.join(work, "prometheus.yml"), "w") as f:
             f.write(prom_config)
         with open(os.path.join(work, "collector.yaml"), "w") as f:
-            f.write(f"listen: 127.0.0.1:{grpc_port}\nstate_dir: {work}/collector\n"
+            # Queries go to the admin listener (on `listen` they need an
+            # operator credential).
+            f.write(f"listen: 127.0.0.1:{grpc_port}\nadmin_listen: 127.0.0.1:{admin_port}\n"
+                    f"state_dir: {work}/collector\n"
                     f"metrics:\n  listen: 127.0.0.1:{metrics_port}\n")
         target = os.path.join(work, "scratch.img")
         with open(os.path.join(work, "agent.yaml"), "w") as f:
@@ -227,7 +230,7 @@ targets:
                 f.write(b"CORRUPTED-BY-THE-ALERT-TEST")
 
         def first_detection():
-            out = subprocess.run([args.cli, "findings", "--collector", f"127.0.0.1:{grpc_port}",
+            out = subprocess.run([args.cli, "findings", "--collector", f"127.0.0.1:{admin_port}",
                                   "--json"], capture_output=True, text=True)
             if out.returncode != 0:
                 return None

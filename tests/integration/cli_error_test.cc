@@ -172,7 +172,7 @@ TEST(CliErrors, WriteWithAnotherBlockSizeThanTheLabelsLeavesTheTargetAlone) {
   const AgentResult refused = RunAgent({"write", "--target", scratch.target(), "--state-dir",
                                         scratch.state_dir(), "--block-size", "8K", "--json"});
   EXPECT_EQ(refused.exit_code, kExitUsage) << refused.Describe();
-  EXPECT_THAT(refused.process.err, HasSubstr("--block-size 8192 differs"));
+  EXPECT_THAT(refused.process.err, HasSubstr("block size 8192 differs"));
   EXPECT_TRUE(ReadFileOrDie(scratch.target()) == before);
 }
 

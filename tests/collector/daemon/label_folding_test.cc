@@ -47,6 +47,22 @@ TEST(LabelFolder, TiesGoToTheValueOfferedFirst) {
   EXPECT_EQ(folder.FoldedCounts().at("host"), 1u);
 }
 
+// The per-host series and the aggregates offer kernels in different orders:
+// a tie between attribute values goes by the value, so both keep the same.
+TEST(LabelFolder, AttributeValuesTiedOnHostsGoByValueWhateverTheOrderOffered) {
+  LabelFolder first({.max_values = 2});
+  LabelFolder second({.max_values = 2});
+  for (const char* kernel : {"6.1.3", "6.1.1", "6.1.2"}) first.Offer("kernel", kernel);
+  for (const char* kernel : {"6.1.2", "6.1.3", "6.1.1"}) second.Offer("kernel", kernel);
+  first.Decide();
+  second.Decide();
+  for (LabelFolder* folder : {&first, &second}) {
+    EXPECT_EQ(folder->Fold("kernel", "6.1.1"), "6.1.1");
+    EXPECT_EQ(folder->Fold("kernel", "6.1.2"), "6.1.2");
+    EXPECT_EQ(folder->Fold("kernel", "6.1.3"), "other");
+  }
+}
+
 TEST(LabelFolder, EachLabelHasItsOwnLimit) {
   LabelFolder folder({.max_values = 1, .max_hosts = 3});
   for (const char* host : {"a", "b", "c"}) folder.Offer("host", host);
