@@ -176,8 +176,8 @@ absl::Status RunHost(const CollectorConnection& connection, const std::string& a
       << Time(host.last_seen_unix_nanos()) << "\n";
   out << "verified " << Bytes(host.bytes_verified()) << ", " << host.findings() << " findings\n";
   for (const v1::CheckerHealth& checker : response.checkers()) {
-    out << "checker " << TerminalSafe(checker.checker()) << " on "
-        << TerminalSafe(checker.target()) << ": ";
+    out << "checker " << TerminalSafe(checker.checker()) << " on " << TerminalSafe(checker.target())
+        << ": ";
     if (checker.consecutive_failures() == 0) {
       out << "healthy";
     } else {
@@ -187,7 +187,8 @@ absl::Status RunHost(const CollectorConnection& connection, const std::string& a
           << ")";
     }
     out << ", " << checker.failed_steps() << " failed steps";
-    if (!checker.last_error().empty()) out << "; last error: " << TerminalSafe(checker.last_error());
+    if (!checker.last_error().empty())
+      out << "; last error: " << TerminalSafe(checker.last_error());
     out << "\n";
   }
   for (const v1::HostEpoch& epoch : response.epochs()) {

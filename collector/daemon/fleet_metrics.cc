@@ -45,8 +45,8 @@ void AddSeries(MetricFamily& family, Labels labels, double value) {
 // Labels whose values come from what agents sent, in the order the
 // label-folding gauge lists them.
 constexpr const char* kAgentDerivedLabels[] = {
-    "host",          "kernel",     "blk_mq",  "scheduler", "driver", "fs", "distro", "virtualization",
-    "agent_version", "attributes", "checker", "target"};
+    "host",   "kernel",         "blk_mq",        "scheduler",  "driver",  "fs",
+    "distro", "virtualization", "agent_version", "attributes", "checker", "target"};
 
 // A suspect's conjunction is up to four attribute=value items.
 constexpr size_t kConjunctionBytesPerLabel = 4;
@@ -366,10 +366,9 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
              "step): it verifies nothing there.",
              MetricType::kGauge);
   std::move(checker_failing).AppendTo(checker_failing_family);
-  MetricFamily checker_failed_steps_family =
-      Family("fscanary_host_checker_failed_steps_total",
-             "Steps of the checker that failed (the step itself, not a finding).",
-             MetricType::kCounter);
+  MetricFamily checker_failed_steps_family = Family(
+      "fscanary_host_checker_failed_steps_total",
+      "Steps of the checker that failed (the step itself, not a finding).", MetricType::kCounter);
   std::move(checker_failed_steps).AppendTo(checker_failed_steps_family);
   MetricFamily hosts_family =
       Family("fscanary_hosts", "Hosts known to the collector and not expired.", MetricType::kGauge);

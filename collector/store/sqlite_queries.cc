@@ -404,14 +404,13 @@ absl::StatusOr<std::vector<HostActivity>> SqliteStore::ListHostActivity() {
       if (!row) break;
       HostActivity* host = host_of(query.Int(0));
       if (host == nullptr) continue;
-      host->checkers.push_back(
-          {.checker = query.Text(1),
-           .target = query.Text(2),
-           .consecutive_failures = static_cast<uint32_t>(query.Int(3)),
-           .failed_steps = static_cast<uint64_t>(query.Int(4)),
-           .last_error = query.Text(5),
-           .reported_unix_nanos = query.Int(6),
-           .last_healthy_unix_nanos = query.Int(7)});
+      host->checkers.push_back({.checker = query.Text(1),
+                                .target = query.Text(2),
+                                .consecutive_failures = static_cast<uint32_t>(query.Int(3)),
+                                .failed_steps = static_cast<uint64_t>(query.Int(4)),
+                                .last_error = query.Text(5),
+                                .reported_unix_nanos = query.Int(6),
+                                .last_healthy_unix_nanos = query.Int(7)});
     }
   }
   {

@@ -108,9 +108,8 @@ TEST(FindKnownSignatures, ZfsUberblockInAnyLabel) {
   Image image(4 * kMiB);
   image.PutLe64(128 * 1024 + 5 * 1024, 0x00bab10c);                       // L0
   image.PutLe64(4 * kMiB - 256 * 1024 + 128 * 1024, 0x0cb1ba0000000000);  // L3, big-endian
-  EXPECT_THAT(image.Find(),
-              ElementsAre(Sig("zfs_member", 128 * 1024 + 5 * 1024),
-                          Sig("zfs_member", 4 * kMiB - 131072)));
+  EXPECT_THAT(image.Find(), ElementsAre(Sig("zfs_member", 128 * 1024 + 5 * 1024),
+                                        Sig("zfs_member", 4 * kMiB - 131072)));
 }
 
 TEST(FindKnownSignatures, PartitionTablesAndCrypto) {

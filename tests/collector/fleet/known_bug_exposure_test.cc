@@ -55,10 +55,10 @@ class KnownBugExposureTest : public ::testing::Test {
 };
 
 TEST_F(KnownBugExposureTest, OnlyWhatEachHostRunsNowCounts) {
-  Hello("a", On("5.2.14", "btrfs"), 1 * kSecond);   // affected once,
-  Hello("a", On("5.2.15", "btrfs"), 2 * kSecond);   // fixed now
-  Hello("b", On("5.2.14", "btrfs"), 1 * kSecond);   // affected
-  Hello("c", On("5.2.14", "ext4"), 1 * kSecond);    // another filesystem
+  Hello("a", On("5.2.14", "btrfs"), 1 * kSecond);  // affected once,
+  Hello("a", On("5.2.15", "btrfs"), 2 * kSecond);  // fixed now
+  Hello("b", On("5.2.14", "btrfs"), 1 * kSecond);  // affected
+  Hello("c", On("5.2.14", "ext4"), 1 * kSecond);   // another filesystem
   const std::vector<KnownBugExposure> exposure = KnownBugExposureOf(Epochs());
   EXPECT_EQ(exposure.size(), knownbugs::KnownBugs().size()) << "every bug, 0 included";
   const KnownBugExposure& btrfs = Of(exposure, kBtrfsBug);
@@ -67,10 +67,10 @@ TEST_F(KnownBugExposureTest, OnlyWhatEachHostRunsNowCounts) {
   ASSERT_EQ(btrfs.hosts.size(), 1u);
   EXPECT_EQ(btrfs.hosts[0].agent_id, "b");
   EXPECT_EQ(btrfs.hosts[0].verdict, knownbugs::Verdict::kAffected);
-  EXPECT_EQ(btrfs.hosts[0].why,
-            (std::vector<std::string>{
-                "kernel 5.2.14 (Debian 5.2.14 in /proc/version) is in [5.2-rc1, 5.2.15)",
-                "fs=btrfs"}));
+  EXPECT_EQ(
+      btrfs.hosts[0].why,
+      (std::vector<std::string>{
+          "kernel 5.2.14 (Debian 5.2.14 in /proc/version) is in [5.2-rc1, 5.2.15)", "fs=btrfs"}));
 }
 
 TEST_F(KnownBugExposureTest, ASuspectNamesTheKnownBugItsCorruptedEpochsMatch) {
@@ -85,8 +85,9 @@ TEST_F(KnownBugExposureTest, ASuspectNamesTheKnownBugItsCorruptedEpochsMatch) {
   btrfs.attributes = {{"fs", "btrfs"}};
   const std::vector<std::string> lines = KnownBugsOfSuspect(btrfs, epochs);
   const bool named = std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
-    return line.find("on 2 of its 2 epochs with events: affected by known bug "
-                     "btrfs-5.2-unwritten-extent-buffers") != std::string::npos;
+    return line.find(
+               "on 2 of its 2 epochs with events: affected by known bug "
+               "btrfs-5.2-unwritten-extent-buffers") != std::string::npos;
   });
   EXPECT_TRUE(named) << ::testing::PrintToString(lines);
   analysis::Suspect xfs;
