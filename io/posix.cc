@@ -81,7 +81,8 @@ absl::StatusOr<FileInfo> Inspect(int fd, const std::string& path) {
                 .size = static_cast<uint64_t>(st.st_size),
                 .device = st.st_rdev,
                 .file_system = st.st_dev,
-                .inode = st.st_ino};
+                .inode = st.st_ino,
+                .owner = st.st_uid};
   if (info.is_block_device) {
     uint64_t bytes = 0;
     if (::ioctl(fd, BLKGETSIZE64, &bytes) != 0) {

@@ -51,6 +51,7 @@ struct FileInfo {
   // Which file it is: st_dev and st_ino (for a device node, of the node).
   dev_t file_system = 0;
   ino_t inode = 0;
+  uid_t owner = 0;  // st_uid
 };
 absl::StatusOr<FileInfo> Inspect(int fd, const std::string& path);
 

@@ -1,6 +1,7 @@
 #include "checkers/target/scratch_target.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -135,12 +136,13 @@ absl::StatusOr<WritableTarget> CreateFileTarget(const WriteTargetOptions& option
   absl::StatusOr<OpenedPath> opened = OpenPath(creating, kWriteFlags, /*create=*/true);
   if (opened.ok() && !opened->created) {
     // Left by a crash during an earlier creation: never labelled, never
-    // named, the agent's own. Anything but a regular file is not touched.
-    if (!opened->info.is_regular_file) {
-      return absl::FailedPreconditionError(absl::StrCat(creating, " (the name fscanary creates ",
-                                                        options.path,
-                                                        " under) is not a regular file; "
-                                                        "remove it or choose another path"));
+    // named, the agent's own. Anything else there (not a regular file, or
+    // another user's) is not touched.
+    if (!opened->info.is_regular_file || opened->info.owner != ::geteuid()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(creating, " (the name fscanary creates ", options.path,
+                       " under) is not a regular file of this user; "
+                       "remove it or choose another path"));
     }
     RETURN_IF_ERROR(io::Unlink(creating));
     opened = OpenPath(creating, kWriteFlags, /*create=*/true);

@@ -110,6 +110,18 @@ TEST_F(FileTarget, AFailedCreationLeavesNothingBehind) {
   EXPECT_FALSE(fs::exists(Path(".new.fscanary-new")));
 }
 
+TEST_F(FileTarget, AnotherUsersFileUnderTheHiddenNameIsNotRemoved) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a file to another user";
+  PutBytes(Path(".new.fscanary-new"), 0, std::string(4096, 'o'));
+  ASSERT_EQ(::chown(Path(".new.fscanary-new").c_str(), 65534, 65534), 0);
+  const absl::Status refused =
+      OpenForWrite({.path = Path("new"), .state_dir = StateDir(), .size = kSize}).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("not a regular file of this user"));
+  EXPECT_EQ(fs::file_size(Path(".new.fscanary-new")), 4096u);
+  EXPECT_FALSE(fs::exists(Path("new")));
+}
+
 TEST_F(FileTarget, ALinkUnderTheHiddenNameIsNeitherFollowedNorRemoved) {
   PutBytes(Path("victim"), 0, std::string(4096, 'v'));
   fs::create_symlink(Path("victim"), Path(".new.fscanary-new"));
