@@ -7,7 +7,7 @@
 #include "CLI/CLI.hpp"
 #include "agent/daemon/run.h"
 #include "agent/one_shot.h"
-#include "checkers/block/format.h"
+#include "checkers/block/format/format.h"
 #include "common/sizes.h"
 #include "common/status.h"
 #include "common/version/version.h"

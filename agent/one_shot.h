@@ -9,8 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "checkers/verify/pattern.h"
-#include "checkers/verify/write_pass.h"
+#include "checkers/block/verify/pattern.h"
+#include "checkers/block/verify/write_pass.h"
 #include "io/engine.h"
 
 namespace fscanary::agent {

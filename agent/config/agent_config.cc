@@ -5,11 +5,11 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "agent/config/reader/checks.h"
-#include "agent/config/reader/text_file_io.h"
-#include "agent/config/reader/yaml_reader.h"
-#include "checkers/block/format.h"
-#include "checkers/target/label.h"
+#include "checkers/block/format/format.h"
+#include "checkers/block/target/label.h"
+#include "common/config/checks.h"
+#include "common/config/text_file_io.h"
+#include "common/config/yaml_reader.h"
 #include "common/status.h"
 
 namespace fscanary::config {
@@ -66,7 +66,7 @@ bool ReadBlockSize(Section& section, uint32_t& block_size) {
   return true;
 }
 
-// A target holds the label, then whole blocks (checkers/target/scratch_target.cc):
+// A target holds the label, then whole blocks (checkers/block/target/scratch_target.cc):
 // a size that is not would be rounded down, and no longer match the label.
 void CheckTargetSize(Section& section, uint64_t size, uint32_t block_size) {
   const uint64_t data_start = std::max<uint64_t>(target::kLabelSize, block_size);

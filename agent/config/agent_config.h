@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "agent/config/reader/durations.h"
-#include "agent/config/reader/shared_defaults.h"
-#include "checkers/verify/pattern.h"
-#include "checkers/verify/write_pass.h"
+#include "checkers/block/verify/pattern.h"
+#include "checkers/block/verify/write_pass.h"
+#include "common/config/durations.h"
+#include "common/config/shared_defaults.h"
 #include "io/engine.h"
 
 namespace fscanary::config {

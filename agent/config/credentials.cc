@@ -5,7 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "agent/config/reader/text_file_io.h"
+#include "common/config/text_file_io.h"
 #include "common/status.h"
 
 namespace fscanary::config {

@@ -3,7 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/config/agent_config.h"
-#include "agent/config/reader/canonical_text.h"
+#include "common/config/canonical_text.h"
 
 namespace fscanary::config {
 namespace {

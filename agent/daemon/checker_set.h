@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "checkers/blockcheck/block_checker.h"
-#include "checkers/blockcheck/shared_target.h"
+#include "checkers/block/block_checker.h"
+#include "checkers/block/shared_target.h"
 #include "checkers/checker/checker.h"
 #include "checkers/metadata/metadata_checker.h"
 #include "checkers/pagecache/page_cache_checker.h"

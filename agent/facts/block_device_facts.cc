@@ -56,7 +56,7 @@ struct BoundDrivers {
   std::optional<std::string> scsi_adapter;
 };
 
-BoundDrivers DriversAbove(const guard::SystemRoots& roots, const fs::path& device) {
+BoundDrivers DriversAbove(const sysfs::SystemRoots& roots, const fs::path& device) {
   const std::string top =
       ResolvedPath(roots.Sys() / "devices").value_or(roots.Sys() / "devices").string();
   BoundDrivers drivers;
@@ -76,8 +76,8 @@ BoundDrivers DriversAbove(const guard::SystemRoots& roots, const fs::path& devic
   return drivers;
 }
 
-std::string DriverOf(const guard::SystemRoots& roots, const fs::path& disk_dir,
-                     const std::string& type, guard::DeviceNumber number) {
+std::string DriverOf(const sysfs::SystemRoots& roots, const fs::path& disk_dir,
+                     const std::string& type, sysfs::DeviceNumber number) {
   if (type == "dm") return "device-mapper";
   if (type == "md") return "md";
   if (type == "loop") return "loop";
@@ -103,7 +103,7 @@ std::string ModelOf(const fs::path& disk_dir, const std::string& type) {
 
 }  // namespace
 
-v1::BlockDeviceFacts ReadBlockDeviceFacts(const guard::SystemRoots& roots, const fs::path& dir) {
+v1::BlockDeviceFacts ReadBlockDeviceFacts(const sysfs::SystemRoots& roots, const fs::path& dir) {
   v1::BlockDeviceFacts device;
   device.set_name(FactText(dir.filename().string()));
   device.set_dev(ReadText(dir / "dev"));
@@ -113,7 +113,7 @@ v1::BlockDeviceFacts ReadBlockDeviceFacts(const guard::SystemRoots& roots, const
   const std::string disk_type = is_partition ? DeviceType(disk_dir, false) : device.type();
   device.set_driver(
       DriverOf(roots, disk_dir, disk_type,
-               ParseDeviceNumber(ReadText(disk_dir / "dev")).value_or(guard::DeviceNumber{})));
+               ParseDeviceNumber(ReadText(disk_dir / "dev")).value_or(sysfs::DeviceNumber{})));
   device.set_model(ModelOf(disk_dir, disk_type));
   device.set_size_bytes(ReadNumber(dir / "size") * 512);  // sysfs counts 512-byte sectors
 

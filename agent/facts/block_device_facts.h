@@ -17,7 +17,7 @@
 
 #include <filesystem>
 
-#include "checkers/guard/device_inspection.h"
+#include "common/sysfs/system_files.h"
 #include "fscanary/v1/facts.pb.h"
 
 namespace fscanary::facts {
@@ -27,7 +27,7 @@ namespace fscanary::facts {
 // blk_mq is "unknown" when the device has no queue directory at all.
 // `model` is the hardware model for disks; for dm the subsystem prefix of its
 // uuid (LVM, CRYPT, mpath, ...), for md its RAID level.
-v1::BlockDeviceFacts ReadBlockDeviceFacts(const guard::SystemRoots& roots,
+v1::BlockDeviceFacts ReadBlockDeviceFacts(const sysfs::SystemRoots& roots,
                                           const std::filesystem::path& dir);
 
 }  // namespace fscanary::facts

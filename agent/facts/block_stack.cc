@@ -15,20 +15,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::optional<fs::path> SysfsDirOfNumber(const guard::SystemRoots& roots,
-                                         guard::DeviceNumber number) {
+std::optional<fs::path> SysfsDirOfNumber(const sysfs::SystemRoots& roots,
+                                         sysfs::DeviceNumber number) {
   return ResolvedPath(roots.Sys() / "dev" / "block" /
                       absl::StrCat(number.major, ":", number.minor));
 }
 
-std::optional<fs::path> SysfsDirOfName(const guard::SystemRoots& roots, const std::string& name) {
+std::optional<fs::path> SysfsDirOfName(const sysfs::SystemRoots& roots, const std::string& name) {
   return ResolvedPath(roots.Sys() / "class" / "block" / name);
 }
 
 // The block device a mount's source names ("/dev/vdb", "/dev/mapper/vg-lv"):
 // the node's st_rdev, or, when the node is not there (a container's /dev),
 // the sysfs device of that kernel name.
-std::optional<guard::DeviceNumber> SourceDevice(const guard::SystemRoots& roots,
+std::optional<sysfs::DeviceNumber> SourceDevice(const sysfs::SystemRoots& roots,
                                                 const std::string& source) {
   if (source.empty() || source.front() != '/') return std::nullopt;
   if (absl::StatusOr<PathInfo> node = StatPath(roots.Under(source));
@@ -42,14 +42,14 @@ std::optional<guard::DeviceNumber> SourceDevice(const guard::SystemRoots& roots,
 }
 
 // Where `path` (in the tree under `roots`) is, as the system sees it.
-std::string SystemPath(const guard::SystemRoots& roots, const fs::path& resolved) {
+std::string SystemPath(const sysfs::SystemRoots& roots, const fs::path& resolved) {
   if (roots.root == "/") return resolved.string();
   const fs::path root = ResolvedPath(roots.root).value_or(roots.root);
   return (fs::path("/") / resolved.lexically_relative(root)).lexically_normal().string();
 }
 
 // The devices directly under the device at `dir`.
-std::vector<fs::path> LowerDirs(const guard::SystemRoots& roots,
+std::vector<fs::path> LowerDirs(const sysfs::SystemRoots& roots,
                                 const std::vector<MountEntry>& mounts, const fs::path& dir) {
   if (Exists(dir / "partition")) return {dir.parent_path()};
   std::vector<fs::path> lower;
@@ -75,7 +75,7 @@ std::vector<fs::path> LowerDirs(const guard::SystemRoots& roots,
 
 }  // namespace
 
-FileLocation LocateFile(const guard::SystemRoots& roots, const std::vector<MountEntry>& mounts,
+FileLocation LocateFile(const sysfs::SystemRoots& roots, const std::vector<MountEntry>& mounts,
                         const std::string& path, const PathInfo& info) {
   const fs::path under = roots.Under(path);
   FileLocation location{.path = SystemPath(roots, ResolvedPath(under).value_or(under))};
@@ -88,17 +88,17 @@ FileLocation LocateFile(const guard::SystemRoots& roots, const std::vector<Mount
   return location;
 }
 
-std::vector<guard::DeviceNumber> DevicesOf(const guard::SystemRoots& roots,
+std::vector<sysfs::DeviceNumber> DevicesOf(const sysfs::SystemRoots& roots,
                                            const std::vector<std::string>& paths) {
   const std::vector<MountEntry> mounts =
       ParseMountTable(ReadOptionalFile(roots.Proc() / "self" / "mountinfo").value_or(""));
-  std::vector<guard::DeviceNumber> devices;
+  std::vector<sysfs::DeviceNumber> devices;
   for (const std::string& path : paths) {
     absl::StatusOr<PathInfo> info = StatPath(roots.Under(path));
     if (!info.ok()) continue;
     if (info->is_block_device) {
       devices.push_back(info->st_rdev);
-    } else if (std::optional<guard::DeviceNumber> device =
+    } else if (std::optional<sysfs::DeviceNumber> device =
                    LocateFile(roots, mounts, path, *info).device) {
       devices.push_back(*device);
     }
@@ -106,9 +106,9 @@ std::vector<guard::DeviceNumber> DevicesOf(const guard::SystemRoots& roots,
   return devices;
 }
 
-std::vector<v1::BlockDeviceFacts> BlockStackFacts(const guard::SystemRoots& roots,
+std::vector<v1::BlockDeviceFacts> BlockStackFacts(const sysfs::SystemRoots& roots,
                                                   const std::vector<MountEntry>& mounts,
-                                                  guard::DeviceNumber top) {
+                                                  sysfs::DeviceNumber top) {
   std::vector<v1::BlockDeviceFacts> stack;
   std::optional<fs::path> top_dir = SysfsDirOfNumber(roots, top);
   if (!top_dir) return stack;

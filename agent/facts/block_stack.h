@@ -10,7 +10,7 @@
 
 #include "agent/facts/facts_io.h"
 #include "agent/facts/mount_table.h"
-#include "checkers/guard/device_inspection.h"
+#include "common/sysfs/system_files.h"
 #include "fscanary/v1/facts.pb.h"
 
 namespace fscanary::facts {
@@ -22,26 +22,26 @@ struct FileLocation {
   // st_dev when sysfs has it; else the mount's source device (btrfs shows an
   // anonymous 0:N st_dev); nullopt for filesystems on no block device
   // (tmpfs, overlay, nfs).
-  std::optional<guard::DeviceNumber> device;
+  std::optional<sysfs::DeviceNumber> device;
 };
 
 // Locates the existing file at the system path `path` (looked up under
 // `roots`), which `info` is the stat of.
-FileLocation LocateFile(const guard::SystemRoots& roots, const std::vector<MountEntry>& mounts,
+FileLocation LocateFile(const sysfs::SystemRoots& roots, const std::vector<MountEntry>& mounts,
                         const std::string& path, const PathInfo& info);
 
 // The block device each of `paths` (system paths, looked up under `roots`) is
 // on: a device node's own number, else the device under its filesystem
 // (LocateFile against the current mount table). A path that does not stat,
 // or whose filesystem is on no block device (tmpfs, nfs), adds none.
-std::vector<guard::DeviceNumber> DevicesOf(const guard::SystemRoots& roots,
+std::vector<sysfs::DeviceNumber> DevicesOf(const sysfs::SystemRoots& roots,
                                            const std::vector<std::string>& paths);
 
 // Facts of `top` and of every device under it, `top` first, then breadth
 // first; each device once, `lower` naming the devices directly under it.
 // Empty when sysfs does not know `top`. `target` is left unset.
-std::vector<v1::BlockDeviceFacts> BlockStackFacts(const guard::SystemRoots& roots,
+std::vector<v1::BlockDeviceFacts> BlockStackFacts(const sysfs::SystemRoots& roots,
                                                   const std::vector<MountEntry>& mounts,
-                                                  guard::DeviceNumber top);
+                                                  sysfs::DeviceNumber top);
 
 }  // namespace fscanary::facts

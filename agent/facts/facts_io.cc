@@ -10,15 +10,15 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "checkers/guard/block_device_io.h"
 #include "common/status.h"
+#include "common/sysfs/system_files.h"
 
 namespace fscanary::facts {
 
 namespace fs = std::filesystem;
 
 std::optional<std::string> ReadOptionalFile(const fs::path& path) {
-  absl::StatusOr<std::string> contents = guard::ReadFileToString(path);
+  absl::StatusOr<std::string> contents = sysfs::ReadFileToString(path);
   if (!contents.ok()) return std::nullopt;
   return std::move(*contents);
 }

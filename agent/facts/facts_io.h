@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "checkers/guard/device_inspection.h"
+#include "common/sysfs/system_files.h"
 
 namespace fscanary::facts {
 
@@ -20,8 +20,8 @@ std::optional<std::string> ReadOptionalFile(const std::filesystem::path& path);
 // What stat(2) says about a path, following symlinks.
 struct PathInfo {
   bool is_block_device = false;
-  guard::DeviceNumber st_dev;   // the filesystem holding the path
-  guard::DeviceNumber st_rdev;  // the device itself, for a device node
+  sysfs::DeviceNumber st_dev;   // the filesystem holding the path
+  sysfs::DeviceNumber st_rdev;  // the device itself, for a device node
 };
 // NotFound when the path does not exist; other errno as ErrnoToStatus maps it.
 absl::StatusOr<PathInfo> StatPath(const std::filesystem::path& path);

@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 
 std::string ReadText(const fs::path& file) { return FactText(ReadOptionalFile(file).value_or("")); }
 
-std::string KernelRelease(const guard::SystemRoots& roots) {
+std::string KernelRelease(const sysfs::SystemRoots& roots) {
   std::string release = ReadText(roots.Proc() / "sys" / "kernel" / "osrelease");
   // A /proc without sysctls (some sandboxes) still has uname; a fake tree's
   // kernel is not the one uname would describe.
@@ -33,7 +33,7 @@ std::string KernelRelease(const guard::SystemRoots& roots) {
   return release;
 }
 
-void AddKernelFacts(const guard::SystemRoots& roots, v1::HostFacts& facts) {
+void AddKernelFacts(const sysfs::SystemRoots& roots, v1::HostFacts& facts) {
   facts.set_kernel_release(KernelRelease(roots));
   facts.set_kernel_version(ReadText(roots.Proc() / "version"));
   facts.set_kernel_cmdline(ReadText(roots.Proc() / "cmdline"));
@@ -56,7 +56,7 @@ void AddKernelFacts(const guard::SystemRoots& roots, v1::HostFacts& facts) {
   }
 }
 
-void AddDistroFacts(const guard::SystemRoots& roots, v1::HostFacts& facts) {
+void AddDistroFacts(const sysfs::SystemRoots& roots, v1::HostFacts& facts) {
   // os-release(5): /etc/os-release, else /usr/lib/os-release.
   std::optional<std::string> text = ReadOptionalFile(roots.Under("/etc/os-release"));
   if (!text) text = ReadOptionalFile(roots.Under("/usr/lib/os-release"));
@@ -82,7 +82,7 @@ void AddMachineFacts(const FactsRoots& roots, v1::HostFacts& facts) {
     if (!value->empty()) extra[key] = *value;
   }
 
-  const guard::SystemRoots& system = roots.system;
+  const sysfs::SystemRoots& system = roots.system;
   const CpuInfo cpu = ParseCpuInfo(ReadOptionalFile(system.Proc() / "cpuinfo").value_or(""));
   facts.set_cpu_model(FactText(cpu.model));
   facts.set_cpu_count(cpu.count != 0 ? cpu.count
@@ -107,7 +107,7 @@ v1::FilesystemFacts FilesystemFactsOf(const MountEntry& mount, const std::string
 
 absl::StatusOr<v1::HostFacts> CollectHostFacts(const std::vector<FactsTarget>& targets,
                                                const FactsRoots& roots) {
-  const guard::SystemRoots& system = roots.system;
+  const sysfs::SystemRoots& system = roots.system;
   v1::HostFacts facts;
   AddKernelFacts(system, facts);
   AddDistroFacts(system, facts);
@@ -124,7 +124,7 @@ absl::StatusOr<v1::HostFacts> CollectHostFacts(const std::vector<FactsTarget>& t
       return absl::Status(info.status().code(), absl::StrCat("target '", target.name, "' (",
                                                              target.path, "): ", problem));
     }
-    std::optional<guard::DeviceNumber> top;
+    std::optional<sysfs::DeviceNumber> top;
     if (info->is_block_device) {
       top = info->st_rdev;
     } else {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "checkers/guard/device_inspection.h"
+#include "common/sysfs/system_files.h"
 #include "fscanary/v1/facts.pb.h"
 
 namespace fscanary::facts {
@@ -32,7 +32,7 @@ struct FactsTarget {
 // `system` at a hand-built tree, under which /proc, /sys, /etc, /boot and the
 // targets' paths are all looked up.
 struct FactsRoots {
-  guard::SystemRoots system;
+  sysfs::SystemRoots system;
   // CPUID describes the CPU we run on whatever tree `system` points at, so
   // tests of fake trees turn it off. Only x86 has it.
   bool probe_cpuid = true;

@@ -62,7 +62,7 @@ std::map<std::string, std::string> ParseKernelConfig(std::string_view text) {
   return options;
 }
 
-KernelConfig ReadKernelConfig(const guard::SystemRoots& roots, const std::string& release) {
+KernelConfig ReadKernelConfig(const sysfs::SystemRoots& roots, const std::string& release) {
   if (std::optional<std::string> compressed = ReadOptionalFile(roots.Proc() / "config.gz")) {
     if (absl::StatusOr<std::string> text = Gunzip(*compressed); text.ok()) {
       return FromText("/proc/config.gz", *text);

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "checkers/guard/device_inspection.h"
+#include "common/sysfs/system_files.h"
 
 namespace fscanary::facts {
 
@@ -24,6 +24,6 @@ std::map<std::string, std::string> ParseKernelConfig(std::string_view text);
 // Reads /proc/config.gz (needs CONFIG_IKCONFIG_PROC), else
 // /boot/config-<release>, under `roots`. A config that cannot be found or
 // inflated gives an empty KernelConfig: it is a fact that we do not know.
-KernelConfig ReadKernelConfig(const guard::SystemRoots& roots, const std::string& release);
+KernelConfig ReadKernelConfig(const sysfs::SystemRoots& roots, const std::string& release);
 
 }  // namespace fscanary::facts

@@ -5,13 +5,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "agent/facts/proc_text.h"
-#include "checkers/guard/proc_tables.h"
+#include "common/sysfs/proc_tables.h"
 
 namespace fscanary::facts {
 namespace {
 
 std::string Unescape(absl::string_view field) {
-  return guard::UnescapeProcPath(std::string_view(field.data(), field.size()));
+  return sysfs::UnescapeProcPath(std::string_view(field.data(), field.size()));
 }
 
 // Whether `mount_point` is `path` or a leading run of its components.
@@ -32,7 +32,7 @@ std::vector<MountEntry> ParseMountTable(std::string_view text) {
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     const auto separator = std::find(fields.begin(), fields.end(), "-");
     if (separator - fields.begin() < 6 || fields.end() - separator < 3) continue;
-    const std::optional<guard::DeviceNumber> number =
+    const std::optional<sysfs::DeviceNumber> number =
         ParseDeviceNumber(std::string_view(fields[2].data(), fields[2].size()));
     if (!number) continue;
     MountEntry entry{.number = *number};
@@ -47,7 +47,7 @@ std::vector<MountEntry> ParseMountTable(std::string_view text) {
 }
 
 std::optional<MountEntry> MountOf(const std::vector<MountEntry>& mounts, std::string_view path,
-                                  guard::DeviceNumber st_dev) {
+                                  sysfs::DeviceNumber st_dev) {
   const MountEntry* best = nullptr;
   bool best_matches = false;
   for (const MountEntry& entry : mounts) {

@@ -1,18 +1,18 @@
 #pragma once
-// /proc/self/mountinfo with every field host facts report (the guard's parser
-// keeps only what it needs), and which mount a path lives on.
+// /proc/self/mountinfo with every field host facts report (common/sysfs's parser
+// keeps only what the guard needs), and which mount a path lives on.
 
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "checkers/guard/device_inspection.h"
+#include "common/sysfs/system_files.h"
 
 namespace fscanary::facts {
 
 struct MountEntry {
-  guard::DeviceNumber number;  // st_dev of the filesystem (0:N for btrfs, tmpfs, ...)
+  sysfs::DeviceNumber number;  // st_dev of the filesystem (0:N for btrfs, tmpfs, ...)
   std::string mount_point;
   std::string mount_options;  // per mount: rw,nosuid,relatime
   std::string fs_type;
@@ -29,6 +29,6 @@ std::vector<MountEntry> ParseMountTable(std::string_view text);
 // path under a mount point we cannot see through still finds its own
 // filesystem. nullopt when no mount point covers the path.
 std::optional<MountEntry> MountOf(const std::vector<MountEntry>& mounts, std::string_view path,
-                                  guard::DeviceNumber st_dev);
+                                  sysfs::DeviceNumber st_dev);
 
 }  // namespace fscanary::facts

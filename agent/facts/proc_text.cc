@@ -125,10 +125,10 @@ std::string ActiveScheduler(std::string_view text) {
   return "";
 }
 
-std::optional<guard::DeviceNumber> ParseDeviceNumber(std::string_view text) {
+std::optional<sysfs::DeviceNumber> ParseDeviceNumber(std::string_view text) {
   const std::vector<absl::string_view> parts =
       absl::StrSplit(absl::StripAsciiWhitespace(Absl(text)), ':');
-  guard::DeviceNumber number;
+  sysfs::DeviceNumber number;
   if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &number.major) ||
       !absl::SimpleAtoi(parts[1], &number.minor)) {
     return std::nullopt;

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "checkers/guard/device_inspection.h"
+#include "common/sysfs/system_files.h"
 
 namespace fscanary::facts {
 
@@ -37,7 +37,7 @@ uint32_t CountCpuList(std::string_view text);
 std::string ActiveScheduler(std::string_view text);
 
 // "254:16" (a sysfs dev file, surrounding whitespace allowed); nullopt when malformed.
-std::optional<guard::DeviceNumber> ParseDeviceNumber(std::string_view text);
+std::optional<sysfs::DeviceNumber> ParseDeviceNumber(std::string_view text);
 
 // The name /proc/devices gives block major `major` ("loop", "nbd", "zram");
 // empty when it is not listed.

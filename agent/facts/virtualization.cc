@@ -65,7 +65,7 @@ std::string DmiClassification(const VirtualizationEvidence& evidence) {
 
 }  // namespace
 
-VirtualizationEvidence ReadVirtualizationEvidence(const guard::SystemRoots& roots,
+VirtualizationEvidence ReadVirtualizationEvidence(const sysfs::SystemRoots& roots,
                                                   bool probe_cpuid) {
   VirtualizationEvidence evidence;
   const std::filesystem::path dmi = roots.Sys() / "class" / "dmi" / "id";

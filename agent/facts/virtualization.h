@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "checkers/guard/device_inspection.h"
+#include "common/sysfs/system_files.h"
 
 namespace fscanary::facts {
 
@@ -19,7 +19,7 @@ struct VirtualizationEvidence {
 };
 
 // Reads the evidence; `probe_cpuid` false leaves the CPUID fields unset.
-VirtualizationEvidence ReadVirtualizationEvidence(const guard::SystemRoots& roots,
+VirtualizationEvidence ReadVirtualizationEvidence(const sysfs::SystemRoots& roots,
                                                   bool probe_cpuid);
 
 // kvm, qemu (TCG), xen, vmware, hyperv, virtualbox, bhyve, parallels, acrn,

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "checkers/block/verify/verify_pass.h"
 #include "checkers/checker/finding.h"
-#include "checkers/verify/verify_pass.h"
 
 namespace fscanary::checker {
 

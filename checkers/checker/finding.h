@@ -10,9 +10,9 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "checkers/block/verdict.h"
-#include "checkers/verify/io_failure.h"
-#include "checkers/verify/verify_pass.h"
+#include "checkers/block/classify/verdict.h"
+#include "checkers/block/verify/io_failure.h"
+#include "checkers/block/verify/verify_pass.h"
 
 namespace fscanary::checker {
 

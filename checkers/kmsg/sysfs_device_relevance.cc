@@ -12,7 +12,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "checkers/guard/block_device_io.h"
+#include "checkers/block/guard/device_inspection.h"
+#include "common/sysfs/system_files.h"
 
 namespace fscanary::kmsg {
 namespace {
@@ -69,7 +70,7 @@ std::optional<fs::path> Canonical(const fs::path& link) {
 }
 
 // The sysfs directory of the block device a line names, symlinks resolved.
-std::optional<fs::path> BlockDeviceDir(const guard::SystemRoots& roots, std::string_view device) {
+std::optional<fs::path> BlockDeviceDir(const sysfs::SystemRoots& roots, std::string_view device) {
   std::string name(device);
   if (IsScsiAddress(device)) {
     std::optional<std::string> disk =
@@ -86,12 +87,12 @@ std::optional<fs::path> BlockDeviceDir(const guard::SystemRoots& roots, std::str
   return Canonical(roots.Sys() / "class" / "block" / name);
 }
 
-std::optional<guard::DeviceNumber> DeviceNumberOf(const fs::path& dir) {
-  absl::StatusOr<std::string> text = guard::ReadFileToString(dir / "dev");
+std::optional<sysfs::DeviceNumber> DeviceNumberOf(const fs::path& dir) {
+  absl::StatusOr<std::string> text = sysfs::ReadFileToString(dir / "dev");
   if (!text.ok()) return std::nullopt;
   const std::vector<absl::string_view> parts =
       absl::StrSplit(absl::StripAsciiWhitespace(*text), ':');
-  guard::DeviceNumber number;
+  sysfs::DeviceNumber number;
   if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &number.major) ||
       !absl::SimpleAtoi(parts[1], &number.minor)) {
     return std::nullopt;
@@ -145,7 +146,7 @@ Relevance SysfsDeviceRelevance::Judge(std::string_view device) {
   }
   for (const fs::path& disk : *disks) {
     const std::string disk_name = disk.filename().string();
-    const std::optional<guard::DeviceNumber> number = DeviceNumberOf(disk);
+    const std::optional<sysfs::DeviceNumber> number = DeviceNumberOf(disk);
     if (!number) {
       return {.relevant = true, .reason = absl::StrCat("cannot read the number of ", disk_name)};
     }
@@ -163,7 +164,7 @@ Relevance SysfsDeviceRelevance::Judge(std::string_view device) {
     if (!uses->swaps.empty()) {
       return {.relevant = true, .reason = absl::StrCat(uses->swaps.front().via, " is swap")};
     }
-    for (const guard::DeviceNumber& target : options_.target_devices) {
+    for (const sysfs::DeviceNumber& target : options_.target_devices) {
       if (std::find(uses->devices.begin(), uses->devices.end(), target) != uses->devices.end()) {
         return {.relevant = true,
                 .reason = absl::StrCat("a target is on ", target.major, ":", target.minor,

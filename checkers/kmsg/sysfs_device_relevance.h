@@ -22,7 +22,7 @@
 
 #include <vector>
 
-#include "checkers/guard/device_inspection.h"
+#include "checkers/block/guard/device_inspection.h"
 #include "checkers/kmsg/device_relevance.h"
 
 namespace fscanary::kmsg {
@@ -30,11 +30,11 @@ namespace fscanary::kmsg {
 class SysfsDeviceRelevance final : public DeviceRelevance {
  public:
   struct Options {
-    guard::SystemRoots roots;
+    sysfs::SystemRoots roots;
     // The devices the agent's targets are on: a raw device target's own
     // number, the device under a file target's filesystem (which is mounted
     // anyway). Fixed for the agent's life, like its configuration.
-    std::vector<guard::DeviceNumber> target_devices;
+    std::vector<sysfs::DeviceNumber> target_devices;
   };
 
   explicit SysfsDeviceRelevance(Options options) : options_(std::move(options)) {}

@@ -8,7 +8,7 @@
 #include <optional>
 #include <span>
 
-#include "checkers/block/verdict.h"
+#include "checkers/block/classify/verdict.h"
 #include "checkers/checker/finding.h"
 
 namespace fscanary::pagecache {

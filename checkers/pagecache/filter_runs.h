@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "checkers/verify/pattern.h"
+#include "checkers/block/verify/pattern.h"
 
 namespace fscanary::pagecache {
 

@@ -8,14 +8,14 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "checkers/block/format.h"
-#include "checkers/blockcheck/block_checker.h"
+#include "checkers/block/block_checker.h"
+#include "checkers/block/format/format.h"
+#include "checkers/block/target/scratch_target.h"
+#include "checkers/block/verify/block_pipeline.h"
+#include "checkers/block/verify/evidence.h"
+#include "checkers/block/verify/verify_pass.h"
 #include "checkers/pagecache/compare_paths.h"
 #include "checkers/pagecache/filter_runs.h"
-#include "checkers/target/scratch_target.h"
-#include "checkers/verify/block_pipeline.h"
-#include "checkers/verify/evidence.h"
-#include "checkers/verify/verify_pass.h"
 #include "common/status.h"
 #include "spdlog/spdlog.h"
 

@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "checkers/block/classifier.h"
-#include "checkers/blockcheck/shared_target.h"
+#include "checkers/block/classify/classifier.h"
+#include "checkers/block/shared_target.h"
+#include "checkers/block/verify/pattern.h"
+#include "checkers/block/verify/verify_pass.h"
 #include "checkers/checker/checker.h"
-#include "checkers/verify/pattern.h"
-#include "checkers/verify/verify_pass.h"
 #include "io/posix.h"
 #include "io/rate_limiter.h"
 

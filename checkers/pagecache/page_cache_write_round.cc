@@ -7,8 +7,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "checkers/block/format.h"
-#include "checkers/blockcheck/block_checker.h"
+#include "checkers/block/block_checker.h"
+#include "checkers/block/format/format.h"
 #include "checkers/pagecache/concurrent_syncer.h"
 #include "checkers/pagecache/filter_runs.h"
 #include "checkers/pagecache/page_cache_checker.h"

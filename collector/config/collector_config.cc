@@ -4,9 +4,9 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "agent/config/reader/checks.h"
-#include "agent/config/reader/text_file_io.h"
-#include "agent/config/reader/yaml_reader.h"
+#include "common/config/checks.h"
+#include "common/config/text_file_io.h"
+#include "common/config/yaml_reader.h"
 #include "common/status.h"
 
 namespace fscanary::config {

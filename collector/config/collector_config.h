@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "agent/config/reader/durations.h"
-#include "agent/config/reader/shared_defaults.h"
+#include "common/config/durations.h"
+#include "common/config/shared_defaults.h"
 
 namespace fscanary::config {
 

@@ -1,8 +1,8 @@
 #include <string>
 
 #include "absl/strings/str_join.h"
-#include "agent/config/reader/canonical_text.h"
 #include "collector/config/collector_config.h"
+#include "common/config/canonical_text.h"
 
 namespace fscanary::config {
 

@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "agent/config/reader/checks.h"
-#include "agent/config/reader/text_file_io.h"
+#include "common/config/checks.h"
+#include "common/config/text_file_io.h"
 #include "common/status.h"
 
 namespace fscanary::config {

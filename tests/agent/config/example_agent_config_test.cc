@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "agent/config/agent_config.h"
-#include "agent/config/reader/text_file_io.h"
+#include "common/config/text_file_io.h"
 
 namespace fscanary::config {
 namespace {

@@ -18,20 +18,20 @@ using ::testing::ElementsAre;
 using testing::FakeHostTree;
 using ::testing::IsEmpty;
 
-constexpr guard::DeviceNumber kVda{.major = 254, .minor = 0};
-constexpr guard::DeviceNumber kVda1{.major = 254, .minor = 1};
-constexpr guard::DeviceNumber kVdb{.major = 254, .minor = 16};
-constexpr guard::DeviceNumber kVdc{.major = 254, .minor = 32};
-constexpr guard::DeviceNumber kSda{.major = 8, .minor = 0};
-constexpr guard::DeviceNumber kDm0{.major = 253, .minor = 0};
-constexpr guard::DeviceNumber kNvme{.major = 259, .minor = 0};
-constexpr guard::DeviceNumber kZram{.major = 252, .minor = 0};
+constexpr sysfs::DeviceNumber kVda{.major = 254, .minor = 0};
+constexpr sysfs::DeviceNumber kVda1{.major = 254, .minor = 1};
+constexpr sysfs::DeviceNumber kVdb{.major = 254, .minor = 16};
+constexpr sysfs::DeviceNumber kVdc{.major = 254, .minor = 32};
+constexpr sysfs::DeviceNumber kSda{.major = 8, .minor = 0};
+constexpr sysfs::DeviceNumber kDm0{.major = 253, .minor = 0};
+constexpr sysfs::DeviceNumber kNvme{.major = 259, .minor = 0};
+constexpr sysfs::DeviceNumber kZram{.major = 252, .minor = 0};
 
 constexpr char kVirtio1[] = "/sys/devices/pci0000:00/0000:00:02.0/virtio1";
 constexpr char kVirtio2[] = "/sys/devices/pci0000:00/0000:00:03.0/virtio2";
 constexpr char kVirtio3[] = "/sys/devices/pci0000:00/0000:00:04.0/virtio3";
 
-std::vector<v1::BlockDeviceFacts> Stack(const FakeHostTree& tree, guard::DeviceNumber top) {
+std::vector<v1::BlockDeviceFacts> Stack(const FakeHostTree& tree, sysfs::DeviceNumber top) {
   return BlockStackFacts(tree.roots().system, /*mounts=*/{}, top);
 }
 
@@ -208,9 +208,9 @@ TEST(BlockStack, LoopDeviceSitsOnTheDeviceHoldingItsBackingFile) {
   tree.WriteFile("/images/disk.img", "not really a disk");
   // The backing file is real, so its st_dev is this machine's: wire that
   // number to a fake disk, as the kernel would have it.
-  const guard::DeviceNumber host = testing::StDevOf(tree.root() / "images" / "disk.img");
+  const sysfs::DeviceNumber host = testing::StDevOf(tree.root() / "images" / "disk.img");
   tree.AddDisk({.name = "vdb", .number = host, .device = kVirtio2, .driver = "virtio_blk"});
-  constexpr guard::DeviceNumber kLoop0{.major = 7, .minor = 200};
+  constexpr sysfs::DeviceNumber kLoop0{.major = 7, .minor = 200};
   tree.AddLoop("loop0", kLoop0, "/images/disk.img");
 
   const std::vector<v1::BlockDeviceFacts> stack = Stack(tree, kLoop0);
@@ -223,7 +223,7 @@ TEST(BlockStack, LoopDeviceSitsOnTheDeviceHoldingItsBackingFile) {
 
 TEST(BlockStack, LoopDeviceWithDeletedBackingFileHasNothingBelow) {
   FakeHostTree tree;
-  constexpr guard::DeviceNumber kLoop0{.major = 7, .minor = 200};
+  constexpr sysfs::DeviceNumber kLoop0{.major = 7, .minor = 200};
   tree.AddLoop("loop0", kLoop0, "/images/gone.img (deleted)");
 
   const std::vector<v1::BlockDeviceFacts> stack = Stack(tree, kLoop0);
@@ -235,7 +235,7 @@ TEST(BlockStack, LoopDeviceWithDeletedBackingFileHasNothingBelow) {
 TEST(DevicesOf, FileTargetIsOnTheDeviceUnderItsFilesystem) {
   FakeHostTree tree;
   tree.WriteFile("/srv/scratch.img", "a file target");
-  const guard::DeviceNumber host = testing::StDevOf(tree.root() / "srv" / "scratch.img");
+  const sysfs::DeviceNumber host = testing::StDevOf(tree.root() / "srv" / "scratch.img");
   tree.AddDisk({.name = "vdb", .number = host, .device = kVirtio2, .driver = "virtio_blk"});
   EXPECT_THAT(DevicesOf(tree.roots().system, {"/srv/scratch.img"}), ElementsAre(host));
 }

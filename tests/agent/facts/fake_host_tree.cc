@@ -21,7 +21,7 @@ void RelativeSymlink(const fs::path& target, const fs::path& link) {
   fs::create_directory_symlink(fs::relative(target, link.parent_path()), link);
 }
 
-std::string NumberText(guard::DeviceNumber number) {
+std::string NumberText(sysfs::DeviceNumber number) {
   return absl::StrCat(number.major, ":", number.minor);
 }
 
@@ -59,7 +59,7 @@ void FakeHostTree::BindDriver(const std::string& device, const std::string& driv
 }
 
 fs::path FakeHostTree::AddBlockDir(const fs::path& dir, const std::string& name,
-                                   guard::DeviceNumber number, uint64_t sectors) {
+                                   sysfs::DeviceNumber number, uint64_t sectors) {
   fs::create_directories(dir / "holders");
   fs::create_directories(dir / "slaves");
   const std::string relative = "/" + fs::relative(dir, root_).string();
@@ -109,13 +109,13 @@ void FakeHostTree::AddDisk(const FakeDisk& disk) {
 }
 
 void FakeHostTree::AddPartition(const std::string& disk, const std::string& name,
-                                guard::DeviceNumber number, uint64_t sectors) {
+                                sysfs::DeviceNumber number, uint64_t sectors) {
   ASSERT_TRUE(block_dirs_.contains(disk)) << "add disk " << disk << " first";
   const fs::path dir = AddBlockDir(block_dirs_[disk] / name, name, number, sectors);
   WriteFile("/" + fs::relative(dir / "partition", root_).string(), "1\n");
 }
 
-void FakeHostTree::AddDm(const std::string& name, guard::DeviceNumber number,
+void FakeHostTree::AddDm(const std::string& name, sysfs::DeviceNumber number,
                          const std::string& uuid, const std::vector<std::string>& slaves) {
   const fs::path dir =
       AddBlockDir(root_ / "sys" / "devices" / "virtual" / "block" / name, name, number, 4096);
@@ -129,14 +129,14 @@ void FakeHostTree::AddDm(const std::string& name, guard::DeviceNumber number,
   }
 }
 
-void FakeHostTree::AddLoop(const std::string& name, guard::DeviceNumber number,
+void FakeHostTree::AddLoop(const std::string& name, sysfs::DeviceNumber number,
                            const std::string& backing_file) {
   AddDisk({.name = name, .number = number, .queue = {.scheduler = "[none] mq-deadline"}});
   WriteFile("/" + fs::relative(block_dirs_[name] / "loop" / "backing_file", root_).string(),
             backing_file + "\n");
 }
 
-guard::DeviceNumber StDevOf(const fs::path& path) {
+sysfs::DeviceNumber StDevOf(const fs::path& path) {
   struct stat st {};
   EXPECT_EQ(::stat(path.c_str(), &st), 0) << "stat " << path << ": " << errno;
   return {.major = ::major(st.st_dev), .minor = ::minor(st.st_dev)};

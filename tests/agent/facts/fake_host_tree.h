@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "agent/facts/host_facts.h"
-#include "checkers/guard/device_inspection.h"
+#include "common/sysfs/system_files.h"
 
 namespace fscanary::facts::testing {
 
@@ -30,7 +30,7 @@ struct FakeQueue {
 
 struct FakeDisk {
   std::string name;
-  guard::DeviceNumber number;
+  sysfs::DeviceNumber number;
   // The hardware device in /sys/devices the disk hangs off, e.g.
   // "/sys/devices/pci0000:00/0000:00:02.0/virtio1"; empty for a virtual
   // device (no device/ link). `driver` is bound to it when not empty.
@@ -59,19 +59,19 @@ class FakeHostTree {
   void BindDriver(const std::string& device, const std::string& driver);
 
   void AddDisk(const FakeDisk& disk);
-  void AddPartition(const std::string& disk, const std::string& name, guard::DeviceNumber number,
+  void AddPartition(const std::string& disk, const std::string& name, sysfs::DeviceNumber number,
                     uint64_t sectors = 1024);
   // A device-mapper device on `slaves` (already added), bio-based: no mq/.
-  void AddDm(const std::string& name, guard::DeviceNumber number, const std::string& uuid,
+  void AddDm(const std::string& name, sysfs::DeviceNumber number, const std::string& uuid,
              const std::vector<std::string>& slaves);
   // A loop device with `backing_file` (a system path) attached.
-  void AddLoop(const std::string& name, guard::DeviceNumber number,
+  void AddLoop(const std::string& name, sysfs::DeviceNumber number,
                const std::string& backing_file);
 
  private:
   // The block dir of a new device: dev, size, holders/, slaves/, and links.
   std::filesystem::path AddBlockDir(const std::filesystem::path& dir, const std::string& name,
-                                    guard::DeviceNumber number, uint64_t sectors);
+                                    sysfs::DeviceNumber number, uint64_t sectors);
   void WriteQueue(const std::filesystem::path& dir, const FakeQueue& queue);
 
   std::filesystem::path root_;
@@ -80,6 +80,6 @@ class FakeHostTree {
 
 // The st_dev of an existing path, as a test wires it into a fake mountinfo
 // and sysfs so that CollectHostFacts finds its filesystem.
-guard::DeviceNumber StDevOf(const std::filesystem::path& path);
+sysfs::DeviceNumber StDevOf(const std::filesystem::path& path);
 
 }  // namespace fscanary::facts::testing

@@ -27,7 +27,7 @@ using ::testing::Pair;
 constexpr char kVirtio1[] = "/sys/devices/pci0000:00/0000:00:02.0/virtio1";
 constexpr char kVirtio2[] = "/sys/devices/pci0000:00/0000:00:03.0/virtio2";
 
-std::string NumberText(guard::DeviceNumber number) {
+std::string NumberText(sysfs::DeviceNumber number) {
   return std::to_string(number.major) + ":" + std::to_string(number.minor);
 }
 
@@ -36,7 +36,7 @@ std::string NumberText(guard::DeviceNumber number) {
 // st_dev, so the code under test finds it as it would on a real system.
 struct DataDiskTree {
   FakeHostTree tree;
-  guard::DeviceNumber vdb1;
+  sysfs::DeviceNumber vdb1;
 
   DataDiskTree() {
     tree.WriteFile("/data/target.img", "");

@@ -71,7 +71,7 @@ TEST(ProcDevices, NamesABlockMajorNotACharacterOne) {
 }
 
 TEST(DeviceNumber, ParsesMajorColonMinor) {
-  EXPECT_EQ(ParseDeviceNumber("254:16\n"), (guard::DeviceNumber{254, 16}));
+  EXPECT_EQ(ParseDeviceNumber("254:16\n"), (sysfs::DeviceNumber{254, 16}));
   EXPECT_FALSE(ParseDeviceNumber("254").has_value());
   EXPECT_FALSE(ParseDeviceNumber("a:b").has_value());
 }
@@ -87,7 +87,7 @@ constexpr char kMountInfo[] =
 TEST(MountTable, KeepsOptionsAndUndoesEscapes) {
   const std::vector<MountEntry> mounts = ParseMountTable(kMountInfo);
   ASSERT_EQ(mounts.size(), 5u);  // the malformed line skipped
-  EXPECT_EQ(mounts[1].number, (guard::DeviceNumber{254, 16}));
+  EXPECT_EQ(mounts[1].number, (sysfs::DeviceNumber{254, 16}));
   EXPECT_EQ(mounts[1].mount_point, "/srv/my data");
   EXPECT_EQ(mounts[1].mount_options, "rw,noatime");
   EXPECT_EQ(mounts[1].fs_type, "xfs");

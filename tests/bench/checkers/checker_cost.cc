@@ -9,7 +9,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_format.h"
-#include "checkers/blockcheck/block_checker.h"
+#include "checkers/block/block_checker.h"
 #include "checkers/metadata/metadata_checker.h"
 #include "checkers/pagecache/page_cache_checker.h"
 #include "io/posix.h"

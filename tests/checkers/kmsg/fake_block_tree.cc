@@ -19,7 +19,7 @@ void RelativeSymlink(const fs::path& target, const fs::path& link) {
   fs::create_directory_symlink(fs::relative(target, link.parent_path()), link);
 }
 
-std::string NumberText(guard::DeviceNumber number) {
+std::string NumberText(sysfs::DeviceNumber number) {
   return absl::StrCat(number.major, ":", number.minor);
 }
 
@@ -56,7 +56,7 @@ void FakeBlockTree::AppendFile(const fs::path& path, const std::string& contents
 }
 
 fs::path FakeBlockTree::AddBlockDir(const fs::path& dir, const std::string& name,
-                                    guard::DeviceNumber number) {
+                                    sysfs::DeviceNumber number) {
   fs::create_directories(dir / "holders");
   fs::create_directories(dir / "slaves");
   WriteFile(dir / "dev", NumberText(number) + "\n");
@@ -66,7 +66,7 @@ fs::path FakeBlockTree::AddBlockDir(const fs::path& dir, const std::string& name
   return dir;
 }
 
-void FakeBlockTree::AddDisk(const std::string& name, guard::DeviceNumber number,
+void FakeBlockTree::AddDisk(const std::string& name, sysfs::DeviceNumber number,
                             const std::string& hardware) {
   fs::path dir = root_ / "sys" / "devices" / "virtual" / "block" / name;
   if (!hardware.empty()) {
@@ -80,13 +80,13 @@ void FakeBlockTree::AddDisk(const std::string& name, guard::DeviceNumber number,
 }
 
 void FakeBlockTree::AddPartition(const std::string& disk, const std::string& name,
-                                 guard::DeviceNumber number) {
+                                 sysfs::DeviceNumber number) {
   ASSERT_TRUE(block_dirs_.contains(disk)) << "add disk " << disk << " first";
   const fs::path dir = AddBlockDir(block_dirs_[disk] / name, name, number);
   WriteFile(dir / "partition", "1\n");
 }
 
-void FakeBlockTree::AddDm(const std::string& name, guard::DeviceNumber number,
+void FakeBlockTree::AddDm(const std::string& name, sysfs::DeviceNumber number,
                           const std::vector<std::string>& slaves) {
   const fs::path dir =
       AddBlockDir(root_ / "sys" / "devices" / "virtual" / "block" / name, name, number);
@@ -112,7 +112,7 @@ void FakeBlockTree::AddVirtioDevice(const std::string& name, const std::string& 
   RelativeSymlink(device, root_ / "sys" / "bus" / "virtio" / "devices" / name);
 }
 
-void FakeBlockTree::Mount(const std::string& device, guard::DeviceNumber number,
+void FakeBlockTree::Mount(const std::string& device, sysfs::DeviceNumber number,
                           const std::string& mount_point) {
   AppendFile(root_ / "proc" / "self" / "mountinfo",
              absl::StrCat(next_mount_id_++, " 1 ", NumberText(number), " / ", mount_point,

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "checkers/guard/device_inspection.h"
+#include "common/sysfs/system_files.h"
 
 namespace fscanary::kmsg::testing {
 
@@ -24,15 +24,15 @@ class FakeBlockTree {
   FakeBlockTree(const FakeBlockTree&) = delete;
   FakeBlockTree& operator=(const FakeBlockTree&) = delete;
 
-  guard::SystemRoots roots() const { return {.root = root_}; }
+  sysfs::SystemRoots roots() const { return {.root = root_}; }
 
   // A disk under the hardware device dir `hardware` ("/sys/devices/pci0000:00/
   // 0000:00:04.0/virtio1"), or under /sys/devices/virtual/block when empty.
-  void AddDisk(const std::string& name, guard::DeviceNumber number,
+  void AddDisk(const std::string& name, sysfs::DeviceNumber number,
                const std::string& hardware = "");
-  void AddPartition(const std::string& disk, const std::string& name, guard::DeviceNumber number);
+  void AddPartition(const std::string& disk, const std::string& name, sysfs::DeviceNumber number);
   // A device-mapper device on `slaves` (already added).
-  void AddDm(const std::string& name, guard::DeviceNumber number,
+  void AddDm(const std::string& name, sysfs::DeviceNumber number,
              const std::vector<std::string>& slaves);
   // /sys/class/scsi_device/<address>, for the SCSI device dir `hardware`
   // (".../host2/target2:0:0/2:0:0:0", the dir its disk hangs off).
@@ -41,13 +41,13 @@ class FakeBlockTree {
   void AddVirtioDevice(const std::string& name, const std::string& hardware);
 
   // One mountinfo row of `device`'s filesystem at `mount_point`.
-  void Mount(const std::string& device, guard::DeviceNumber number, const std::string& mount_point);
+  void Mount(const std::string& device, sysfs::DeviceNumber number, const std::string& mount_point);
   void AddSwap(const std::string& device);
   void RemoveMountInfo();
 
  private:
   std::filesystem::path AddBlockDir(const std::filesystem::path& dir, const std::string& name,
-                                    guard::DeviceNumber number);
+                                    sysfs::DeviceNumber number);
   void WriteFile(const std::filesystem::path& path, const std::string& contents);
   void AppendFile(const std::filesystem::path& path, const std::string& contents);
 

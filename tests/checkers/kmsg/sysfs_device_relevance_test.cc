@@ -11,16 +11,16 @@ namespace {
 
 using testing::FakeBlockTree;
 
-constexpr guard::DeviceNumber kVda{254, 0};
-constexpr guard::DeviceNumber kVda1{254, 1};
-constexpr guard::DeviceNumber kVdb{254, 16};
-constexpr guard::DeviceNumber kVdc{254, 32};
-constexpr guard::DeviceNumber kVdc1{254, 33};
-constexpr guard::DeviceNumber kDm0{253, 0};
-constexpr guard::DeviceNumber kFd0{2, 0};
-constexpr guard::DeviceNumber kSda{8, 0};
-constexpr guard::DeviceNumber kSdb{8, 16};
-constexpr guard::DeviceNumber kSdb2{8, 18};
+constexpr sysfs::DeviceNumber kVda{254, 0};
+constexpr sysfs::DeviceNumber kVda1{254, 1};
+constexpr sysfs::DeviceNumber kVdb{254, 16};
+constexpr sysfs::DeviceNumber kVdc{254, 32};
+constexpr sysfs::DeviceNumber kVdc1{254, 33};
+constexpr sysfs::DeviceNumber kDm0{253, 0};
+constexpr sysfs::DeviceNumber kFd0{2, 0};
+constexpr sysfs::DeviceNumber kSda{8, 0};
+constexpr sysfs::DeviceNumber kSdb{8, 16};
+constexpr sysfs::DeviceNumber kSdb2{8, 18};
 
 constexpr char kVirtio1[] = "/sys/devices/pci0000:00/0000:00:04.0/virtio1";
 constexpr char kVirtio3[] = "/sys/devices/pci0000:00/0000:00:06.0/virtio3";
@@ -38,7 +38,7 @@ class GuestTree : public ::testing::Test {
     tree_.Mount("vda1", kVda1, "/");
   }
 
-  Relevance Judge(std::string_view device, std::vector<guard::DeviceNumber> targets = {}) {
+  Relevance Judge(std::string_view device, std::vector<sysfs::DeviceNumber> targets = {}) {
     SysfsDeviceRelevance relevance({.roots = tree_.roots(), .target_devices = std::move(targets)});
     return relevance.Judge(device);
   }

@@ -13,7 +13,7 @@
 
 #include "common/status.h"
 #include "gtest/gtest.h"
-#include "tests/checkers/guard/system_fixtures.h"
+#include "tests/checkers/block/guard/system_fixtures.h"
 #include "tests/temp_dir.h"
 
 namespace fscanary::io {

@@ -18,8 +18,8 @@
 #include "checkers/metadata/metadata_checker.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/checkers/guard/scratch_filesystem.h"
-#include "tests/checkers/guard/system_fixtures.h"
+#include "tests/checkers/block/guard/scratch_filesystem.h"
+#include "tests/checkers/block/guard/system_fixtures.h"
 #include "tests/checkers/metadata/metadata_test_support.h"
 
 namespace fscanary::metadata {

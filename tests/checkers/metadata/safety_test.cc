@@ -10,7 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/checkers/guard/system_fixtures.h"
+#include "tests/checkers/block/guard/system_fixtures.h"
 #include "tests/checkers/metadata/checker_fixture.h"
 #include "tests/checkers/metadata/metadata_test_support.h"
 

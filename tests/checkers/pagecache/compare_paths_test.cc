@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <vector>
 
-#include "checkers/block/classifier.h"
+#include "checkers/block/classify/classifier.h"
 #include "gtest/gtest.h"
-#include "tests/checkers/block/block_builder.h"
+#include "tests/checkers/block/format/block_builder.h"
 
 namespace fscanary::pagecache {
 namespace {

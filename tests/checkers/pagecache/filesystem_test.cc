@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "checkers/block/format.h"
+#include "checkers/block/format/format.h"
 #include "checkers/pagecache/page_cache_checker.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/checkers/guard/scratch_filesystem.h"
+#include "tests/checkers/block/guard/scratch_filesystem.h"
 #include "tests/checkers/pagecache/test_target.h"
 #include "tests/temp_dir.h"
 

@@ -178,7 +178,7 @@ TEST_F(PageCacheCheckerTest, RefusesABlockDeviceTargetNamingIt) {
 }
 
 // The shared target refuses a path through a link when it opens it
-// (tests/checkers/target); the page-cache checker's own, buffered descriptor
+// (tests/checkers/block/target); the page-cache checker's own, buffered descriptor
 // must not follow one put there since.
 TEST_F(PageCacheCheckerTest, RefusesAPathSwappedForASymlinkAfterTheTargetWasOpened) {
   ASSERT_OK_AND_ASSIGN(target_, OpenTarget(TargetPath(), dir_.Join("state")));

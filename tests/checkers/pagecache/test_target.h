@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "checkers/blockcheck/shared_target.h"
+#include "checkers/block/shared_target.h"
 #include "checkers/pagecache/page_cache_checker.h"
 #include "common/status.h"
 #include "gtest/gtest.h"

@@ -6,7 +6,7 @@
 #include <regex>
 #include <sstream>
 
-#include "agent/config/reader/text_file_io.h"
+#include "common/config/text_file_io.h"
 
 namespace fscanary::config {
 namespace {

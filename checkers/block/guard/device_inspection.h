@@ -1,0 +1,100 @@
+#pragma once
+// What the scratch guard knows about a raw block device before fscanary may
+// write to it: which device a path names, how big it is, and every way the
+// system is already using it (mounts, swap, stacked devices, partitions,
+// on-disk signatures). Facts only; scratch_decision.h turns them into a verdict.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/sysfs/system_files.h"
+
+namespace fscanary::guard {
+
+// The guard speaks of devices and system trees in common/sysfs's terms.
+using sysfs::DeviceNumber;
+using sysfs::SystemRoots;
+
+// A mount of the inspected device, or of a device stacked on it or carved out
+// of it. `via` is the sysfs name of the device actually mounted ("sdb1",
+// "dm-0"); it equals the inspected device's name for a direct mount.
+struct MountUse {
+  std::string mount_point;
+  std::string via;
+};
+
+// An active swap area on the inspected device or on a device stacked on it.
+struct SwapUse {
+  std::string swap_path;  // as /proc/swaps names it
+  std::string via;
+};
+
+// One on-disk signature that libblkid recognised.
+struct Signature {
+  std::string type;   // "ext4", "swap", "LVM2_member", "gpt", "dos", ...
+  std::string usage;  // "filesystem", "raid", "crypto", "other"; "partition table" for tables
+  std::string uuid;   // empty when the format has none
+  std::string label;  // empty when the format has none
+  // Where its magic lies on the device (take-over erases those bytes);
+  // magic_length 0 when the prober did not say.
+  uint64_t magic_offset = 0;
+  uint64_t magic_length = 0;
+};
+
+struct DeviceInspection {
+  std::string path;  // as the caller gave it, e.g. "/dev/disk/by-id/virtio-scratch"
+  DeviceNumber number;
+  std::string name;  // kernel (sysfs) name, e.g. "vdb" or "vdb1"
+  bool is_partition = false;
+  std::string parent_disk;  // sysfs name of the whole disk; empty unless is_partition
+  uint64_t size_bytes = 0;  // sysfs size x 512, cross-checked against BLKGETSIZE64
+  uint32_t logical_block_size = 0;
+  bool read_only = false;
+  std::vector<std::string> holders;     // sysfs names of devices stacked directly on it
+  std::vector<std::string> partitions;  // sysfs names of its child partitions
+  std::vector<MountUse> mounts;
+  std::vector<SwapUse> swaps;
+  // The kernel refused us an exclusive open (EBUSY): something holds the
+  // device (a mount, swap, dm/md, a btrfs member...) even if the tables above
+  // did not show it. Only InspectBlockDevice sets it.
+  bool claimed_by_kernel = false;
+  // What libblkid recognises (only InspectBlockDevice probes), with what
+  // FindKnownSignatures finds that libblkid did not, for callers that add it.
+  std::vector<Signature> signatures;
+
+  // "/dev/sdb", or "/dev/disk/by-id/x (/dev/sdb)" when the path was a link.
+  std::string DisplayName() const;
+};
+
+// Resolves `path` (following symlinks such as /dev/disk/by-id/...) to a block
+// device and inspects it: sysfs, /proc/self/mountinfo, /proc/swaps, an
+// O_RDONLY|O_EXCL open, BLKGETSIZE64/BLKSSZGET and a libblkid probe. Reads the
+// device, never writes it, and holds it open only during the call.
+// InvalidArgument if `path` is not a block device; NotFound if it does not
+// exist; Aborted if sysfs and the ioctls disagree on its size or block size.
+absl::StatusOr<DeviceInspection> InspectBlockDevice(const std::string& path,
+                                                    const SystemRoots& roots = {});
+
+// The part of InspectBlockDevice that reads only sysfs and procfs (not the
+// device): name, partition/parent, size, block size, ro, holders, partitions,
+// mounts and swaps of `number`. Leaves claimed_by_kernel and signatures unset.
+absl::StatusOr<DeviceInspection> InspectTopology(const std::string& path, DeviceNumber number,
+                                                 const SystemRoots& roots = {});
+
+// What the system keeps on `number` or on anything built on it: the device,
+// its partitions and, through holders/, every dm, md or other device stacked
+// on any of them, transitively; and the mounts and swap areas of all of those.
+// Reads only sysfs, /proc/self/mountinfo and /proc/swaps (each call re-reads
+// them). NotFound when sysfs has no device `number`; FailedPrecondition when an
+// active swap device cannot be placed (it might be on `number`).
+struct DeviceUses {
+  std::vector<DeviceNumber> devices;  // `number` first
+  std::vector<MountUse> mounts;
+  std::vector<SwapUse> swaps;
+};
+absl::StatusOr<DeviceUses> UsesOfDevice(DeviceNumber number, const SystemRoots& roots = {});
+
+}  // namespace fscanary::guard
