@@ -26,6 +26,49 @@ v1::AgentMessage Hello(const std::string& agent_id) {
   return message;
 }
 
+v1::HostFacts VmFacts(const std::string& kernel, const std::string& scheduler) {
+  v1::HostFacts facts;
+  facts.set_hostname("raw-client");
+  facts.set_kernel_release(kernel);
+  v1::BlockDeviceFacts& device = *facts.add_devices();
+  device.set_target("t0");
+  device.set_name("vda");
+  device.set_type("disk");
+  device.set_driver("virtio_blk");
+  device.set_blk_mq("on");
+  device.set_scheduler(scheduler);
+  v1::FilesystemFacts& filesystem = *facts.add_filesystems();
+  filesystem.set_target("t0");
+  filesystem.set_fs_type("ext4");
+  filesystem.set_mount_point("/");
+  return facts;
+}
+
+v1::AgentMessage Hello(const std::string& agent_id, const v1::HostFacts& facts,
+                       const std::string& version) {
+  v1::AgentMessage message;
+  message.set_created_unix_nanos(Now());
+  v1::Hello& hello = *message.mutable_hello();
+  hello.set_agent_id(agent_id);
+  hello.set_agent_version(version);
+  *hello.mutable_facts() = facts;
+  return message;
+}
+
+v1::AgentMessage ReportRecord(uint64_t sequence, uint64_t bytes_verified) {
+  v1::AgentMessage message;
+  message.set_sequence(sequence);
+  message.set_created_unix_nanos(Now());
+  v1::IntervalReport& report = *message.mutable_report();
+  report.set_start_unix_nanos(Now() - 1'000'000'000);
+  report.set_end_unix_nanos(Now());
+  v1::CheckerInterval& interval = *report.add_checkers();
+  interval.set_checker("block");
+  interval.set_bytes_verified(bytes_verified);
+  interval.set_blocks_verified(bytes_verified / 4096);
+  return message;
+}
+
 v1::AgentMessage Heartbeat() {
   v1::AgentMessage message;
   message.set_created_unix_nanos(Now());

@@ -17,6 +17,13 @@
 namespace fscanary::e2e {
 
 v1::AgentMessage Hello(const std::string& agent_id);
+// A VM's facts: `kernel`, one virtio disk under `scheduler`, ext4 on it.
+v1::HostFacts VmFacts(const std::string& kernel, const std::string& scheduler);
+v1::AgentMessage Hello(const std::string& agent_id, const v1::HostFacts& facts,
+                       const std::string& version = "e2e-raw");
+// An interval report numbered `sequence`: the block checker verified
+// `bytes_verified` over the last second.
+v1::AgentMessage ReportRecord(uint64_t sequence, uint64_t bytes_verified);
 v1::AgentMessage Heartbeat();
 // A checksum-mismatch finding at `offset` numbered `sequence`.
 v1::AgentMessage FindingRecord(uint64_t sequence, uint64_t offset);

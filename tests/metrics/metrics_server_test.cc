@@ -33,6 +33,7 @@ namespace {
 using ::testing::HasSubstr;
 using testing::HttpRequest;
 using testing::HttpResponse;
+using testing::SlowClient;
 
 MATCHER_P(HasCode, code, "") { return arg.code() == code; }
 
@@ -121,27 +122,6 @@ TEST_F(MetricsServerTest, ConcurrentScrapesAllSucceed) {
   for (std::thread& client : clients) client.join();
   EXPECT_EQ(ok, 40);
 }
-
-// Connects and sends the start of a request, never the rest: what a slow or
-// hostile client does to hold a server thread.
-class SlowClient {
- public:
-  explicit SlowClient(int port) : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{.sin_family = AF_INET, .sin_port = htons(static_cast<uint16_t>(port))};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
-    constexpr char kHalf[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-    if (connected_) connected_ = send(fd_, kHalf, sizeof(kHalf) - 1, MSG_NOSIGNAL) > 0;
-  }
-  ~SlowClient() { close(fd_); }
-  SlowClient(const SlowClient&) = delete;
-  SlowClient& operator=(const SlowClient&) = delete;
-  bool connected() const { return connected_; }
-
- private:
-  int fd_;
-  bool connected_ = false;
-};
 
 // Scrapes `count` times; the longest a scrape took, or nullopt if one failed.
 std::optional<std::chrono::milliseconds> SlowestOfScrapes(int port, int count) {

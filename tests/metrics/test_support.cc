@@ -116,4 +116,14 @@ absl::StatusOr<HttpResponse> HttpRequest(int port, std::string_view method, std:
   return ParseResponse(raw);
 }
 
+SlowClient::SlowClient(int port) : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  sockaddr_in address{.sin_family = AF_INET, .sin_port = htons(static_cast<uint16_t>(port))};
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  connected_ = connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+  constexpr char kHalf[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (connected_) connected_ = send(fd_, kHalf, sizeof(kHalf) - 1, MSG_NOSIGNAL) > 0;
+}
+
+SlowClient::~SlowClient() { close(fd_); }
+
 }  // namespace fscanary::metrics::testing

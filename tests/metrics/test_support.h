@@ -27,4 +27,20 @@ struct HttpResponse {
 // response to the end.
 absl::StatusOr<HttpResponse> HttpRequest(int port, std::string_view method, std::string_view path);
 
+// Connects to 127.0.0.1:`port` and sends the start of a request, never the
+// rest: what a slow or hostile client does to hold a server thread. Closes the
+// connection on destruction.
+class SlowClient {
+ public:
+  explicit SlowClient(int port);
+  ~SlowClient();
+  SlowClient(const SlowClient&) = delete;
+  SlowClient& operator=(const SlowClient&) = delete;
+  bool connected() const { return connected_; }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
 }  // namespace fscanary::metrics::testing

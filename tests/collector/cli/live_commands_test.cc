@@ -12,6 +12,7 @@
 #include "metrics/registry.h"
 #include "nlohmann/json.hpp"
 #include "tests/collector/store/store_test_support.h"
+#include "tests/terminal_inert.h"
 
 namespace fscanary::cli {
 namespace {
@@ -171,18 +172,6 @@ TEST_F(LiveCommands, AnalyzeTakesExactlyOneSource) {
   EXPECT_NE(err_.str().find("exactly one"), std::string::npos) << err_.str();
 }
 
-// True when `text` holds no byte a terminal acts on other than newline.
-bool Inert(const std::string& text) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if ((byte < 0x20 && byte != '\n') || byte == 0x7F) return false;
-    if (byte == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
-      return false;
-    }
-  }
-  return true;
-}
-
 TEST_F(LiveCommands, ControlCharactersAgentsSentReachTheTerminalEscaped) {
   const int64_t now = absl::ToUnixNanos(absl::Now());
   // The store takes what validation would pass: UTF-8 with control
@@ -206,8 +195,8 @@ TEST_F(LiveCommands, ControlCharactersAgentsSentReachTheTerminalEscaped) {
         std::vector<std::string>{"host", "vm-3", "--collector", address_},
         std::vector<std::string>{"analyze", "--collector", address_}}) {
     ASSERT_EQ(Run(command), 0) << command[0] << ": " << err_.str();
-    EXPECT_TRUE(Inert(out_.str())) << command[0] << ":\n" << out_.str();
-    EXPECT_TRUE(Inert(err_.str())) << command[0] << ":\n" << err_.str();
+    EXPECT_TRUE(testing::TerminalInert(out_.str())) << command[0] << ":\n" << out_.str();
+    EXPECT_TRUE(testing::TerminalInert(err_.str())) << command[0] << ":\n" << err_.str();
   }
   ASSERT_EQ(Run({"host", "vm-3", "--collector", address_}), 0);
   EXPECT_NE(out_.str().find("6.1\\x1b[2J-evil"), std::string::npos) << out_.str();

@@ -20,40 +20,12 @@
 #include "io/posix.h"
 #include "metrics/exposition_check.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/e2e/raw_agent.h"
 
 namespace fscanary::e2e {
 namespace {
 
 int64_t Now() { return static_cast<int64_t>(io::WallClockNanos()); }
-
-v1::HostFacts Facts(const std::string& kernel, const std::string& scheduler) {
-  v1::HostFacts facts;
-  facts.set_hostname("hostile");
-  facts.set_kernel_release(kernel);
-  v1::BlockDeviceFacts& device = *facts.add_devices();
-  device.set_target("t0");
-  device.set_name("vda");
-  device.set_type("disk");
-  device.set_driver("virtio_blk");
-  device.set_blk_mq("on");
-  device.set_scheduler(scheduler);
-  v1::FilesystemFacts& filesystem = *facts.add_filesystems();
-  filesystem.set_target("t0");
-  filesystem.set_fs_type("ext4");
-  filesystem.set_mount_point("/");
-  return facts;
-}
-
-v1::AgentMessage Hello(const std::string& agent_id, const v1::HostFacts& facts,
-                       const std::string& version) {
-  v1::AgentMessage message;
-  message.set_created_unix_nanos(Now());
-  v1::Hello& hello = *message.mutable_hello();
-  hello.set_agent_id(agent_id);
-  hello.set_agent_version(version);
-  *hello.mutable_facts() = facts;
-  return message;
-}
 
 v1::AgentMessage Finding(uint64_t sequence) {
   v1::AgentMessage message;
@@ -160,8 +132,8 @@ TEST_F(HostileBoundsTest, TenThousandHostsWithFourKibLabelValuesLeaveTheExpositi
         const bool huge = host % 2 == 0;
         const v1::AgentMessage hello =
             Hello(absl::StrCat("flood-", host),
-                  Facts(huge ? FourKib(host) : absl::StrCat("6.1.", host, "-flood"),
-                        huge ? FourKib(host) : "none"),
+                  VmFacts(huge ? FourKib(host) : absl::StrCat("6.1.", host, "-flood"),
+                          huge ? FourKib(host) : "none"),
                   huge ? FourKib(host) : "0.1.0");
         if (!Stream(channel, {hello}).status.ok()) ++refused;
       }
@@ -174,7 +146,7 @@ TEST_F(HostileBoundsTest, TenThousandHostsWithFourKibLabelValuesLeaveTheExpositi
   const auto channel =
       grpc::CreateChannel(collector_->address(), grpc::InsecureChannelCredentials());
   const Streamed late =
-      Stream(channel, {Hello("late-host", Facts("6.1.0-late", "none"), "0.1.0"), Finding(1)});
+      Stream(channel, {Hello("late-host", VmFacts("6.1.0-late", "none"), "0.1.0"), Finding(1)});
   ASSERT_TRUE(late.status.ok()) << late.status.error_message();
   ASSERT_EQ(late.acknowledged, std::set<uint64_t>{1});
 
@@ -228,7 +200,7 @@ TEST_F(HostileBoundsTest, HugeCountsSentAgainAndAgainSaturateWhileThePagingSerie
   const auto channel =
       grpc::CreateChannel(collector_->address(), grpc::InsecureChannelCredentials());
   const Streamed victim =
-      Stream(channel, {Hello("victim", Facts("6.1.0-victim", "none"), "0.1.0"), Finding(1)});
+      Stream(channel, {Hello("victim", VmFacts("6.1.0-victim", "none"), "0.1.0"), Finding(1)});
   ASSERT_TRUE(victim.status.ok()) << victim.status.error_message();
 
   // A report counts at most 2^53 once clamped: 1024 of them reach 2^63.
@@ -241,7 +213,7 @@ TEST_F(HostileBoundsTest, HugeCountsSentAgainAndAgainSaturateWhileThePagingSerie
   double lost_before = 0;
   for (int round = 1; round <= kRounds; ++round) {
     std::vector<v1::AgentMessage> messages = {
-        Hello("greedy", Facts("6.1.0-greedy", "none"), "0.1.0")};
+        Hello("greedy", VmFacts("6.1.0-greedy", "none"), "0.1.0")};
     for (int i = 0; i < kPerRound; ++i) {
       v1::AgentMessage& report = messages.emplace_back();
       report.set_sequence(++sequence);
