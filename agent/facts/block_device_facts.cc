@@ -101,6 +101,15 @@ std::string ModelOf(const fs::path& disk_dir, const std::string& type) {
   return ReadText(disk_dir / "device" / "model");
 }
 
+// queue/nomerges as a word (Documentation/block/queue-sysfs.rst): 0 all merges,
+// 1 one-hit merges only, 2 none. Empty when the file is missing or unexpected.
+std::string MergesOf(const std::string& nomerges) {
+  if (nomerges == "0") return "all";
+  if (nomerges == "1") return "simple";
+  if (nomerges == "2") return "none";
+  return "";
+}
+
 }  // namespace
 
 v1::BlockDeviceFacts ReadBlockDeviceFacts(const sysfs::SystemRoots& roots, const fs::path& dir) {
@@ -137,6 +146,7 @@ v1::BlockDeviceFacts ReadBlockDeviceFacts(const sysfs::SystemRoots& roots, const
   device.set_physical_block_size(ReadNumber32(queue / "physical_block_size"));
   device.set_max_sectors_kb(ReadNumber32(queue / "max_sectors_kb"));
   device.set_discard_max_bytes(ReadNumber(queue / "discard_max_bytes"));
+  device.set_merges(MergesOf(ReadText(queue / "nomerges")));
   return device;
 }
 

@@ -105,6 +105,7 @@ std::vector<std::pair<std::string, std::string>> EpochAttributes(const store::Ep
   const std::string target = FirstTarget(facts);
   if (const v1::BlockDeviceFacts* device = BottomDevice(facts, target)) {
     add("write_cache", device->write_cache());
+    add("merges", device->merges());
     add("rotational", device->rotational() ? "yes" : "no");
     if (device->nr_hw_queues() > 0) add("nr_hw_queues", absl::StrCat(device->nr_hw_queues()));
   }

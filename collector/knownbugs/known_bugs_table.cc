@@ -41,7 +41,12 @@ std::vector<KnownBug> BuildTable() {
                .any_of = kScsiDrivers,
                .none_of = kNonScsiDrivers,
                .text = "the disk is a SCSI disk (its adapter driver is a SCSI host driver)"},
-              {.text = "request merging is on (queue/nomerges 0, the default)"},
+              // One-hit merges only (nomerges 1) are neither: whether the
+              // merge that lost data was a one-hit merge is not in the sources.
+              {.attribute = "merges",
+               .any_of = {"all"},
+               .none_of = {"none"},
+               .text = "request merging is on (queue/nomerges 0, the default)"},
           },
       .fix_commit = "ffe81d45322cc3cb140f0db080a4727ea284661e",
       .introduced_by = "6ce3dd6eec1",

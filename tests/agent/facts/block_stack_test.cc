@@ -80,6 +80,21 @@ TEST(BlockStack, VirtioBlkDiskWithMqAndNoSchedulerReportsItsQueue) {
   EXPECT_THAT(vda.lower(), IsEmpty());
 }
 
+TEST(BlockStack, RequestMergingIsReadFromNomergesAsAWord) {
+  for (const auto& [nomerges, merges] : std::vector<std::pair<std::string, std::string>>{
+           {"0", "all"}, {"1", "simple"}, {"2", "none"}, {"3", ""}, {"", ""}}) {
+    FakeHostTree tree;
+    tree.AddDisk({.name = "vda",
+                  .number = kVda,
+                  .device = kVirtio1,
+                  .driver = "virtio_blk",
+                  .queue = {.nomerges = nomerges}});
+    const std::vector<v1::BlockDeviceFacts> stack = Stack(tree, kVda);
+    ASSERT_EQ(stack.size(), 1u);
+    EXPECT_EQ(stack[0].merges(), merges) << "nomerges " << nomerges;
+  }
+}
+
 TEST(BlockStack, ScsiDiskBehindVirtioScsiReportsTheAdapterDriver) {
   FakeHostTree tree;
   tree.BindDriver(kVirtio2, "virtio_scsi");

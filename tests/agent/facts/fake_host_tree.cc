@@ -81,6 +81,7 @@ void FakeHostTree::WriteQueue(const fs::path& dir, const FakeQueue& queue) {
   WriteFile(q + "/physical_block_size", absl::StrCat(queue.physical_block_size, "\n"));
   WriteFile(q + "/max_sectors_kb", absl::StrCat(queue.max_sectors_kb, "\n"));
   WriteFile(q + "/discard_max_bytes", absl::StrCat(queue.discard_max_bytes, "\n"));
+  if (!queue.nomerges.empty()) WriteFile(q + "/nomerges", queue.nomerges + "\n");
   if (queue.blk_mq) {
     for (int i = 0; i < queue.hw_queues; ++i) {
       fs::create_directories(dir / "mq" / std::to_string(i));

@@ -26,6 +26,8 @@ struct FakeQueue {
   uint32_t physical_block_size = 512;
   uint32_t max_sectors_kb = 1280;
   uint64_t discard_max_bytes = 0;
+  // queue/nomerges; empty: no such file (a kernel or device without it).
+  std::string nomerges = "0";
 };
 
 struct FakeDisk {

@@ -86,8 +86,19 @@ TEST(EpochAttributes, HoldTheNamedAttributesAndEveryKernelConfigOption) {
   EXPECT_TRUE(has("scheduler", "none"));
   EXPECT_TRUE(has("fs", "ext4"));
   EXPECT_TRUE(has("mount_options", "rw,relatime"));
+  EXPECT_FALSE(has("merges", "")) << "an agent that did not report merging has no such attribute";
   EXPECT_TRUE(has("CONFIG_SCSI_MQ_DEFAULT", "y")) << "the shared config is used when present";
   EXPECT_FALSE(has("CONFIG_BLK_DEV", "y")) << "the inline options are not mixed in then";
+}
+
+TEST(EpochAttributes, RequestMergingOfTheBottomDiskIsAnAttribute) {
+  store::EpochRecord epoch;
+  epoch.facts = VmFacts("4.19.2", "none");
+  epoch.facts.mutable_devices(0)->set_merges("all");
+  const auto attributes = EpochAttributes(epoch);
+  EXPECT_NE(std::find(attributes.begin(), attributes.end(),
+                      std::pair<std::string, std::string>("merges", "all")),
+            attributes.end());
 }
 
 TEST(EpochAttributes, LeaveOutWhatTheHostDidNotReport) {

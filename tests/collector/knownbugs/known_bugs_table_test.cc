@@ -112,23 +112,42 @@ TEST(KnownBugTable, EveryEntryIsSourcedAndWellFormed) {
   }
 }
 
-// bugzilla 201685: blk-mq, scheduler none, SCSI disk.
-HostEpoch ScsiNone(std::string kernel) {
-  return Epoch(std::move(kernel),
-               {{"blk_mq", "on"}, {"scheduler", "none"}, {"driver", "virtio_scsi"}});
+// bugzilla 201685: blk-mq, scheduler none, SCSI disk, request merging on.
+HostEpoch ScsiNone(std::string kernel, std::string merges = "all") {
+  return Epoch(std::move(kernel), {{"blk_mq", "on"},
+                                   {"scheduler", "none"},
+                                   {"driver", "virtio_scsi"},
+                                   {"merges", std::move(merges)}});
 }
 
 TEST(KnownBug201685, LastAffectedStableMatchesWithEveryReason) {
   const auto match = MatchOf("blk-mq-direct-issue-merge", ScsiNone("4.19.7"));
   ASSERT_TRUE(match.has_value());
-  // Request merging is not collected: possibly, never surely.
-  EXPECT_EQ(match->verdict, Verdict::kPossiblyAffected);
+  EXPECT_EQ(match->verdict, Verdict::kAffected);
   ASSERT_EQ(match->why.size(), 5u);
   EXPECT_EQ(match->why[0], "kernel 4.19.7 is in [4.19-rc1, 4.19.8)");
   EXPECT_EQ(match->why[1], "blk_mq=on");
   EXPECT_EQ(match->why[2], "scheduler=none");
   EXPECT_EQ(match->why[3], "driver=virtio_scsi");
-  EXPECT_THAT(match->why[4], HasSubstr("not observable yet: request merging"));
+  EXPECT_EQ(match->why[4], "merges=all");
+}
+
+TEST(KnownBug201685, WithoutRequestMergingItDoesNotMatch) {
+  EXPECT_FALSE(MatchOf("blk-mq-direct-issue-merge", ScsiNone("4.19.7", "none")).has_value());
+}
+
+TEST(KnownBug201685, OneHitMergesOnlyOrAnAgentThatDoesNotReportMergingIsPossiblyAffected) {
+  const auto simple = MatchOf("blk-mq-direct-issue-merge", ScsiNone("4.19.7", "simple"));
+  ASSERT_TRUE(simple.has_value());
+  EXPECT_EQ(simple->verdict, Verdict::kPossiblyAffected);
+  EXPECT_THAT(simple->why[4], HasSubstr("merges=simple is not known either way"));
+
+  HostEpoch old_agent = ScsiNone("4.19.7");
+  old_agent.attributes.pop_back();
+  const auto unreported = MatchOf("blk-mq-direct-issue-merge", old_agent);
+  ASSERT_TRUE(unreported.has_value());
+  EXPECT_EQ(unreported->verdict, Verdict::kPossiblyAffected);
+  EXPECT_THAT(unreported->why[4], HasSubstr("not reported by this host (merges"));
 }
 
 TEST(KnownBug201685, FirstFixedStableDoesNotMatch) {
