@@ -200,8 +200,10 @@ class Guest:
         guest_ip, guest_port = GUEST_COLLECTOR
         forward = (f"guestfwd=tcp:{guest_ip}:{guest_port}-cmd:"
                    f"socat - TCP:127.0.0.1:{self.collector.port}")
+        # The blank scratch disk is taken over at the first boot only.
+        take_over = " fscanary_vm_take_over=1" if self.boots == 1 else ""
         cmdline = (f"root=/dev/vda rw console=ttyS0 panic=-1 fscanary_vm_scheduler={self.scheduler}"
-                   f" {self.extra_cmdline}").strip()
+                   f"{take_over} {self.extra_cmdline}").strip()
         nbd = "driver=nbd,server.type=unix,server.path={},if=none,id={},cache.direct=on"
         argv = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-m", str(self.memory_mib),
                 "-smp", "1", "-display", "none", "-monitor", "none", "-no-reboot",
