@@ -153,6 +153,14 @@ absl::StatusOr<WriteResult> WriteRuns(io::Engine& engine, const target::ScratchT
                                             (batch_end - batch_begin) * geometry.block_size,
                                             synced));
         result.stopped = true;
+        // What the batch left is unknown after the failed sync: read it back
+        // and settle each block by what it holds, as after a failed write, so
+        // that none stays forgiven as in flight. A block that holds the new
+        // generation counts as written; should the device lose it later, that
+        // is a lost write after the error it reported, and is reported so.
+        written.insert(written.end(), failed.begin(), failed.end());
+        RETURN_IF_ERROR(
+            ResolveFailedWrites(engine, target, pipeline_target, state, written, result));
         break;
       }
     }

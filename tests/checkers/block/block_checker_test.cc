@@ -197,6 +197,12 @@ TEST_F(BlockCheckerTest, AFailedSyncIsAnIoErrorFindingBesideTheStepsOtherFinding
   EXPECT_EQ((syncs[0]->offset - OffsetOf(*target, 0)) % (8 * 4096), 0u);
   EXPECT_FALSE(OfKind(*findings, checker::FindingKind::kChecksumMismatch).empty());
   EXPECT_GE(checker.TakeActivity().io_errors, 1u);
+  // The batch was read back and settled: no block of it is left in flight,
+  // where a later read of it would be forgiven.
+  const uint64_t first_block = (syncs[0]->offset - OffsetOf(*target, 0)) / 4096;
+  for (uint64_t block = first_block; block < first_block + 8; ++block) {
+    EXPECT_EQ(target->writable.state.Get(block).inflight_generation, 0u) << "block " << block;
+  }
 }
 
 TEST_F(BlockCheckerTest, AFailedWriteIsAnIoErrorFindingAndTheBlockNoLongerInFlight) {
@@ -316,6 +322,59 @@ TEST_F(BlockCheckerTest, AStateFileChangedBehindTheCheckerIsAStateCorruptionFind
   auto again = checker.Step(2 * kSecond);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(OfKind(*again, checker::FindingKind::kStateCorruption).empty());
+}
+
+// Damaged while no agent held the state (a crash, a filesystem that lost the
+// agent's writes): found when the state is opened, reported at the first step.
+TEST_F(BlockCheckerTest, StateRecordsDamagedWhileTheAgentWasDownAreAStateCorruptionFinding) {
+  std::string state_path;
+  {
+    std::shared_ptr<SharedTarget> target = Open();
+    ASSERT_NE(target, nullptr);
+    ASSERT_TRUE(BlockChecker(target, WritingOnce(), nullptr).Step(0).ok());
+    state_path = target->writable.state.path();
+  }
+  const std::byte garbage[2] = {std::byte{0x5a}, std::byte{0xa5}};
+  WriteBehind(state_path, garbage, 4096 + 2 * 16 + 3);
+  WriteBehind(state_path, garbage, 4096 + 5 * 16 + 3);
+
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockChecker checker(target, WritingOnce(), nullptr);
+  auto findings = checker.Step(kSecond);
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  const auto corrupted = OfKind(*findings, checker::FindingKind::kStateCorruption);
+  ASSERT_EQ(corrupted.size(), 1u);
+  EXPECT_EQ(corrupted[0]->state_trouble->records_damaged, 2u);
+  EXPECT_EQ(checker.TakeActivity().state_records_damaged, 2u);
+  // Counted once, not again at every step.
+  auto again = checker.Step(2 * kSecond);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(OfKind(*again, checker::FindingKind::kStateCorruption).empty());
+}
+
+// The threshold applies per window: trouble of an earlier window does not add up.
+TEST_F(BlockCheckerTest, StateTroubleOfAnEndedWindowIsNotAddedToTheNext) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = WritingOnce();
+  options.state_trouble_threshold = 2;
+  options.state_trouble_window_ns = 10 * kSecond;
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  const std::string state_path = target->writable.state.path();
+  const std::byte zeros[16] = {};
+  WriteBehind(state_path, zeros, 4096 + 7 * 16);
+  WriteBehind(state_path, zeros, 4096 + 8 * 16);
+  auto findings = checker.Step(kSecond);
+  ASSERT_TRUE(findings.ok());
+  EXPECT_TRUE(OfKind(*findings, checker::FindingKind::kStateCorruption).empty());
+  // Two more, but in the next window: still at the threshold, not over it.
+  WriteBehind(state_path, zeros, 4096 + 9 * 16);
+  WriteBehind(state_path, zeros, 4096 + 10 * 16);
+  findings = checker.Step(20 * kSecond);
+  ASSERT_TRUE(findings.ok());
+  EXPECT_TRUE(OfKind(*findings, checker::FindingKind::kStateCorruption).empty());
 }
 
 TEST_F(BlockCheckerTest, StateTroubleUpToTheThresholdIsCountedNotReported) {
