@@ -307,9 +307,11 @@ absl::StatusOr<std::vector<checker::Finding>> MetadataChecker::Step(uint64_t now
     absl::StatusOr<bool> finished = VerifySome(*pass_, options_.verify_entries_per_step, findings);
     if (!finished.ok()) {
       // Not corruption (EMFILE, EACCES, ...): an error, the walk resumes at
-      // the same entry next time. Findings found before it go out.
+      // the same entry next time. Findings found before it go out, and the
+      // error with them (a step returns findings or an error, not both).
       activity_.findings += findings.size();
       if (findings.empty()) return finished.status();
+      findings.push_back(checker::FromStepError(options_.root, finished.status()));
       return findings;
     }
     if (*finished) {
@@ -330,9 +332,11 @@ absl::StatusOr<std::vector<checker::Finding>> MetadataChecker::Step(uint64_t now
   }
   if (trouble.ok()) trouble = CompactIfLarge();
   activity_.findings += findings.size();
-  // Findings found go out even when the rest of the step failed: the error
-  // shows again at the next round (or at once, when the checker is broken).
+  // Findings found go out even when the rest of the step failed, and the
+  // error as an io_error finding beside them: dropped, it would show only at
+  // the next round, if that failed without findings.
   if (!trouble.ok() && findings.empty()) return trouble;
+  if (!trouble.ok()) findings.push_back(checker::FromStepError(options_.root, trouble));
   return findings;
 }
 

@@ -93,8 +93,9 @@ class Summary:
 
 def kind_names(findings):
     """Each finding's kind; a kernel line about a failed read or write also
-    counts as KERNEL_REPORTED:READ or :WRITE, so a test can ask for the one it
-    caused."""
+    counts as KERNEL_REPORTED:READ or :WRITE, and the agent's own failed I/O as
+    IO_ERROR:IO_WRITE (or its other operation), so a test can ask for the one
+    it caused."""
     names = []
     for f in findings:
         kind = f["finding"]["kind"]
@@ -103,6 +104,8 @@ def kind_names(findings):
         for op in ("READ", "WRITE"):
             if kind == "KERNEL_REPORTED" and f"({op})" in message:
                 names.append(f"{kind}:{op}")
+        if kind == "IO_ERROR" and "io_operation" in f["finding"]:
+            names.append(f"{kind}:{f['finding']['io_operation']}")
     return names
 
 
@@ -375,7 +378,7 @@ FAULTS = [
     ("reads fail with EIO", eio_read, {"IO_ERROR", "KERNEL_REPORTED:READ"}),
     # The agent's own io_error (the failed write, io_operation IO_WRITE) and
     # the kernel's log line of it.
-    ("writes fail with EIO", eio_write, {"IO_ERROR", "KERNEL_REPORTED:WRITE"}),
+    ("writes fail with EIO", eio_write, {"IO_ERROR:IO_WRITE", "KERNEL_REPORTED:WRITE"}),
 ]
 
 

@@ -3,6 +3,8 @@
 // root's owner and mode, the manifest's temp file, and the walk's cap.
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -205,6 +207,56 @@ TEST_F(ReviewFixes, RunningOutOfFileDescriptorsIsAnErrorNotAFinding) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0)
       << "2: EMFILE became findings; 3: no error; 4/5: message lacks errno or path; 6: Step";
+}
+
+// Sets or clears the immutable flag of every directory and file of the tree
+// (symlinks carry none); false where the filesystem or the caller cannot.
+bool SetTreeImmutable(const std::string& root, bool immutable) {
+  std::vector<std::string> inodes = {root};
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (!entry.is_symlink() && (entry.is_directory() || entry.is_regular_file())) {
+      inodes.push_back(entry.path());
+    }
+  }
+  for (const std::string& inode : inodes) {
+    const int fd = ::open(inode.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return false;
+    int flags = 0;
+    bool ok = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+    flags = immutable ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
+    ok = ok && ::ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+    ::close(fd);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// A step whose walk found damage and whose changes then failed reports both:
+// the findings, and the failure as an io_error beside them.
+TEST_F(ReviewFixes, AStepThatFoundDamageAndThenFailedReportsTheFailureToo) {
+  OpenGrown(200);
+  const std::string path = PathWhere(
+      [](const std::string&, const Node& node) { return IsFile(node) && node.links == 1; });
+  ASSERT_EQ(::unlink(At(path).c_str()), 0);
+  if (!SetTreeImmutable(Root(), true)) {
+    SetTreeImmutable(Root(), false);
+    GTEST_SKIP() << "cannot make " << Root() << "'s entries immutable (needs root and a "
+                 << "filesystem with FS_IMMUTABLE_FL)";
+  }
+  // One step walks the whole tree, then makes its changes, every one of which
+  // the immutable entries refuse.
+  auto stepped = checker_->Step(uint64_t{1} << 62);
+  ASSERT_TRUE(SetTreeImmutable(Root(), false));
+  ASSERT_TRUE(stepped.ok()) << stepped.status();
+  int damage = 0;
+  int step_errors = 0;
+  for (const checker::Finding& finding : *stepped) {
+    damage += finding.kind == checker::FindingKind::kMetadataMismatch;
+    step_errors += finding.io_failure.has_value() &&
+                   finding.io_failure->operation == verify::IoOperation::kStep;
+  }
+  EXPECT_GE(damage, 1);
+  EXPECT_EQ(step_errors, 1);
 }
 
 TEST(ReviewFixesRoot, RootWritableByOthersOrOwnedByAnotherUserIsRefused) {
