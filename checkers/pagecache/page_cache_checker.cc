@@ -75,6 +75,14 @@ absl::StatusOr<std::vector<checker::Finding>> PageCacheChecker::Step(uint64_t no
     activity_.findings += found.size();
     for (checker::Finding& finding : found) findings.push_back(std::move(finding));
   };
+  // A step that cannot go on returns what it found, with its error as an
+  // io_error finding beside it: a step returns findings or an error, and an
+  // error alone would drop them.
+  auto stopped = [&](const absl::Status& error) -> absl::StatusOr<std::vector<checker::Finding>> {
+    if (findings.empty()) return error;
+    findings.push_back(checker::FromStepError(Describe().path, error));
+    return findings;
+  };
   if (now_ns >= next_write_ns_) {
     failures_.clear();
     absl::StatusOr<std::vector<verify::Run>> written = WriteRound();
@@ -85,17 +93,19 @@ absl::StatusOr<std::vector<checker::Finding>> PageCacheChecker::Step(uint64_t no
     }
     failures_.clear();
     keep(failed);
-    if (!written.ok()) return written.status();
-    ASSIGN_OR_RETURN(std::vector<checker::Finding> readback, VerifyBothWays(*written));
-    keep(readback);
+    if (!written.ok()) return stopped(written.status());
+    absl::StatusOr<std::vector<checker::Finding>> readback = VerifyBothWays(*written);
+    if (!readback.ok()) return stopped(readback.status());
+    keep(*readback);
     next_write_ns_ = now_ns + options_.write_interval_ns;
   }
   if (now_ns >= next_cold_read_ns_) {
     const std::vector<verify::Run> cold =
         blockcheck::RandomRuns(target_->writable.target.label.block_count(),
                                options_.cold_read_blocks, options_.run_blocks, random_);
-    ASSIGN_OR_RETURN(std::vector<checker::Finding> found, VerifyBothWays(cold));
-    keep(found);
+    absl::StatusOr<std::vector<checker::Finding>> found = VerifyBothWays(cold);
+    if (!found.ok()) return stopped(found.status());
+    keep(*found);
     next_cold_read_ns_ = now_ns + options_.cold_read_interval_ns;
   }
   return findings;

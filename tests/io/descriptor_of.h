@@ -7,27 +7,34 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace fscanary::testing {
 
-// The lowest-numbered descriptor open on `path` (as /proc/self/fd names it),
-// or -1.
-inline int DescriptorOf(const std::string& path) {
+// Every descriptor open on `path` (as /proc/self/fd names it), lowest first.
+inline std::vector<int> DescriptorsOf(const std::string& path) {
+  std::vector<int> found;
   DIR* fds = ::opendir("/proc/self/fd");
-  if (fds == nullptr) return -1;
-  int found = -1;
+  if (fds == nullptr) return found;
   while (const dirent* entry = ::readdir(fds)) {
     char target[PATH_MAX] = {};
     const std::string link = std::string("/proc/self/fd/") + entry->d_name;
     if (::readlink(link.c_str(), target, sizeof(target) - 1) <= 0 || path != target) continue;
-    const int fd = std::atoi(entry->d_name);
-    if (found < 0 || fd < found) found = fd;
+    found.push_back(std::atoi(entry->d_name));
   }
   ::closedir(fds);
+  std::sort(found.begin(), found.end());
   return found;
+}
+
+// The lowest-numbered descriptor open on `path`, or -1.
+inline int DescriptorOf(const std::string& path) {
+  const std::vector<int> found = DescriptorsOf(path);
+  return found.empty() ? -1 : found.front();
 }
 
 // Makes `fd` write to /dev/full from now on; false if it could not.

@@ -66,6 +66,31 @@ TEST_F(PageCacheCheckerTest, AStateFileThatCannotBeWrittenIsAnIoErrorFindingOfTh
   EXPECT_GE(checker_->TakeActivity().io_errors, 1u);
 }
 
+// The checker's own buffered descriptor writes to /dev/full: the round's
+// writes fail, and each reaches the fleet as an io_error of the write.
+TEST_F(PageCacheCheckerTest, WritesThatFailAreIoErrorFindingsOfTheRound) {
+  Open(EveryBlockOptions());
+  // The shared target's descriptor first, then the checker's own.
+  const std::vector<int> descriptors = fscanary::testing::DescriptorsOf(TargetPath());
+  ASSERT_GE(descriptors.size(), 2u);
+  ASSERT_TRUE(fscanary::testing::MakeWritesFail(descriptors.back()));
+
+  absl::StatusOr<std::vector<checker::Finding>> findings = checker_->Step(0);
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  int failed_writes = 0;
+  for (const checker::Finding& finding : *findings) {
+    if (!finding.io_failure || finding.io_failure->operation != verify::IoOperation::kWrite) {
+      continue;
+    }
+    ++failed_writes;
+    EXPECT_EQ(finding.kind, checker::FindingKind::kIoError);
+    EXPECT_EQ(finding.io_failure->error_number, ENOSPC);
+    EXPECT_EQ(finding.io_failure->file, TargetPath());
+  }
+  EXPECT_GE(failed_writes, 1);
+  EXPECT_GE(checker_->TakeActivity().io_errors, 1u);
+}
+
 TEST_F(PageCacheCheckerTest, CleanRoundAndColdReadFindNothingAndCountEveryBlockOncePerRead) {
   Open(EveryBlockOptions());
   ASSERT_OK_AND_ASSIGN(const std::vector<checker::Finding> findings, checker_->Step(0));
