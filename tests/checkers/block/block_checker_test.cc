@@ -228,6 +228,29 @@ TEST_F(BlockCheckerTest, AFailedWriteIsAnIoErrorFindingAndTheBlockNoLongerInFlig
   EXPECT_EQ(record.inflight_generation, 0u);
 }
 
+// Block 9's first write was made durable; it reads back as zeros: nothing of
+// fscanary's was there before, so the write was lost (a disk that acknowledges
+// flushes without keeping the data), not merely zeroed.
+TEST_F(BlockCheckerTest, ABlockWhoseFirstDurableWriteReadsBackAsZerosIsALostWrite) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockChecker checker(target, WritingOnce(), nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  ASSERT_NE(target->writable.state.Get(9).durable_generation, 0u);
+  const std::vector<std::byte> zeros(4096);
+  WriteBehind(dir_.Join("target.img"), zeros, OffsetOf(*target, 9));
+
+  auto findings = checker.Step(kSecond);
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  // The cold read and the scrub each read it in this step.
+  const auto lost = OfKind(*findings, checker::FindingKind::kLostWrite);
+  ASSERT_FALSE(lost.empty());
+  for (const checker::Finding* finding : lost) {
+    EXPECT_EQ(finding->key.offset, OffsetOf(*target, 9));
+  }
+  EXPECT_TRUE(OfKind(*findings, checker::FindingKind::kZeroed).empty());
+}
+
 // The write of block 9 lands but is reported failed; later the block shows
 // its previous generation again: a lost write, not an unfinished one.
 TEST_F(BlockCheckerTest, AFailedWriteThatLandedIsVerifiedFromThenOn) {
