@@ -2,12 +2,14 @@
 // finds behind the agent's back reaches the collector as its own finding.
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/immutable_tree.h"
 
 namespace fscanary::e2e {
 namespace {
@@ -133,6 +135,75 @@ TEST_F(CheckersTest, TheMetadataCheckerReportsAFileDeletedBehindItsBackByPath) {
     EXPECT_NE(finding.message().find("missing"), std::string::npos) << finding.message();
   }
   EXPECT_TRUE(reported) << victim << " was not reported";
+}
+
+// A checker whose every change fails keeps failing its steps: the agent says
+// so in its interval reports, and the collector shows the checker failing
+// (its query and its metrics) until it recovers, so that silent is told apart
+// from clean.
+TEST_F(CheckersTest, ACheckerThatKeepsFailingShowsAtTheCollectorUntilItRecovers) {
+  ASSERT_NO_FATAL_FAILURE(StartCollector());
+  const std::string tree = dir_.path() + "/agent/tree";
+  ASSERT_NO_FATAL_FAILURE(
+      StartAgent({.agent_id = "failing-host",
+                  .extra_targets_yaml = absl::StrCat("  - name: tree\n"
+                                                     "    path: ",
+                                                     tree,
+                                                     "\n"
+                                                     "    checkers: [metadata]\n"
+                                                     "    metadata:\n"
+                                                     "      entries: 100\n"
+                                                     "    schedule:\n"
+                                                     "      write_interval: 1s\n"
+                                                     "      scrub_interval: 1h\n")}));
+  ASSERT_NO_FATAL_FAILURE(WaitUntilVerifying("failing-host"));
+  const auto metadata_health = [&]() -> std::optional<v1::CheckerHealth> {
+    const absl::StatusOr<v1::GetHostResponse> host = collector_->GetHost("failing-host");
+    if (!host.ok()) return std::nullopt;
+    for (const v1::CheckerHealth& health : host->checkers()) {
+      if (health.checker() == "metadata") return health;
+    }
+    return std::nullopt;
+  };
+  ASSERT_TRUE(WaitFor([&] { return metadata_health().has_value(); }, kEventTimeout));
+  EXPECT_EQ(metadata_health()->consecutive_failures(), 0u);
+
+  // Every change the checker makes to its tree now fails (EPERM).
+  struct Mutable {
+    std::string root;
+    ~Mutable() { fscanary::testing::SetTreeImmutable(root, false); }
+  } restore{tree};
+  if (!fscanary::testing::SetTreeImmutable(tree, true)) {
+    GTEST_SKIP() << "cannot make " << tree
+                 << " immutable (needs root and a filesystem with FS_IMMUTABLE_FL)";
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const std::optional<v1::CheckerHealth> health = metadata_health();
+        return health && health->consecutive_failures() >= 2;
+      },
+      kEventTimeout))
+      << "the collector never showed the metadata checker failing";
+  const v1::CheckerHealth failing = *metadata_health();
+  EXPECT_GE(failing.failed_steps(), 2u);
+  EXPECT_FALSE(failing.last_error().empty());
+  EXPECT_EQ(failing.target(), "tree");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const absl::StatusOr<std::string> scrape = collector_->ScrapeMetrics();
+        return scrape.ok() && SampleValue(*scrape, "fscanary_host_checker_failing",
+                                          {{"checker", "metadata"}, {"target", "tree"}}) == 1;
+      },
+      kEventTimeout));
+
+  // Changes succeed again: the next report says healthy.
+  ASSERT_TRUE(fscanary::testing::SetTreeImmutable(tree, false));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        const std::optional<v1::CheckerHealth> health = metadata_health();
+        return health && health->consecutive_failures() == 0;
+      },
+      kEventTimeout));
 }
 
 }  // namespace

@@ -3,8 +3,6 @@
 // root's owner and mode, the manifest's temp file, and the walk's cap.
 
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -27,6 +25,7 @@
 #include "io/directory_tree.h"
 #include "tests/checkers/metadata/checker_fixture.h"
 #include "tests/checkers/metadata/metadata_test_support.h"
+#include "tests/immutable_tree.h"
 
 namespace fscanary::metadata {
 namespace {
@@ -209,28 +208,6 @@ TEST_F(ReviewFixes, RunningOutOfFileDescriptorsIsAnErrorNotAFinding) {
       << "2: EMFILE became findings; 3: no error; 4/5: message lacks errno or path; 6: Step";
 }
 
-// Sets or clears the immutable flag of every directory and file of the tree
-// (symlinks carry none); false where the filesystem or the caller cannot.
-bool SetTreeImmutable(const std::string& root, bool immutable) {
-  std::vector<std::string> inodes = {root};
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (!entry.is_symlink() && (entry.is_directory() || entry.is_regular_file())) {
-      inodes.push_back(entry.path());
-    }
-  }
-  for (const std::string& inode : inodes) {
-    const int fd = ::open(inode.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return false;
-    int flags = 0;
-    bool ok = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
-    flags = immutable ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
-    ok = ok && ::ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
-    ::close(fd);
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // A step whose walk found damage and whose changes then failed reports both:
 // the findings, and the failure as an io_error beside them.
 TEST_F(ReviewFixes, AStepThatFoundDamageAndThenFailedReportsTheFailureToo) {
@@ -238,15 +215,15 @@ TEST_F(ReviewFixes, AStepThatFoundDamageAndThenFailedReportsTheFailureToo) {
   const std::string path = PathWhere(
       [](const std::string&, const Node& node) { return IsFile(node) && node.links == 1; });
   ASSERT_EQ(::unlink(At(path).c_str()), 0);
-  if (!SetTreeImmutable(Root(), true)) {
-    SetTreeImmutable(Root(), false);
+  if (!::fscanary::testing::SetTreeImmutable(Root(), true)) {
+    ::fscanary::testing::SetTreeImmutable(Root(), false);
     GTEST_SKIP() << "cannot make " << Root() << "'s entries immutable (needs root and a "
                  << "filesystem with FS_IMMUTABLE_FL)";
   }
   // One step walks the whole tree, then makes its changes, every one of which
   // the immutable entries refuse.
   auto stepped = checker_->Step(uint64_t{1} << 62);
-  ASSERT_TRUE(SetTreeImmutable(Root(), false));
+  ASSERT_TRUE(::fscanary::testing::SetTreeImmutable(Root(), false));
   ASSERT_TRUE(stepped.ok()) << stepped.status();
   int damage = 0;
   int step_errors = 0;
