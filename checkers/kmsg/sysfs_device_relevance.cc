@@ -12,7 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "checkers/block/guard/device_inspection.h"
+#include "common/sysfs/device_topology.h"
 #include "common/sysfs/system_files.h"
 
 namespace fscanary::kmsg {
@@ -150,7 +150,7 @@ Relevance SysfsDeviceRelevance::Judge(std::string_view device) {
     if (!number) {
       return {.relevant = true, .reason = absl::StrCat("cannot read the number of ", disk_name)};
     }
-    const absl::StatusOr<guard::DeviceUses> uses = guard::UsesOfDevice(*number, options_.roots);
+    const absl::StatusOr<sysfs::DeviceUses> uses = sysfs::UsesOfDevice(*number, options_.roots);
     if (!uses.ok()) {
       return {.relevant = true,
               .reason = absl::StrCat("cannot tell what is on ", disk_name, ": ",

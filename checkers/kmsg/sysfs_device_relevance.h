@@ -7,7 +7,7 @@
 // /sys/bus/virtio/devices/<virtioN>/block/<disk>. From there it follows the
 // stack down (a partition to its disk, a dm/md device through slaves/ to the
 // disks under it) and, from each of those disks, back up (partitions, and
-// through holders/ every device stacked on them: guard::UsesOfDevice),
+// through holders/ every device stacked on them: sysfs::UsesOfDevice),
 // looking for a mount (/proc/self/mountinfo), an active swap device
 // (/proc/swaps) or a target device. Both tables are re-read at every call, so
 // a filesystem mounted after the agent started counts.
@@ -22,8 +22,8 @@
 
 #include <vector>
 
-#include "checkers/block/guard/device_inspection.h"
 #include "checkers/kmsg/device_relevance.h"
+#include "common/sysfs/device_topology.h"
 
 namespace fscanary::kmsg {
 

@@ -1,5 +1,7 @@
 #include "checkers/block/guard/device_inspection.h"
 
+#include <utility>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "checkers/block/guard/block_device_io.h"
@@ -7,6 +9,23 @@
 #include "common/status.h"
 
 namespace fscanary::guard {
+
+absl::StatusOr<DeviceInspection> InspectTopology(const std::string& path, DeviceNumber number,
+                                                 const SystemRoots& roots) {
+  ASSIGN_OR_RETURN(sysfs::DeviceTopology topology, sysfs::ReadDeviceTopology(number, roots));
+  return DeviceInspection{.path = path,
+                          .number = number,
+                          .name = std::move(topology.name),
+                          .is_partition = topology.is_partition,
+                          .parent_disk = std::move(topology.parent_disk),
+                          .size_bytes = topology.size_bytes,
+                          .logical_block_size = topology.logical_block_size,
+                          .read_only = topology.read_only,
+                          .holders = std::move(topology.holders),
+                          .partitions = std::move(topology.partitions),
+                          .mounts = std::move(topology.mounts),
+                          .swaps = std::move(topology.swaps)};
+}
 
 std::string DeviceInspection::DisplayName() const {
   const std::string kernel_path = "/dev/" + name;

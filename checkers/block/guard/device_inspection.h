@@ -10,27 +10,16 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/sysfs/device_topology.h"
 #include "common/sysfs/system_files.h"
 
 namespace fscanary::guard {
 
 // The guard speaks of devices and system trees in common/sysfs's terms.
 using sysfs::DeviceNumber;
+using sysfs::MountUse;
+using sysfs::SwapUse;
 using sysfs::SystemRoots;
-
-// A mount of the inspected device, or of a device stacked on it or carved out
-// of it. `via` is the sysfs name of the device actually mounted ("sdb1",
-// "dm-0"); it equals the inspected device's name for a direct mount.
-struct MountUse {
-  std::string mount_point;
-  std::string via;
-};
-
-// An active swap area on the inspected device or on a device stacked on it.
-struct SwapUse {
-  std::string swap_path;  // as /proc/swaps names it
-  std::string via;
-};
 
 // One on-disk signature that libblkid recognised.
 struct Signature {
@@ -83,18 +72,5 @@ absl::StatusOr<DeviceInspection> InspectBlockDevice(const std::string& path,
 // mounts and swaps of `number`. Leaves claimed_by_kernel and signatures unset.
 absl::StatusOr<DeviceInspection> InspectTopology(const std::string& path, DeviceNumber number,
                                                  const SystemRoots& roots = {});
-
-// What the system keeps on `number` or on anything built on it: the device,
-// its partitions and, through holders/, every dm, md or other device stacked
-// on any of them, transitively; and the mounts and swap areas of all of those.
-// Reads only sysfs, /proc/self/mountinfo and /proc/swaps (each call re-reads
-// them). NotFound when sysfs has no device `number`; FailedPrecondition when an
-// active swap device cannot be placed (it might be on `number`).
-struct DeviceUses {
-  std::vector<DeviceNumber> devices;  // `number` first
-  std::vector<MountUse> mounts;
-  std::vector<SwapUse> swaps;
-};
-absl::StatusOr<DeviceUses> UsesOfDevice(DeviceNumber number, const SystemRoots& roots = {});
 
 }  // namespace fscanary::guard

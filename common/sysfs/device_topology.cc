@@ -1,6 +1,4 @@
-// InspectTopology and UsesOfDevice: what sysfs and procfs say about one block
-// device. Reads only small virtual files (through block_device_io) and never
-// the device.
+#include "common/sysfs/device_topology.h"
 
 #include <algorithm>
 #include <string_view>
@@ -13,12 +11,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "checkers/block/guard/block_device_io.h"
-#include "checkers/block/guard/device_inspection.h"
 #include "common/status.h"
 #include "common/sysfs/proc_tables.h"
+#include "common/sysfs/system_files.h"
 
-namespace fscanary::guard {
+namespace fscanary::sysfs {
 namespace {
 
 namespace fs = std::filesystem;
@@ -35,7 +32,7 @@ std::string DeviceNumberText(DeviceNumber number) {
 }
 
 absl::StatusOr<uint64_t> ReadUnsigned(const fs::path& file) {
-  ASSIGN_OR_RETURN(const std::string text, sysfs::ReadFileToString(file));
+  ASSIGN_OR_RETURN(const std::string text, ReadFileToString(file));
   uint64_t value = 0;
   if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &value)) {
     return absl::InvalidArgumentError(
@@ -45,7 +42,7 @@ absl::StatusOr<uint64_t> ReadUnsigned(const fs::path& file) {
 }
 
 absl::StatusOr<DeviceNumber> ReadDevFile(const fs::path& dir) {
-  ASSIGN_OR_RETURN(const std::string text, sysfs::ReadFileToString(dir / "dev"));
+  ASSIGN_OR_RETURN(const std::string text, ReadFileToString(dir / "dev"));
   const std::vector<absl::string_view> parts =
       absl::StrSplit(absl::StripAsciiWhitespace(text), ':');
   DeviceNumber number;
@@ -147,7 +144,7 @@ const SysfsDevice* FindByNumber(const std::vector<SysfsDevice>& devices, DeviceN
 // node's st_rdev. Falls back to the kernel name when the node is gone (a
 // deleted node, a container's /dev): procfs prints devtmpfs names.
 absl::StatusOr<DeviceNumber> NumberOfProcPath(const SystemRoots& roots, const std::string& path) {
-  absl::StatusOr<DeviceNumber> number = sysfs::BlockDeviceNumber(roots.Under(path));
+  absl::StatusOr<DeviceNumber> number = BlockDeviceNumber(roots.Under(path));
   if (!absl::IsNotFound(number.status())) return number;
   absl::StatusOr<SysfsDevice> by_name = SysfsByName(roots, fs::path(path).filename().string());
   if (!by_name.ok()) return number.status();
@@ -156,11 +153,10 @@ absl::StatusOr<DeviceNumber> NumberOfProcPath(const SystemRoots& roots, const st
 
 absl::StatusOr<std::vector<MountUse>> MountsOf(const SystemRoots& roots,
                                                const std::vector<SysfsDevice>& devices) {
-  ASSIGN_OR_RETURN(const std::string text,
-                   sysfs::ReadFileToString(roots.Proc() / "self" / "mountinfo"));
-  ASSIGN_OR_RETURN(const std::vector<sysfs::MountInfoEntry> entries, sysfs::ParseMountInfo(text));
+  ASSIGN_OR_RETURN(const std::string text, ReadFileToString(roots.Proc() / "self" / "mountinfo"));
+  ASSIGN_OR_RETURN(const std::vector<MountInfoEntry> entries, ParseMountInfo(text));
   std::vector<MountUse> mounts;
-  for (const sysfs::MountInfoEntry& entry : entries) {
+  for (const MountInfoEntry& entry : entries) {
     const SysfsDevice* via = FindByNumber(devices, entry.number);
     // btrfs (and any filesystem on an anonymous st_dev) shows 0:N above; its
     // source still names the block device.
@@ -177,12 +173,12 @@ absl::StatusOr<std::vector<MountUse>> MountsOf(const SystemRoots& roots,
 
 absl::StatusOr<std::vector<SwapUse>> SwapsOf(const SystemRoots& roots,
                                              const std::vector<SysfsDevice>& devices) {
-  absl::StatusOr<std::string> text = sysfs::ReadFileToString(roots.Proc() / "swaps");
+  absl::StatusOr<std::string> text = ReadFileToString(roots.Proc() / "swaps");
   if (absl::IsNotFound(text.status())) return std::vector<SwapUse>{};  // kernel without swap
   if (!text.ok()) return text.status();
-  ASSIGN_OR_RETURN(const std::vector<sysfs::SwapsEntry> entries, sysfs::ParseSwaps(*text));
+  ASSIGN_OR_RETURN(const std::vector<SwapsEntry> entries, ParseSwaps(*text));
   std::vector<SwapUse> swaps;
-  for (const sysfs::SwapsEntry& entry : entries) {
+  for (const SwapsEntry& entry : entries) {
     // A swap file lives on a filesystem, and that filesystem's mount is
     // what ties it to a device.
     if (entry.type != "partition") continue;
@@ -202,10 +198,9 @@ absl::StatusOr<std::vector<SwapUse>> SwapsOf(const SystemRoots& roots,
 
 }  // namespace
 
-absl::StatusOr<DeviceInspection> InspectTopology(const std::string& path, DeviceNumber number,
-                                                 const SystemRoots& roots) {
+absl::StatusOr<DeviceTopology> ReadDeviceTopology(DeviceNumber number, const SystemRoots& roots) {
   ASSIGN_OR_RETURN(const SysfsDevice device, SysfsByNumber(roots, number));
-  DeviceInspection inspection{.path = path, .number = number, .name = device.name};
+  DeviceTopology inspection{.name = device.name};
 
   std::error_code error;
   inspection.is_partition = fs::exists(device.dir / "partition", error);
@@ -239,4 +234,4 @@ absl::StatusOr<DeviceUses> UsesOfDevice(DeviceNumber number, const SystemRoots& 
   return uses;
 }
 
-}  // namespace fscanary::guard
+}  // namespace fscanary::sysfs
