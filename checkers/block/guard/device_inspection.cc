@@ -13,18 +13,11 @@ namespace fscanary::guard {
 absl::StatusOr<DeviceInspection> InspectTopology(const std::string& path, DeviceNumber number,
                                                  const SystemRoots& roots) {
   ASSIGN_OR_RETURN(sysfs::DeviceTopology topology, sysfs::ReadDeviceTopology(number, roots));
-  return DeviceInspection{.path = path,
-                          .number = number,
-                          .name = std::move(topology.name),
-                          .is_partition = topology.is_partition,
-                          .parent_disk = std::move(topology.parent_disk),
-                          .size_bytes = topology.size_bytes,
-                          .logical_block_size = topology.logical_block_size,
-                          .read_only = topology.read_only,
-                          .holders = std::move(topology.holders),
-                          .partitions = std::move(topology.partitions),
-                          .mounts = std::move(topology.mounts),
-                          .swaps = std::move(topology.swaps)};
+  DeviceInspection inspection;
+  static_cast<sysfs::DeviceTopology&>(inspection) = std::move(topology);
+  inspection.path = path;
+  inspection.number = number;
+  return inspection;
 }
 
 std::string DeviceInspection::DisplayName() const {

@@ -33,19 +33,12 @@ struct Signature {
   uint64_t magic_length = 0;
 };
 
-struct DeviceInspection {
+// What sysfs and procfs say (the topology: name, size, block size, holders,
+// partitions, mounts, swaps; size_bytes cross-checked against BLKGETSIZE64),
+// and what the device itself shows.
+struct DeviceInspection : sysfs::DeviceTopology {
   std::string path;  // as the caller gave it, e.g. "/dev/disk/by-id/virtio-scratch"
   DeviceNumber number;
-  std::string name;  // kernel (sysfs) name, e.g. "vdb" or "vdb1"
-  bool is_partition = false;
-  std::string parent_disk;  // sysfs name of the whole disk; empty unless is_partition
-  uint64_t size_bytes = 0;  // sysfs size x 512, cross-checked against BLKGETSIZE64
-  uint32_t logical_block_size = 0;
-  bool read_only = false;
-  std::vector<std::string> holders;     // sysfs names of devices stacked directly on it
-  std::vector<std::string> partitions;  // sysfs names of its child partitions
-  std::vector<MountUse> mounts;
-  std::vector<SwapUse> swaps;
   // The kernel refused us an exclusive open (EBUSY): something holds the
   // device (a mount, swap, dm/md, a btrfs member...) even if the tables above
   // did not show it. Only InspectBlockDevice sets it.

@@ -16,11 +16,13 @@ using ::testing::Not;
 constexpr uint64_t kGiB = uint64_t{1} << 30;
 
 DeviceInspection CleanSdb() {
-  return {.path = "/dev/sdb",
-          .number = {.major = 8, .minor = 16},
-          .name = "sdb",
-          .size_bytes = kGiB,
-          .logical_block_size = 512};
+  DeviceInspection inspection;
+  inspection.path = "/dev/sdb";
+  inspection.number = {.major = 8, .minor = 16};
+  inspection.name = "sdb";
+  inspection.size_bytes = kGiB;
+  inspection.logical_block_size = 512;
+  return inspection;
 }
 
 const Signature kExt4{.type = "ext4", .usage = "filesystem", .uuid = "0f3c5b1e", .label = ""};
