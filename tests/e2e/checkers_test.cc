@@ -16,6 +16,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A metadata target named "tree" at `path`, as a targets list item.
+std::string MetadataTarget(const std::string& path, int entries, const std::string& write_interval,
+                           const std::string& scrub_interval) {
+  return absl::StrCat("  - name: tree\n    path: ", path,
+                      "\n    checkers: [metadata]\n    metadata:\n      entries: ", entries,
+                      "\n    schedule:\n      write_interval: ", write_interval,
+                      "\n      scrub_interval: ", scrub_interval, "\n");
+}
+
 // The label and 64 blocks: one write round makes every block durable and
 // every cold read visits them all.
 constexpr uint64_t kSmallTargetSize = kBlockSize + 64 * kBlockSize;
@@ -73,18 +82,8 @@ TEST_F(CheckersTest, TheMetadataCheckerReportsAFileDeletedBehindItsBackByPath) {
   const std::string tree = dir_.path() + "/agent/tree";
   // No change after the tree is grown (write_interval 1h): the test's deletion
   // is the only change the walk can see.
-  ASSERT_NO_FATAL_FAILURE(
-      StartAgent({.agent_id = "metadata-host",
-                  .extra_targets_yaml = absl::StrCat("  - name: tree\n"
-                                                     "    path: ",
-                                                     tree,
-                                                     "\n"
-                                                     "    checkers: [metadata]\n"
-                                                     "    metadata:\n"
-                                                     "      entries: 200\n"
-                                                     "    schedule:\n"
-                                                     "      write_interval: 1h\n"
-                                                     "      scrub_interval: 2s\n")}));
+  ASSERT_NO_FATAL_FAILURE(StartAgent(
+      {.agent_id = "metadata-host", .extra_targets_yaml = MetadataTarget(tree, 200, "1h", "2s")}));
   ASSERT_NO_FATAL_FAILURE(WaitUntilVerifying("metadata-host"));
 
   // A regular file of the tree, once there is one (not in the checker's own
@@ -144,18 +143,8 @@ TEST_F(CheckersTest, TheMetadataCheckerReportsAFileDeletedBehindItsBackByPath) {
 TEST_F(CheckersTest, ACheckerThatKeepsFailingShowsAtTheCollectorUntilItRecovers) {
   ASSERT_NO_FATAL_FAILURE(StartCollector());
   const std::string tree = dir_.path() + "/agent/tree";
-  ASSERT_NO_FATAL_FAILURE(
-      StartAgent({.agent_id = "failing-host",
-                  .extra_targets_yaml = absl::StrCat("  - name: tree\n"
-                                                     "    path: ",
-                                                     tree,
-                                                     "\n"
-                                                     "    checkers: [metadata]\n"
-                                                     "    metadata:\n"
-                                                     "      entries: 100\n"
-                                                     "    schedule:\n"
-                                                     "      write_interval: 1s\n"
-                                                     "      scrub_interval: 1h\n")}));
+  ASSERT_NO_FATAL_FAILURE(StartAgent(
+      {.agent_id = "failing-host", .extra_targets_yaml = MetadataTarget(tree, 100, "1s", "1h")}));
   ASSERT_NO_FATAL_FAILURE(WaitUntilVerifying("failing-host"));
   const auto metadata_health = [&]() -> std::optional<v1::CheckerHealth> {
     const absl::StatusOr<v1::GetHostResponse> host = collector_->GetHost("failing-host");
