@@ -28,6 +28,25 @@ absl::StatusOr<verify::Durability> ParseDurability(std::string_view name) {
                                                  "' (expected batch or dsync)"));
 }
 
+// The merge-requeue profile: 128 KiB runs (at 4 KiB blocks) merged into
+// requests up to max_sectors_kb; 256 in flight, above the nr_requests of most
+// virtio and SCSI queues and far above a SCSI host's can_queue; 16 MiB a
+// round, so the queue stays full for the whole round; batch durability (no
+// per-write FUA), so writes stay queued together.
+void ApplyWorkload(Workload workload, TargetConfig& target) {
+  switch (workload) {
+    case Workload::kDefault:
+      return;
+    case Workload::kMergeRequeue:
+      target.pattern = verify::Pattern::kMerge;
+      target.run_blocks = 32;
+      target.queue_depth = 256;
+      target.write_blocks = 4096;
+      target.durability = verify::Durability::kBatchSync;
+      return;
+  }
+}
+
 bool IsTargetName(std::string_view name) {
   return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
@@ -166,9 +185,13 @@ TargetConfig ReadTarget(Section& section) {
     }
   }
   section.ReadEnum("engine", target.engine, io::ParseEngineKind);
+  // The profile first: a key set beside it overrides its value.
+  section.ReadEnum("workload", target.workload, ParseWorkload);
+  ApplyWorkload(target.workload, target);
   section.ReadInteger("queue_depth", target.queue_depth, 1, 4096);
   section.ReadEnum("pattern", target.pattern, verify::ParsePattern);
   section.ReadInteger("run_blocks", target.run_blocks, 1, 4096);
+  section.ReadInteger("write_blocks", target.write_blocks, 1, 1 << 20);
   section.ReadEnum("durability", target.durability, ParseDurability);
   if (std::optional<Section> schedule = section.Child("schedule")) {
     ReadSchedule(*schedule, target.schedule);
@@ -348,6 +371,24 @@ void ReadAgent(Section root, AgentConfig& config) {
 }
 
 }  // namespace
+
+absl::StatusOr<Workload> ParseWorkload(std::string_view name) {
+  if (name == "default") return Workload::kDefault;
+  if (name == "merge-requeue") return Workload::kMergeRequeue;
+  return absl::InvalidArgumentError(absl::StrCat("unknown workload '",
+                                                 absl::string_view(name.data(), name.size()),
+                                                 "' (expected default or merge-requeue)"));
+}
+
+std::string_view WorkloadName(Workload workload) {
+  switch (workload) {
+    case Workload::kDefault:
+      return "default";
+    case Workload::kMergeRequeue:
+      return "merge-requeue";
+  }
+  return "default";
+}
 
 absl::StatusOr<AgentConfig> ParseAgentConfig(std::string_view yaml_text,
                                              std::string_view source_name) {

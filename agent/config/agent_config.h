@@ -61,6 +61,21 @@ struct MetadataTree {
   uint32_t changes_per_round = 64;
 };
 
+// A named set of the block checker's I/O settings (docs/CHECKERS.md). Keys set
+// beside it in the same target override its values.
+enum class Workload {
+  // The settings as configured (their defaults otherwise).
+  kDefault,
+  // The conditions of the 4.19 blk-mq corruption (bugzilla 201685): O_DIRECT
+  // writes in long runs of adjacent blocks, which the block layer merges,
+  // submitted at a queue depth above what a device queue holds, so that
+  // requests are turned away busy and requeued.
+  kMergeRequeue,
+};
+
+absl::StatusOr<Workload> ParseWorkload(std::string_view name);
+std::string_view WorkloadName(Workload workload);
+
 struct TargetConfig {
   // Required; unique among the agent's targets; 1-64 of [A-Za-z0-9._-].
   std::string name;
@@ -77,9 +92,12 @@ struct TargetConfig {
   // At least one, each from kKnownCheckers, no repeats.
   std::vector<std::string> checkers = {"block"};
   io::EngineKind engine = io::EngineKind::kAuto;
+  Workload workload = Workload::kDefault;
   uint32_t queue_depth = 32;  // 1-4096
   verify::Pattern pattern = verify::Pattern::kMerge;
   uint32_t run_blocks = 8;  // 1-4096
+  // Blocks written (and read back) per write round of the block checker; 1-1048576.
+  uint32_t write_blocks = 64;
   verify::Durability durability = verify::Durability::kBatchSync;
   Schedule schedule;
   MetadataTree metadata;

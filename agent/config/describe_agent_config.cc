@@ -48,9 +48,11 @@ void DescribeTarget(CanonicalText& text, const std::string& prefix, const Target
   }
   text.Word(key("checkers"), "[" + checkers + "]");
   text.Word(key("engine"), EngineName(target.engine));
+  text.Word(key("workload"), WorkloadName(target.workload));
   text.Integer(key("queue_depth"), target.queue_depth);
   text.Word(key("pattern"), verify::PatternName(target.pattern));
   text.Integer(key("run_blocks"), target.run_blocks);
+  text.Integer(key("write_blocks"), target.write_blocks);
   text.Word(key("durability"), DurabilityName(target.durability));
   text.Time(key("schedule.write_interval"), target.schedule.write_interval);
   text.Time(key("schedule.cold_read_interval"), target.schedule.cold_read_interval);

@@ -76,6 +76,7 @@ absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& confi
                   .write_interval_ns = Nanos(target.schedule.write_interval),
                   .cold_read_interval_ns = Nanos(target.schedule.cold_read_interval),
                   .scrub_interval_ns = Nanos(target.schedule.scrub_interval),
+                  .write_blocks = target.write_blocks,
                   .evidence_dir = config.state_dir + "/evidence",
                   // State trouble is counted per report interval.
                   .state_trouble_window_ns = Nanos(config.report_interval),

@@ -57,6 +57,8 @@ TEST(AgentConfigDefaults, OnlyTheRequiredKeysGiveTheDocumentedDefaults) {
   EXPECT_EQ(target.queue_depth, 32u);
   EXPECT_EQ(target.pattern, verify::Pattern::kMerge);
   EXPECT_EQ(target.run_blocks, 8u);
+  EXPECT_EQ(target.write_blocks, 64u);
+  EXPECT_EQ(target.workload, Workload::kDefault);
   EXPECT_EQ(target.durability, verify::Durability::kBatchSync);
   EXPECT_EQ(target.schedule.write_interval, minutes(10));
   EXPECT_EQ(target.schedule.cold_read_interval, hours(1));

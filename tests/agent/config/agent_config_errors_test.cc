@@ -141,6 +141,9 @@ TEST(AgentConfigErrors, EnumsNameTheirChoices) {
   EXPECT_EQ(ErrorOf(std::string(kTarget) + "    durability: fsync\n"),
             "agent.yaml:5: targets[0].durability: unknown durability 'fsync' (expected batch or "
             "dsync)");
+  EXPECT_EQ(ErrorOf(std::string(kTarget) + "    workload: 201685\n"),
+            "agent.yaml:5: targets[0].workload: unknown workload '201685' (expected default or "
+            "merge-requeue)");
 }
 
 TEST(AgentConfigErrors, CheckersMustBeKnownDistinctAndPresent) {

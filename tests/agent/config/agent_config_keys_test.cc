@@ -58,6 +58,7 @@ targets:
     queue_depth: 4
     pattern: random
     run_blocks: 16
+    write_blocks: 128
     durability: dsync
     schedule:
       write_interval: 5m
@@ -69,6 +70,7 @@ targets:
   - name: disk
     path: /dev/vdb
     engine: io_uring
+    workload: merge-requeue
     pattern: sequential
   - name: tree
     path: /srv/fscanary-tree
@@ -122,6 +124,7 @@ TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
   EXPECT_EQ(scratch.queue_depth, 4u);
   EXPECT_EQ(scratch.pattern, verify::Pattern::kRandom);
   EXPECT_EQ(scratch.run_blocks, 16u);
+  EXPECT_EQ(scratch.write_blocks, 128u);
   EXPECT_EQ(scratch.durability, verify::Durability::kDsync);
   EXPECT_EQ(scratch.schedule.write_interval, minutes(5));
   EXPECT_EQ(scratch.schedule.cold_read_interval, hours(2));
@@ -134,7 +137,12 @@ TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
   EXPECT_EQ(disk.path, "/dev/vdb");
   EXPECT_FALSE(disk.size.has_value());
   EXPECT_EQ(disk.engine, io::EngineKind::kIoUring);
+  // The profile's values, but for the key set beside it.
+  EXPECT_EQ(disk.workload, Workload::kMergeRequeue);
   EXPECT_EQ(disk.pattern, verify::Pattern::kSequential);
+  EXPECT_EQ(disk.run_blocks, 32u);
+  EXPECT_EQ(disk.queue_depth, 256u);
+  EXPECT_EQ(disk.write_blocks, 4096u);
 
   const TargetConfig& tree = config.targets[2];
   EXPECT_EQ(tree.checkers, (std::vector<std::string>{"metadata"}));

@@ -33,6 +33,19 @@ TEST(OptionsFromConfig, EveryCheckerOfAFileTargetTakesTheTargetsSchedule) {
   EXPECT_EQ(target.page_cache.evidence_dir, "/srv/state/evidence");
 }
 
+TEST(OptionsFromConfig, TheMergeRequeueWorkloadDrivesTheBlockCheckersRoundsAndQueue) {
+  const DaemonOptions options = OptionsFor(
+      "agent_id: a\nstate_dir: /srv/state\ntargets:\n"
+      "  - name: s\n    path: /srv/s.img\n    size: 64M\n    workload: merge-requeue\n");
+  ASSERT_EQ(options.targets.size(), 1u);
+  const TargetOptions& target = options.targets[0];
+  EXPECT_EQ(target.block.pattern, verify::Pattern::kMerge);
+  EXPECT_EQ(target.block.run_blocks, 32u);
+  EXPECT_EQ(target.block.write_blocks, 4096u);
+  EXPECT_EQ(target.block.durability, verify::Durability::kBatchSync);
+  EXPECT_EQ(target.shared.queue_depth, 256u);
+}
+
 TEST(OptionsFromConfig, StateTroubleIsCountedPerReportIntervalAgainstTheThreshold) {
   const DaemonOptions options = OptionsFor(
       "agent_id: a\nreport_interval: 30s\nstate_trouble_threshold: 4\ntargets:\n"
