@@ -96,7 +96,7 @@ struct TargetConfig {
   uint32_t queue_depth = 32;  // 1-4096
   verify::Pattern pattern = verify::Pattern::kMerge;
   uint32_t run_blocks = 8;  // 1-4096
-  // Blocks written (and read back) per write round of the block checker; 1-1048576.
+  // Blocks written (and read back) per write round of the block checker; 1-65536.
   uint32_t write_blocks = 64;
   verify::Durability durability = verify::Durability::kBatchSync;
   Schedule schedule;

@@ -8,6 +8,34 @@
 #include "spdlog/spdlog.h"
 
 namespace fscanary::daemon {
+namespace {
+
+// A target that cannot be worked on is retried later, not at every turn of
+// the loop: each attempt may write (a new round's marks). Whether the first
+// failure of this run (the one that reaches the fleet).
+bool RecordFailedStep(ActiveChecker& active, uint64_t now_ns, std::string_view message) {
+  active.failures = std::min<uint32_t>(active.failures + 1, 16);
+  ++active.failed_steps;
+  active.last_error = std::string(message.substr(0, kMaxErrorBytes));
+  const uint64_t backoff = std::min<uint64_t>(kRetryFirstNs << (active.failures - 1), kRetryMaxNs);
+  active.retry_at_ns = now_ns + backoff;
+  spdlog::error("target {}: {} checker: {} (retrying in {} s)", active.target_name,
+                active.checker->name(), std::string(message), backoff / 1'000'000'000);
+  return active.failures == 1;
+}
+
+// A step that found something and then failed returns its findings with its
+// failure among them, as an io_error of the step.
+const checker::Finding* StepFailure(const std::vector<checker::Finding>& findings) {
+  for (const checker::Finding& finding : findings) {
+    if (finding.io_failure && finding.io_failure->operation == verify::IoOperation::kStep) {
+      return &finding;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 void StepDueCheckers(std::span<ActiveChecker> checkers, const MonotonicClock& clock,
                      ReportedFindings& reported, const SpoolFinding& spool) {
@@ -17,20 +45,9 @@ void StepDueCheckers(std::span<ActiveChecker> checkers, const MonotonicClock& cl
     if (now_ns < checker.next_due_ns() || now_ns < active.retry_at_ns) continue;
     absl::StatusOr<std::vector<checker::Finding>> findings = checker.Step(now_ns);
     if (!findings.ok()) {
-      // A target that cannot be worked on is retried later, not at every
-      // turn of the loop: each attempt may write (a new round's marks).
-      active.failures = std::min<uint32_t>(active.failures + 1, 16);
-      ++active.failed_steps;
-      active.last_error = std::string(findings.status().message()).substr(0, kMaxErrorBytes);
-      const uint64_t backoff =
-          std::min<uint64_t>(kRetryFirstNs << (active.failures - 1), kRetryMaxNs);
-      active.retry_at_ns = now_ns + backoff;
-      spdlog::error("target {}: {} checker: {} (retrying in {} s)", active.target_name,
-                    checker.name(), std::string(findings.status().message()),
-                    backoff / 1'000'000'000);
       // The first failure of a run reaches the fleet, not only the log; the
       // retries that follow are logged.
-      if (active.failures == 1) {
+      if (RecordFailedStep(active, now_ns, std::string(findings.status().message()))) {
         const checker::Finding failed =
             checker::FromStepError(checker.Describe().path, findings.status());
         if (absl::Status spooled = spool(active, failed); !spooled.ok()) {
@@ -39,10 +56,19 @@ void StepDueCheckers(std::span<ActiveChecker> checkers, const MonotonicClock& cl
       }
       continue;
     }
-    active.failures = 0;
-    active.retry_at_ns = 0;
+    // A step that failed after finding something is a failed step as well:
+    // retried later, counted, and its failure reported once per run.
+    const checker::Finding* step_failure = StepFailure(*findings);
+    bool report_step_failure = true;
+    if (step_failure != nullptr) {
+      report_step_failure = RecordFailedStep(active, now_ns, step_failure->detail);
+    } else {
+      active.failures = 0;
+      active.retry_at_ns = 0;
+    }
     bool all_spooled = true;
     for (const checker::Finding& finding : *findings) {
+      if (&finding == step_failure && !report_step_failure) continue;
       // Reported before: a persistent corruption read again by a later pass.
       const bool keyed = finding.key.kind != 0;
       if (keyed && reported.Contains(finding.key)) continue;

@@ -205,11 +205,11 @@ absl::Status RunHost(const CollectorConnection& connection, const std::string& a
     for (const v1::BlockDeviceFacts& device : facts.devices()) {
       out << absl::StrFormat(
           "  device %-8s %-9s driver=%s blk_mq=%s scheduler=%s nr_hw_queues=%d nr_requests=%d "
-          "write_cache=%s max_sectors_kb=%d target=%s\n",
+          "write_cache=%s merges=%s max_sectors_kb=%d target=%s\n",
           TerminalSafe(device.name()), TerminalSafe(device.type()), TerminalSafe(device.driver()),
           TerminalSafe(device.blk_mq()), TerminalSafe(device.scheduler()), device.nr_hw_queues(),
-          device.nr_requests(), TerminalSafe(device.write_cache()), device.max_sectors_kb(),
-          TerminalSafe(device.target()));
+          device.nr_requests(), TerminalSafe(device.write_cache()), TerminalSafe(device.merges()),
+          device.max_sectors_kb(), TerminalSafe(device.target()));
     }
     for (const v1::FilesystemFacts& filesystem : facts.filesystems()) {
       out << "  filesystem " << TerminalSafe(filesystem.fs_type()) << " on "

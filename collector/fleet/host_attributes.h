@@ -41,7 +41,7 @@ PrimaryLabels PrimaryLabelsOf(const v1::HostFacts& facts);
 bool IsKernelConfigOptionName(std::string_view name);
 
 // Every attribute of an epoch, name -> value, in a fixed order: the primary
-// labels, then write_cache, rotational, mount_options, nr_hw_queues, the kernel
+// labels, then write_cache, merges, rotational, nr_hw_queues, mount_options, the kernel
 // config options (CONFIG_X -> y/m/value, from `kernel_config` when shared;
 // a name outside IsKernelConfigOptionName, stored before the collector
 // checked them, is left out) and the agent's extra facts (as extra.NAME).

@@ -87,7 +87,8 @@ void CheckFacts(const v1::HostFacts& facts, Checker& check, const ValidationLimi
   for (const v1::BlockDeviceFacts& device : facts.devices()) {
     for (const std::string* field :
          {&device.name(), &device.dev(), &device.type(), &device.driver(), &device.blk_mq(),
-          &device.scheduler(), &device.write_cache(), &device.model(), &device.target()}) {
+          &device.scheduler(), &device.write_cache(), &device.model(), &device.target(),
+          &device.merges()}) {
       check.String(*field, "facts.devices");
     }
     check.Count(device.lower_size(), limits.max_devices, "facts.devices.lower");

@@ -152,20 +152,24 @@ absl::StatusOr<WriteResult> WriteRuns(io::Engine& engine, const target::ScratchT
                                             geometry.data_start + batch_begin * geometry.block_size,
                                             (batch_end - batch_begin) * geometry.block_size,
                                             synced));
+        // No sync covers the batch: its blocks stay in flight, either
+        // generation forgiven, until they are written again. Read back now,
+        // a block holding the new generation may yet be only in a volatile
+        // cache: marked durable, a power cut would make it a lost write on a
+        // device that reported its error.
         result.stopped = true;
-        // What the batch left is unknown after the failed sync: read it back
-        // and settle each block by what it holds, as after a failed write, so
-        // that none stays forgiven as in flight. A block that holds the new
-        // generation counts as written; should the device lose it later, that
-        // is a lost write after the error it reported, and is reported so.
-        written.insert(written.end(), failed.begin(), failed.end());
-        RETURN_IF_ERROR(
-            ResolveFailedWrites(engine, target, pipeline_target, state, written, result));
         break;
       }
     }
     if (!dsync) acknowledge();
-    RETURN_IF_ERROR(ResolveFailedWrites(engine, target, pipeline_target, state, failed, result));
+    // What the pass found stays reported when the read-back cannot run.
+    if (absl::Status resolved =
+            ResolveFailedWrites(engine, target, pipeline_target, state, failed, result);
+        !resolved.ok()) {
+      result.failures.push_back(FailureOf(IoOperation::kRead, target.path, 0, 0, resolved));
+      result.stopped = true;
+      break;
+    }
   }
   flush_state();
   result.bytes_written = result.blocks_written * geometry.block_size;

@@ -167,6 +167,40 @@ TEST_F(CheckerSteps, AFailedStepIsSpooledAsAnIoErrorOncePerRunOfFailures) {
   EXPECT_EQ(spooled[1].detail, "target gone");
 }
 
+// A step that found something and then failed hands over both: its findings
+// go out, and its failure counts as a failed step (retried later, counted,
+// reported once per run), not as a step that worked.
+TEST_F(CheckerSteps, AStepThatFailedAfterFindingSomethingIsAFailedStepToo) {
+  const checker::Finding failure = checker::FromStepError("/scratch", ErrnoToStatus(EIO, "rename"));
+  checker_->results = {{.findings = {At(4096, true), failure}},
+                       {.findings = {At(8192, true), failure}}};
+  std::vector<checker::Finding> spooled;
+  auto turn = [&](uint64_t now_ns) {
+    StepDueCheckers(
+        checkers_, [now_ns] { return now_ns; }, *reported_,
+        [&](const ActiveChecker&, const checker::Finding& finding) {
+          spooled.push_back(finding);
+          return absl::OkStatus();
+        });
+  };
+  turn(10 * kSecond);
+  ASSERT_EQ(spooled.size(), 2u);
+  EXPECT_EQ(spooled[0].key.offset, 4096u);
+  EXPECT_EQ(spooled[1].io_failure->operation, verify::IoOperation::kStep);
+  EXPECT_EQ(checkers_[0].failures, 1u);
+  EXPECT_EQ(checkers_[0].failed_steps, 1u);
+  EXPECT_NE(checkers_[0].last_error.find("rename"), std::string::npos) << checkers_[0].last_error;
+  // Not stepped again at once, but after the retry delay.
+  EXPECT_EQ(NextCheckerDueNs(checkers_), 11 * kSecond);
+  turn(10 * kSecond + 1);
+  EXPECT_EQ(checker_->step_times.size(), 1u);
+  // The second failure of the run: its finding goes out, the failure is not spooled again.
+  turn(11 * kSecond);
+  ASSERT_EQ(spooled.size(), 3u);
+  EXPECT_EQ(spooled[2].key.offset, 8192u);
+  EXPECT_EQ(checkers_[0].failures, 2u);
+}
+
 TEST_F(CheckerSteps, AFailingCheckerIsRetriedAfterOneSecondDoublingToFiveMinutes) {
   for (int i = 0; i < 12; ++i)
     checker_->results.push_back({.error = absl::UnavailableError("target gone")});

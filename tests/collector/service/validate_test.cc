@@ -45,6 +45,14 @@ TEST(ValidateAgentMessage, RefusesAPathLongerThanTheStringLimit) {
   EXPECT_EQ(ValidateAgentMessage(message, {}).reason, "string");
 }
 
+TEST(ValidateAgentMessage, RefusesADeviceFactLongerThanTheStringLimit) {
+  v1::AgentMessage message;
+  message.set_created_unix_nanos(kNow);
+  message.set_sequence(2);
+  message.mutable_facts()->add_devices()->set_merges(std::string(5000, 'a'));
+  EXPECT_EQ(ValidateAgentMessage(message, {}).reason, "string");
+}
+
 TEST(ValidateAgentMessage, RefusesASequenceBeyondTheStoresIntegerRange) {
   v1::AgentMessage message = FindingMessage(v1::CHECKSUM_MISMATCH);
   message.set_sequence(uint64_t{1} << 63);
