@@ -86,7 +86,7 @@ absl::StatusOr<RetentionResult> SqlStore::ApplyRetention(const RetentionPolicy& 
     result.reports_deleted += reports;
     RETURN_IF_ERROR(RollUpEpochs(cutoff, result));
     RETURN_IF_ERROR(CollapseSpoolLosses());
-    RETURN_IF_ERROR(WriteTransaction([&]() -> absl::Status {
+    RETURN_IF_ERROR(RetentionTransaction([&]() -> absl::Status {
       return writer_->Exec(
           "DELETE FROM kernel_configs WHERE sha256 NOT IN "
           "(SELECT kernel_config_sha256 FROM epochs)");
@@ -107,7 +107,7 @@ absl::Status SqlStore::RollUpEpochs(int64_t cutoff_ns, RetentionResult& result) 
   std::vector<Expired> expired;
   while (true) {
     expired.clear();
-    const absl::Status chunk = WriteTransaction([&]() -> absl::Status {
+    const absl::Status chunk = RetentionTransaction([&]() -> absl::Status {
       {
         ASSIGN_OR_RETURN(
             Statement query,
@@ -190,7 +190,7 @@ absl::Status SqlStore::RollUpEpochs(int64_t cutoff_ns, RetentionResult& result) 
 
 absl::Status SqlStore::CollapseSpoolLosses() {
   std::vector<int64_t> aggregates;
-  return WriteTransaction([&]() -> absl::Status {
+  return RetentionTransaction([&]() -> absl::Status {
     {
       ASSIGN_OR_RETURN(Statement query,
                        writer_->Prepare("SELECT s.epoch_id FROM spool_losses s "
@@ -247,7 +247,7 @@ absl::StatusOr<uint64_t> SqlStore::DeleteInChunks(const std::string& table,
   uint64_t deleted = 0;
   while (true) {
     rows.clear();
-    const absl::Status chunk = WriteTransaction([&]() -> absl::Status {
+    const absl::Status chunk = RetentionTransaction([&]() -> absl::Status {
       {
         ASSIGN_OR_RETURN(Statement query, writer_->Prepare(select));
         query.Bind(1, cutoff_ns).Bind(2, kRetentionChunk);

@@ -33,6 +33,10 @@ struct SqlDialect {
   // Appended to the query of a host's row in a write transaction: locks it
   // until the transaction ends where several stores share the database.
   std::string lock_host_row;
+  // Run first in each retention transaction where stores share the
+  // database: what one chunk reads stays what it writes over, as when the
+  // store is the only writer (ingest waits at most one chunk).
+  std::string lock_for_retention;
   // Whether the write path may keep what it knows of a host (its current
   // epoch, highest sequence) from one transaction to the next: only where
   // this store is the database's one writer.
@@ -104,6 +108,18 @@ class SqlStore : public Store {
   // in all; `body` must then start afresh each time.
   template <typename Body>
   absl::Status WriteTransaction(Body&& body, int attempts = 1);
+  // WriteTransaction for retention, with the dialect's lock_for_retention.
+  template <typename Body>
+  absl::Status RetentionTransaction(Body&& body) {
+    return WriteTransaction([&]() -> absl::Status {
+      if (!dialect_.lock_for_retention.empty()) {
+        if (absl::Status locked = writer_->Exec(dialect_.lock_for_retention); !locked.ok()) {
+          return locked;
+        }
+      }
+      return body();
+    });
+  }
   // Write path (sql_ingest.cc, sql_epochs.cc): inside WriteTransaction.
   absl::StatusOr<HostState*> LoadHost(const std::string& agent_id, int64_t received_ns);
   // The host's row into `host`, locked where stores share the database;

@@ -1,0 +1,204 @@
+#include "tests/lib/postgres_server.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace fscanary::testing {
+namespace {
+
+bool IsRoot() { return ::geteuid() == 0; }
+
+// The newest installed server's bin directory (Debian:
+// /usr/lib/postgresql/<major>/bin), or "" if none.
+std::string FindBinDirectory() {
+  std::string best;
+  int best_major = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", error)) {
+    const int major = std::atoi(entry.path().filename().c_str());
+    if (major > best_major && std::filesystem::exists(entry.path() / "bin" / "initdb") &&
+        std::filesystem::exists(entry.path() / "bin" / "pg_ctl")) {
+      best_major = major;
+      best = (entry.path() / "bin").string();
+    }
+  }
+  return best;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Runs argv (as `postgres` when root) with stdout and stderr to `log`;
+// returns its exit status, or why it did not exit 0 with the log's tail.
+absl::Status Run(std::vector<std::string> argv, const std::string& log) {
+  if (IsRoot()) {
+    const std::string runuser =
+        std::filesystem::exists("/usr/sbin/runuser") ? "/usr/sbin/runuser" : "/sbin/runuser";
+    argv.insert(argv.begin(), {runuser, "-u", "postgres", "--"});
+  }
+  std::vector<char*> args;
+  for (std::string& arg : argv) args.push_back(arg.data());
+  args.push_back(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) return absl::InternalError("fork failed");
+  if (child == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, STDOUT_FILENO);
+      ::dup2(fd, STDERR_FILENO);
+    }
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) return absl::InternalError("waitpid failed");
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  std::string output = ReadFile(log);
+  if (output.size() > 2000) output = output.substr(output.size() - 2000);
+  return absl::InternalError(absl::StrCat(argv[IsRoot() ? 4 : 0], " failed (status ", status,
+                                          "); its log ", log, " ends:\n", output));
+}
+
+struct ConnectionCloser {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+
+absl::Status ExecIn(const std::string& dsn, const std::string& sql) {
+  std::unique_ptr<PGconn, ConnectionCloser> conn(PQconnectdb(dsn.c_str()));
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return absl::UnavailableError(absl::StrCat("connect ", dsn, ": ", PQerrorMessage(conn.get())));
+  }
+  PGresult* result = PQexec(conn.get(), sql.c_str());
+  const ExecStatusType status = PQresultStatus(result);
+  std::string message = PQresultErrorMessage(result);
+  PQclear(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return absl::InternalError(absl::StrCat(sql, ": ", message));
+  }
+  return absl::OkStatus();
+}
+
+std::mutex shared_mutex;
+std::unique_ptr<PostgresServer> shared_server;
+
+// Stops the shared server when the binary's tests end.
+class PostgresEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::lock_guard lock(shared_mutex);
+    shared_server.reset();
+  }
+};
+
+[[maybe_unused]] ::testing::Environment* const environment =
+    ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
+  const std::string bin = FindBinDirectory();
+  if (bin.empty()) {
+    return absl::NotFoundError("no PostgreSQL server installed (/usr/lib/postgresql/*/bin)");
+  }
+  std::string pattern = (std::filesystem::temp_directory_path() / "fscanary-pg-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) return absl::InternalError("mkdtemp failed");
+  std::unique_ptr<PostgresServer> server(new PostgresServer(bin, pattern));
+  if (IsRoot()) {
+    const passwd* user = ::getpwnam("postgres");
+    if (user == nullptr) return absl::NotFoundError("no user postgres to run PostgreSQL as");
+    if (::chown(pattern.c_str(), user->pw_uid, user->pw_gid) != 0) {
+      return absl::InternalError(absl::StrCat("chown ", pattern));
+    }
+  }
+  const std::string data = pattern + "/data";
+  if (absl::Status made = Run({bin + "/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E",
+                               "UTF8", "--locale=C", "--no-sync", "--no-instructions"},
+                              pattern + "/initdb.log");
+      !made.ok()) {
+    return made;
+  }
+  // Unix socket only; fsync off: this server's own durability is not what
+  // the tests test, and it keeps them fast.
+  server->running_ = true;
+  if (absl::Status started =
+          Run({bin + "/pg_ctl", "-D", data, "-l", pattern + "/server.log", "-w", "-t", "60", "-o",
+               absl::StrCat("-k ", pattern,
+                            " -c listen_addresses='' -c fsync=off "
+                            "-c full_page_writes=off"),
+               "start"},
+              pattern + "/pg_ctl.log");
+      !started.ok()) {
+    return absl::Status(started.code(), absl::StrCat(started.message(), "\nserver log:\n",
+                                                     ReadFile(pattern + "/server.log")));
+  }
+  if (PQping(server->Dsn("postgres").c_str()) != PQPING_OK) {
+    return absl::UnavailableError("PostgreSQL started but does not answer on " + pattern);
+  }
+  return server;
+}
+
+PostgresServer::~PostgresServer() {
+  if (absl::Status stopped = Stop(); !stopped.ok()) ADD_FAILURE() << stopped;
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+absl::Status PostgresServer::Stop() {
+  if (!running_) return absl::OkStatus();
+  running_ = false;
+  return Run({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "fast", "-w", "stop"},
+             dir_ + "/pg_ctl.log");
+}
+
+std::string PostgresServer::Dsn(const std::string& name) const {
+  return absl::StrCat("host=", dir_, " user=postgres dbname=", name);
+}
+
+absl::StatusOr<std::string> PostgresServer::CreateDatabase() {
+  std::string name;
+  {
+    std::lock_guard lock(mutex_);
+    name = absl::StrCat("test_", ++databases_);
+  }
+  if (absl::Status created = ExecIn(Dsn("postgres"), "CREATE DATABASE " + name); !created.ok()) {
+    return created;
+  }
+  return Dsn(name);
+}
+
+absl::Status PostgresServer::Exec(const std::string& dsn, const std::string& sql) {
+  return ExecIn(dsn, sql);
+}
+
+absl::StatusOr<PostgresServer*> SharedPostgresServer() {
+  std::lock_guard lock(shared_mutex);
+  if (shared_server == nullptr) {
+    absl::StatusOr<std::unique_ptr<PostgresServer>> started = PostgresServer::Start();
+    if (!started.ok()) return started.status();
+    shared_server = *std::move(started);
+  }
+  return shared_server.get();
+}
+
+bool PostgresMaySkip(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kNotFound && !IsRoot();
+}
+
+}  // namespace fscanary::testing
