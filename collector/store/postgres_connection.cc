@@ -222,9 +222,19 @@ absl::StatusOr<sql::Statement> Connection::Prepare(std::string_view sql) {
 
 absl::Status Connection::Error(const pg_result* result, std::string_view what) const {
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  const std::string message = Trimmed(result != nullptr && *PQresultErrorMessage(result) != '\0'
-                                          ? PQresultErrorMessage(result)
-                                          : PQerrorMessage(conn_));
+  // One line: the server's message with its detail and hint, without the
+  // quoted statement and caret PQresultErrorMessage adds.
+  std::string message;
+  if (const char* primary =
+          result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr) {
+    message = primary;
+    for (const int field : {PG_DIAG_MESSAGE_DETAIL, PG_DIAG_MESSAGE_HINT}) {
+      if (const char* more = PQresultErrorField(result, field))
+        absl::StrAppend(&message, "; ", more);
+    }
+  } else {
+    message = Trimmed(PQerrorMessage(conn_));
+  }
   absl::StatusCode code = absl::StatusCode::kInternal;
   if (state != nullptr) {
     code = CodeForSqlState(state);

@@ -193,21 +193,24 @@ absl::Status Migrate(Connection& connection) {
         connection.name(), version, LatestSchemaVersion()));
   }
   if (version == LatestSchemaVersion()) return absl::OkStatus();  // rolls back: nothing written
-  if (version == 0) {
-    RETURN_IF_ERROR(connection.Exec(absl::StrCat(
-        "CREATE TABLE schema_version (application text NOT NULL, version bigint NOT NULL);"
-        "INSERT INTO schema_version VALUES ('",
-        kApplication, "', 0)")));
-  }
-  for (int64_t step = version + 1; step <= LatestSchemaVersion(); ++step) {
-    if (absl::Status applied = connection.Exec(kMigrations[static_cast<size_t>(step - 1)]);
-        !applied.ok()) {
-      return absl::Status(applied.code(), absl::StrCat("migrating to schema version ", step, ": ",
-                                                       std::string(applied.message())));
+  const absl::Status migrated = [&]() -> absl::Status {
+    if (version == 0) {
+      RETURN_IF_ERROR(connection.Exec(absl::StrCat(
+          "CREATE TABLE schema_version (application text NOT NULL, version bigint NOT NULL);"
+          "INSERT INTO schema_version VALUES ('",
+          kApplication, "', 0)")));
     }
+    for (int64_t step = version + 1; step <= LatestSchemaVersion(); ++step) {
+      RETURN_IF_ERROR(connection.Exec(kMigrations[static_cast<size_t>(step - 1)]));
+    }
+    return connection.Exec(
+        absl::StrCat("UPDATE schema_version SET version = ", LatestSchemaVersion()));
+  }();
+  if (!migrated.ok()) {
+    return absl::Status(migrated.code(),
+                        absl::StrCat("migrating to schema version ", LatestSchemaVersion(),
+                                     " (from ", version, "): ", std::string(migrated.message())));
   }
-  RETURN_IF_ERROR(
-      connection.Exec(absl::StrCat("UPDATE schema_version SET version = ", LatestSchemaVersion())));
   return transaction.Commit();
 }
 

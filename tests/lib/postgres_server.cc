@@ -95,6 +95,10 @@ absl::Status ExecIn(const std::string& dsn, const std::string& sql) {
   return absl::OkStatus();
 }
 
+// The environment variable naming the file where the ctest fixture wrote the
+// shared server's directory.
+constexpr const char* kSharedServerVariable = "FSCANARY_TEST_POSTGRES";
+
 std::mutex shared_mutex;
 std::unique_ptr<PostgresServer> shared_server;
 
@@ -120,6 +124,7 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   std::string pattern = (std::filesystem::temp_directory_path() / "fscanary-pg-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) return absl::InternalError("mkdtemp failed");
   std::unique_ptr<PostgresServer> server(new PostgresServer(bin, pattern));
+  server->owned_ = true;  // removed again however the start ends
   if (IsRoot()) {
     const passwd* user = ::getpwnam("postgres");
     if (user == nullptr) return absl::NotFoundError("no user postgres to run PostgreSQL as");
@@ -136,7 +141,6 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   }
   // Unix socket only; fsync off: this server's own durability is not what
   // the tests test, and it keeps them fast.
-  server->running_ = true;
   if (absl::Status started =
           Run({bin + "/pg_ctl", "-D", data, "-l", pattern + "/server.log", "-w", "-t", "60", "-o",
                absl::StrCat("-k ", pattern,
@@ -154,17 +158,33 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   return server;
 }
 
-PostgresServer::~PostgresServer() {
-  if (absl::Status stopped = Stop(); !stopped.ok()) ADD_FAILURE() << stopped;
-  std::error_code ignored;
-  std::filesystem::remove_all(dir_, ignored);
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Attach(const std::string& dir) {
+  std::unique_ptr<PostgresServer> server(new PostgresServer(FindBinDirectory(), dir));
+  if (PQping(server->Dsn("postgres").c_str()) != PQPING_OK) {
+    return absl::UnavailableError(absl::StrCat("no PostgreSQL server answers in ", dir));
+  }
+  return server;
 }
 
-absl::Status PostgresServer::Stop() {
-  if (!running_) return absl::OkStatus();
-  running_ = false;
-  return Run({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "fast", "-w", "stop"},
-             dir_ + "/pg_ctl.log");
+absl::Status PostgresServer::StopAt(const std::string& dir) {
+  absl::Status stopped = absl::OkStatus();
+  if (std::filesystem::exists(dir + "/data/postmaster.pid")) {
+    stopped = Run({FindBinDirectory() + "/pg_ctl", "-D", dir + "/data", "-m", "fast", "-w", "stop"},
+                  dir + "/pg_ctl.log");
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  return stopped;
+}
+
+std::string PostgresServer::Detach() {
+  owned_ = false;
+  return dir_;
+}
+
+PostgresServer::~PostgresServer() {
+  if (!owned_) return;
+  if (absl::Status stopped = StopAt(dir_); !stopped.ok()) ADD_FAILURE() << stopped;
 }
 
 std::string PostgresServer::Dsn(const std::string& name) const {
@@ -175,7 +195,8 @@ absl::StatusOr<std::string> PostgresServer::CreateDatabase() {
   std::string name;
   {
     std::lock_guard lock(mutex_);
-    name = absl::StrCat("test_", ++databases_);
+    // Unique across the processes of a ctest run sharing one server.
+    name = absl::StrCat("test_", ::getpid(), "_", ++databases_);
   }
   if (absl::Status created = ExecIn(Dsn("postgres"), "CREATE DATABASE " + name); !created.ok()) {
     return created;
@@ -189,6 +210,16 @@ absl::Status PostgresServer::Exec(const std::string& dsn, const std::string& sql
 
 absl::StatusOr<PostgresServer*> SharedPostgresServer() {
   std::lock_guard lock(shared_mutex);
+  if (shared_server == nullptr) {
+    if (const char* file = std::getenv(kSharedServerVariable); file != nullptr) {
+      std::string dir = ReadFile(file);
+      while (!dir.empty() && dir.back() == '\n') dir.pop_back();
+      if (!dir.empty()) {
+        absl::StatusOr<std::unique_ptr<PostgresServer>> attached = PostgresServer::Attach(dir);
+        if (attached.ok()) shared_server = *std::move(attached);
+      }
+    }
+  }
   if (shared_server == nullptr) {
     absl::StatusOr<std::unique_ptr<PostgresServer>> started = PostgresServer::Start();
     if (!started.ok()) return started.status();

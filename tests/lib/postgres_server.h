@@ -2,8 +2,13 @@
 // A private PostgreSQL server for tests: initdb into a temporary directory as
 // the unprivileged `postgres` user when the test runs as root (PostgreSQL
 // refuses root), listening only on a Unix socket in that directory, stopped
-// (pg_ctl stop -m fast) and removed when the test binary ends. One server per
-// test binary, started at first use; a fresh database per test.
+// (pg_ctl stop -m fast) and removed when done. A fresh database per test.
+//
+// Under ctest, where every test is a process of its own, one server serves
+// the whole run: the ctest fixture `postgres` (tests/lib/CMakeLists.txt)
+// starts it with postgres_test_server and names its directory in the file
+// $FSCANARY_TEST_POSTGRES. A test binary run by hand starts its own at first
+// use, stopped when its tests end (a gtest Environment).
 //
 // Thread-safe.
 
@@ -22,6 +27,12 @@ class PostgresServer {
   // connections, or fails with the server's log). NotFound when no
   // PostgreSQL binaries are installed.
   static absl::StatusOr<std::unique_ptr<PostgresServer>> Start();
+  // The server another process started in `dir`; left running at the end.
+  static absl::StatusOr<std::unique_ptr<PostgresServer>> Attach(const std::string& dir);
+  // Stops the server in `dir` (if one runs there) and removes the directory.
+  static absl::Status StopAt(const std::string& dir);
+  // Leaves the server running when this object goes; returns its directory.
+  std::string Detach();
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
@@ -35,11 +46,11 @@ class PostgresServer {
 
  private:
   PostgresServer(std::string bin, std::string dir) : bin_(std::move(bin)), dir_(std::move(dir)) {}
-  absl::Status Stop();
 
   const std::string bin_;
   const std::string dir_;
-  bool running_ = false;
+  // Whether this object stops the server and removes its directory.
+  bool owned_ = false;
   std::mutex mutex_;
   int databases_ = 0;
 };

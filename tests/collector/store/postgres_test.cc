@@ -158,6 +158,39 @@ TEST_F(PostgresStore, APasswordFileReadableByOthersIsRefused) {
   EXPECT_TRUE(OpenPostgresStore({.dsn = dsn_, .password_file = file}).ok());
 }
 
+TEST_F(PostgresStore, ADataOnlyRoleOpensAMigratedSchemaAndIngestsButCannotMigrate) {
+  // docs/SCALING.md, "A separate migration role", on this test's database.
+  const std::string database = dsn_.substr(dsn_.rfind('=') + 1);
+  const std::string owner = database + "_owner";
+  const std::string collector = database + "_collector";
+  ASSERT_TRUE(
+      server_
+          ->Exec(dsn_, absl::StrCat("CREATE ROLE ", owner, " LOGIN; CREATE ROLE ", collector,
+                                    " LOGIN; REVOKE ALL ON SCHEMA public FROM PUBLIC; "
+                                    "CREATE SCHEMA fscanary AUTHORIZATION ",
+                                    owner, "; GRANT USAGE ON SCHEMA fscanary TO ", collector,
+                                    "; ALTER DEFAULT PRIVILEGES FOR ROLE ", owner,
+                                    " IN SCHEMA fscanary GRANT SELECT, INSERT, UPDATE, DELETE ON "
+                                    "TABLES TO ",
+                                    collector, "; ALTER DEFAULT PRIVILEGES FOR ROLE ", owner,
+                                    " IN SCHEMA fscanary GRANT USAGE ON SEQUENCES TO ", collector))
+          .ok());
+  auto as = [&](const std::string& role) {
+    return absl::StrCat(dsn_, " user=", role, " options='-c search_path=fscanary'");
+  };
+  absl::StatusOr<std::unique_ptr<Store>> early = OpenPostgresStore({.dsn = as(collector)});
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kPermissionDenied) << early.status();
+  EXPECT_THAT(std::string(early.status().message()), HasSubstr("migrating to schema version 1"));
+
+  ASSERT_TRUE(OpenPostgresStore({.dsn = as(owner)}).ok());
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenPostgresStore({.dsn = as(collector)});
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_THAT(testing::Ingest(**store, "a", {FindingRecord(1, kSecond)}),
+              ::testing::ElementsAre(kStored));
+  EXPECT_EQ((*store)->ListFindings({})->findings_size(), 1);
+}
+
 TEST(PostgresDsn, APasswordInTheConnectionStringIsRefusedWithoutRepeatingIt) {
   for (const std::string dsn : {"host=/run/postgresql dbname=fscanary password=hunter2",
                                 "postgresql://fscanary:hunter2@localhost/fscanary"}) {
