@@ -120,6 +120,30 @@ TEST_F(PostgresStore, ADifferentRecordUnderAHeldSequenceIsAConflictOnTheOtherSto
   EXPECT_EQ(testing::EpochsOf(*first, "a").front().exposure.reports, 0u);
 }
 
+TEST_F(PostgresStore, AConnectionTheServerDroppedIsReplacedAtTheNextCall) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->ListFindings({}).ok());  // a reader connection is pooled too
+  // A server restart or failover, as the store sees it: its connections go.
+  ASSERT_TRUE(server_
+                  ->Exec(dsn_,
+                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                         "datname = current_database() AND pid <> pg_backend_pid()")
+                  .ok());
+  // The call that meets the loss fails, acknowledging nothing; the next
+  // reconnects.
+  const absl::StatusOr<std::vector<RecordResult>> lost =
+      store->IngestBatch("a", std::vector{FindingRecord(1, kSecond)}, 1);
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable) << lost.status();
+  EXPECT_FALSE(store->ListFindings({}).ok());
+  EXPECT_THAT(testing::Ingest(*store, "a", {FindingRecord(1, kSecond)}),
+              ::testing::ElementsAre(kStored));
+  absl::StatusOr<v1::ListFindingsResponse> findings = store->ListFindings({});
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  EXPECT_EQ(findings->findings_size(), 1);
+}
+
 TEST_F(PostgresStore, ASchemaNewerThanTheBinaryIsRefusedNamingBothVersions) {
   Open().reset();
   const int64_t newer = postgres::LatestSchemaVersion() + 5;

@@ -28,6 +28,10 @@ std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
   return info.param == Backend::kPostgres ? "Postgres" : "Sqlite";
 }
 
+void PrintTo(Backend backend, std::ostream* out) {
+  *out << (backend == Backend::kPostgres ? "Postgres" : "Sqlite");
+}
+
 void BackendTest::SetUp() {
   {
     std::lock_guard lock(current_mutex);

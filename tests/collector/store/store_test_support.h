@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ v1::AgentMessage SpoolLossRecord(uint64_t sequence, int64_t created_ns, uint64_t
 
 enum class Backend { kSqlite, kPostgres };
 std::string BackendName(const ::testing::TestParamInfo<Backend>& info);
+// For gtest's test names and messages ("GetParam() = Postgres").
+void PrintTo(Backend backend, std::ostream* out);
 
 // The fixture of the tests every backend must pass: while a test runs,
 // OpenStore opens a store of its parameter's backend (outside such a test,
