@@ -8,13 +8,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 
 namespace fscanary::testing {
 namespace {
@@ -54,8 +58,14 @@ absl::Status Run(std::vector<std::string> argv, const std::string& log) {
   std::vector<char*> args;
   for (std::string& arg : argv) args.push_back(arg.data());
   args.push_back(nullptr);
-  const pid_t child = ::fork();
-  if (child < 0) return absl::InternalError("fork failed");
+  // A machine short of processes for a moment (EAGAIN) must not leave a
+  // server running because its pg_ctl stop could not start: try for 10 s.
+  pid_t child = ::fork();
+  for (int attempt = 0; child < 0 && errno == EAGAIN && attempt < 100; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    child = ::fork();
+  }
+  if (child < 0) return ErrnoToStatus(errno, "fork");
   if (child == 0) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd >= 0) {
