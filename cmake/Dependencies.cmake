@@ -26,6 +26,8 @@ find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)
 find_package(SQLite3 REQUIRED)
+# libpq (Debian libpq-dev): the collector's PostgreSQL store, PkgConfig::LIBPQ.
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 find_library(CIVETWEB_LIB civetweb REQUIRED)
 find_path(CIVETWEB_INCLUDE civetweb.h REQUIRED)

@@ -10,13 +10,14 @@ build_packages=(
   build-essential cmake pkg-config ninja-build
   liburing-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libspdlog-dev libxxhash-dev libcivetweb-dev libcli11-dev
-  libyaml-cpp-dev libsqlite3-dev libsystemd-dev libblkid-dev nlohmann-json3-dev
+  libyaml-cpp-dev libsqlite3-dev libpq-dev libsystemd-dev libblkid-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libssl-dev
 )
 test_packages=(
   fio fdisk util-linux e2fsprogs xfsprogs btrfs-progs socat python3 prometheus prometheus-alertmanager
   debootstrap dpkg-dev zstd openssl
   qemu-system-x86 qemu-utils nbdkit nbdkit-plugin-python
+  postgresql-15
 )
 
 case "$profile" in

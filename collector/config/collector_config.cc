@@ -13,6 +13,7 @@ namespace fscanary::config {
 namespace {
 
 using Synchronous = CollectorConfig::Synchronous;
+using StoreBackend = CollectorConfig::StoreBackend;
 
 constexpr Duration kMinRetention = std::chrono::hours(1);
 constexpr Duration kMaxRetention = std::chrono::hours(24 * 365 * 100);
@@ -25,6 +26,39 @@ absl::StatusOr<Synchronous> ParseSynchronous(std::string_view name) {
       absl::StrCat("unknown synchronous mode '", absl::string_view(name.data(), name.size()),
                    "' (expected full, normal or extra; off would acknowledge records a crash "
                    "can lose)"));
+}
+
+absl::StatusOr<StoreBackend> ParseStoreBackend(std::string_view name) {
+  if (name == "sqlite") return StoreBackend::kSqlite;
+  if (name == "postgres") return StoreBackend::kPostgres;
+  return absl::InvalidArgumentError(absl::StrCat("unknown store backend '",
+                                                 absl::string_view(name.data(), name.size()),
+                                                 "' (expected sqlite or postgres)"));
+}
+
+void ReadStore(Section& section, const std::string& state_dir, CollectorConfig::Store& store) {
+  section.ReadEnum("backend", store.backend, ParseStoreBackend);
+  section.Read("path", store.path);
+  if (!store.path.empty()) section.Check("path", ValidateAbsolutePath(store.path));
+  section.ReadEnum("synchronous", store.synchronous, ParseSynchronous);
+  if (std::optional<Section> postgres = section.Child("postgres")) {
+    postgres->Read("dsn", store.postgres.dsn);
+    if (DsnHoldsPassword(store.postgres.dsn)) {
+      // The message never repeats the connection string: it holds a secret.
+      postgres->Fail("dsn",
+                     "holds a password; a password never goes in this file: put it in the file "
+                     "store.postgres.password_file names (mode 0600), or in PGPASSFILE or "
+                     "PGPASSWORD");
+    }
+    postgres->Read("password_file", store.postgres.password_file);
+    if (!store.postgres.password_file.empty()) {
+      postgres->Check("password_file", ValidateAbsolutePath(store.postgres.password_file));
+    }
+  }
+  if (store.backend == StoreBackend::kPostgres && store.postgres.dsn.empty()) {
+    section.Fail("backend", "postgres needs store.postgres.dsn (a libpq connection string)");
+  }
+  if (store.path.empty()) store.path = (std::filesystem::path(state_dir) / "collector.db").string();
 }
 
 // 127.x.x.x: the host part is four dotted numbers (not a name that starts
@@ -111,11 +145,8 @@ void ReadCollector(Section root, CollectorConfig& config) {
   root.Read("log_level", config.log_level);
   root.Check("log_level", ValidateLogLevel(config.log_level));
   if (std::optional<Section> store = root.Child("store")) {
-    store->Read("path", config.store.path);
-    if (!config.store.path.empty()) store->Check("path", ValidateAbsolutePath(config.store.path));
-    store->ReadEnum("synchronous", config.store.synchronous, ParseSynchronous);
-  }
-  if (config.store.path.empty()) {
+    ReadStore(*store, config.state_dir, config.store);
+  } else {
     config.store.path = (std::filesystem::path(config.state_dir) / "collector.db").string();
   }
   if (std::optional<Section> tls = root.Child("tls")) ReadTls(*tls, config.tls);
@@ -195,6 +226,34 @@ std::string_view SynchronousName(Synchronous synchronous) {
       return "extra";
   }
   return "unknown";
+}
+
+std::string_view StoreBackendName(StoreBackend backend) {
+  return backend == StoreBackend::kPostgres ? "postgres" : "sqlite";
+}
+
+bool DsnHoldsPassword(std::string_view dsn) {
+  // A URI's user:password@ (the part before the host, up to the first '/').
+  for (const std::string_view scheme : {"postgresql://", "postgres://"}) {
+    if (!dsn.starts_with(scheme)) continue;
+    const std::string_view rest = dsn.substr(scheme.size());
+    const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+    const size_t at = authority.rfind('@');
+    if (at != std::string_view::npos &&
+        authority.substr(0, at).find(':') != std::string_view::npos) {
+      return true;
+    }
+  }
+  // password=... as a keyword (key = value form) or a URI parameter.
+  for (size_t found = dsn.find("password"); found != std::string_view::npos;
+       found = dsn.find("password", found + 1)) {
+    const bool starts_key = found == 0 || dsn[found - 1] == ' ' || dsn[found - 1] == '\t' ||
+                            dsn[found - 1] == '?' || dsn[found - 1] == '&';
+    size_t next = found + std::string_view("password").size();
+    while (next < dsn.size() && (dsn[next] == ' ' || dsn[next] == '\t')) ++next;
+    if (starts_key && next < dsn.size() && dsn[next] == '=') return true;
+  }
+  return false;
 }
 
 absl::StatusOr<CollectorConfig> ParseCollectorConfig(std::string_view yaml_text,

@@ -19,10 +19,24 @@ struct CollectorConfig {
   // a power loss; kNormal (under WAL) only a crash of the collector.
   enum class Synchronous : uint8_t { kNormal, kFull, kExtra };
 
+  // Where the collector keeps its records: SQLite, embedded (one collector),
+  // or PostgreSQL (several collectors may share one database).
+  enum class StoreBackend : uint8_t { kSqlite, kPostgres };
+
+  struct Postgres {
+    // A libpq connection string or URI, without a password (refused).
+    std::string dsn;
+    // A file holding the password on its first line (mode 0600); empty:
+    // libpq's own PGPASSWORD / PGPASSFILE.
+    std::string password_file;
+  };
   struct Store {
-    // Default (after parsing): <state_dir>/collector.db.
+    StoreBackend backend = StoreBackend::kSqlite;
+    // SQLite. Default (after parsing): <state_dir>/collector.db.
     std::string path;
     Synchronous synchronous = Synchronous::kFull;
+    // PostgreSQL; dsn required with backend kPostgres.
+    Postgres postgres;
   };
   struct Tls {
     // PEM files. `cert` and `key` (both or neither) turn TLS on; `client_ca`
@@ -120,6 +134,12 @@ absl::StatusOr<CollectorConfig> LoadCollectorConfig(const std::string& path);
 std::string DescribeConfig(const CollectorConfig& config);
 
 std::string_view SynchronousName(CollectorConfig::Synchronous synchronous);
+std::string_view StoreBackendName(CollectorConfig::StoreBackend backend);
+
+// Whether a libpq connection string or URI sets a password (a password
+// keyword or parameter, or user:password@ in a URI). The store checks again
+// with libpq's own parser when it connects.
+bool DsnHoldsPassword(std::string_view dsn);
 
 // Whether `address` (host:port or unix:/path) is reachable from this host
 // only: unix:, 127.x.x.x, [::1] or localhost.

@@ -12,8 +12,12 @@ std::string DescribeConfig(const CollectorConfig& config) {
   text.String("admin_listen", config.admin_listen);
   text.String("state_dir", config.state_dir);
   text.Word("log_level", config.log_level);
+  text.Word("store.backend", StoreBackendName(config.store.backend));
   text.String("store.path", config.store.path);
   text.Word("store.synchronous", SynchronousName(config.store.synchronous));
+  // Never a password: the configuration holds none (DsnHoldsPassword).
+  text.String("store.postgres.dsn", config.store.postgres.dsn);
+  text.String("store.postgres.password_file", config.store.postgres.password_file);
   text.String("tls.cert", config.tls.cert);
   text.String("tls.key", config.tls.key);
   text.String("tls.client_ca", config.tls.client_ca);

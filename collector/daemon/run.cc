@@ -169,17 +169,23 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const config::CollectorCon
   return options;
 }
 
-store::SqliteOptions StoreOptionsFromConfig(const config::CollectorConfig& config) {
-  store::SqliteOptions options{.path = config.store.path};
+store::StoreOptions StoreOptionsFromConfig(const config::CollectorConfig& config) {
+  store::StoreOptions options{
+      .backend = config.store.backend == config::CollectorConfig::StoreBackend::kPostgres
+                     ? store::StoreOptions::Backend::kPostgres
+                     : store::StoreOptions::Backend::kSqlite,
+      .sqlite = {.path = config.store.path},
+      .postgres = {.dsn = config.store.postgres.dsn,
+                   .password_file = config.store.postgres.password_file}};
   switch (config.store.synchronous) {
     case config::CollectorConfig::Synchronous::kNormal:
-      options.synchronous = store::SqliteOptions::Synchronous::kNormal;
+      options.sqlite.synchronous = store::SqliteOptions::Synchronous::kNormal;
       break;
     case config::CollectorConfig::Synchronous::kExtra:
-      options.synchronous = store::SqliteOptions::Synchronous::kExtra;
+      options.sqlite.synchronous = store::SqliteOptions::Synchronous::kExtra;
       break;
     case config::CollectorConfig::Synchronous::kFull:
-      options.synchronous = store::SqliteOptions::Synchronous::kFull;
+      options.sqlite.synchronous = store::SqliteOptions::Synchronous::kFull;
       break;
   }
   return options;
@@ -218,11 +224,15 @@ int RunCollector(const std::string& config_path) {
     return 2;
   }
   absl::StatusOr<std::unique_ptr<store::Store>> store =
-      store::OpenSqliteStore(StoreOptionsFromConfig(*config));
+      store::OpenStore(StoreOptionsFromConfig(*config));
   if (!store.ok()) {
     spdlog::critical("cannot open the store: {}", std::string(store.status().message()));
     return 2;
   }
+  spdlog::info("store: {} {}", config::StoreBackendName(config->store.backend),
+               config->store.backend == config::CollectorConfig::StoreBackend::kPostgres
+                   ? config->store.postgres.dsn
+                   : config->store.path);
 
   auto registry = std::make_shared<metrics::Registry>();
   (void)metrics::RegisterBuildInfo(*registry, FSCANARY_VERSION, FSCANARY_REVISION);

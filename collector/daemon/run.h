@@ -15,7 +15,7 @@ namespace fscanary::collector {
 // The server's and the store's options for a parsed config (reads the tokens
 // file it names).
 absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const config::CollectorConfig& config);
-store::SqliteOptions StoreOptionsFromConfig(const config::CollectorConfig& config);
+store::StoreOptions StoreOptionsFromConfig(const config::CollectorConfig& config);
 
 // Returns the process exit code: 0 after a clean stop, 2 when the config or
 // the environment does not let the collector start.

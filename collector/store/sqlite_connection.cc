@@ -68,95 +68,99 @@ void SatSumFinal(sqlite3_context* context) {
   sqlite3_result_int64(context, sum == nullptr ? 0 : *sum);
 }
 
-int RegisterSaturatingFunctions(sqlite3* db) {
+// greatest(a, b) and least(a, b) of two integers, PostgreSQL's names for
+// what SQLite spells max(a, b) and min(a, b), so that the store's SQL is one.
+void GreatestFunction(sqlite3_context* context, int, sqlite3_value** args) {
+  sqlite3_result_int64(context,
+                       std::max(sqlite3_value_int64(args[0]), sqlite3_value_int64(args[1])));
+}
+
+void LeastFunction(sqlite3_context* context, int, sqlite3_value** args) {
+  sqlite3_result_int64(context,
+                       std::min(sqlite3_value_int64(args[0]), sqlite3_value_int64(args[1])));
+}
+
+int RegisterFunctions(sqlite3* db) {
+  using Scalar = void (*)(sqlite3_context*, int, sqlite3_value**);
+  struct Function {
+    const char* name;
+    Scalar function;
+  };
   constexpr int kFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-  if (const int rc = sqlite3_create_function_v2(db, "sat_add", 2, kFlags, nullptr, SatAddFunction,
-                                                nullptr, nullptr, nullptr);
-      rc != SQLITE_OK) {
-    return rc;
+  for (const Function& scalar :
+       {Function{"sat_add", SatAddFunction}, Function{"greatest", GreatestFunction},
+        Function{"least", LeastFunction}}) {
+    if (const int rc = sqlite3_create_function_v2(db, scalar.name, 2, kFlags, nullptr,
+                                                  scalar.function, nullptr, nullptr, nullptr);
+        rc != SQLITE_OK) {
+      return rc;
+    }
   }
   return sqlite3_create_function_v2(db, "sat_sum", 1, kFlags, nullptr, nullptr, SatSumStep,
                                     SatSumFinal, nullptr);
 }
 
+// A cached statement of one connection; reset with its bindings cleared
+// when the user is done, so the next user starts afresh.
+class SqliteStatement final : public sql::Statement::Impl {
+ public:
+  SqliteStatement(const Connection* connection, sqlite3_stmt* statement)
+      : connection_(connection), statement_(statement) {}
+  ~SqliteStatement() override {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+
+  void Bind(int position, int64_t value) override {
+    Check(sqlite3_bind_int64(statement_, position, value));
+  }
+  void BindText(int position, std::string_view text) override {
+    Check(sqlite3_bind_text64(statement_, position, text.data(), text.size(), SQLITE_TRANSIENT,
+                              SQLITE_UTF8));
+  }
+  void BindBlob(int position, std::string_view bytes) override {
+    // A zero-length blob is still a blob, not NULL.
+    Check(sqlite3_bind_blob64(statement_, position, bytes.empty() ? "" : bytes.data(), bytes.size(),
+                              SQLITE_TRANSIENT));
+  }
+  void BindNull(int position) override { Check(sqlite3_bind_null(statement_, position)); }
+
+  absl::StatusOr<bool> Step() override {
+    if (bind_error_ != SQLITE_OK) {
+      return connection_->Error(bind_error_, absl::StrCat("bind ", sqlite3_sql(statement_)));
+    }
+    const int rc = sqlite3_step(statement_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return connection_->Error(rc, sqlite3_sql(statement_));
+  }
+
+  int64_t Int(int column) const override { return sqlite3_column_int64(statement_, column); }
+  std::string Text(int column) const override {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
+    if (text == nullptr) return "";
+    return std::string(text, static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
+  }
+  std::string_view Blob(int column) const override {
+    const auto* bytes = static_cast<const char*>(sqlite3_column_blob(statement_, column));
+    if (bytes == nullptr) return {};
+    return std::string_view(bytes, static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
+  }
+  bool IsNull(int column) const override {
+    return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+  }
+
+ private:
+  void Check(int rc) {
+    if (rc != SQLITE_OK) bind_error_ = rc;
+  }
+
+  const Connection* connection_;
+  sqlite3_stmt* statement_;
+  int bind_error_ = SQLITE_OK;
+};
+
 }  // namespace
-
-Statement::Statement(const Connection* connection, sqlite3_stmt* statement)
-    : connection_(connection), statement_(statement) {}
-
-Statement::Statement(Statement&& other) noexcept
-    : connection_(other.connection_),
-      statement_(std::exchange(other.statement_, nullptr)),
-      bind_error_(other.bind_error_) {}
-
-Statement::~Statement() {
-  if (statement_ == nullptr) return;
-  sqlite3_reset(statement_);
-  sqlite3_clear_bindings(statement_);
-}
-
-Statement& Statement::Bind(int position, int64_t value) {
-  if (const int rc = sqlite3_bind_int64(statement_, position, value); rc != SQLITE_OK) {
-    bind_error_ = rc;
-  }
-  return *this;
-}
-
-Statement& Statement::BindText(int position, std::string_view text) {
-  const int rc = sqlite3_bind_text64(statement_, position, text.data(), text.size(),
-                                     SQLITE_TRANSIENT, SQLITE_UTF8);
-  if (rc != SQLITE_OK) bind_error_ = rc;
-  return *this;
-}
-
-Statement& Statement::BindBlob(int position, std::string_view bytes) {
-  // A zero-length blob is still a blob, not NULL.
-  const int rc = sqlite3_bind_blob64(statement_, position, bytes.empty() ? "" : bytes.data(),
-                                     bytes.size(), SQLITE_TRANSIENT);
-  if (rc != SQLITE_OK) bind_error_ = rc;
-  return *this;
-}
-
-Statement& Statement::BindNull(int position) {
-  if (const int rc = sqlite3_bind_null(statement_, position); rc != SQLITE_OK) bind_error_ = rc;
-  return *this;
-}
-
-absl::StatusOr<bool> Statement::Step() {
-  if (bind_error_ != SQLITE_OK) {
-    return connection_->Error(bind_error_, absl::StrCat("bind ", sqlite3_sql(statement_)));
-  }
-  const int rc = sqlite3_step(statement_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  return connection_->Error(rc, sqlite3_sql(statement_));
-}
-
-absl::Status Statement::Run() {
-  while (true) {
-    absl::StatusOr<bool> row = Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return absl::OkStatus();
-  }
-}
-
-int64_t Statement::Int(int column) const { return sqlite3_column_int64(statement_, column); }
-
-std::string Statement::Text(int column) const {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
-  if (text == nullptr) return "";
-  return std::string(text, static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
-}
-
-std::string_view Statement::Blob(int column) const {
-  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(statement_, column));
-  if (bytes == nullptr) return {};
-  return std::string_view(bytes, static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
-}
-
-bool Statement::IsNull(int column) const {
-  return sqlite3_column_type(statement_, column) == SQLITE_NULL;
-}
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Access access,
                                                              int busy_timeout_ms) {
@@ -174,8 +178,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, busy_timeout_ms);
-  if (const int registered = RegisterSaturatingFunctions(db); registered != SQLITE_OK) {
-    return connection->Error(registered, "register sat_add and sat_sum");
+  if (const int registered = RegisterFunctions(db); registered != SQLITE_OK) {
+    return connection->Error(registered, "register the store's SQL functions");
   }
   return connection;
 }
@@ -192,12 +196,12 @@ absl::Status Connection::Exec(const std::string& sql) {
   std::string detail = message != nullptr ? message : sqlite3_errstr(rc);
   sqlite3_free(message);
   const std::string head = sql.substr(0, 60);
-  return absl::Status(CodeFor(rc), absl::StrCat("database ", path_, ": ", head,
-                                                head.size() < sql.size() ? "...: " : ": ", detail,
-                                                " (", sqlite3_errstr(rc), ")"));
+  return absl::Status(CodeFor(rc),
+                      absl::StrCat(name_, ": ", head, head.size() < sql.size() ? "...: " : ": ",
+                                   detail, " (", sqlite3_errstr(rc), ")"));
 }
 
-absl::StatusOr<Statement> Connection::Prepare(std::string_view sql) {
+absl::StatusOr<sql::Statement> Connection::Prepare(std::string_view sql) {
   auto it = statements_.find(absl::string_view(sql.data(), sql.size()));
   if (it == statements_.end()) {
     sqlite3_stmt* statement = nullptr;
@@ -209,63 +213,16 @@ absl::StatusOr<Statement> Connection::Prepare(std::string_view sql) {
     }
     it = statements_.emplace(std::string(sql), statement).first;
   }
-  return Statement(this, it->second);
+  return sql::Statement(std::make_unique<SqliteStatement>(this, it->second));
 }
-
-absl::StatusOr<int64_t> Connection::QueryInt(std::string_view sql) {
-  absl::StatusOr<Statement> statement = Prepare(sql);
-  if (!statement.ok()) return statement.status();
-  absl::StatusOr<bool> row = statement->Step();
-  if (!row.ok()) return row.status();
-  if (!*row)
-    return absl::InternalError(
-        absl::StrCat("database ", path_, ": no row from ", std::string(sql)));
-  return statement->Int(0);
-}
-
-absl::StatusOr<std::string> Connection::QueryText(std::string_view sql) {
-  absl::StatusOr<Statement> statement = Prepare(sql);
-  if (!statement.ok()) return statement.status();
-  absl::StatusOr<bool> row = statement->Step();
-  if (!row.ok()) return row.status();
-  if (!*row)
-    return absl::InternalError(
-        absl::StrCat("database ", path_, ": no row from ", std::string(sql)));
-  return statement->Text(0);
-}
-
-int64_t Connection::Changes() const { return sqlite3_changes64(db_); }
-
-int64_t Connection::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 
 absl::Status Connection::Error(int rc, std::string_view what) const {
   // The connection's message describes the most recent failure; for a result
   // code that did not come from this connection (a bind) the code's text does.
   const char* message = db_ != nullptr && sqlite3_extended_errcode(db_) == rc ? sqlite3_errmsg(db_)
                                                                               : sqlite3_errstr(rc);
-  return absl::Status(CodeFor(rc), absl::StrCat("database ", path_, ": ", std::string(what), ": ",
-                                                message, " (", sqlite3_errstr(rc), ")"));
-}
-
-absl::StatusOr<Transaction> Transaction::Begin(Connection& connection, Kind kind) {
-  absl::Status begun =
-      connection.Exec(kind == Kind::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
-  if (!begun.ok()) return begun;
-  return Transaction(connection);
-}
-
-Transaction::~Transaction() {
-  // Nothing to report to: if ROLLBACK fails, SQLite rolls back on its own when
-  // the connection next runs, and an error already travels to the caller.
-  if (connection_ != nullptr) (void)connection_->Exec("ROLLBACK");
-}
-
-absl::Status Transaction::Commit() {
-  Connection* connection = std::exchange(connection_, nullptr);
-  absl::Status committed = connection->Exec("COMMIT");
-  // A failed COMMIT may leave the transaction open (SQLITE_BUSY): end it.
-  if (!committed.ok()) (void)connection->Exec("ROLLBACK");
-  return committed;
+  return absl::Status(CodeFor(rc), absl::StrCat(name_, ": ", std::string(what), ": ", message, " (",
+                                                sqlite3_errstr(rc), ")"));
 }
 
 }  // namespace fscanary::store::sqlite

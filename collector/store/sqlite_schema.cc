@@ -193,8 +193,8 @@ absl::Status CheckDatabaseIdentity(Connection& connection) {
 absl::Status Migrate(Connection& connection) {
   ASSIGN_OR_RETURN(const int64_t version, connection.QueryInt("PRAGMA user_version"));
   for (int64_t step = version + 1; step <= LatestSchemaVersion(); ++step) {
-    ASSIGN_OR_RETURN(Transaction transaction,
-                     Transaction::Begin(connection, Transaction::Kind::kImmediate));
+    ASSIGN_OR_RETURN(sql::Transaction transaction,
+                     sql::Transaction::Begin(connection, "BEGIN IMMEDIATE"));
     RETURN_IF_ERROR(connection.Exec(kMigrations[static_cast<size_t>(step - 1)]));
     RETURN_IF_ERROR(connection.Exec(absl::StrCat("PRAGMA application_id = ", kApplicationId,
                                                  "; PRAGMA user_version = ", step)));

@@ -1,5 +1,5 @@
-// Opening the SQLite store, its reader pool, and the small writes and reads
-// that are not ingest, queries or retention.
+// Opening the SQLite store: the lock that makes it the database's one writer,
+// the checks that keep it off files that are not its own, and WAL mode.
 
 #include "collector/store/sqlite_store.h"
 
@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "collector/store/sqlite_connection.h"
 #include "collector/store/sqlite_schema.h"
 #include "common/status.h"
 
@@ -62,6 +63,15 @@ uint64_t FileBytes(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0 ? static_cast<uint64_t>(info.st_size) : 0;
 }
 
+// SQLite: the write lock taken at BEGIN, so a writer never fails half way for
+// want of it; a deferred read transaction is one WAL snapshot.
+SqlDialect SqliteDialect() {
+  return SqlDialect{.begin_write = "BEGIN IMMEDIATE",
+                    .begin_read = "BEGIN DEFERRED",
+                    .lock_host_row = "",
+                    .sole_writer = true};
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
@@ -110,154 +120,24 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
 }
 
 SqliteStore::SqliteStore(SqliteOptions options, io::UniqueFd lock,
-                         std::unique_ptr<sqlite::Connection> writer)
-    : options_(std::move(options)), lock_(std::move(lock)), writer_(std::move(writer)) {}
+                         std::unique_ptr<sql::Connection> writer)
+    : SqlStore(SqliteDialect(), std::move(writer), options.max_readers),
+      options_(std::move(options)),
+      lock_(std::move(lock)) {}
 
-absl::StatusOr<SqliteStore::Reader> SqliteStore::AcquireReader() {
-  std::unique_ptr<Connection> connection;
-  {
-    std::unique_lock lock(readers_mutex_);
-    reader_released_.wait(
-        lock, [this] { return !idle_readers_.empty() || open_readers_ < options_.max_readers; });
-    if (!idle_readers_.empty()) {
-      connection = std::move(idle_readers_.back());
-      idle_readers_.pop_back();
-    } else {
-      ++open_readers_;  // a slot, filled below
-    }
-  }
-  if (connection == nullptr) {
-    absl::StatusOr<std::unique_ptr<Connection>> opened =
-        Connection::Open(options_.path, Access::kReadOnly, options_.busy_timeout_ms);
-    if (!opened.ok()) {
-      {
-        std::lock_guard lock(readers_mutex_);
-        --open_readers_;
-      }
-      reader_released_.notify_one();
-      return opened.status();
-    }
-    connection = *std::move(opened);
-  }
-  absl::StatusOr<sqlite::Transaction> transaction =
-      sqlite::Transaction::Begin(*connection, sqlite::Transaction::Kind::kRead);
-  if (!transaction.ok()) {
-    ReleaseReader(std::move(connection));
-    return transaction.status();
-  }
-  return Reader(this, std::move(connection), *std::move(transaction));
+// The connections close in ~SqlStore, after lock_ is released here: harmless,
+// since a second store that takes the lock in between only opens connections
+// of its own (SQLite's own locks order the writers).
+SqliteStore::~SqliteStore() = default;
+
+absl::StatusOr<std::unique_ptr<sql::Connection>> SqliteStore::OpenReader() {
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader,
+                   Connection::Open(options_.path, Access::kReadOnly, options_.busy_timeout_ms));
+  return std::unique_ptr<sql::Connection>(std::move(reader));
 }
 
-void SqliteStore::ReleaseReader(std::unique_ptr<sqlite::Connection> connection) {
-  {
-    std::lock_guard lock(readers_mutex_);
-    idle_readers_.push_back(std::move(connection));
-  }
-  reader_released_.notify_one();
-}
-
-absl::Status SqliteStore::RecordHello(const std::string& agent_id, const v1::AgentMessage& message,
-                                      int64_t now_unix_nanos) {
-  if (!message.has_hello()) return absl::InvalidArgumentError("RecordHello without a Hello");
-  return WriteTransaction([&]() -> absl::Status {
-    ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
-    RETURN_IF_ERROR(IngestOne(*host, message, now_unix_nanos).status());
-    ASSIGN_OR_RETURN(sqlite::Statement update,
-                     writer_->Prepare("UPDATE hosts SET connected = connected + 1, "
-                                      "last_seen_ns = max(last_seen_ns, ?2) WHERE host_id = ?1"));
-    return update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run();
-  });
-}
-
-absl::Status SqliteStore::Touch(const std::string& agent_id, int64_t now_unix_nanos) {
-  return WriteTransaction([&]() -> absl::Status {
-    ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
-    ASSIGN_OR_RETURN(sqlite::Statement update,
-                     writer_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?2) "
-                                      "WHERE host_id = ?1"));
-    return update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run();
-  });
-}
-
-absl::Status SqliteStore::TouchHosts(const std::map<std::string, int64_t>& last_heard) {
-  if (last_heard.empty()) return absl::OkStatus();
-  return WriteTransaction([&]() -> absl::Status {
-    for (const auto& [agent_id, heard_unix_nanos] : last_heard) {
-      // Prepared once and cached by the connection; reset as it goes out of scope.
-      ASSIGN_OR_RETURN(sqlite::Statement update,
-                       writer_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?2) "
-                                        "WHERE agent_id = ?1"));
-      RETURN_IF_ERROR(update.BindText(1, agent_id).Bind(2, heard_unix_nanos).Run());
-    }
-    return absl::OkStatus();
-  });
-}
-
-absl::Status SqliteStore::SetConnected(const std::string& agent_id, bool connected,
-                                       int64_t now_unix_nanos) {
-  // A count of open streams: an agent that reconnects before its old stream
-  // ended stays connected when the old one closes.
-  return WriteTransaction([&]() -> absl::Status {
-    ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
-    ASSIGN_OR_RETURN(sqlite::Statement update,
-                     writer_->Prepare("UPDATE hosts SET connected = max(connected + ?2, 0), "
-                                      "last_seen_ns = max(last_seen_ns, ?3) WHERE host_id = ?1"));
-    return update.Bind(1, host->host_id).Bind(2, connected ? 1 : -1).Bind(3, now_unix_nanos).Run();
-  });
-}
-
-absl::StatusOr<uint64_t> SqliteStore::MaxSequence(const std::string& agent_id) {
-  ASSIGN_OR_RETURN(Reader reader, AcquireReader());
-  ASSIGN_OR_RETURN(sqlite::Statement query,
-                   reader.db().Prepare("SELECT max_sequence FROM hosts WHERE agent_id = ?1"));
-  ASSIGN_OR_RETURN(const bool found, query.BindText(1, agent_id).Step());
-  return found ? static_cast<uint64_t>(query.Int(0)) : 0;
-}
-
-absl::StatusOr<StoreStats> SqliteStore::GetStats() {
-  ASSIGN_OR_RETURN(Reader reader, AcquireReader());
-  Connection& db = reader.db();
-  StoreStats stats;
-  {
-    ASSIGN_OR_RETURN(sqlite::Statement hosts,
-                     db.Prepare("SELECT count(*), total(connected > 0) FROM hosts"));
-    ASSIGN_OR_RETURN(const bool row, hosts.Step());
-    if (row) {
-      stats.hosts = static_cast<uint64_t>(hosts.Int(0));
-      stats.hosts_connected = static_cast<uint64_t>(hosts.Int(1));
-    }
-  }
-  ASSIGN_OR_RETURN(const int64_t epochs, db.QueryInt("SELECT count(*) FROM epochs"));
-  ASSIGN_OR_RETURN(const int64_t reports, db.QueryInt("SELECT count(*) FROM reports"));
-  stats.epochs = static_cast<uint64_t>(epochs);
-  stats.reports = static_cast<uint64_t>(reports);
-  {
-    ASSIGN_OR_RETURN(sqlite::Statement kinds,
-                     db.Prepare("SELECT kind, count(*) FROM findings GROUP BY kind UNION ALL "
-                                "SELECT kind, sat_sum(findings) FROM retired_findings "
-                                "GROUP BY kind"));
-    while (true) {
-      ASSIGN_OR_RETURN(const bool row, kinds.Step());
-      if (!row) break;
-      stats.findings_by_kind[static_cast<v1::FindingKind>(kinds.Int(0))] +=
-          static_cast<uint64_t>(kinds.Int(1));
-    }
-  }
-  {
-    ASSIGN_OR_RETURN(sqlite::Statement losses,
-                     db.Prepare("SELECT sat_sum(reports_summarised), sat_sum(reports_dropped), "
-                                "sat_sum(findings_dropped), sat_sum(damaged_records_skipped) "
-                                "FROM spool_losses"));
-    ASSIGN_OR_RETURN(const bool row, losses.Step());
-    if (row) {
-      stats.spool_loss.set_reports_summarised(static_cast<uint64_t>(losses.Int(0)));
-      stats.spool_loss.set_reports_dropped(static_cast<uint64_t>(losses.Int(1)));
-      stats.spool_loss.set_findings_dropped(static_cast<uint64_t>(losses.Int(2)));
-      stats.spool_loss.set_damaged_records_skipped(static_cast<uint64_t>(losses.Int(3)));
-    }
-  }
-  stats.database_bytes = FileBytes(options_.path) + FileBytes(options_.path + "-wal");
-  return stats;
+absl::StatusOr<uint64_t> SqliteStore::DatabaseBytes(sql::Connection&) {
+  return FileBytes(options_.path) + FileBytes(options_.path + "-wal");
 }
 
 }  // namespace fscanary::store

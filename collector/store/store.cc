@@ -39,4 +39,14 @@ absl::StatusOr<std::vector<RecordResult>> Store::IngestBatch(
   return std::move(results);
 }
 
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
+  switch (options.backend) {
+    case StoreOptions::Backend::kPostgres:
+      return OpenPostgresStore(options.postgres);
+    case StoreOptions::Backend::kSqlite:
+      break;
+  }
+  return OpenSqliteStore(options.sqlite);
+}
+
 }  // namespace fscanary::store

@@ -301,4 +301,33 @@ struct SqliteOptions {
 // not an SQLite database or is damaged.
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
 
+struct PostgresOptions {
+  // A libpq connection string ("host=/run/postgresql dbname=fscanary") or URI
+  // ("postgresql://fscanary@db.example/fscanary?sslmode=verify-full"). It
+  // must hold no password: InvalidArgument if it does.
+  std::string dsn;
+  // A file whose first line is the password, readable by its owner only;
+  // empty: libpq's own PGPASSWORD or PGPASSFILE (~/.pgpass), if any.
+  std::string password_file;
+  // Reader connections kept open for concurrent queries.
+  int max_readers = 8;
+};
+
+// Opens the PostgreSQL store the DSN names, migrating its schema (the
+// connection's current schema) in one transaction. FailedPrecondition,
+// naming the database and both versions, for a schema newer than this binary
+// knows; for a schema holding other tables. Several stores (collectors) may
+// share one database: a record (agent, sequence) is stored once whichever
+// receives it, and each acknowledges it (kDuplicate on the later).
+absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options);
+
+// Which store the collector runs on, as configured (store.backend).
+struct StoreOptions {
+  enum class Backend { kSqlite, kPostgres };
+  Backend backend = Backend::kSqlite;
+  SqliteOptions sqlite;
+  PostgresOptions postgres;
+};
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
+
 }  // namespace fscanary::store

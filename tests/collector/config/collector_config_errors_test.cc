@@ -2,12 +2,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "collector/config/collector_config.h"
 
 namespace fscanary::config {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 std::string ErrorOf(const std::string& yaml) {
@@ -83,6 +85,26 @@ TEST(CollectorConfigErrors, ValuesOutOfRange) {
               StartsWith("collector.yaml:2: store.synchronous: unknown synchronous mode 'off'"));
   EXPECT_THAT(ErrorOf("listen: 7420\n"),
               StartsWith("collector.yaml:1: listen: '7420' is not host:port"));
+}
+
+TEST(CollectorConfigErrors, APostgresStoreNeedsADsnWithoutAPassword) {
+  EXPECT_EQ(ErrorOf("store:\n  backend: mysql\n"),
+            "collector.yaml:2: store.backend: unknown store backend 'mysql' (expected sqlite or "
+            "postgres)");
+  EXPECT_EQ(ErrorOf("store:\n  backend: postgres\n"),
+            "collector.yaml:2: store.backend: postgres needs store.postgres.dsn (a libpq "
+            "connection string)");
+  for (const std::string dsn :
+       {"host=db dbname=fscanary password=hunter2", "host=db password = hunter2",
+        "postgresql://fscanary:hunter2@db/fscanary",
+        "postgresql://db/fscanary?sslmode=require&password=hunter2"}) {
+    const std::string error =
+        ErrorOf(absl::StrCat("store:\n  backend: postgres\n  postgres:\n    dsn: \"", dsn, "\"\n"));
+    EXPECT_THAT(error, StartsWith("collector.yaml:4: store.postgres.dsn: holds a password")) << dsn;
+    EXPECT_THAT(error, Not(HasSubstr("hunter2"))) << dsn;
+  }
+  EXPECT_THAT(ErrorOf("store:\n  postgres:\n    password_file: secrets/pg\n"),
+              StartsWith("collector.yaml:3: store.postgres.password_file:"));
 }
 
 TEST(LoadCollectorConfig, NamesAFileItCannotRead) {

@@ -137,6 +137,21 @@ TEST(DescribeCollectorConfig, SameMeaningGivesTheSameTextAndNeverAToken) {
   EXPECT_THAT(DescribeConfig(*a), HasSubstr("\nhost_expiry: 1h\n"));
 }
 
+TEST(CollectorConfig, APostgresStoreIsReadWithItsDsnAndPasswordFile) {
+  const absl::StatusOr<CollectorConfig> parsed = ParseCollectorConfig(
+      "store:\n  backend: postgres\n  postgres:\n"
+      "    dsn: \"host=/run/postgresql dbname=fscanary user=fscanary\"\n"
+      "    password_file: /etc/fscanary/pg-password\n",
+      "collector.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->store.backend, CollectorConfig::StoreBackend::kPostgres);
+  EXPECT_EQ(parsed->store.postgres.dsn, "host=/run/postgresql dbname=fscanary user=fscanary");
+  EXPECT_EQ(parsed->store.postgres.password_file, "/etc/fscanary/pg-password");
+  // A password-free DSN that merely mentions the word is accepted.
+  EXPECT_FALSE(DsnHoldsPassword("host=db user=passwordless dbname=password_store"));
+  EXPECT_FALSE(DsnHoldsPassword("postgresql://fscanary@db/fscanary?passfile=/etc/pg"));
+}
+
 TEST(ExampleCollectorConfig, LoadsAndHoldsTheDefaults) {
   const absl::StatusOr<CollectorConfig> example =
       LoadCollectorConfig(kSourceDir + "/deploy/config/collector.yaml");

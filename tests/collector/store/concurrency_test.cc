@@ -28,7 +28,9 @@ std::vector<v1::AgentMessage> Batch(uint64_t batch) {
   return messages;
 }
 
-TEST(Concurrency, ReadersSeeWholeBatchesWhileWritersCommit) {
+class Concurrency : public testing::BackendTest {};
+
+TEST_P(Concurrency, ReadersSeeWholeBatchesWhileWritersCommit) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   std::atomic<int> writers_running = kWriters;
@@ -84,6 +86,8 @@ TEST(Concurrency, ReadersSeeWholeBatchesWhileWritersCommit) {
             static_cast<int>(kWriters * kBatches * kBatchSize / 2));
   EXPECT_EQ(store->GetStats()->reports, kWriters * kBatches * kBatchSize / 2);
 }
+
+FSCANARY_ON_EVERY_BACKEND(Concurrency);
 
 }  // namespace
 }  // namespace fscanary::store

@@ -19,7 +19,9 @@ using testing::VmFacts;
 
 constexpr int64_t kSecond = 1'000'000'000;
 
-TEST(Epochs, SameFactsKeepTheEpoch) {
+class Epochs : public testing::BackendTest {};
+
+TEST_P(Epochs, SameFactsKeepTheEpoch) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts(), 100 * kSecond)});
@@ -40,7 +42,7 @@ TEST(Epochs, SameFactsKeepTheEpoch) {
   EXPECT_EQ(store->GetHost("a")->host().hostname(), "vm-1-renamed");
 }
 
-TEST(Epochs, KernelUpgradeStartsANewEpoch) {
+TEST_P(Epochs, KernelUpgradeStartsANewEpoch) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-17-amd64"), 100 * kSecond)});
@@ -58,7 +60,7 @@ TEST(Epochs, KernelUpgradeStartsANewEpoch) {
   EXPECT_EQ(store->GetHost("a")->host().kernel_release(), "6.1.0-18-amd64");
 }
 
-TEST(Epochs, SchedulerSwitchedAtRunTimeStartsANewEpoch) {
+TEST_P(Epochs, SchedulerSwitchedAtRunTimeStartsANewEpoch) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts("6.1", "mq-deadline"), 100 * kSecond)});
@@ -66,7 +68,7 @@ TEST(Epochs, SchedulerSwitchedAtRunTimeStartsANewEpoch) {
   EXPECT_EQ(EpochsOf(*store, "a").size(), 2u);
 }
 
-TEST(Epochs, ReportExposureLandsInTheEpochItWasCreatedIn) {
+TEST_P(Epochs, ReportExposureLandsInTheEpochItWasCreatedIn) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-17"), 100 * kSecond)});
@@ -84,7 +86,7 @@ TEST(Epochs, ReportExposureLandsInTheEpochItWasCreatedIn) {
   EXPECT_EQ(store->GetHost("a")->host().bytes_verified(), 1050u);
 }
 
-TEST(Epochs, RecordSentLateLandsInItsOldEpoch) {
+TEST_P(Epochs, RecordSentLateLandsInItsOldEpoch) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-17"), 100 * kSecond)});
@@ -100,7 +102,7 @@ TEST(Epochs, RecordSentLateLandsInItsOldEpoch) {
   EXPECT_EQ(store->ListFindings({})->findings(0).epoch(), 1u);
 }
 
-TEST(Epochs, OlderFactsResentLateAreIgnored) {
+TEST_P(Epochs, OlderFactsResentLateAreIgnored) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-17"), 100 * kSecond)});
@@ -113,7 +115,7 @@ TEST(Epochs, OlderFactsResentLateAreIgnored) {
   EXPECT_EQ(epochs[1].end_unix_nanos, 0);
 }
 
-TEST(Epochs, RecordsSentAheadOfNewerFactsMoveToTheNewEpoch) {
+TEST_P(Epochs, RecordsSentAheadOfNewerFactsMoveToTheNewEpoch) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-17"), 100 * kSecond)});
@@ -134,7 +136,7 @@ TEST(Epochs, RecordsSentAheadOfNewerFactsMoveToTheNewEpoch) {
   EXPECT_EQ(store->ListFindings({})->findings(0).epoch(), 2u);
 }
 
-TEST(Epochs, RecordsBeforeTheFirstFactsBelongToTheFirstEpoch) {
+TEST_P(Epochs, RecordsBeforeTheFirstFactsBelongToTheFirstEpoch) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   // Spooled while the collector was unreachable; the Hello comes later.
@@ -150,7 +152,7 @@ TEST(Epochs, RecordsBeforeTheFirstFactsBelongToTheFirstEpoch) {
   EXPECT_EQ(epochs[0].corruption_findings, 1u);
 }
 
-TEST(Epochs, FindingsAreCountedByKindAndCorruption) {
+TEST_P(Epochs, FindingsAreCountedByKindAndCorruption) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts(), 100 * kSecond)});
@@ -165,7 +167,7 @@ TEST(Epochs, FindingsAreCountedByKindAndCorruption) {
   EXPECT_EQ(epochs[0].corruption_findings, 2u);
 }
 
-TEST(Epochs, HostsWithTheSameKernelConfigShareIt) {
+TEST_P(Epochs, HostsWithTheSameKernelConfigShareIt) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts(), 100 * kSecond)});
@@ -179,7 +181,7 @@ TEST(Epochs, HostsWithTheSameKernelConfigShareIt) {
   EXPECT_TRUE((*epochs)[0].facts.kernel_config().empty());
 }
 
-TEST(Epochs, AnAgentReusingAnotherHostsConfigHashCannotReplaceItsOptions) {
+TEST_P(Epochs, AnAgentReusingAnotherHostsConfigHashCannotReplaceItsOptions) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   // First to the store: a host that claims b's config hash with other options.
@@ -197,7 +199,7 @@ TEST(Epochs, AnAgentReusingAnotherHostsConfigHashCannotReplaceItsOptions) {
       << "the hash the agent reported stays a fact";
 }
 
-TEST(Epochs, AfterReopeningSameFactsStillKeepTheEpochAndNewOnesStartOne) {
+TEST_P(Epochs, AfterReopeningSameFactsStillKeepTheEpochAndNewOnesStartOne) {
   fscanary::testing::TempDir dir;
   {
     auto store = testing::OpenStore(dir);
@@ -211,6 +213,8 @@ TEST(Epochs, AfterReopeningSameFactsStillKeepTheEpochAndNewOnesStartOne) {
   ASSERT_EQ(epochs.size(), 2u);
   EXPECT_EQ(epochs[1].epoch, 2u);
 }
+
+FSCANARY_ON_EVERY_BACKEND(Epochs);
 
 }  // namespace
 }  // namespace fscanary::store

@@ -23,7 +23,9 @@ const HostActivity* Find(const std::vector<HostActivity>& hosts, const std::stri
   return nullptr;
 }
 
-TEST(HostActivity, ANewHostHasNoFindingsAndHasNotVerified) {
+class HostActivities : public testing::BackendTest {};
+
+TEST_P(HostActivities, ANewHostHasNoFindingsAndHasNotVerified) {
   fscanary::testing::TempDir dir;
   auto store = OpenStore(dir);
   ASSERT_TRUE(
@@ -41,7 +43,7 @@ TEST(HostActivity, ANewHostHasNoFindingsAndHasNotVerified) {
   EXPECT_TRUE(host->facts.kernel_config().empty()) << "the options are not for scrapes";
 }
 
-TEST(HostActivity, LastVerifiedIsTheEndOfTheNewestReportThatVerifiedBytes) {
+TEST_P(HostActivities, LastVerifiedIsTheEndOfTheNewestReportThatVerifiedBytes) {
   fscanary::testing::TempDir dir;
   auto store = OpenStore(dir);
   Ingest(*store, "vm-1", {ReportRecord(1, 200 * kSecond, 4096)}, 201 * kSecond);
@@ -51,14 +53,14 @@ TEST(HostActivity, LastVerifiedIsTheEndOfTheNewestReportThatVerifiedBytes) {
       << "a report that verified nothing does not count";
 }
 
-TEST(HostActivity, AnAgentClockAheadOfTheCollectorDoesNotMoveLastVerifiedIntoTheFuture) {
+TEST_P(HostActivities, AnAgentClockAheadOfTheCollectorDoesNotMoveLastVerifiedIntoTheFuture) {
   fscanary::testing::TempDir dir;
   auto store = OpenStore(dir);
   Ingest(*store, "vm-1", {ReportRecord(1, 5000 * kSecond, 4096)}, 400 * kSecond);
   EXPECT_EQ(Find(*store->ListHostActivity(), "vm-1")->last_verified_unix_nanos, 400 * kSecond);
 }
 
-TEST(HostActivity, FindingsAreCountedByKindWithTheNewestReceiptTime) {
+TEST_P(HostActivities, FindingsAreCountedByKindWithTheNewestReceiptTime) {
   fscanary::testing::TempDir dir;
   auto store = OpenStore(dir);
   Ingest(*store, "vm-1", {FindingRecord(1, 10 * kSecond)}, 11 * kSecond);
@@ -74,7 +76,7 @@ TEST(HostActivity, FindingsAreCountedByKindWithTheNewestReceiptTime) {
   EXPECT_TRUE(Find(hosts, "vm-2")->findings_by_kind.empty());
 }
 
-TEST(HostActivity, AFindingTheSystemReportedItselfDoesNotMoveTheNewestCorruptionTime) {
+TEST_P(HostActivities, AFindingTheSystemReportedItselfDoesNotMoveTheNewestCorruptionTime) {
   fscanary::testing::TempDir dir;
   auto store = OpenStore(dir);
   Ingest(*store, "vm-1", {FindingRecord(1, 10 * kSecond, v1::MISDIRECTED_WRITE)}, 11 * kSecond);
@@ -88,14 +90,14 @@ TEST(HostActivity, AFindingTheSystemReportedItselfDoesNotMoveTheNewestCorruption
   EXPECT_EQ(host->last_corruption_received_unix_nanos, 11 * kSecond);
 }
 
-TEST(HostActivity, AHostWithOnlyKernelReportedFindingsHasNoCorruptionTime) {
+TEST_P(HostActivities, AHostWithOnlyKernelReportedFindingsHasNoCorruptionTime) {
   fscanary::testing::TempDir dir;
   auto store = OpenStore(dir);
   Ingest(*store, "vm-1", {FindingRecord(1, 10 * kSecond, v1::KERNEL_REPORTED)}, 11 * kSecond);
   EXPECT_EQ(Find(*store->ListHostActivity(), "vm-1")->last_corruption_received_unix_nanos, 0);
 }
 
-TEST(HostActivity, SpoolLossesAreSummedPerHost) {
+TEST_P(HostActivities, SpoolLossesAreSummedPerHost) {
   fscanary::testing::TempDir dir;
   auto store = OpenStore(dir);
   Ingest(*store, "vm-1", {SpoolLossRecord(1, kSecond, 2), SpoolLossRecord(2, kSecond, 5)});
@@ -106,7 +108,7 @@ TEST(HostActivity, SpoolLossesAreSummedPerHost) {
   EXPECT_EQ(host->spool_loss.reports_summarised(), 6u);
 }
 
-TEST(HostActivity, FactsAreThoseOfTheNewestEpoch) {
+TEST_P(HostActivities, FactsAreThoseOfTheNewestEpoch) {
   fscanary::testing::TempDir dir;
   auto store = OpenStore(dir);
   Ingest(*store, "vm-1",
@@ -138,7 +140,7 @@ v1::AgentMessage HealthReport(uint64_t sequence, int64_t created_ns,
   return message;
 }
 
-TEST(HostActivity, CheckersAreAsTheNewestReportSaysWithFailedStepsSummed) {
+TEST_P(HostActivities, CheckersAreAsTheNewestReportSaysWithFailedStepsSummed) {
   fscanary::testing::TempDir dir;
   auto store = OpenStore(dir);
   Ingest(*store, "vm-1",
@@ -185,7 +187,7 @@ TEST(HostActivity, CheckersAreAsTheNewestReportSaysWithFailedStepsSummed) {
   EXPECT_EQ(got->checkers(0).last_healthy_unix_nanos(), 400 * kSecond);
 }
 
-TEST(HostActivity, ACheckerTheNewestReportNoLongerNamesIsDropped) {
+TEST_P(HostActivities, ACheckerTheNewestReportNoLongerNamesIsDropped) {
   fscanary::testing::TempDir dir;
   auto store = OpenStore(dir);
   Ingest(*store, "vm-1",
@@ -198,6 +200,8 @@ TEST(HostActivity, ACheckerTheNewestReportNoLongerNamesIsDropped) {
   ASSERT_EQ(Find(hosts, "vm-1")->checkers.size(), 1u);
   EXPECT_EQ(Find(hosts, "vm-1")->checkers[0].target, "new");
 }
+
+FSCANARY_ON_EVERY_BACKEND(HostActivities);
 
 }  // namespace
 }  // namespace fscanary::store

@@ -21,7 +21,9 @@ using testing::VmFacts;
 
 constexpr int64_t kSecond = 1'000'000'000;
 
-TEST(Ingest, SameSequenceTwiceIsStoredOnceAndReportedNotNew) {
+class Ingests : public testing::BackendTest {};
+
+TEST_P(Ingests, SameSequenceTwiceIsStoredOnceAndReportedNotNew) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, 100 * kSecond)}), ElementsAre(kStored));
@@ -36,7 +38,7 @@ TEST(Ingest, SameSequenceTwiceIsStoredOnceAndReportedNotNew) {
   EXPECT_EQ(findings->findings_size(), 2);
 }
 
-TEST(Ingest, ADifferentRecordUnderAHeldSequenceIsAConflictNotADuplicate) {
+TEST_P(Ingests, ADifferentRecordUnderAHeldSequenceIsAConflictNotADuplicate) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {FindingRecord(1, 100 * kSecond)});
@@ -54,7 +56,7 @@ TEST(Ingest, ADifferentRecordUnderAHeldSequenceIsAConflictNotADuplicate) {
   EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, 100 * kSecond)}), ElementsAre(kDuplicate));
 }
 
-TEST(Ingest, AConflictInsideOneBatchLeavesTheRestOfTheBatchStored) {
+TEST_P(Ingests, AConflictInsideOneBatchLeavesTheRestOfTheBatchStored) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   EXPECT_THAT(Ingest(*store, "a",
@@ -64,7 +66,7 @@ TEST(Ingest, AConflictInsideOneBatchLeavesTheRestOfTheBatchStored) {
   EXPECT_EQ(store->ListFindings({})->findings_size(), 2);
 }
 
-TEST(Ingest, ReplayedReportAddsNoExposure) {
+TEST_P(Ingests, ReplayedReportAddsNoExposure) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts(), 100 * kSecond)});
@@ -76,7 +78,7 @@ TEST(Ingest, ReplayedReportAddsNoExposure) {
   EXPECT_EQ(epochs[0].exposure.reports, 1u);
 }
 
-TEST(Ingest, SequencesAreCountedPerAgent) {
+TEST_P(Ingests, SequencesAreCountedPerAgent) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   EXPECT_THAT(Ingest(*store, "a", {FindingRecord(1, kSecond)}), ElementsAre(kStored));
@@ -85,7 +87,7 @@ TEST(Ingest, SequencesAreCountedPerAgent) {
   EXPECT_EQ(*store->MaxSequence("unknown"), 0u);
 }
 
-TEST(Ingest, MaxSequenceIsTheHighestStoredWhateverTheOrder) {
+TEST_P(Ingests, MaxSequenceIsTheHighestStoredWhateverTheOrder) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   // Findings travel ahead of routine reports, so sequences arrive out of order.
@@ -94,7 +96,7 @@ TEST(Ingest, MaxSequenceIsTheHighestStoredWhateverTheOrder) {
   EXPECT_EQ(*store->MaxSequence("a"), 7u);
 }
 
-TEST(Ingest, InvalidRecordRejectsTheWholeBatch) {
+TEST_P(Ingests, InvalidRecordRejectsTheWholeBatch) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   const absl::StatusOr<std::vector<RecordResult>> stored =
@@ -106,7 +108,7 @@ TEST(Ingest, InvalidRecordRejectsTheWholeBatch) {
   EXPECT_EQ(*store->MaxSequence("a"), 1u);
 }
 
-TEST(Ingest, MessageWithoutBodyIsRejected) {
+TEST_P(Ingests, MessageWithoutBodyIsRejected) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   v1::AgentMessage empty;
@@ -115,7 +117,7 @@ TEST(Ingest, MessageWithoutBodyIsRejected) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST(Ingest, GroupCommitStoresEveryAgentsBatch) {
+TEST_P(Ingests, GroupCommitStoresEveryAgentsBatch) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   const std::vector<v1::AgentMessage> a = {FindingRecord(1, kSecond), FindingRecord(2, kSecond)};
@@ -130,7 +132,7 @@ TEST(Ingest, GroupCommitStoresEveryAgentsBatch) {
   EXPECT_EQ(store->ListFindings({})->findings_size(), 3);
 }
 
-TEST(Ingest, ARecordTheStoreRefusesFailsOnlyItsOwnAgentsBatch) {
+TEST_P(Ingests, ARecordTheStoreRefusesFailsOnlyItsOwnAgentsBatch) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   ASSERT_NO_FATAL_FAILURE(testing::RefuseFindingSequence(dir, 13));
@@ -161,7 +163,7 @@ TEST(Ingest, ARecordTheStoreRefusesFailsOnlyItsOwnAgentsBatch) {
   EXPECT_EQ(*store->MaxSequence("m"), 12u);
 }
 
-TEST(Ingest, SpoolLossIsStoredAndCounted) {
+TEST_P(Ingests, SpoolLossIsStoredAndCounted) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {testing::SpoolLossRecord(1, kSecond, 2)});
@@ -173,7 +175,7 @@ TEST(Ingest, SpoolLossIsStoredAndCounted) {
   EXPECT_EQ(stats->spool_loss.reports_summarised(), 6u);
 }
 
-TEST(Ingest, HeartbeatMovesLastSeenForward) {
+TEST_P(Ingests, HeartbeatMovesLastSeenForward) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   v1::AgentMessage heartbeat;
@@ -185,6 +187,8 @@ TEST(Ingest, HeartbeatMovesLastSeenForward) {
   EXPECT_EQ(host.host().first_seen_unix_nanos(), 50);
   EXPECT_EQ(host.host().last_seen_unix_nanos(), 70);
 }
+
+FSCANARY_ON_EVERY_BACKEND(Ingests);
 
 }  // namespace
 }  // namespace fscanary::store

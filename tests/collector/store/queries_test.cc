@@ -25,7 +25,12 @@ std::vector<uint64_t> Sequences(const v1::ListFindingsResponse& response) {
   return sequences;
 }
 
-TEST(ListHosts, SummarisesEveryHostInAgentIdOrder) {
+class ListHosts : public testing::BackendTest {};
+class ListFindings : public testing::BackendTest {};
+class GetHost : public testing::BackendTest {};
+class GetStats : public testing::BackendTest {};
+
+TEST_P(ListHosts, SummarisesEveryHostInAgentIdOrder) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   ASSERT_TRUE(
@@ -53,7 +58,7 @@ TEST(ListHosts, SummarisesEveryHostInAgentIdOrder) {
   EXPECT_EQ(b.epochs(), 1u);
 }
 
-TEST(ListHosts, AHostStaysConnectedWhileAnyOfItsStreamsIsOpen) {
+TEST_P(ListHosts, AHostStaysConnectedWhileAnyOfItsStreamsIsOpen) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   // A reconnect before the old stream noticed it was gone.
@@ -66,7 +71,7 @@ TEST(ListHosts, AHostStaysConnectedWhileAnyOfItsStreamsIsOpen) {
   EXPECT_EQ(store->ListHosts()->hosts(0).last_seen_unix_nanos(), 4);
 }
 
-TEST(ListHosts, NoHostIsConnectedAfterReopening) {
+TEST_P(ListHosts, NoHostIsConnectedAfterReopening) {
   fscanary::testing::TempDir dir;
   {
     auto store = testing::OpenStore(dir);
@@ -76,7 +81,7 @@ TEST(ListHosts, NoHostIsConnectedAfterReopening) {
   EXPECT_FALSE(store->ListHosts()->hosts(0).connected());
 }
 
-TEST(ListFindings, NewestFirstFilteredBySinceHostAndLimit) {
+TEST_P(ListFindings, NewestFirstFilteredBySinceHostAndLimit) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {FindingRecord(1, kSecond)}, 100);
@@ -103,13 +108,13 @@ TEST(ListFindings, NewestFirstFilteredBySinceHostAndLimit) {
   EXPECT_EQ(store->ListFindings(request)->findings_size(), 0);
 }
 
-TEST(GetHost, UnknownAgentIsNotFound) {
+TEST_P(GetHost, UnknownAgentIsNotFound) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   EXPECT_EQ(store->GetHost("nobody").status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST(GetHost, GivesEpochsWithFullFactsAndTheHostsFindings) {
+TEST_P(GetHost, GivesEpochsWithFullFactsAndTheHostsFindings) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-17"), 100 * kSecond)});
@@ -137,7 +142,7 @@ TEST(GetHost, GivesEpochsWithFullFactsAndTheHostsFindings) {
   EXPECT_EQ(host->findings(0).epoch(), 1u);
 }
 
-TEST(GetStats, CountsHostsEpochsReportsAndFindingsByKind) {
+TEST_P(GetStats, CountsHostsEpochsReportsAndFindingsByKind) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   ASSERT_TRUE(store->RecordHello("a", HelloMessage(VmFacts(), 100 * kSecond), 1).ok());
@@ -154,6 +159,11 @@ TEST(GetStats, CountsHostsEpochsReportsAndFindingsByKind) {
   EXPECT_EQ(stats->findings_by_kind.at(v1::ZEROED), 2u);
   EXPECT_GT(stats->database_bytes, 0u);
 }
+
+FSCANARY_ON_EVERY_BACKEND(ListHosts);
+FSCANARY_ON_EVERY_BACKEND(ListFindings);
+FSCANARY_ON_EVERY_BACKEND(GetHost);
+FSCANARY_ON_EVERY_BACKEND(GetStats);
 
 }  // namespace
 }  // namespace fscanary::store

@@ -21,7 +21,9 @@ using testing::VmFacts;
 constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kDay = 86'400 * kSecond;
 
-TEST(Retention, OldReportsGoTheirExposureStaysAndFindingsStay) {
+class Retention : public testing::BackendTest {};
+
+TEST_P(Retention, OldReportsGoTheirExposureStaysAndFindingsStay) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts(), 1 * kDay)}, 1 * kDay);
@@ -42,7 +44,7 @@ TEST(Retention, OldReportsGoTheirExposureStaysAndFindingsStay) {
   EXPECT_EQ(epochs[0].exposure.bytes_verified, 15u);
 }
 
-TEST(Retention, AnOldFindingFreeEpochBecomesItsHostsAggregateWithItsExposure) {
+TEST_P(Retention, AnOldFindingFreeEpochBecomesItsHostsAggregateWithItsExposure) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   // Host a: epochs 1 (no finding) and 2; host b: epochs 1 (a finding) and 2.
@@ -75,7 +77,7 @@ TEST(Retention, AnOldFindingFreeEpochBecomesItsHostsAggregateWithItsExposure) {
 // Reboots between two kernels, every epoch verifying some bytes: after
 // retention, one aggregate per kernel holds the sums, and a later retention
 // folds newer expired epochs into the same aggregates.
-TEST(Retention, ExpiredEpochsOfOneHostAndFactsFoldIntoOneAggregate) {
+TEST_P(Retention, ExpiredEpochsOfOneHostAndFactsFoldIntoOneAggregate) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   uint64_t sequence = 0;
@@ -129,7 +131,7 @@ TEST(Retention, ExpiredEpochsOfOneHostAndFactsFoldIntoOneAggregate) {
   EXPECT_EQ(epochs[0].stands_for, 4u);
 }
 
-TEST(Retention, SpoolLossesOfFoldedEpochsStayInEverySum) {
+TEST_P(Retention, SpoolLossesOfFoldedEpochsStayInEverySum) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   uint64_t sequence = 0;
@@ -155,7 +157,7 @@ TEST(Retention, SpoolLossesOfFoldedEpochsStayInEverySum) {
   EXPECT_EQ(store->GetStats()->spool_loss.findings_dropped(), expected);
 }
 
-TEST(Retention, DeletedFindingsKeepTheirCountsPerEpochHostAndKind) {
+TEST_P(Retention, DeletedFindingsKeepTheirCountsPerEpochHostAndKind) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-17"), 1 * kDay)}, 1 * kDay);
@@ -194,7 +196,7 @@ TEST(Retention, DeletedFindingsKeepTheirCountsPerEpochHostAndKind) {
   EXPECT_EQ(store->GetHost("a")->epochs(0).findings(), 3u);
 }
 
-TEST(Retention, FindingsAreDeletedOnlyWhenConfigured) {
+TEST_P(Retention, FindingsAreDeletedOnlyWhenConfigured) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   Ingest(*store, "a", {FindingRecord(1, kDay)}, kDay);
@@ -211,7 +213,7 @@ TEST(Retention, FindingsAreDeletedOnlyWhenConfigured) {
   EXPECT_EQ(store->ListFindings({})->findings(0).sequence(), 2u);
 }
 
-TEST(Retention, DeletesInChunksUntilNothingOldIsLeft) {
+TEST_P(Retention, DeletesInChunksUntilNothingOldIsLeft) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   std::vector<v1::AgentMessage> reports;
@@ -226,12 +228,14 @@ TEST(Retention, DeletesInChunksUntilNothingOldIsLeft) {
   EXPECT_EQ(store->GetStats()->reports, 0u);
 }
 
-TEST(Retention, NegativeAgeIsRejected) {
+TEST_P(Retention, NegativeAgeIsRejected) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   EXPECT_EQ(store->ApplyRetention({.report_max_age_nanos = -1}, 0).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
+
+FSCANARY_ON_EVERY_BACKEND(Retention);
 
 }  // namespace
 }  // namespace fscanary::store

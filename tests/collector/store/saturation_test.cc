@@ -27,7 +27,9 @@ constexpr uint64_t kSaturated = std::numeric_limits<int64_t>::max();
 constexpr uint64_t kRecords = 1100;
 constexpr uint64_t kPerBatch = 100;
 
-TEST(Saturation, HugeReportsAndSpoolLossesSaturateEverySum) {
+class Saturation : public testing::BackendTest {};
+
+TEST_P(Saturation, HugeReportsAndSpoolLossesSaturateEverySum) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
   uint64_t sequence = 0;
@@ -81,6 +83,8 @@ TEST(Saturation, HugeReportsAndSpoolLossesSaturateEverySum) {
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->spool_loss.findings_dropped(), kSaturated);
 }
+
+FSCANARY_ON_EVERY_BACKEND(Saturation);
 
 }  // namespace
 }  // namespace fscanary::store

@@ -2,10 +2,69 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
 #include "collector/store/sqlite_connection.h"
+#include "tests/lib/postgres_server.h"
 
 namespace fscanary::store::testing {
+namespace {
+
+// The backend of the running BackendTest, and its PostgreSQL databases by name.
+std::mutex current_mutex;
+Backend current_backend = Backend::kSqlite;
+std::map<std::string, std::string> current_databases;
+
+Backend CurrentBackend() {
+  std::lock_guard lock(current_mutex);
+  return current_backend;
+}
+
+}  // namespace
+
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kPostgres ? "Postgres" : "Sqlite";
+}
+
+void PrintTo(Backend backend, std::ostream* out) {
+  *out << (backend == Backend::kPostgres ? "Postgres" : "Sqlite");
+}
+
+void BackendTest::SetUp() {
+  {
+    std::lock_guard lock(current_mutex);
+    current_backend = GetParam();
+    current_databases.clear();
+  }
+  if (GetParam() != Backend::kPostgres) return;
+  absl::StatusOr<fscanary::testing::PostgresServer*> server =
+      fscanary::testing::SharedPostgresServer();
+  if (!server.ok() && fscanary::testing::PostgresMaySkip(server.status())) {
+    GTEST_SKIP() << server.status().message();
+  }
+  ASSERT_TRUE(server.ok()) << server.status();
+}
+
+void BackendTest::TearDown() {
+  std::lock_guard lock(current_mutex);
+  current_backend = Backend::kSqlite;
+  current_databases.clear();
+}
+
+std::string PostgresDsn(const std::string& name) {
+  std::lock_guard lock(current_mutex);
+  if (auto it = current_databases.find(name); it != current_databases.end()) return it->second;
+  absl::StatusOr<fscanary::testing::PostgresServer*> server =
+      fscanary::testing::SharedPostgresServer();
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return "";
+  absl::StatusOr<std::string> dsn = (*server)->CreateDatabase();
+  EXPECT_TRUE(dsn.ok()) << dsn.status();
+  if (!dsn.ok()) return "";
+  return current_databases[name] = *dsn;
+}
 
 v1::HostFacts VmFacts(const std::string& kernel_release, const std::string& scheduler) {
   v1::HostFacts facts;
@@ -103,6 +162,21 @@ v1::AgentMessage SpoolLossRecord(uint64_t sequence, int64_t created_ns, uint64_t
 
 void RefuseFindingSequence(const fscanary::testing::TempDir& dir, uint64_t sequence,
                            const std::string& name) {
+  if (CurrentBackend() == Backend::kPostgres) {
+    absl::StatusOr<fscanary::testing::PostgresServer*> server =
+        fscanary::testing::SharedPostgresServer();
+    ASSERT_TRUE(server.ok()) << server.status();
+    const absl::Status created = (*server)->Exec(
+        PostgresDsn(name),
+        absl::StrCat("CREATE FUNCTION refuse_", sequence,
+                     "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                     "RAISE EXCEPTION 'poison record refused'; END $$; "
+                     "CREATE TRIGGER refuse_",
+                     sequence, " BEFORE INSERT ON findings FOR EACH ROW WHEN (NEW.sequence = ",
+                     sequence, ") EXECUTE FUNCTION refuse_", sequence, "()"));
+    ASSERT_TRUE(created.ok()) << created;
+    return;
+  }
   absl::StatusOr<std::unique_ptr<sqlite::Connection>> db =
       sqlite::Connection::Open(dir.Join(name), sqlite::Access::kReadWrite, 5000);
   ASSERT_TRUE(db.ok()) << db.status();
@@ -114,7 +188,9 @@ void RefuseFindingSequence(const fscanary::testing::TempDir& dir, uint64_t seque
 }
 
 std::unique_ptr<Store> OpenStore(const fscanary::testing::TempDir& dir, const std::string& name) {
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore({.path = dir.Join(name)});
+  absl::StatusOr<std::unique_ptr<Store>> store = CurrentBackend() == Backend::kPostgres
+                                                     ? OpenPostgresStore({.dsn = PostgresDsn(name)})
+                                                     : OpenSqliteStore({.path = dir.Join(name)});
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? *std::move(store) : nullptr;
 }

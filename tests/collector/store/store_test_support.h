@@ -1,9 +1,13 @@
 #pragma once
-// Builders for the messages the store tests ingest, and a store on a
-// temporary directory.
+// Builders for the messages the store tests ingest, and a store of the
+// backend under test: SQLite on a temporary directory, or a fresh database on
+// the test binary's private PostgreSQL server.
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -25,6 +29,32 @@ v1::AgentMessage ReportRecord(uint64_t sequence, int64_t created_ns, uint64_t by
 v1::AgentMessage FindingRecord(uint64_t sequence, int64_t created_ns,
                                v1::FindingKind kind = v1::CHECKSUM_MISMATCH);
 v1::AgentMessage SpoolLossRecord(uint64_t sequence, int64_t created_ns, uint64_t findings_dropped);
+
+enum class Backend { kSqlite, kPostgres };
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info);
+// For gtest's test names and messages ("GetParam() = Postgres").
+void PrintTo(Backend backend, std::ostream* out);
+
+// The fixture of the tests every backend must pass: while a test runs,
+// OpenStore opens a store of its parameter's backend (outside such a test,
+// SQLite). Where PostgreSQL is not installed and the test is not root, the
+// PostgreSQL instances skip saying so.
+class BackendTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+};
+
+// Runs the suite (a BackendTest) on every backend.
+#define FSCANARY_ON_EVERY_BACKEND(suite)                                                      \
+  INSTANTIATE_TEST_SUITE_P(, suite,                                                           \
+                           ::testing::Values(::fscanary::store::testing::Backend::kSqlite,    \
+                                             ::fscanary::store::testing::Backend::kPostgres), \
+                           ::fscanary::store::testing::BackendName)
+
+// PostgreSQL tests: the connection string of the current test's database
+// `name` (created at first use).
+std::string PostgresDsn(const std::string& name = "collector.db");
 
 // Makes the database in `dir` refuse any finding with `sequence` (a trigger
 // raising an error), standing for whatever the store may refuse in one

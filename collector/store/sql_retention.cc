@@ -13,13 +13,13 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "collector/store/epoch_facts.h"
-#include "collector/store/sqlite_store.h"
+#include "collector/store/sql_store.h"
 #include "common/status.h"
 
 namespace fscanary::store {
 namespace {
 
-using sqlite::Statement;
+using sql::Statement;
 
 // Closed ordinary epochs that ended before ?1 and hold no finding, stored or
 // retired (an epoch with events stays itself: the analysis counts them).
@@ -33,8 +33,8 @@ constexpr const char* kExpiredEpochs =
 constexpr const char* kRetireFinding =
     "INSERT INTO retired_findings (epoch_id, host_id, kind, findings, last_received_ns) "
     "SELECT epoch_id, host_id, kind, 1, received_ns FROM findings WHERE finding_id = ?1 "
-    "ON CONFLICT (epoch_id, kind) DO UPDATE SET findings = sat_add(findings, 1), "
-    "last_received_ns = max(last_received_ns, excluded.last_received_ns)";
+    "ON CONFLICT (epoch_id, kind) DO UPDATE SET findings = sat_add(retired_findings.findings, 1), "
+    "last_received_ns = greatest(retired_findings.last_received_ns, excluded.last_received_ns)";
 
 // Which epochs of one host an aggregate may stand for together: the same
 // facts for a correlation (EpochFingerprint) and the same kernel config.
@@ -58,8 +58,8 @@ std::string RollUpKey(const Statement& row, int facts_column, int config_column)
 
 }  // namespace
 
-absl::StatusOr<RetentionResult> SqliteStore::ApplyRetention(const RetentionPolicy& policy,
-                                                            int64_t now_unix_nanos) {
+absl::StatusOr<RetentionResult> SqlStore::ApplyRetention(const RetentionPolicy& policy,
+                                                         int64_t now_unix_nanos) {
   if (policy.report_max_age_nanos < 0 || policy.epoch_max_age_nanos < 0 ||
       policy.finding_max_age_nanos < 0) {
     return absl::InvalidArgumentError("retention ages must not be negative");
@@ -86,7 +86,7 @@ absl::StatusOr<RetentionResult> SqliteStore::ApplyRetention(const RetentionPolic
     result.reports_deleted += reports;
     RETURN_IF_ERROR(RollUpEpochs(cutoff, result));
     RETURN_IF_ERROR(CollapseSpoolLosses());
-    RETURN_IF_ERROR(WriteTransaction([&]() -> absl::Status {
+    RETURN_IF_ERROR(RetentionTransaction([&]() -> absl::Status {
       return writer_->Exec(
           "DELETE FROM kernel_configs WHERE sha256 NOT IN "
           "(SELECT kernel_config_sha256 FROM epochs)");
@@ -95,7 +95,7 @@ absl::StatusOr<RetentionResult> SqliteStore::ApplyRetention(const RetentionPolic
   return result;
 }
 
-absl::Status SqliteStore::RollUpEpochs(int64_t cutoff_ns, RetentionResult& result) {
+absl::Status SqlStore::RollUpEpochs(int64_t cutoff_ns, RetentionResult& result) {
   // (host_id, key) -> the aggregate epoch; hosts whose aggregates are loaded.
   absl::flat_hash_map<std::pair<int64_t, std::string>, int64_t> aggregate_of;
   absl::flat_hash_set<int64_t> loaded_hosts;
@@ -107,7 +107,7 @@ absl::Status SqliteStore::RollUpEpochs(int64_t cutoff_ns, RetentionResult& resul
   std::vector<Expired> expired;
   while (true) {
     expired.clear();
-    const absl::Status chunk = WriteTransaction([&]() -> absl::Status {
+    const absl::Status chunk = RetentionTransaction([&]() -> absl::Status {
       {
         ASSIGN_OR_RETURN(
             Statement query,
@@ -148,8 +148,8 @@ absl::Status SqliteStore::RollUpEpochs(int64_t cutoff_ns, RetentionResult& resul
           continue;
         }
         ASSIGN_OR_RETURN(Statement fold,
-                         writer_->Prepare("UPDATE epochs SET start_ns = min(start_ns, ?2), "
-                                          "end_ns = max(end_ns, ?3), "
+                         writer_->Prepare("UPDATE epochs SET start_ns = least(start_ns, ?2), "
+                                          "end_ns = greatest(end_ns, ?3), "
                                           "bytes_verified = sat_add(bytes_verified, ?4), "
                                           "blocks_verified = sat_add(blocks_verified, ?5), "
                                           "bytes_written = sat_add(bytes_written, ?6), "
@@ -188,9 +188,9 @@ absl::Status SqliteStore::RollUpEpochs(int64_t cutoff_ns, RetentionResult& resul
   }
 }
 
-absl::Status SqliteStore::CollapseSpoolLosses() {
+absl::Status SqlStore::CollapseSpoolLosses() {
   std::vector<int64_t> aggregates;
-  return WriteTransaction([&]() -> absl::Status {
+  return RetentionTransaction([&]() -> absl::Status {
     {
       ASSIGN_OR_RETURN(Statement query,
                        writer_->Prepare("SELECT s.epoch_id FROM spool_losses s "
@@ -213,15 +213,17 @@ absl::Status SqliteStore::CollapseSpoolLosses() {
       RETURN_IF_ERROR(ledger.Bind(1, epoch_id).Run());
       ASSIGN_OR_RETURN(
           Statement sum,
-          writer_->Prepare("INSERT INTO spool_losses (host_id, sequence, epoch_id, created_ns, "
-                           "received_ns, reports_summarised, reports_dropped, findings_dropped, "
-                           "damaged_records_skipped) "
-                           "SELECT max(host_id), 0, epoch_id, max(created_ns), max(received_ns), "
-                           "sat_sum(reports_summarised), sat_sum(reports_dropped), "
-                           "sat_sum(findings_dropped), sat_sum(damaged_records_skipped) "
-                           "FROM spool_losses WHERE epoch_id = ?1 GROUP BY epoch_id"));
-      RETURN_IF_ERROR(sum.Bind(1, epoch_id).Run());
-      const int64_t kept = writer_->LastInsertRowId();
+          writer_->Prepare(
+              "INSERT INTO spool_losses (host_id, sequence, epoch_id, created_ns, "
+              "received_ns, reports_summarised, reports_dropped, findings_dropped, "
+              "damaged_records_skipped) "
+              "SELECT max(host_id), 0, epoch_id, max(created_ns), max(received_ns), "
+              "sat_sum(reports_summarised), sat_sum(reports_dropped), "
+              "sat_sum(findings_dropped), sat_sum(damaged_records_skipped) "
+              "FROM spool_losses WHERE epoch_id = ?1 GROUP BY epoch_id RETURNING loss_id"));
+      ASSIGN_OR_RETURN(const bool inserted, sum.Bind(1, epoch_id).Step());
+      if (!inserted) return absl::InternalError("INSERT ... RETURNING returned no row");
+      const int64_t kept = sum.Int(0);
       ASSIGN_OR_RETURN(
           Statement remove,
           writer_->Prepare("DELETE FROM spool_losses WHERE epoch_id = ?1 AND loss_id != ?2"));
@@ -231,10 +233,10 @@ absl::Status SqliteStore::CollapseSpoolLosses() {
   });
 }
 
-absl::StatusOr<uint64_t> SqliteStore::DeleteInChunks(const std::string& table,
-                                                     const std::string& id_column,
-                                                     const std::string& where, int64_t cutoff_ns,
-                                                     const std::string& before_delete) {
+absl::StatusOr<uint64_t> SqlStore::DeleteInChunks(const std::string& table,
+                                                  const std::string& id_column,
+                                                  const std::string& where, int64_t cutoff_ns,
+                                                  const std::string& before_delete) {
   const std::string select = absl::StrCat("SELECT ", id_column, ", host_id, sequence FROM ", table,
                                           " WHERE ", where, " LIMIT ?2");
   const std::string delete_row = absl::StrCat("DELETE FROM ", table, " WHERE ", id_column, " = ?1");
@@ -245,7 +247,7 @@ absl::StatusOr<uint64_t> SqliteStore::DeleteInChunks(const std::string& table,
   uint64_t deleted = 0;
   while (true) {
     rows.clear();
-    const absl::Status chunk = WriteTransaction([&]() -> absl::Status {
+    const absl::Status chunk = RetentionTransaction([&]() -> absl::Status {
       {
         ASSIGN_OR_RETURN(Statement query, writer_->Prepare(select));
         query.Bind(1, cutoff_ns).Bind(2, kRetentionChunk);

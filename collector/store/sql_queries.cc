@@ -9,14 +9,14 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "collector/store/sqlite_store.h"
+#include "collector/store/sql_store.h"
 #include "common/status.h"
 
 namespace fscanary::store {
 namespace {
 
-using sqlite::Connection;
-using sqlite::Statement;
+using sql::Connection;
+using sql::Statement;
 
 // Columns 0-9 fill a HostSummary (FillHostSummary); column 10 is host_id.
 constexpr const char* kHostSummarySelect =
@@ -28,7 +28,7 @@ constexpr const char* kHostSummarySelect =
     "(SELECT count(*) FROM epochs e WHERE e.host_id = h.host_id), "
     "h.host_id FROM hosts h ";
 
-// ?1 received since, ?2 host_id (only in the per-host form), ?3 limit (-1:
+// ?1 received since, ?2 host_id (only in the per-host form), ?3 limit (INT64_MAX:
 // none), ?4 and ?5 the cursor: only findings before (received_ns, finding_id)
 // in the order below (BindNoCursor: every finding). Column 5 is finding_id.
 constexpr const char* kFindingsSelect =
@@ -70,7 +70,7 @@ absl::StatusOr<Cursor> ParseFindingsToken(std::string_view token) {
 // LIMIT for a page of `page_size` (0: no bound), one more than the page so
 // that the query tells whether another page follows.
 int64_t PageLimit(uint64_t page_size) {
-  return page_size == 0 ? int64_t{-1} : static_cast<int64_t>(page_size) + 1;
+  return page_size == 0 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(page_size) + 1;
 }
 
 void FillHostSummary(const Statement& row, v1::HostSummary& host) {
@@ -90,7 +90,7 @@ template <typename Message>
 absl::Status ParseBlob(std::string_view blob, Message& message, const Connection& db,
                        const std::string& what) {
   if (!message.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-    return absl::DataLossError(absl::StrCat("database ", db.path(), ": ", what, " does not parse"));
+    return absl::DataLossError(absl::StrCat(db.name(), ": ", what, " does not parse"));
   }
   return absl::OkStatus();
 }
@@ -147,7 +147,7 @@ class KernelConfigs {
 
 }  // namespace
 
-absl::StatusOr<v1::ListHostsResponse> SqliteStore::ListHosts(const v1::ListHostsRequest& page) {
+absl::StatusOr<v1::ListHostsResponse> SqlStore::ListHosts(const v1::ListHostsRequest& page) {
   ASSIGN_OR_RETURN(Reader reader, AcquireReader());
   // The token is the last agent id of the previous page.
   ASSIGN_OR_RETURN(Statement query,
@@ -167,7 +167,7 @@ absl::StatusOr<v1::ListHostsResponse> SqliteStore::ListHosts(const v1::ListHosts
   return response;
 }
 
-absl::StatusOr<v1::ListFindingsResponse> SqliteStore::ListFindings(
+absl::StatusOr<v1::ListFindingsResponse> SqlStore::ListFindings(
     const v1::ListFindingsRequest& request) {
   const uint64_t page_size = request.page_size() != 0 ? request.page_size() : request.limit();
   Cursor cursor = {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()};
@@ -194,7 +194,7 @@ absl::StatusOr<v1::ListFindingsResponse> SqliteStore::ListFindings(
   return response;
 }
 
-absl::StatusOr<v1::GetHostResponse> SqliteStore::GetHost(const std::string& agent_id) {
+absl::StatusOr<v1::GetHostResponse> SqlStore::GetHost(const std::string& agent_id) {
   ASSIGN_OR_RETURN(Reader reader, AcquireReader());
   Connection& db = reader.db();
   v1::GetHostResponse response;
@@ -264,7 +264,7 @@ absl::StatusOr<v1::GetHostResponse> SqliteStore::GetHost(const std::string& agen
   return response;
 }
 
-absl::StatusOr<std::vector<EpochRecord>> SqliteStore::ListEpochs() {
+absl::StatusOr<std::vector<EpochRecord>> SqlStore::ListEpochs() {
   ASSIGN_OR_RETURN(Reader reader, AcquireReader());
   Connection& db = reader.db();
   std::vector<EpochRecord> epochs;
@@ -275,7 +275,7 @@ absl::StatusOr<std::vector<EpochRecord>> SqliteStore::ListEpochs() {
                      db.Prepare("SELECT e.epoch_id, h.agent_id, e.number, e.start_ns, e.end_ns, "
                                 "e.facts, e.kernel_config_sha256, e.bytes_verified, "
                                 "e.blocks_verified, e.bytes_written, e.io_errors, e.observed_ns, "
-                                "e.reports, max(e.rolled_up, 1) "
+                                "e.reports, greatest(e.rolled_up, 1) "
                                 "FROM epochs e JOIN hosts h ON h.host_id = e.host_id "
                                 "ORDER BY h.agent_id, e.number"));
     while (true) {
@@ -328,7 +328,7 @@ absl::StatusOr<std::vector<EpochRecord>> SqliteStore::ListEpochs() {
   return epochs;
 }
 
-absl::StatusOr<std::vector<HostActivity>> SqliteStore::ListHostActivity() {
+absl::StatusOr<std::vector<HostActivity>> SqlStore::ListHostActivity() {
   ASSIGN_OR_RETURN(Reader reader, AcquireReader());
   Connection& db = reader.db();
   std::vector<HostActivity> hosts;

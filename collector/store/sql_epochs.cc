@@ -6,15 +6,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/store/epoch_facts.h"
-#include "collector/store/sqlite_store.h"
+#include "collector/store/sql_store.h"
 #include "common/status.h"
 
 namespace fscanary::store {
 
-using sqlite::Statement;
+using sql::Statement;
 
-absl::Status SqliteStore::ApplyFacts(HostState& host, const v1::HostFacts& facts,
-                                     int64_t created_ns) {
+absl::Status SqlStore::ApplyFacts(HostState& host, const v1::HostFacts& facts, int64_t created_ns) {
   // A record resent late never rolls the host back to older facts.
   if (created_ns < host.facts_as_of_ns) return absl::OkStatus();
   host.facts_as_of_ns = created_ns;
@@ -35,8 +34,9 @@ absl::Status SqliteStore::ApplyFacts(HostState& host, const v1::HostFacts& facts
   // options, whatever hash the agent reported (that stays in the facts).
   std::string sha256;
   if (std::optional<SharedKernelConfig> config = SplitKernelConfig(compact)) {
-    ASSIGN_OR_RETURN(Statement insert, writer_->Prepare("INSERT OR IGNORE INTO kernel_configs "
-                                                        "(sha256, options) VALUES (?1, ?2)"));
+    ASSIGN_OR_RETURN(Statement insert, writer_->Prepare("INSERT INTO kernel_configs "
+                                                        "(sha256, options) VALUES (?1, ?2) "
+                                                        "ON CONFLICT DO NOTHING"));
     RETURN_IF_ERROR(insert.BindText(1, config->sha256).BindBlob(2, config->options).Run());
     sha256 = std::move(config->sha256);
   }
@@ -48,7 +48,7 @@ absl::Status SqliteStore::ApplyFacts(HostState& host, const v1::HostFacts& facts
     // The epoch opened for records that came before any facts: these are its facts.
     ASSIGN_OR_RETURN(Statement update,
                      writer_->Prepare("UPDATE epochs SET facts = ?2, kernel_config_sha256 = ?3, "
-                                      "start_ns = min(start_ns, ?4) WHERE epoch_id = ?1"));
+                                      "start_ns = least(start_ns, ?4) WHERE epoch_id = ?1"));
     RETURN_IF_ERROR(update.Bind(1, host.current->id)
                         .BindBlob(2, blob)
                         .BindText(3, sha256)
@@ -62,7 +62,7 @@ absl::Status SqliteStore::ApplyFacts(HostState& host, const v1::HostFacts& facts
       // Same epoch; keep its newest facts (hostname, memory, boot id move).
       ASSIGN_OR_RETURN(Statement update,
                        writer_->Prepare("UPDATE epochs SET facts = ?2 "
-                                        "WHERE epoch_id = ?1 AND facts IS NOT ?2"));
+                                        "WHERE epoch_id = ?1 AND facts IS DISTINCT FROM ?2"));
       RETURN_IF_ERROR(update.Bind(1, host.current->id).BindBlob(2, blob).Run());
     } else {
       const EpochRef previous = *host.current;
@@ -79,7 +79,7 @@ absl::Status SqliteStore::ApplyFacts(HostState& host, const v1::HostFacts& facts
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> SqliteStore::CurrentFingerprint(HostState& host) {
+absl::StatusOr<std::string> SqlStore::CurrentFingerprint(HostState& host) {
   if (host.fingerprint) return *host.fingerprint;
   ASSIGN_OR_RETURN(Statement query,
                    writer_->Prepare("SELECT facts FROM epochs WHERE epoch_id = ?1"));
@@ -87,15 +87,14 @@ absl::StatusOr<std::string> SqliteStore::CurrentFingerprint(HostState& host) {
   v1::HostFacts facts;
   if (!found ||
       !facts.ParseFromArray(query.Blob(0).data(), static_cast<int>(query.Blob(0).size()))) {
-    return absl::DataLossError(absl::StrCat("database ", options_.path, ": the facts of epoch ",
-                                            host.current->id, " do not parse"));
+    return absl::DataLossError(
+        absl::StrCat(writer_->name(), ": the facts of epoch ", host.current->id, " do not parse"));
   }
   host.fingerprint = EpochFingerprint(facts);
   return *host.fingerprint;
 }
 
-absl::Status SqliteStore::MoveRecordsToEpoch(int64_t from_epoch, int64_t to_epoch,
-                                             int64_t from_ns) {
+absl::Status SqlStore::MoveRecordsToEpoch(int64_t from_epoch, int64_t to_epoch, int64_t from_ns) {
   // Reports carry their exposure, so the epochs' sums move with them exactly
   // (short of saturation: a saturated sum loses what it could not hold, and
   // never goes below 0 when the moved part leaves).
@@ -140,27 +139,29 @@ absl::Status SqliteStore::MoveRecordsToEpoch(int64_t from_epoch, int64_t to_epoc
   return absl::OkStatus();
 }
 
-absl::StatusOr<SqliteStore::EpochRef> SqliteStore::InsertEpoch(
-    HostState& host, int64_t start_ns, const std::string* facts,
-    const std::string& kernel_config_sha256) {
+absl::StatusOr<SqlStore::EpochRef> SqlStore::InsertEpoch(HostState& host, int64_t start_ns,
+                                                         const std::string* facts,
+                                                         const std::string& kernel_config_sha256) {
   const int64_t number = host.current ? host.current->number + 1 : 1;
   ASSIGN_OR_RETURN(Statement insert,
                    writer_->Prepare("INSERT INTO epochs (host_id, number, start_ns, facts, "
-                                    "kernel_config_sha256) VALUES (?1, ?2, ?3, ?4, ?5)"));
+                                    "kernel_config_sha256) VALUES (?1, ?2, ?3, ?4, ?5) "
+                                    "RETURNING epoch_id"));
   insert.Bind(1, host.host_id).Bind(2, number).Bind(3, start_ns).BindText(5, kernel_config_sha256);
   if (facts != nullptr) {
     insert.BindBlob(4, *facts);
   } else {
     insert.BindNull(4);
   }
-  RETURN_IF_ERROR(insert.Run());
-  host.current = EpochRef{.id = writer_->LastInsertRowId(), .number = number, .start_ns = start_ns};
+  ASSIGN_OR_RETURN(const bool inserted, insert.Step());
+  if (!inserted) return absl::InternalError("INSERT ... RETURNING returned no row");
+  host.current = EpochRef{.id = insert.Int(0), .number = number, .start_ns = start_ns};
   host.current_has_facts = facts != nullptr;
   host.fingerprint.reset();
   return *host.current;
 }
 
-absl::StatusOr<SqliteStore::EpochRef> SqliteStore::EpochAt(HostState& host, int64_t created_ns) {
+absl::StatusOr<SqlStore::EpochRef> SqlStore::EpochAt(HostState& host, int64_t created_ns) {
   if (!host.current) return InsertEpoch(host, created_ns, nullptr, "");
   if (created_ns >= host.current->start_ns) return *host.current;
   // An older record: the epoch it was created in, or the host's first epoch

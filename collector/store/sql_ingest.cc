@@ -1,19 +1,19 @@
 // The write path of the SQLite store: the record ledger that makes ingest
-// idempotent, and where each kind of record goes (epochs: sqlite_epochs.cc).
+// idempotent, and where each kind of record goes (epochs: sql_epochs.cc).
 
 #include <algorithm>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "collector/store/epoch_facts.h"
-#include "collector/store/sqlite_store.h"
+#include "collector/store/sql_store.h"
 #include "common/digest/sha256.h"
 #include "common/status.h"
 
 namespace fscanary::store {
 namespace {
 
-using sqlite::Statement;
+using sql::Statement;
 
 // A single report claiming more than this (9 PB, 104 days) is clamped, so
 // that sums can never overflow SQLite's 64-bit integers.
@@ -32,36 +32,58 @@ bool IsSessionMessage(const v1::AgentMessage& message) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::vector<RecordResult>>> SqliteStore::IngestBatches(
+absl::StatusOr<std::vector<std::vector<RecordResult>>> SqlStore::IngestBatches(
     std::span<const AgentBatch> batches, int64_t received_unix_nanos) {
   std::vector<std::vector<RecordResult>> stored(batches.size());
-  const absl::Status written = WriteTransaction([&]() -> absl::Status {
-    for (size_t b = 0; b < batches.size(); ++b) {
-      // Each agent's records in a savepoint of their own: what the store
-      // refuses of one agent fails that agent's records, never another's.
-      RETURN_IF_ERROR(writer_->Exec("SAVEPOINT agent_batch"));
-      absl::StatusOr<std::vector<RecordResult>> results =
-          IngestAgentBatch(batches[b], received_unix_nanos);
-      if (results.ok()) {
-        RETURN_IF_ERROR(writer_->Exec("RELEASE agent_batch"));
-        stored[b] = *std::move(results);
-        continue;
-      }
-      RETURN_IF_ERROR(writer_->Exec("ROLLBACK TO agent_batch; RELEASE agent_batch"));
-      // The cached state may describe rows just rolled back.
-      hosts_.erase(batches[b].agent_id);
-      stored[b].assign(batches[b].messages.size(),
-                       RecordResult{.outcome = RecordResult::Outcome::kFailed,
-                                    .error = std::move(results).status()});
-    }
-    return absl::OkStatus();
-  });
+  const absl::Status written = WriteTransaction(
+      [&]() -> absl::Status {
+        RETURN_IF_ERROR(LockHosts(batches));
+        for (size_t b = 0; b < batches.size(); ++b) {
+          // Each agent's records in a savepoint of their own: what the store
+          // refuses of one agent fails that agent's records, never another's.
+          RETURN_IF_ERROR(writer_->Exec("SAVEPOINT agent_batch"));
+          absl::StatusOr<std::vector<RecordResult>> results =
+              IngestAgentBatch(batches[b], received_unix_nanos);
+          if (results.ok()) {
+            RETURN_IF_ERROR(writer_->Exec("RELEASE agent_batch"));
+            stored[b] = *std::move(results);
+            continue;
+          }
+          // The database gave up this transaction, not this agent's records:
+          // all of it runs again.
+          if (results.status().code() == absl::StatusCode::kAborted) return results.status();
+          RETURN_IF_ERROR(writer_->Exec("ROLLBACK TO agent_batch; RELEASE agent_batch"));
+          // The cached state may describe rows just rolled back.
+          hosts_.erase(batches[b].agent_id);
+          stored[b].assign(batches[b].messages.size(),
+                           RecordResult{.outcome = RecordResult::Outcome::kFailed,
+                                        .error = std::move(results).status()});
+        }
+        return absl::OkStatus();
+      },
+      kWriteAttempts);
   if (!written.ok()) return written;
   return stored;
 }
 
-absl::StatusOr<std::vector<RecordResult>> SqliteStore::IngestAgentBatch(const AgentBatch& batch,
-                                                                        int64_t received_ns) {
+absl::Status SqlStore::LockHosts(std::span<const AgentBatch> batches) {
+  if (dialect_.lock_host_row.empty()) return absl::OkStatus();
+  std::vector<std::string_view> agent_ids;
+  agent_ids.reserve(batches.size());
+  for (const AgentBatch& batch : batches) agent_ids.push_back(batch.agent_id);
+  std::sort(agent_ids.begin(), agent_ids.end());
+  agent_ids.erase(std::unique(agent_ids.begin(), agent_ids.end()), agent_ids.end());
+  for (const std::string_view agent_id : agent_ids) {
+    ASSIGN_OR_RETURN(Statement lock,
+                     writer_->Prepare(absl::StrCat("SELECT 1 FROM hosts WHERE agent_id = ?1",
+                                                   dialect_.lock_host_row)));
+    RETURN_IF_ERROR(lock.BindText(1, agent_id).Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<RecordResult>> SqlStore::IngestAgentBatch(const AgentBatch& batch,
+                                                                     int64_t received_ns) {
   ASSIGN_OR_RETURN(HostState * host, LoadHost(batch.agent_id, received_ns));
   std::vector<RecordResult> results;
   results.reserve(batch.messages.size());
@@ -70,42 +92,42 @@ absl::StatusOr<std::vector<RecordResult>> SqliteStore::IngestAgentBatch(const Ag
     results.push_back(std::move(result));
   }
   ASSIGN_OR_RETURN(Statement update,
-                   writer_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?2), "
+                   writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2), "
                                     "max_sequence = ?3 WHERE host_id = ?1"));
   RETURN_IF_ERROR(
       update.Bind(1, host->host_id).Bind(2, received_ns).Bind(3, host->max_sequence).Run());
   return results;
 }
 
-absl::StatusOr<SqliteStore::HostState*> SqliteStore::LoadHost(const std::string& agent_id,
-                                                              int64_t received_ns) {
+absl::StatusOr<SqlStore::HostState*> SqlStore::LoadHost(const std::string& agent_id,
+                                                        int64_t received_ns) {
   if (auto it = hosts_.find(agent_id); it != hosts_.end()) return &it->second;
   if (agent_id.empty()) return absl::InvalidArgumentError("empty agent id");
   HostState host;
-  {
-    ASSIGN_OR_RETURN(Statement query, writer_->Prepare("SELECT host_id, max_sequence, "
-                                                       "facts_as_of_ns FROM hosts "
-                                                       "WHERE agent_id = ?1"));
-    ASSIGN_OR_RETURN(const bool found, query.BindText(1, agent_id).Step());
-    if (found) {
-      host.host_id = query.Int(0);
-      host.max_sequence = query.Int(1);
-      host.facts_as_of_ns = query.Int(2);
-    }
-  }
-  if (host.host_id == 0) {
+  // Locked (where stores share the database) until the transaction ends: the
+  // state read here stays right while this transaction writes.
+  ASSIGN_OR_RETURN(bool found, ReadHostRow(agent_id, host));
+  bool inserted = false;
+  if (!found) {
     ASSIGN_OR_RETURN(Statement insert,
                      writer_->Prepare("INSERT INTO hosts (agent_id, first_seen_ns, last_seen_ns) "
-                                      "VALUES (?1, ?2, ?2)"));
-    RETURN_IF_ERROR(insert.BindText(1, agent_id).Bind(2, received_ns).Run());
-    host.host_id = writer_->LastInsertRowId();
-  } else {
+                                      "VALUES (?1, ?2, ?2) ON CONFLICT (agent_id) DO NOTHING "
+                                      "RETURNING host_id"));
+    ASSIGN_OR_RETURN(inserted, insert.BindText(1, agent_id).Bind(2, received_ns).Step());
+    if (inserted) host.host_id = insert.Int(0);
+  }
+  if (!found && !inserted) {
+    // Another store sharing the database inserted it since: its row it is.
+    ASSIGN_OR_RETURN(found, ReadHostRow(agent_id, host));
+    if (!found) return absl::InternalError(absl::StrCat("host ", agent_id, " vanished"));
+  }
+  if (found) {
     ASSIGN_OR_RETURN(Statement query, writer_->Prepare("SELECT epoch_id, number, start_ns, "
                                                        "facts IS NOT NULL FROM epochs "
                                                        "WHERE host_id = ?1 "
                                                        "ORDER BY number DESC LIMIT 1"));
-    ASSIGN_OR_RETURN(const bool found, query.Bind(1, host.host_id).Step());
-    if (found) {
+    ASSIGN_OR_RETURN(const bool has_epoch, query.Bind(1, host.host_id).Step());
+    if (has_epoch) {
       host.current = EpochRef{.id = query.Int(0), .number = query.Int(1), .start_ns = query.Int(2)};
       host.current_has_facts = query.Int(3) != 0;
     }
@@ -113,9 +135,22 @@ absl::StatusOr<SqliteStore::HostState*> SqliteStore::LoadHost(const std::string&
   return &hosts_.emplace(agent_id, std::move(host)).first->second;
 }
 
-absl::StatusOr<RecordResult> SqliteStore::IngestOne(HostState& host,
-                                                    const v1::AgentMessage& message,
-                                                    int64_t received_ns) {
+absl::StatusOr<bool> SqlStore::ReadHostRow(const std::string& agent_id, HostState& host) {
+  ASSIGN_OR_RETURN(Statement query,
+                   writer_->Prepare(absl::StrCat("SELECT host_id, max_sequence, facts_as_of_ns "
+                                                 "FROM hosts WHERE agent_id = ?1",
+                                                 dialect_.lock_host_row)));
+  ASSIGN_OR_RETURN(const bool found, query.BindText(1, agent_id).Step());
+  if (found) {
+    host.host_id = query.Int(0);
+    host.max_sequence = query.Int(1);
+    host.facts_as_of_ns = query.Int(2);
+  }
+  return found;
+}
+
+absl::StatusOr<RecordResult> SqlStore::IngestOne(HostState& host, const v1::AgentMessage& message,
+                                                 int64_t received_ns) {
   const uint64_t sequence = message.sequence();
   if (message.body_case() == v1::AgentMessage::BODY_NOT_SET) {
     return absl::InvalidArgumentError(absl::StrCat("record ", sequence, " has no body"));
@@ -131,16 +166,17 @@ absl::StatusOr<RecordResult> SqliteStore::IngestOne(HostState& host,
     // same record if its digest is the same.
     const std::string digest = digest::Sha256Hex(SerializeDeterministic(message));
     ASSIGN_OR_RETURN(Statement insert,
-                     writer_->Prepare("INSERT OR IGNORE INTO records "
+                     writer_->Prepare("INSERT INTO records "
                                       "(host_id, sequence, kind, received_ns, digest) "
-                                      "VALUES (?1, ?2, ?3, ?4, ?5)"));
-    RETURN_IF_ERROR(insert.Bind(1, host.host_id)
-                        .Bind(2, static_cast<int64_t>(sequence))
-                        .Bind(3, static_cast<int64_t>(message.body_case()))
-                        .Bind(4, received_ns)
-                        .BindText(5, digest)
-                        .Run());
-    if (writer_->Changes() == 0) {
+                                      "VALUES (?1, ?2, ?3, ?4, ?5) "
+                                      "ON CONFLICT DO NOTHING RETURNING sequence"));
+    ASSIGN_OR_RETURN(const bool inserted, insert.Bind(1, host.host_id)
+                                              .Bind(2, static_cast<int64_t>(sequence))
+                                              .Bind(3, static_cast<int64_t>(message.body_case()))
+                                              .Bind(4, received_ns)
+                                              .BindText(5, digest)
+                                              .Step());
+    if (!inserted) {
       ASSIGN_OR_RETURN(Statement held, writer_->Prepare("SELECT digest FROM records "
                                                         "WHERE host_id = ?1 AND sequence = ?2"));
       ASSIGN_OR_RETURN(const bool found,
@@ -181,7 +217,7 @@ absl::StatusOr<RecordResult> SqliteStore::IngestOne(HostState& host,
   return RecordResult{};
 }
 
-absl::Status SqliteStore::ApplyHello(HostState& host, const v1::Hello& hello, int64_t created_ns) {
+absl::Status SqlStore::ApplyHello(HostState& host, const v1::Hello& hello, int64_t created_ns) {
   ASSIGN_OR_RETURN(Statement update,
                    writer_->Prepare("UPDATE hosts SET agent_version = ?2, config_sha256 = ?3, "
                                     "config = ?4 WHERE host_id = ?1"));
@@ -194,8 +230,8 @@ absl::Status SqliteStore::ApplyHello(HostState& host, const v1::Hello& hello, in
   return absl::OkStatus();
 }
 
-absl::Status SqliteStore::StoreReport(HostState& host, const v1::AgentMessage& message,
-                                      int64_t created_ns, int64_t received_ns) {
+absl::Status SqlStore::StoreReport(HostState& host, const v1::AgentMessage& message,
+                                   int64_t created_ns, int64_t received_ns) {
   const v1::IntervalReport& report = message.report();
   Exposure exposure;
   // Each addend is at most 2^53 and there are at most 256 checkers (the
@@ -248,14 +284,15 @@ absl::Status SqliteStore::StoreReport(HostState& host, const v1::AgentMessage& m
   // hide a stalled verification.
   const int64_t verified_ns =
       report.end_unix_nanos() > 0 ? std::min(report.end_unix_nanos(), received_ns) : received_ns;
-  ASSIGN_OR_RETURN(Statement verified,
-                   writer_->Prepare("UPDATE hosts SET last_verified_ns = max(last_verified_ns, ?2) "
-                                    "WHERE host_id = ?1"));
+  ASSIGN_OR_RETURN(
+      Statement verified,
+      writer_->Prepare("UPDATE hosts SET last_verified_ns = greatest(last_verified_ns, ?2) "
+                       "WHERE host_id = ?1"));
   return verified.Bind(1, host.host_id).Bind(2, verified_ns).Run();
 }
 
-absl::Status SqliteStore::StoreCheckerHealth(HostState& host, const v1::IntervalReport& report,
-                                             int64_t created_ns) {
+absl::Status SqlStore::StoreCheckerHealth(HostState& host, const v1::IntervalReport& report,
+                                          int64_t created_ns) {
   // Failed steps add up whatever the order reports arrive in; the state
   // (failing or not, the message) is the newest report's. A checker the
   // newest report no longer names (its target was removed) is dropped.
@@ -286,11 +323,12 @@ absl::Status SqliteStore::StoreCheckerHealth(HostState& host, const v1::Interval
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
             "ON CONFLICT (host_id, checker, target) DO UPDATE SET "
             "consecutive_failures = excluded.consecutive_failures, "
-            "failed_steps = sat_add(failed_steps, excluded.failed_steps), "
-            "last_error = CASE WHEN excluded.last_error = '' THEN last_error "
+            "failed_steps = sat_add(checker_health.failed_steps, excluded.failed_steps), "
+            "last_error = CASE WHEN excluded.last_error = '' THEN checker_health.last_error "
             "ELSE excluded.last_error END, "
             "reported_ns = excluded.reported_ns, "
-            "last_healthy_ns = max(last_healthy_ns, excluded.last_healthy_ns)"));
+            "last_healthy_ns = greatest(checker_health.last_healthy_ns, "
+            "excluded.last_healthy_ns)"));
     RETURN_IF_ERROR(upsert.Bind(1, host.host_id)
                         .BindText(2, interval.checker())
                         .BindText(3, interval.target())
@@ -308,8 +346,8 @@ absl::Status SqliteStore::StoreCheckerHealth(HostState& host, const v1::Interval
   return gone.Bind(1, host.host_id).Bind(2, created_ns).Run();
 }
 
-absl::Status SqliteStore::StoreFinding(HostState& host, const v1::AgentMessage& message,
-                                       int64_t created_ns, int64_t received_ns) {
+absl::Status SqlStore::StoreFinding(HostState& host, const v1::AgentMessage& message,
+                                    int64_t created_ns, int64_t received_ns) {
   ASSIGN_OR_RETURN(const EpochRef epoch, EpochAt(host, created_ns));
   ASSIGN_OR_RETURN(Statement insert,
                    writer_->Prepare("INSERT INTO findings (host_id, sequence, epoch_id, kind, "
@@ -325,8 +363,8 @@ absl::Status SqliteStore::StoreFinding(HostState& host, const v1::AgentMessage& 
       .Run();
 }
 
-absl::Status SqliteStore::StoreSpoolLoss(HostState& host, const v1::AgentMessage& message,
-                                         int64_t created_ns, int64_t received_ns) {
+absl::Status SqlStore::StoreSpoolLoss(HostState& host, const v1::AgentMessage& message,
+                                      int64_t created_ns, int64_t received_ns) {
   const v1::SpoolLoss& loss = message.spool_loss();
   ASSIGN_OR_RETURN(const EpochRef epoch, EpochAt(host, created_ns));
   ASSIGN_OR_RETURN(Statement insert,

@@ -1,0 +1,275 @@
+#include "collector/store/postgres_connection.h"
+
+#include <libpq-fe.h>
+
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/status.h"
+
+namespace fscanary::store::postgres {
+namespace {
+
+// Type OIDs of the values the store binds and reads (pg_type.dat).
+constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kInt2Oid = 21;
+constexpr Oid kInt4Oid = 23;
+constexpr Oid kTextOid = 25;
+constexpr Oid kOidOid = 26;
+constexpr int kBinary = 1;
+
+absl::StatusCode CodeForSqlState(std::string_view state) {
+  if (state == "40001" || state == "40P01") return absl::StatusCode::kAborted;
+  if (state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03") {
+    return absl::StatusCode::kUnavailable;
+  }
+  if (state.starts_with("23") || state.starts_with("22") || state == "P0001") {
+    return absl::StatusCode::kInvalidArgument;
+  }
+  if (state.starts_with("53")) return absl::StatusCode::kResourceExhausted;
+  if (state.starts_with("28") || state == "42501") return absl::StatusCode::kPermissionDenied;
+  if (state == "XX001" || state == "XX002") return absl::StatusCode::kDataLoss;
+  return absl::StatusCode::kInternal;
+}
+
+std::string Trimmed(const char* message) {
+  std::string text = message != nullptr ? message : "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// ?N (the store's placeholders) as $N, outside quoted literals.
+std::string Translate(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  bool quoted = false;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c == '\'') quoted = !quoted;
+    const bool placeholder =
+        !quoted && c == '?' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9';
+    out.push_back(placeholder ? '$' : c);
+  }
+  return out;
+}
+
+uint64_t BigEndian(const char* bytes, int length) {
+  uint64_t value = 0;
+  for (int i = 0; i < length; ++i) value = value << 8 | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
+// One execution of a statement: parameters gathered by the Binds, sent at the
+// first Step, the rows then read from the result.
+class PostgresStatement final : public sql::Statement::Impl {
+ public:
+  PostgresStatement(const Connection* connection, const std::string* sql)
+      : connection_(connection), sql_(sql) {}
+
+  void Bind(int position, int64_t value) override {
+    std::string bytes(8, '\0');
+    for (int i = 0; i < 8; ++i) {
+      bytes[static_cast<size_t>(i)] =
+          static_cast<char>(static_cast<uint64_t>(value) >> (56 - 8 * i));
+    }
+    Set(position, kInt8Oid, std::move(bytes));
+  }
+  void BindText(int position, std::string_view text) override {
+    Set(position, kTextOid, std::string(text));
+  }
+  void BindBlob(int position, std::string_view bytes) override {
+    Set(position, kByteaOid, std::string(bytes));
+  }
+  void BindNull(int position) override {
+    Param& param = At(position);
+    param = Param{.type = 0, .bytes = {}, .null = true};  // the type follows from the SQL
+  }
+
+  absl::StatusOr<bool> Step() override {
+    if (result_ == nullptr) {
+      std::vector<Oid> types;
+      std::vector<const char*> values;
+      std::vector<int> lengths;
+      std::vector<int> formats(params_.size(), kBinary);
+      for (const Param& param : params_) {
+        types.push_back(param.type);
+        values.push_back(param.null ? nullptr : param.bytes.data());
+        lengths.push_back(static_cast<int>(param.bytes.size()));
+      }
+      result_.reset(PQexecParams(connection_->raw(), sql_->c_str(),
+                                 static_cast<int>(params_.size()), types.data(), values.data(),
+                                 lengths.data(), formats.data(), kBinary));
+      const ExecStatusType status = PQresultStatus(result_.get());
+      if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        return connection_->Error(result_.get(), *sql_);
+      }
+      rows_ = PQntuples(result_.get());
+    }
+    return ++row_ < rows_;
+  }
+
+  int64_t Int(int column) const override {
+    if (IsNull(column)) return 0;
+    const char* bytes = PQgetvalue(result_.get(), row_, column);
+    const int length = PQgetlength(result_.get(), row_, column);
+    switch (PQftype(result_.get(), column)) {
+      case kInt8Oid:
+        return static_cast<int64_t>(BigEndian(bytes, length));
+      case kInt4Oid:
+        return static_cast<int32_t>(BigEndian(bytes, length));
+      case kInt2Oid:
+        return static_cast<int16_t>(BigEndian(bytes, length));
+      case kOidOid:
+        return static_cast<int64_t>(BigEndian(bytes, length));
+      case kBoolOid:
+        return length > 0 && bytes[0] != 0 ? 1 : 0;
+      default:
+        return 0;  // the store reads integers only from integer columns
+    }
+  }
+  std::string Text(int column) const override { return std::string(Blob(column)); }
+  std::string_view Blob(int column) const override {
+    if (IsNull(column)) return {};
+    return std::string_view(PQgetvalue(result_.get(), row_, column),
+                            static_cast<size_t>(PQgetlength(result_.get(), row_, column)));
+  }
+  bool IsNull(int column) const override { return PQgetisnull(result_.get(), row_, column) != 0; }
+
+ private:
+  struct Param {
+    // Unbound positions are a NULL text: never read by the SQL that skips them.
+    Oid type = kTextOid;
+    std::string bytes;
+    bool null = true;
+  };
+  Param& At(int position) {
+    const auto index = static_cast<size_t>(position - 1);
+    if (params_.size() <= index) params_.resize(index + 1);
+    return params_[index];
+  }
+  void Set(int position, Oid type, std::string bytes) {
+    At(position) = Param{.type = type, .bytes = std::move(bytes), .null = false};
+  }
+
+  const Connection* connection_;
+  const std::string* sql_;
+  std::vector<Param> params_;
+  Result result_;
+  int rows_ = 0;
+  int row_ = -1;
+};
+
+void IgnoreNotice(void*, const char*) {}
+
+}  // namespace
+
+void ResultDeleter::operator()(pg_result* result) const { PQclear(result); }
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& dsn,
+                                                             const std::string& password) {
+  // Later entries override what the connection string says.
+  std::vector<const char*> keywords = {"application_name", "dbname", "client_encoding"};
+  std::vector<const char*> values = {"fscanary-collector", dsn.c_str(), "UTF8"};
+  if (!password.empty()) {
+    keywords.push_back("password");
+    values.push_back(password.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  pg_conn* conn = PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
+  if (conn == nullptr) return absl::ResourceExhaustedError("PostgreSQL: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message = Trimmed(PQerrorMessage(conn));
+    PQfinish(conn);
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to PostgreSQL (store.postgres.dsn): ", message));
+  }
+  PQsetNoticeProcessor(conn, IgnoreNotice, nullptr);
+  const char* host = PQhost(conn);
+  std::unique_ptr<Connection> connection(
+      new Connection(conn, absl::StrCat("PostgreSQL database ", PQdb(conn), " on ",
+                                        host != nullptr && *host != '\0' ? host : "localhost")));
+  // Acknowledged means durable: a commit must not return before its WAL is
+  // flushed (on the standbys too, where the server is set up so).
+  ASSIGN_OR_RETURN(const std::string synchronous,
+                   connection->QueryText("SELECT current_setting('synchronous_commit')"));
+  if (synchronous == "off") RETURN_IF_ERROR(connection->Exec("SET synchronous_commit = on"));
+  return connection;
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+bool Connection::Broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+
+absl::Status Connection::Exec(const std::string& sql) {
+  Result result(PQexec(conn_, sql.c_str()));
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return absl::OkStatus();
+  const std::string head = sql.substr(0, 60);
+  return Error(result.get(), head.size() < sql.size() ? head + "..." : head);
+}
+
+absl::StatusOr<sql::Statement> Connection::Prepare(std::string_view sql) {
+  auto it = translated_.find(absl::string_view(sql.data(), sql.size()));
+  if (it == translated_.end()) it = translated_.emplace(std::string(sql), Translate(sql)).first;
+  return sql::Statement(std::make_unique<PostgresStatement>(this, &it->second));
+}
+
+absl::Status Connection::Error(const pg_result* result, std::string_view what) const {
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  // One line: the server's message with its detail and hint, without the
+  // quoted statement and caret PQresultErrorMessage adds.
+  std::string message;
+  if (const char* primary =
+          result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr) {
+    message = primary;
+    for (const int field : {PG_DIAG_MESSAGE_DETAIL, PG_DIAG_MESSAGE_HINT}) {
+      if (const char* more = PQresultErrorField(result, field))
+        absl::StrAppend(&message, "; ", more);
+    }
+  } else {
+    message = Trimmed(PQerrorMessage(conn_));
+  }
+  absl::StatusCode code = absl::StatusCode::kInternal;
+  if (state != nullptr) {
+    code = CodeForSqlState(state);
+  } else if (Broken()) {
+    code = absl::StatusCode::kUnavailable;
+  }
+  return absl::Status(code, absl::StrCat(name_, ": ", std::string(what), ": ", message,
+                                         state != nullptr ? absl::StrCat(" (SQLSTATE ", state, ")")
+                                                          : std::string()));
+}
+
+absl::Status CheckDsn(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = Trimmed(error != nullptr ? error : "out of memory");
+    PQfreemem(error);
+    return absl::InvalidArgumentError(
+        absl::StrCat("the PostgreSQL connection string does not parse: ", message));
+  }
+  bool has_password = false;
+  for (const PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (std::strcmp(option->keyword, "password") == 0 && option->val != nullptr &&
+        *option->val != '\0') {
+      has_password = true;
+    }
+  }
+  PQconninfoFree(options);
+  if (has_password) {
+    return absl::InvalidArgumentError(
+        "the PostgreSQL connection string holds a password; it must not be in the "
+        "configuration: put it in the file store.postgres.password_file names, or in "
+        "PGPASSFILE / PGPASSWORD");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace fscanary::store::postgres

@@ -1,0 +1,112 @@
+// Opening the PostgreSQL store: the DSN checked for a password, the password
+// file read, the schema migrated.
+
+#include "collector/store/postgres_store.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <fstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "collector/store/postgres_connection.h"
+#include "collector/store/postgres_schema.h"
+#include "common/status.h"
+
+namespace fscanary::store {
+namespace {
+
+// Writes in READ COMMITTED with the host rows locked: each statement sees
+// what other stores committed, and no two stores write one host at a time.
+// Reads in one REPEATABLE READ snapshot. Retention holds its tables against
+// other writers for one chunk, as SQLite's one writer does.
+SqlDialect PostgresDialect() {
+  return SqlDialect{.begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED",
+                    .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                    .lock_host_row = " FOR UPDATE",
+                    .lock_for_retention =
+                        "LOCK TABLE epochs, reports, findings, spool_losses, records, "
+                        "retired_findings IN SHARE ROW EXCLUSIVE MODE",
+                    .sole_writer = false};
+}
+
+// The password file's first line. Refused when others may read it: a
+// password any local user can read is no secret.
+absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    return ErrnoToStatus(errno, absl::StrCat("store.postgres.password_file ", path));
+  }
+  if ((info.st_mode & 077) != 0) {
+    return absl::PermissionDeniedError(absl::StrFormat(
+        "store.postgres.password_file %s may be read by group or others (mode %04o); "
+        "chmod 600 it",
+        path, info.st_mode & 07777));
+  }
+  std::ifstream in(path);
+  std::string password;
+  if (!in || !std::getline(in, password) || password.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("store.postgres.password_file ", path,
+                                                   " holds no password on its first line"));
+  }
+  if (password.back() == '\r') password.pop_back();
+  return password;
+}
+
+absl::StatusOr<std::unique_ptr<sql::Connection>> Connect(const PostgresOptions& options,
+                                                         const std::string& password) {
+  ASSIGN_OR_RETURN(std::unique_ptr<postgres::Connection> connection,
+                   postgres::Connection::Open(options.dsn, password));
+  return std::unique_ptr<sql::Connection>(std::move(connection));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PostgresStore> store, PostgresStore::Open(options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptions& options) {
+  if (options.dsn.empty()) return absl::InvalidArgumentError("no PostgreSQL connection string");
+  if (options.max_readers < 1) return absl::InvalidArgumentError("max_readers must be at least 1");
+  RETURN_IF_ERROR(postgres::CheckDsn(options.dsn));
+  std::string password;
+  if (!options.password_file.empty()) {
+    ASSIGN_OR_RETURN(password, ReadPasswordFile(options.password_file));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<postgres::Connection> writer,
+                   postgres::Connection::Open(options.dsn, password));
+  RETURN_IF_ERROR(postgres::Migrate(*writer));
+  // A new process has no open streams, whatever the last one recorded.
+  // (With several collectors on the database this also forgets the others'
+  // streams until their agents' next Hello: fleet-wide liveness is the work
+  // of the several-collectors step, issue 14.)
+  RETURN_IF_ERROR(writer->Exec("UPDATE hosts SET connected = 0 WHERE connected != 0"));
+  return std::unique_ptr<PostgresStore>(
+      new PostgresStore(options, std::move(password), std::move(writer)));
+}
+
+PostgresStore::PostgresStore(PostgresOptions options, std::string password,
+                             std::unique_ptr<sql::Connection> writer)
+    : SqlStore(PostgresDialect(), std::move(writer), options.max_readers),
+      options_(std::move(options)),
+      password_(std::move(password)) {}
+
+absl::StatusOr<std::unique_ptr<sql::Connection>> PostgresStore::OpenReader() {
+  return Connect(options_, password_);
+}
+
+absl::StatusOr<std::unique_ptr<sql::Connection>> PostgresStore::ReopenWriter() {
+  return Connect(options_, password_);
+}
+
+absl::StatusOr<uint64_t> PostgresStore::DatabaseBytes(sql::Connection& reader) {
+  ASSIGN_OR_RETURN(const int64_t bytes,
+                   reader.QueryInt("SELECT pg_database_size(current_database())"));
+  return static_cast<uint64_t>(bytes);
+}
+
+}  // namespace fscanary::store

@@ -1,0 +1,186 @@
+// The store's reader pool, and the small writes and reads that are not
+// ingest, queries or retention, for every engine.
+
+#include "collector/store/sql_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace fscanary::store {
+
+using sql::Connection;
+
+SqlStore::SqlStore(SqlDialect dialect, std::unique_ptr<sql::Connection> writer, int max_readers)
+    : dialect_(std::move(dialect)), max_readers_(max_readers), writer_(std::move(writer)) {}
+
+SqlStore::~SqlStore() = default;
+
+absl::StatusOr<SqlStore::Reader> SqlStore::AcquireReader() {
+  std::unique_ptr<Connection> connection;
+  {
+    std::unique_lock lock(readers_mutex_);
+    reader_released_.wait(
+        lock, [this] { return !idle_readers_.empty() || open_readers_ < max_readers_; });
+    if (!idle_readers_.empty()) {
+      connection = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    } else {
+      ++open_readers_;  // a slot, filled below
+    }
+  }
+  if (connection == nullptr) {
+    absl::StatusOr<std::unique_ptr<Connection>> opened = OpenReader();
+    if (!opened.ok()) {
+      {
+        std::lock_guard lock(readers_mutex_);
+        --open_readers_;
+      }
+      reader_released_.notify_one();
+      return opened.status();
+    }
+    connection = *std::move(opened);
+  }
+  absl::StatusOr<sql::Transaction> transaction =
+      sql::Transaction::Begin(*connection, dialect_.begin_read);
+  if (!transaction.ok()) {
+    ReleaseReader(std::move(connection));
+    return transaction.status();
+  }
+  return Reader(this, std::move(connection), *std::move(transaction));
+}
+
+void SqlStore::ReleaseReader(std::unique_ptr<sql::Connection> connection) {
+  {
+    std::lock_guard lock(readers_mutex_);
+    if (connection->Broken()) {
+      --open_readers_;  // its slot is free for a new connection
+    } else {
+      idle_readers_.push_back(std::move(connection));
+    }
+  }
+  reader_released_.notify_one();
+}
+
+absl::Status SqlStore::RecordHello(const std::string& agent_id, const v1::AgentMessage& message,
+                                   int64_t now_unix_nanos) {
+  if (!message.has_hello()) return absl::InvalidArgumentError("RecordHello without a Hello");
+  return WriteTransaction(
+      [&]() -> absl::Status {
+        ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
+        RETURN_IF_ERROR(IngestOne(*host, message, now_unix_nanos).status());
+        ASSIGN_OR_RETURN(
+            sql::Statement update,
+            writer_->Prepare("UPDATE hosts SET connected = connected + 1, "
+                             "last_seen_ns = greatest(last_seen_ns, ?2) WHERE host_id = ?1"));
+        return update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run();
+      },
+      kWriteAttempts);
+}
+
+absl::Status SqlStore::Touch(const std::string& agent_id, int64_t now_unix_nanos) {
+  return WriteTransaction(
+      [&]() -> absl::Status {
+        ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
+        ASSIGN_OR_RETURN(
+            sql::Statement update,
+            writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2) "
+                             "WHERE host_id = ?1"));
+        return update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run();
+      },
+      kWriteAttempts);
+}
+
+absl::Status SqlStore::TouchHosts(const std::map<std::string, int64_t>& last_heard) {
+  if (last_heard.empty()) return absl::OkStatus();
+  return WriteTransaction(
+      [&]() -> absl::Status {
+        for (const auto& [agent_id, heard_unix_nanos] : last_heard) {
+          // Prepared once and cached by the connection; reset as it goes out of scope.
+          ASSIGN_OR_RETURN(
+              sql::Statement update,
+              writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2) "
+                               "WHERE agent_id = ?1"));
+          RETURN_IF_ERROR(update.BindText(1, agent_id).Bind(2, heard_unix_nanos).Run());
+        }
+        return absl::OkStatus();
+      },
+      kWriteAttempts);
+}
+
+absl::Status SqlStore::SetConnected(const std::string& agent_id, bool connected,
+                                    int64_t now_unix_nanos) {
+  // A count of open streams: an agent that reconnects before its old stream
+  // ended stays connected when the old one closes.
+  return WriteTransaction(
+      [&]() -> absl::Status {
+        ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
+        ASSIGN_OR_RETURN(
+            sql::Statement update,
+            writer_->Prepare("UPDATE hosts SET connected = greatest(connected + ?2, 0), "
+                             "last_seen_ns = greatest(last_seen_ns, ?3) WHERE host_id = ?1"));
+        return update.Bind(1, host->host_id)
+            .Bind(2, connected ? 1 : -1)
+            .Bind(3, now_unix_nanos)
+            .Run();
+      },
+      kWriteAttempts);
+}
+
+absl::StatusOr<uint64_t> SqlStore::MaxSequence(const std::string& agent_id) {
+  ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+  ASSIGN_OR_RETURN(sql::Statement query,
+                   reader.db().Prepare("SELECT max_sequence FROM hosts WHERE agent_id = ?1"));
+  ASSIGN_OR_RETURN(const bool found, query.BindText(1, agent_id).Step());
+  return found ? static_cast<uint64_t>(query.Int(0)) : 0;
+}
+
+absl::StatusOr<StoreStats> SqlStore::GetStats() {
+  ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+  Connection& db = reader.db();
+  StoreStats stats;
+  {
+    ASSIGN_OR_RETURN(
+        sql::Statement hosts,
+        db.Prepare("SELECT count(*), count(*) FILTER (WHERE connected > 0) FROM hosts"));
+    ASSIGN_OR_RETURN(const bool row, hosts.Step());
+    if (row) {
+      stats.hosts = static_cast<uint64_t>(hosts.Int(0));
+      stats.hosts_connected = static_cast<uint64_t>(hosts.Int(1));
+    }
+  }
+  ASSIGN_OR_RETURN(const int64_t epochs, db.QueryInt("SELECT count(*) FROM epochs"));
+  ASSIGN_OR_RETURN(const int64_t reports, db.QueryInt("SELECT count(*) FROM reports"));
+  stats.epochs = static_cast<uint64_t>(epochs);
+  stats.reports = static_cast<uint64_t>(reports);
+  {
+    ASSIGN_OR_RETURN(sql::Statement kinds,
+                     db.Prepare("SELECT kind, count(*) FROM findings GROUP BY kind UNION ALL "
+                                "SELECT kind, sat_sum(findings) FROM retired_findings "
+                                "GROUP BY kind"));
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, kinds.Step());
+      if (!row) break;
+      stats.findings_by_kind[static_cast<v1::FindingKind>(kinds.Int(0))] +=
+          static_cast<uint64_t>(kinds.Int(1));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(sql::Statement losses,
+                     db.Prepare("SELECT sat_sum(reports_summarised), sat_sum(reports_dropped), "
+                                "sat_sum(findings_dropped), sat_sum(damaged_records_skipped) "
+                                "FROM spool_losses"));
+    ASSIGN_OR_RETURN(const bool row, losses.Step());
+    if (row) {
+      stats.spool_loss.set_reports_summarised(static_cast<uint64_t>(losses.Int(0)));
+      stats.spool_loss.set_reports_dropped(static_cast<uint64_t>(losses.Int(1)));
+      stats.spool_loss.set_findings_dropped(static_cast<uint64_t>(losses.Int(2)));
+      stats.spool_loss.set_damaged_records_skipped(static_cast<uint64_t>(losses.Int(3)));
+    }
+  }
+  ASSIGN_OR_RETURN(stats.database_bytes, DatabaseBytes(db));
+  return stats;
+}
+
+}  // namespace fscanary::store

@@ -1,0 +1,231 @@
+#pragma once
+// The store's logic written once over sql::Connection (docs/STORE.md): the
+// write path (ingest, epochs, retention) and the queries. An engine's store
+// (sqlite_store.h, postgres_store.h) opens the database, says how its
+// transactions begin, and opens reader connections.
+//
+// One writer connection behind a mutex does every write of this store, so
+// its transactions never wait on each other inside the database; a small pool
+// of reader connections serves queries concurrently, each call in one read
+// transaction (one snapshot).
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "collector/store/sql_connection.h"
+#include "collector/store/store.h"
+
+namespace fscanary::store {
+
+// What differs between engines in the SQL the store runs.
+struct SqlDialect {
+  // Begins the writer's transaction; a read transaction (one snapshot).
+  std::string begin_write;
+  std::string begin_read;
+  // Appended to the query of a host's row in a write transaction: locks it
+  // until the transaction ends where several stores share the database.
+  std::string lock_host_row;
+  // Run first in each retention transaction where stores share the
+  // database: what one chunk reads stays what it writes over, as when the
+  // store is the only writer (ingest waits at most one chunk).
+  std::string lock_for_retention;
+  // Whether the write path may keep what it knows of a host (its current
+  // epoch, highest sequence) from one transaction to the next: only where
+  // this store is the database's one writer.
+  bool sole_writer = true;
+};
+
+class SqlStore : public Store {
+ public:
+  ~SqlStore() override;
+
+  absl::StatusOr<std::vector<std::vector<RecordResult>>> IngestBatches(
+      std::span<const AgentBatch> batches, int64_t received_unix_nanos) override;
+  absl::Status RecordHello(const std::string& agent_id, const v1::AgentMessage& message,
+                           int64_t now_unix_nanos) override;
+  absl::Status Touch(const std::string& agent_id, int64_t now_unix_nanos) override;
+  absl::Status TouchHosts(const std::map<std::string, int64_t>& last_heard) override;
+  absl::Status SetConnected(const std::string& agent_id, bool connected,
+                            int64_t now_unix_nanos) override;
+
+  absl::StatusOr<v1::ListHostsResponse> ListHosts(const v1::ListHostsRequest& page = {}) override;
+  absl::StatusOr<v1::ListFindingsResponse> ListFindings(
+      const v1::ListFindingsRequest& request) override;
+  absl::StatusOr<v1::GetHostResponse> GetHost(const std::string& agent_id) override;
+  absl::StatusOr<std::vector<EpochRecord>> ListEpochs() override;
+  absl::StatusOr<StoreStats> GetStats() override;
+  absl::StatusOr<std::vector<HostActivity>> ListHostActivity() override;
+  absl::StatusOr<uint64_t> MaxSequence(const std::string& agent_id) override;
+
+  absl::StatusOr<RetentionResult> ApplyRetention(const RetentionPolicy& policy,
+                                                 int64_t now_unix_nanos) override;
+
+ protected:
+  SqlStore(SqlDialect dialect, std::unique_ptr<sql::Connection> writer, int max_readers);
+
+  // A new connection for the reader pool.
+  virtual absl::StatusOr<std::unique_ptr<sql::Connection>> OpenReader() = 0;
+  // A new writer connection, when the writer's was lost.
+  virtual absl::StatusOr<std::unique_ptr<sql::Connection>> ReopenWriter() {
+    return absl::UnavailableError(absl::StrCat(writer_->name(), ": the connection was lost"));
+  }
+  // The bytes the database takes, for StoreStats (inside a read transaction).
+  virtual absl::StatusOr<uint64_t> DatabaseBytes(sql::Connection& reader) = 0;
+
+ private:
+  struct EpochRef {
+    int64_t id = 0;
+    int64_t number = 0;
+    int64_t start_ns = 0;
+  };
+  // What the write path needs to know of a host without asking the database.
+  // Cached for the store's life; dropped whenever a write transaction fails,
+  // since it may describe rows that were rolled back.
+  struct HostState {
+    int64_t host_id = 0;
+    int64_t max_sequence = 0;
+    // Agent clock of the newest facts applied: older ones are ignored.
+    int64_t facts_as_of_ns = 0;
+    // The newest epoch, if any; it holds no facts while the host sent none.
+    std::optional<EpochRef> current;
+    bool current_has_facts = false;
+    // EpochFingerprint of the current epoch's facts, once computed.
+    std::optional<std::string> fingerprint;
+  };
+
+  // Runs `body` (returning absl::Status) under writer_mutex_ in one write
+  // transaction on the writer, and commits it if `body` succeeded. A
+  // transaction the database aborted (Aborted: a deadlock or serialization
+  // failure between stores sharing it) is run again, up to `attempts` times
+  // in all; `body` must then start afresh each time.
+  template <typename Body>
+  absl::Status WriteTransaction(Body&& body, int attempts = 1);
+  // WriteTransaction for retention, with the dialect's lock_for_retention.
+  template <typename Body>
+  absl::Status RetentionTransaction(Body&& body) {
+    return WriteTransaction([&]() -> absl::Status {
+      if (!dialect_.lock_for_retention.empty()) {
+        if (absl::Status locked = writer_->Exec(dialect_.lock_for_retention); !locked.ok()) {
+          return locked;
+        }
+      }
+      return body();
+    });
+  }
+  // Write path (sql_ingest.cc, sql_epochs.cc): inside WriteTransaction.
+  absl::StatusOr<HostState*> LoadHost(const std::string& agent_id, int64_t received_ns);
+  // The host's row into `host`, locked where stores share the database;
+  // false when there is none.
+  absl::StatusOr<bool> ReadHostRow(const std::string& agent_id, HostState& host);
+  // One agent's records, inside the savepoint IngestBatches gives it.
+  absl::StatusOr<std::vector<RecordResult>> IngestAgentBatch(const AgentBatch& batch,
+                                                             int64_t received_ns);
+  absl::StatusOr<RecordResult> IngestOne(HostState& host, const v1::AgentMessage& message,
+                                         int64_t received_ns);
+  absl::Status ApplyHello(HostState& host, const v1::Hello& hello, int64_t created_ns);
+  absl::Status ApplyFacts(HostState& host, const v1::HostFacts& facts, int64_t created_ns);
+  absl::StatusOr<std::string> CurrentFingerprint(HostState& host);
+  absl::Status MoveRecordsToEpoch(int64_t from_epoch, int64_t to_epoch, int64_t from_ns);
+  absl::StatusOr<EpochRef> EpochAt(HostState& host, int64_t created_ns);
+  absl::StatusOr<EpochRef> InsertEpoch(HostState& host, int64_t start_ns, const std::string* facts,
+                                       const std::string& kernel_config_sha256);
+  absl::Status StoreReport(HostState& host, const v1::AgentMessage& message, int64_t created_ns,
+                           int64_t received_ns);
+  absl::Status StoreFinding(HostState& host, const v1::AgentMessage& message, int64_t created_ns,
+                            int64_t received_ns);
+  absl::Status StoreCheckerHealth(HostState& host, const v1::IntervalReport& report,
+                                  int64_t created_ns);
+  absl::Status StoreSpoolLoss(HostState& host, const v1::AgentMessage& message, int64_t created_ns,
+                              int64_t received_ns);
+
+  // Retention (sql_retention.cc): deletes the rows of `table` that match
+  // `where` (?1 is bound to `cutoff_ns`), with their ledger entries, in
+  // transactions of at most kRetentionChunk rows. Returns the rows deleted.
+  // `before_delete`, if not empty, runs for each row first (?1: its id).
+  absl::StatusOr<uint64_t> DeleteInChunks(const std::string& table, const std::string& id_column,
+                                          const std::string& where, int64_t cutoff_ns,
+                                          const std::string& before_delete = "");
+  // Folds the expired epochs (?1: the cutoff) into one aggregate epoch per
+  // host and facts, kRetentionChunk epochs per transaction.
+  absl::Status RollUpEpochs(int64_t cutoff_ns, RetentionResult& result);
+  // Leaves each aggregate epoch at most one spool-loss row, their sums.
+  absl::Status CollapseSpoolLosses();
+  static constexpr int64_t kRetentionChunk = 2000;
+  // How often a write of ingest or of a session runs when the database
+  // aborts it (a deadlock between stores sharing it).
+  static constexpr int kWriteAttempts = 3;
+
+  // Read path: a pooled read-only connection inside a read transaction, so
+  // every query of one call sees the same snapshot.
+  class Reader {
+   public:
+    Reader(SqlStore* store, std::unique_ptr<sql::Connection> connection,
+           sql::Transaction transaction)
+        : store_(store), connection_(std::move(connection)), transaction_(std::move(transaction)) {}
+    Reader(Reader&& other) noexcept = default;
+    Reader& operator=(Reader&&) = delete;
+    // Ends the read transaction and returns the connection to the pool.
+    ~Reader() {
+      transaction_.reset();
+      if (connection_ != nullptr) store_->ReleaseReader(std::move(connection_));
+    }
+    sql::Connection& db() { return *connection_; }
+
+   private:
+    SqlStore* store_;
+    std::unique_ptr<sql::Connection> connection_;
+    std::optional<sql::Transaction> transaction_;
+  };
+  absl::StatusOr<Reader> AcquireReader();
+  void ReleaseReader(std::unique_ptr<sql::Connection> connection);
+  // Locks the rows of these hosts (those that exist), in agent id order, so
+  // that stores sharing the database take them in one order.
+  absl::Status LockHosts(std::span<const AgentBatch> batches);
+
+  const SqlDialect dialect_;
+  const int max_readers_;
+
+  std::mutex writer_mutex_;
+  std::unique_ptr<sql::Connection> writer_;
+  absl::flat_hash_map<std::string, HostState> hosts_;
+
+  std::mutex readers_mutex_;
+  std::condition_variable reader_released_;
+  std::vector<std::unique_ptr<sql::Connection>> idle_readers_;
+  int open_readers_ = 0;
+};
+
+template <typename Body>
+absl::Status SqlStore::WriteTransaction(Body&& body, int attempts) {
+  std::lock_guard lock(writer_mutex_);
+  absl::Status status;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    status = [&]() -> absl::Status {
+      if (writer_->Broken()) {
+        absl::StatusOr<std::unique_ptr<sql::Connection>> reopened = ReopenWriter();
+        if (!reopened.ok()) return reopened.status();
+        writer_ = *std::move(reopened);
+      }
+      // What the cache says of a host is only right while nobody else writes.
+      if (!dialect_.sole_writer) hosts_.clear();
+      absl::StatusOr<sql::Transaction> transaction =
+          sql::Transaction::Begin(*writer_, dialect_.begin_write);
+      if (!transaction.ok()) return transaction.status();
+      if (absl::Status done = body(); !done.ok()) return done;
+      return transaction->Commit();
+    }();
+    if (!status.ok()) hosts_.clear();
+    if (status.code() != absl::StatusCode::kAborted) break;
+  }
+  return status;
+}
+
+}  // namespace fscanary::store
