@@ -64,6 +64,33 @@ double Boost(std::span<const size_t> hosts, double budget, const FleetNow& fleet
   return spent;
 }
 
+// The host's value for an attribute, the kernel series derived when not given.
+std::optional<std::string> ValueFor(const FleetNow& fleet, size_t host, std::string_view attribute,
+                                    const PolicyOptions& options) {
+  if (const std::optional<std::string_view> own = fleet.ValueOf(host, attribute)) {
+    return std::string(*own);
+  }
+  if (attribute != options.kernel_series_attribute) return std::nullopt;
+  const std::optional<std::string_view> release = fleet.ValueOf(host, options.kernel_attribute);
+  if (!release.has_value()) return std::nullopt;
+  const std::optional<KernelVersion> kernel = ParseKernelVersion(*release);
+  if (!kernel.has_value()) return std::nullopt;
+  return kernel->Series();
+}
+
+std::vector<size_t> Holders(const FleetNow& fleet, std::span<const AttributeValue> values,
+                            const PolicyOptions& options) {
+  std::vector<size_t> holders;
+  for (size_t host = 0; host < fleet.host_count(); ++host) {
+    if (std::all_of(values.begin(), values.end(), [&](const AttributeValue& value) {
+          return HostHolds(fleet, host, value, options);
+        })) {
+      holders.push_back(host);
+    }
+  }
+  return holders;
+}
+
 }  // namespace
 
 bool HostHolds(const FleetNow& fleet, size_t host, const AttributeValue& value,
@@ -110,41 +137,65 @@ absl::StatusOr<Decision> DecideBoosts(const FleetNow& fleet,
   budget -= Boost(victims, budget, fleet, options.max_factor, decision.factors);
   decision.victims_boosted = victims.size();
 
-  std::vector<size_t> sharers;  // hosts boosted for a lead and not as victims
-  std::vector<bool> sharing(hosts, false);
+  // Then groups of hosts in order of corruptions per host: where the next
+  // corruption is likeliest per byte verified. A lead's group holds its
+  // events; a victim's neighbourhood, the recent victims in it.
+  struct Group {
+    double density = 0;
+    std::vector<size_t> hosts;
+    bool lead = false;
+  };
+  std::vector<Group> groups;
   const size_t considered = std::min(options.leads, analysis.suspects.size());
   for (size_t rank = 0; rank < considered; ++rank) {
     const analysis::Suspect& suspect = analysis.suspects[rank];
-    Lead lead{.attributes = suspect.attributes};
-    std::vector<size_t> holders;
+    std::vector<size_t> holders = Holders(fleet, suspect.attributes, options);
     double latest = -INFINITY;
-    for (size_t host = 0; host < hosts; ++host) {
-      const bool holds = std::all_of(
-          suspect.attributes.begin(), suspect.attributes.end(),
-          [&](const AttributeValue& value) { return HostHolds(fleet, host, value, options); });
-      if (!holds) continue;
-      holders.push_back(host);
-      latest = std::max(latest, last_corruption[host]);
-    }
-    lead.hosts = holders.size();
+    for (const size_t host : holders) latest = std::max(latest, last_corruption[host]);
+    Lead lead{.attributes = suspect.attributes, .hosts = holders.size()};
     if (suspect.q_value < options.confirmed_q) {
       lead.state = LeadState::kConfirmed;
     } else if (suspect.p_value > options.lead_p) {
       lead.state = LeadState::kRefuted;
     } else if (now_s - latest > options.fade_after_s) {
       lead.state = LeadState::kFaded;
-    } else {
-      for (const size_t host : holders) {
-        // A victim already has its boost.
-        if (!sharing[host] && decision.factors[host] == 1) sharers.push_back(host);
-        sharing[host] = true;
-      }
+    } else if (!holders.empty()) {
+      const double density = static_cast<double>(suspect.events) / holders.size();
+      groups.push_back({.density = density, .hosts = std::move(holders), .lead = true});
     }
     decision.leads.push_back(std::move(lead));
   }
-  std::sort(sharers.begin(), sharers.end());
-  if (Boost(sharers, budget, fleet, options.max_factor, decision.factors) > 0) {
-    decision.sharers_boosted = sharers.size();
+  if (!options.neighbour_attributes.empty()) {
+    std::vector<std::vector<AttributeValue>> profiles;
+    for (const size_t victim : victims) {
+      std::vector<AttributeValue> profile;
+      for (const std::string& attribute : options.neighbour_attributes) {
+        std::optional<std::string> value = ValueFor(fleet, victim, attribute, options);
+        if (!value.has_value()) break;
+        profile.push_back({attribute, *std::move(value)});
+      }
+      if (profile.size() != options.neighbour_attributes.size()) continue;
+      if (std::find(profiles.begin(), profiles.end(), profile) != profiles.end()) continue;
+      std::vector<size_t> holders = Holders(fleet, profile, options);
+      const double in_it =
+          static_cast<double>(std::count_if(victims.begin(), victims.end(), [&](size_t host) {
+            return std::binary_search(holders.begin(), holders.end(), host);
+          }));
+      groups.push_back({.density = in_it / holders.size(), .hosts = std::move(holders)});
+      profiles.push_back(std::move(profile));
+    }
+  }
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const Group& a, const Group& b) { return a.density > b.density; });
+  for (const Group& group : groups) {
+    std::vector<size_t> fresh;  // not boosted yet, as a victim or by a denser group
+    for (const size_t host : group.hosts) {
+      if (decision.factors[host] == 1) fresh.push_back(host);
+    }
+    const double spent = Boost(fresh, budget, fleet, options.max_factor, decision.factors);
+    if (spent <= 0) continue;
+    budget -= spent;
+    (group.lead ? decision.sharers_boosted : decision.neighbours_boosted) += fresh.size();
   }
 
   double extra = 0;

@@ -7,11 +7,11 @@
 // The rule (docs/CORRELATION.md, "Adaptive verification"): a victim of a
 // recent corruption, and every host that shares a lead (one of the top
 // suspects, not yet confirmed, still standing out, with a recent event among
-// its hosts), is asked to verify up to `max_factor` times faster; the fleet's
-// extra verification I/O never exceeds `max_extra_io_share` of its baseline,
-// victims served first. A lead that is confirmed (q below `confirmed_q`),
-// refuted (p above `lead_p`, or gone from the analysis) or faded (no event on
-// its hosts for `fade_after_s`) boosts nobody.
+// its hosts), then optionally a victim's neighbours, is asked to verify up to
+// `max_factor` times faster; the fleet's extra verification I/O never exceeds
+// `max_extra_io_share` of its baseline, served in that order. A lead that is confirmed (q below
+// `confirmed_q`), refuted (p above `lead_p`, or gone from the analysis) or faded (no event on its
+// hosts for `fade_after_s`) boosts nobody.
 
 #include <cstddef>
 #include <optional>
@@ -64,6 +64,11 @@ struct PolicyOptions {
   double confirmed_q = 0.05;
   // A suspect whose p-value is above this no longer stands out: refuted.
   double lead_p = 0.01;
+  // Hosts that share all of a recent victim's values of these attributes (its
+  // "neighbours", e.g. kernel_series, driver, scheduler) get what the budget
+  // has left after victims and leads. This is what acts before the analysis
+  // has a lead at all: one event is not a pattern. Empty: no neighbours.
+  std::vector<std::string> neighbour_attributes;
   std::string kernel_attribute = "kernel";
   std::string kernel_series_attribute = "kernel_series";
   std::string kernel_range_attribute = "kernel_range";
@@ -81,8 +86,9 @@ struct Decision {
   std::vector<double> factors;  // per host of FleetNow, >= 1 (1: no boost)
   std::vector<Lead> leads;      // the top suspects considered, in rank order
   size_t victims_boosted = 0;
-  size_t sharers_boosted = 0;  // hosts boosted for a lead and not as victims
-  double extra_io_share = 0;   // sum((factor - 1) * baseline) / sum(baseline)
+  size_t sharers_boosted = 0;     // hosts boosted for a lead and not as victims
+  size_t neighbours_boosted = 0;  // hosts boosted as a victim's neighbours only
+  double extra_io_share = 0;      // sum((factor - 1) * baseline) / sum(baseline)
 };
 
 // InvalidArgument for options out of range or a corruption naming no host.

@@ -129,6 +129,19 @@ TEST(AdaptivePolicy, OnlyTheTopLeadsAreBoosted) {
   EXPECT_EQ(two.factors[20], 1);
 }
 
+TEST(AdaptivePolicy, NeighboursOfAVictimAreBoostedWhenAsked) {
+  const FakeFleet fleet = HundredHosts();
+  const std::vector<Corruption> corruptions = {{.host = 0, .time_s = kNow}};
+  EXPECT_EQ(Decide(fleet, corruptions, Result({})).factors[7], 1);
+  const Decision decision =
+      Decide(fleet, corruptions, Result({}),
+             {.max_factor = 3, .neighbour_attributes = {"kernel_series", "driver"}});
+  // 4.19 (derived from 4.19.5) on virtio_scsi: hosts 0 to 9; the victim is one of them.
+  for (size_t host = 0; host < 10; ++host) EXPECT_EQ(decision.factors[host], 3) << host;
+  EXPECT_EQ(decision.factors[10], 1);
+  EXPECT_EQ(decision.neighbours_boosted, 9u);
+}
+
 TEST(AdaptivePolicy, ExtraIoIsCappedByTheFleetBudget) {
   const FakeFleet fleet = HundredHosts();
   // 90 hosts share this lead: at factor 10 they would add 810% of the baseline.
