@@ -165,16 +165,16 @@ absl::StatusOr<Decision> DecideBoosts(const FleetNow& fleet,
     }
     decision.leads.push_back(std::move(lead));
   }
-  if (!options.neighbour_attributes.empty()) {
-    std::vector<std::vector<AttributeValue>> profiles;
+  std::vector<std::vector<AttributeValue>> profiles;
+  for (const std::vector<std::string>& neighbourhood : options.neighbourhoods) {
     for (const size_t victim : victims) {
       std::vector<AttributeValue> profile;
-      for (const std::string& attribute : options.neighbour_attributes) {
+      for (const std::string& attribute : neighbourhood) {
         std::optional<std::string> value = ValueFor(fleet, victim, attribute, options);
         if (!value.has_value()) break;
         profile.push_back({attribute, *std::move(value)});
       }
-      if (profile.size() != options.neighbour_attributes.size()) continue;
+      if (profile.empty() || profile.size() != neighbourhood.size()) continue;
       if (std::find(profiles.begin(), profiles.end(), profile) != profiles.end()) continue;
       std::vector<size_t> holders = Holders(fleet, profile, options);
       const double in_it =

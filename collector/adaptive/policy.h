@@ -64,11 +64,14 @@ struct PolicyOptions {
   double confirmed_q = 0.05;
   // A suspect whose p-value is above this no longer stands out: refuted.
   double lead_p = 0.01;
-  // Hosts that share all of a recent victim's values of these attributes (its
-  // "neighbours", e.g. kernel_series, driver, scheduler) get what the budget
-  // has left after victims and leads. This is what acts before the analysis
-  // has a lead at all: one event is not a pattern. Empty: no neighbours.
-  std::vector<std::string> neighbour_attributes;
+  // Neighbourhoods, each a list of attributes: the hosts that share all of a
+  // recent victim's values of them (e.g. kernel_series, driver, scheduler)
+  // form a group. This is what acts before the analysis has a lead at all:
+  // one event is not a pattern. A broader neighbourhood (kernel_series alone)
+  // gets what the denser ones leave, and keeps hosts that differ from the
+  // victim in verification, so the engine can tell which conditions matter.
+  // Empty: no neighbours.
+  std::vector<std::vector<std::string>> neighbourhoods;
   std::string kernel_attribute = "kernel";
   std::string kernel_series_attribute = "kernel_series";
   std::string kernel_range_attribute = "kernel_range";

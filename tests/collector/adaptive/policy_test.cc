@@ -135,11 +135,24 @@ TEST(AdaptivePolicy, NeighboursOfAVictimAreBoostedWhenAsked) {
   EXPECT_EQ(Decide(fleet, corruptions, Result({})).factors[7], 1);
   const Decision decision =
       Decide(fleet, corruptions, Result({}),
-             {.max_factor = 3, .neighbour_attributes = {"kernel_series", "driver"}});
+             {.max_factor = 3, .neighbourhoods = {{"kernel_series", "driver"}}});
   // 4.19 (derived from 4.19.5) on virtio_scsi: hosts 0 to 9; the victim is one of them.
   for (size_t host = 0; host < 10; ++host) EXPECT_EQ(decision.factors[host], 3) << host;
   EXPECT_EQ(decision.factors[10], 1);
   EXPECT_EQ(decision.neighbours_boosted, 9u);
+}
+
+TEST(AdaptivePolicy, DenserNeighbourhoodsAreServedFirst) {
+  const FakeFleet fleet = HundredHosts();
+  // Budget 20: the victim takes 9, its 4 storage-stack neighbours 36 would
+  // exceed it, so they share 11; nothing is left for the rest of 4.19.
+  const Decision decision = Decide(
+      fleet, {{.host = 0, .time_s = kNow}}, Result({}),
+      {.max_factor = 10, .neighbourhoods = {{"kernel_series"}, {"kernel_series", "scheduler"}}});
+  EXPECT_EQ(decision.factors[0], 10);
+  EXPECT_NEAR(decision.factors[1], 1 + 11.0 / 4, 1e-12);
+  EXPECT_EQ(decision.factors[5], 1);
+  EXPECT_NEAR(decision.extra_io_share, 0.2, 1e-12);
 }
 
 TEST(AdaptivePolicy, ExtraIoIsCappedByTheFleetBudget) {
