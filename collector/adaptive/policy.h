@@ -5,13 +5,14 @@
 // factor per host out; no I/O, no clock, deterministic. Thread-safe.
 //
 // The rule (docs/CORRELATION.md, "Adaptive verification"): a victim of a
-// recent corruption, and every host that shares a lead (one of the top
-// suspects, not yet confirmed, still standing out, with a recent event among
-// its hosts), then optionally a victim's neighbours, is asked to verify up to
-// `max_factor` times faster; the fleet's extra verification I/O never exceeds
-// `max_extra_io_share` of its baseline, served in that order. A lead that is confirmed (q below
-// `confirmed_q`), refuted (p above `lead_p`, or gone from the analysis) or faded (no event on its
-// hosts for `fade_after_s`) boosts nobody.
+// recent corruption is asked to verify up to `max_factor` times faster; then
+// groups of hosts, densest in corruptions per host first: those sharing a lead
+// (one of the top suspects, not yet confirmed, still standing out, with a
+// recent event among its hosts) and, if configured, a victim's neighbourhoods.
+// The fleet's extra verification I/O never exceeds `max_extra_io_share` of its
+// baseline. A lead that is confirmed (q below `confirmed_q`), refuted (p above
+// `lead_p`, or gone from the analysis) or faded (no event on its hosts for
+// `fade_after_s`) boosts nobody.
 
 #include <cstddef>
 #include <optional>
