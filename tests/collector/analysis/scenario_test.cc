@@ -7,45 +7,18 @@
 #include "collector/analysis/kernel_version.h"
 #include "gtest/gtest.h"
 #include "tests/sim/fleet_sim.h"
+#include "tests/sim/judge_2018.h"
 
 namespace fscanary::analysis {
 namespace {
 
 using fleet_sim::Cause2018;
+using fleet_sim::InCause2018Range;
+using fleet_sim::NamesCause2018;
 using fleet_sim::SimOptions;
 using fleet_sim::Simulate;
 using fleet_sim::SimulatedFleet;
 using fleet_sim::ToFleet;
-
-bool InPlantedRange(const std::string& release) {
-  return !KernelReleaseLess(release, "4.19-rc1") && !KernelReleaseLess("4.19.7", release);
-}
-
-// An attribute value the planted cause names (the kernel range by a release
-// inside it or by its series).
-bool Planted(const AttributeValue& a) {
-  if (a.attribute == "kernel") return InPlantedRange(a.value);
-  if (a.attribute == "kernel_range") {
-    // "first..last", within the 4.19 series, starting inside the planted range.
-    const size_t dots = a.value.find("..");
-    if (dots == std::string::npos) return false;
-    const std::string first = a.value.substr(0, dots);
-    const std::optional<KernelVersion> last = ParseKernelVersion(a.value.substr(dots + 2));
-    return InPlantedRange(first) && last.has_value() && last->Series() == "4.19";
-  }
-  return (a.attribute == "kernel_series" && a.value == "4.19") ||
-         (a.attribute == "blk_mq" && a.value == "on") ||
-         (a.attribute == "scheduler" && a.value == "none") ||
-         (a.attribute == "driver" && a.value == "virtio_scsi");
-}
-
-// The item named `a`, with its aliases.
-std::vector<AttributeValue> GroupOf(const Suspect& suspect, const AttributeValue& a) {
-  for (const std::vector<AttributeValue>& group : suspect.aliases) {
-    if (group.front() == a) return group;
-  }
-  return {a};
-}
 
 struct Outcome {
   bool top_is_planted = false;
@@ -54,35 +27,17 @@ struct Outcome {
   std::string kernel;
 };
 
-// Whether the top suspect is the planted conjunction, or an alias group
-// containing it: every item is (an alias of) a planted value, and every
-// planted condition is named, implied by it, or aliased.
 Outcome Judge(const AnalysisResult& result) {
   Outcome outcome;
   outcome.kernel = result.kernel_versions.statement;
   if (result.suspects.empty()) return outcome;
   const Suspect& top = result.suspects.front();
   outcome.top = top.explanation;
-  bool items_planted = true;
-  std::vector<AttributeValue> named = top.implied;
-  for (const AttributeValue& a : top.attributes) {
-    const std::vector<AttributeValue> group = GroupOf(top, a);
-    items_planted = items_planted && std::any_of(group.begin(), group.end(), Planted);
-    named.insert(named.end(), group.begin(), group.end());
-  }
-  const auto has = [&](const char* attribute) {
-    return std::any_of(named.begin(), named.end(), [&](const AttributeValue& a) {
-      return Planted(a) && (a.attribute == attribute ||
-                            (std::string(attribute) == "kernel" &&
-                             (a.attribute == "kernel_series" || a.attribute == "kernel_range")));
-    });
-  };
-  outcome.top_is_planted =
-      items_planted && has("kernel") && has("blk_mq") && has("scheduler") && has("driver");
+  outcome.top_is_planted = NamesCause2018(top);
   const KernelVersionReport& kernel = result.kernel_versions;
   outcome.brackets =
-      kernel.first_affected.has_value() && InPlantedRange(*kernel.first_affected) &&
-      InPlantedRange(*kernel.last_affected) &&
+      kernel.first_affected.has_value() && InCause2018Range(*kernel.first_affected) &&
+      InCause2018Range(*kernel.last_affected) &&
       (!kernel.last_clean.has_value() || KernelReleaseLess(*kernel.last_clean, "4.19-rc1")) &&
       (!kernel.first_clean_after.has_value() ||
        KernelReleaseLess("4.19.7", *kernel.first_clean_after));
