@@ -101,7 +101,8 @@ if (( check )); then
 import json, sys
 result = json.load(open(sys.argv[1]))
 fields = {
-    "": ["agents", "addresses", "duration_seconds", "connect_seconds", "drain_seconds",
+    "": ["agents", "addresses", "duration_seconds", "connect_seconds", "settle_seconds",
+         "drain_seconds", "loadgen",
          "report_interval_seconds", "heartbeat_interval_seconds", "records", "heartbeats",
          "backlog_bursts", "streams", "acknowledged_records_per_second", "ack_latency_ms",
          "collectors", "database", "metrics", "ok"],

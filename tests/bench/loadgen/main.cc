@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
   app.add_option("--connect-rate", load.connect_rate, "new streams per second while connecting")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--settle", options.settle_seconds,
+                 "longest wait after connecting for the connect backlog to drain")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--drain", load.drain_seconds, "seconds to wait for the last acknowledgements")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

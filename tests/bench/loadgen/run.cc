@@ -1,6 +1,8 @@
 // One load run: connect, steady window, drain; the collectors sampled around the window.
 #include "tests/bench/loadgen/run.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
 #include <thread>
@@ -53,7 +55,27 @@ absl::StatusOr<RunResult> RunLoad(const RunOptions& options) {
                                  result.connect_seconds);
   }
 
+  // The connect storm leaves a backlog (every Hello is stored before its
+  // stream's records): the window starts once it drained to about a second of
+  // the steady rate, or after settle_seconds.
+  const double steady_pending = std::max(10.0, load.agents / load.report_interval_seconds);
+  const Clock::time_point settle_start = Clock::now();
+  const Clock::time_point settle_end =
+      settle_start + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(options.settle_seconds));
+  while (Clock::now() < settle_end &&
+         static_cast<double>((*fleet)->Counts().records_pending) > steady_pending) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  result.settle_seconds = SecondsSince(settle_start);
+  if (options.verbose) {
+    std::cerr << absl::StrFormat("fscanary-loadgen: settled in %.1f s (%d pending)\n",
+                                 result.settle_seconds, (*fleet)->Counts().records_pending);
+  }
+
   std::vector<ProcessSample> before;
+  absl::StatusOr<ProcessSample> self_before = SampleProcess(getpid());
+  if (!self_before.ok()) return self_before.status();
   for (const pid_t pid : options.collector_pids) {
     absl::StatusOr<ProcessSample> sample = SampleProcess(pid);
     if (!sample.ok()) return sample.status();
@@ -84,6 +106,10 @@ absl::StatusOr<RunResult> RunLoad(const RunOptions& options) {
   result.records_in_db_window = result.acknowledged_in_window;
   result.db_bytes_after = TotalDatabaseBytes(options.db_paths);
   const double minutes = result.window_seconds / 60;
+  absl::StatusOr<ProcessSample> self_after = SampleProcess(getpid());
+  if (!self_after.ok()) return self_after.status();
+  result.loadgen_cpu_seconds = self_after->cpu_seconds - self_before->cpu_seconds;
+  result.loadgen_rss_bytes = self_after->rss_bytes;
   for (size_t i = 0; i < options.collector_pids.size(); ++i) {
     absl::StatusOr<ProcessSample> sample = SampleProcess(options.collector_pids[i]);
     if (!sample.ok()) return sample.status();
@@ -131,7 +157,10 @@ std::string RunResult::ToJson() const {
   json["addresses"] = load.addresses;
   json["duration_seconds"] = window_seconds;
   json["connect_seconds"] = connect_seconds;
+  json["settle_seconds"] = settle_seconds;
   json["drain_seconds"] = drain_seconds;
+  json["loadgen"] = {{"cpu_seconds", loadgen_cpu_seconds},
+                     {"rss_mib", static_cast<double>(loadgen_rss_bytes) / kMiB}};
   json["report_interval_seconds"] = load.report_interval_seconds;
   json["heartbeat_interval_seconds"] = load.heartbeat_interval_seconds;
   json["records"] = {
@@ -197,9 +226,9 @@ std::string RunResult::ToTable() const {
   const double window = std::max(window_seconds, 1e-9);
   std::string text = absl::StrFormat(
       "fscanary-loadgen: %d agents on %s, report every %.3g s, %.0f s steady (connect %.1f s, "
-      "drain %.1f s)\n",
+      "settle %.1f s, drain %.1f s)\n",
       load.agents, absl::StrJoin(load.addresses, ","), load.report_interval_seconds, window,
-      connect_seconds, drain_seconds);
+      connect_seconds, settle_seconds, drain_seconds);
   text +=
       absl::StrFormat("  %-44s %d sent, %d acknowledged, %d lost, %d rejected, %d acked twice\n",
                       "records", counts.records_sent, counts.records_acknowledged, lost(),
@@ -214,6 +243,8 @@ std::string RunResult::ToTable() const {
       "%d stream failures\n",
       "schedule", counts.heartbeats, counts.findings, counts.backlog_bursts,
       counts.planned_reconnects, counts.stream_failures);
+  text += absl::StrFormat("  %-44s CPU %.2f s, RSS %.1f MiB\n", "loadgen itself",
+                          loadgen_cpu_seconds, static_cast<double>(loadgen_rss_bytes) / kMiB);
   for (const CollectorUsage& collector : collectors) {
     text += absl::StrFormat(
         "  collector pid %-32d CPU %.2f s = %.3f s per 1,000 agents per minute; RSS %.1f MiB "

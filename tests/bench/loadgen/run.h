@@ -26,6 +26,8 @@ struct RunOptions {
   std::vector<std::string> metrics;
   // The schedule the database growth is extrapolated to (a real agent's).
   double day_report_interval_seconds = 60;
+  // Longest wait, after connecting, for the connect storm's backlog to drain.
+  double settle_seconds = 300;
   // Progress lines on stderr.
   bool verbose = true;
 };
@@ -46,7 +48,10 @@ struct RunResult {
   RunOptions options;
   double connect_seconds = 0;
   double window_seconds = 0;  // the steady window
+  double settle_seconds = 0;
   double drain_seconds = 0;
+  double loadgen_cpu_seconds = 0;  // this process, over the window
+  uint64_t loadgen_rss_bytes = 0;
   FleetCounts counts;  // at the end
   uint64_t acknowledged_in_window = 0;
   // Every acknowledgement's time; the quantiles leave out those acknowledged
