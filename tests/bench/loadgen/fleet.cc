@@ -481,6 +481,8 @@ void Fleet::StreamEnded(Agent& agent, bool cancelled_by_us) {
 void Fleet::Acknowledged(Agent& agent, const Stream* stream, uint64_t first, uint64_t last) {
   const Clock::time_point now = Clock::now();
   std::vector<uint32_t> micros;
+  uint64_t before_window = 0;
+  const Clock::rep window_start = window_start_.load();
   uint64_t acknowledged = 0;
   uint64_t duplicate = 0;
   uint64_t unexpected = 0;
@@ -498,9 +500,13 @@ void Fleet::Acknowledged(Agent& agent, const Stream* stream, uint64_t first, uin
         ++duplicate;  // sent and acknowledged before: this stream said it twice
         continue;
       }
-      micros.push_back(static_cast<uint32_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(now - record->second.handed_over)
-              .count()));
+      if (record->second.handed_over.time_since_epoch().count() < window_start) {
+        ++before_window;
+      } else {
+        micros.push_back(static_cast<uint32_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(now - record->second.handed_over)
+                .count()));
+      }
       agent.pending.erase(record);
       ++acknowledged;
     }
@@ -510,7 +516,10 @@ void Fleet::Acknowledged(Agent& agent, const Stream* stream, uint64_t first, uin
   counts_->unexpected_acks.fetch_add(unexpected);
   std::lock_guard lock(latency_mutex_);
   latencies_.micros.insert(latencies_.micros.end(), micros.begin(), micros.end());
+  latencies_.before_window += before_window;
 }
+
+void Fleet::StartWindow() { window_start_.store(Clock::now().time_since_epoch().count()); }
 
 void Fleet::Rejected(Agent& agent, const Stream* stream, uint64_t first, uint64_t last) {
   uint64_t rejected = 0;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -51,9 +52,11 @@ struct FleetCounts {
   uint64_t open_streams = 0;
 };
 
-// Send-to-acknowledgement times, microseconds, in arrival order.
+// Send-to-acknowledgement times, microseconds, in arrival order, of records
+// handed to a stream since StartWindow; the others are only counted.
 struct LatencySamples {
   std::vector<uint32_t> micros;
+  uint64_t before_window = 0;
 };
 
 class Fleet {
@@ -76,6 +79,9 @@ class Fleet {
   void Shutdown(std::chrono::steady_clock::time_point deadline);
 
   FleetCounts Counts() const;
+  // From now on, latencies are sampled only for records handed to a stream
+  // from now (not those queued behind the connect storm).
+  void StartWindow();
   // The samples taken since the last call (moved out).
   LatencySamples TakeLatencies();
 
@@ -92,6 +98,7 @@ class Fleet {
     bool operator()(const Event& a, const Event& b) const { return a.at > b.at; }
   };
 
+  using Clock = std::chrono::steady_clock;
   explicit Fleet(LoadOptions options);
   void Schedule(EventKind kind, int agent, std::chrono::steady_clock::time_point at);
   void Loop();
@@ -122,6 +129,7 @@ class Fleet {
 
   struct Atomics;
   std::unique_ptr<Atomics> counts_;
+  std::atomic<Clock::rep> window_start_{std::numeric_limits<Clock::rep>::min()};
   std::mutex latency_mutex_;
   LatencySamples latencies_;
   mutable std::mutex state_mutex_;

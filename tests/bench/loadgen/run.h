@@ -54,8 +54,8 @@ struct RunResult {
   uint64_t loadgen_rss_bytes = 0;
   FleetCounts counts;  // at the end
   uint64_t acknowledged_in_window = 0;
-  // Every acknowledgement's time; the quantiles leave out those acknowledged
-  // while the fleet was still connecting.
+  // Every acknowledgement's time; the quantiles leave out the records handed
+  // to a stream before the window (queued behind the connect storm).
   uint64_t latency_samples = 0;
   uint64_t connect_latency_samples = 0;
   double latency_p50_ms = 0;
