@@ -519,7 +519,12 @@ void Fleet::Acknowledged(Agent& agent, const Stream* stream, uint64_t first, uin
   latencies_.before_window += before_window;
 }
 
-void Fleet::StartWindow() { window_start_.store(Clock::now().time_since_epoch().count()); }
+void Fleet::StartWindow() {
+  std::lock_guard lock(latency_mutex_);
+  window_start_.store(Clock::now().time_since_epoch().count());
+  latencies_.before_window += latencies_.micros.size();
+  latencies_.micros.clear();
+}
 
 void Fleet::Rejected(Agent& agent, const Stream* stream, uint64_t first, uint64_t last) {
   uint64_t rejected = 0;
