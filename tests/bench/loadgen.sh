@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Starts a fscanary-collector (SQLite, a temporary directory, loopback) from a
+# build directory, runs fscanary-loadgen against it and prints the results.
+# Builds nothing. See tests/bench/README.md, "loadgen.sh".
+#
+#   tests/bench/loadgen.sh --build build/dev --agents 1000 --duration 60 \
+#     [--dir /var/tmp] [--no-auth] [--synchronous full|normal] [--check] \
+#     [-- more fscanary-loadgen options, e.g. --report-interval 6 --json]
+#
+# --check: the CI run. The results are read as JSON and the script fails
+# unless every record was acknowledged exactly once, none lost, every field is
+# present and every kind of event happened (heartbeats, findings, backlog
+# replays, reconnects: give rates that make them certain); no timing is checked.
+set -euo pipefail
+
+build=""
+agents=1000
+duration=60
+dir="${TMPDIR:-/tmp}"
+auth=1
+check=0
+synchronous=full
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build) build="$2"; shift 2 ;;
+    --agents) agents="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --dir) dir="$2"; shift 2 ;;
+    --no-auth) auth=0; shift ;;
+    --synchronous) synchronous="$2"; shift 2 ;;
+    --check) check=1; shift ;;
+    --) shift; break ;;
+    *) echo "loadgen.sh: unknown option $1 (loadgen options go after --)" >&2; exit 2 ;;
+  esac
+done
+collector="$build/collector/daemon/fscanary-collector"
+loadgen="$build/tests/bench/loadgen/fscanary-loadgen"
+for binary in "$collector" "$loadgen"; do
+  [[ -x "$binary" ]] || { echo "loadgen.sh: $binary is not built (--build DIR)" >&2; exit 2; }
+done
+
+# Every stream is a socket on each side; the collector holds threads per stream.
+ulimit -n "$(ulimit -Hn)"
+work="$(mktemp -d "$dir/fscanary-loadgen.XXXXXX")"
+collector_pid=""
+cleanup() {
+  if [[ -n "$collector_pid" ]] && kill -0 "$collector_pid" 2>/dev/null; then
+    kill -KILL "$collector_pid" 2>/dev/null || true
+    wait "$collector_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+max_streams=$(( agents * 2 > 4096 ? agents * 2 : 4096 ))
+(( max_streams > 100000 )) && max_streams=100000
+{
+  echo "listen: 127.0.0.1:0"
+  echo "state_dir: $work/state"
+  echo "store:"
+  echo "  synchronous: $synchronous"
+  echo "metrics:"
+  echo "  listen: 127.0.0.1:0"
+  echo "limits:"
+  echo "  max_streams: $max_streams"
+} > "$work/collector.yaml"
+auth_args=()
+if (( auth )); then
+  "$loadgen" --agents "$agents" --write-tokens "$work/tokens"
+  chmod 600 "$work/tokens"
+  echo "tokens_file: $work/tokens" >> "$work/collector.yaml"
+  echo "require_auth: true" >> "$work/collector.yaml"
+  auth_args=(--tokens-file "$work/tokens")
+fi
+
+"$collector" --config "$work/collector.yaml" > "$work/collector.log" 2>&1 &
+collector_pid=$!
+port=""
+metrics_port=""
+for _ in $(seq 300); do
+  port="$(sed -nE 's/.*fscanary-collector \S+ listening on \S+ \(port ([0-9]+)\).*/\1/p' "$work/collector.log" | head -1)"
+  metrics_port="$(sed -nE 's/.*metrics on \S+ \(port ([0-9]+)\).*/\1/p' "$work/collector.log" | head -1)"
+  [[ -n "$port" && -n "$metrics_port" ]] && break
+  kill -0 "$collector_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if [[ -z "$port" || -z "$metrics_port" ]]; then
+  echo "loadgen.sh: the collector did not start; its log:" >&2
+  cat "$work/collector.log" >&2
+  exit 1
+fi
+
+args=(--collector "127.0.0.1:$port" --agents "$agents" --duration "$duration"
+      --collector-pid "$collector_pid" --db-path "$work/state/collector.db"
+      --metrics "127.0.0.1:$metrics_port" "${auth_args[@]}")
+status=0
+if (( check )); then
+  "$loadgen" "${args[@]}" "$@" --json > "$work/result.json" || status=$?
+  cat "$work/result.json"
+  python3 - "$work/result.json" <<'PY' || status=1
+import json, sys
+result = json.load(open(sys.argv[1]))
+fields = {
+    "": ["agents", "addresses", "duration_seconds", "connect_seconds", "settle_seconds",
+         "drain_seconds", "loadgen",
+         "report_interval_seconds", "heartbeat_interval_seconds", "records", "heartbeats",
+         "backlog_bursts", "streams", "acknowledged_records_per_second", "ack_latency_ms",
+         "collectors", "database", "metrics", "ok"],
+    "records": ["sent", "acknowledged", "lost", "rejected", "duplicate_acks", "unexpected_acks",
+                "written_with_resends", "reports", "findings"],
+    "streams": ["opened", "planned_reconnects", "failures"],
+    "ack_latency_ms": ["p50", "p99", "max", "samples"],
+    "database": ["paths", "bytes_before", "bytes_after", "bytes_per_record",
+                 "bytes_per_host_per_day", "bytes_per_host_per_day_at_report_interval"],
+}
+missing = [f"{part}.{key}".lstrip(".") for part, keys in fields.items()
+           for key in keys if key not in (result[part] if part else result)]
+for key in ["pid", "cpu_seconds", "cpu_seconds_per_1000_agents_per_minute", "rss_mib",
+            "peak_rss_mib", "threads"]:
+    if not result["collectors"] or key not in result["collectors"][0]:
+        missing.append("collectors[0]." + key)
+for key in ["address", "bytes", "series", "scrape_seconds"]:
+    if not result["metrics"] or key not in result["metrics"][0]:
+        missing.append("metrics[0]." + key)
+problems = [f"missing field {name}" for name in missing]
+records = result["records"]
+if records["sent"] == 0:
+    problems.append("no record was sent")
+if records["acknowledged"] != records["sent"]:
+    problems.append(f"{records['sent']} records sent, {records['acknowledged']} acknowledged")
+for key in ["lost", "rejected", "duplicate_acks", "unexpected_acks"]:
+    if records[key] != 0:
+        problems.append(f"{records[key]} records {key}")
+for name, count in [("heartbeats", result["heartbeats"]), ("findings", records["findings"]),
+                    ("backlog bursts", result["backlog_bursts"]),
+                    ("planned reconnects", result["streams"]["planned_reconnects"])]:
+    if count == 0:
+        problems.append(f"no {name} in the run (--check wants every kind of event)")
+if result["streams"]["opened"] < result["agents"]:
+    problems.append("not every agent opened a stream")
+if result["ack_latency_ms"]["samples"] != records["acknowledged"]:
+    problems.append("a latency sample per acknowledged record is missing")
+if not result["ok"]:
+    problems.append("the load generator reports a failure")
+for problem in problems:
+    print("loadgen.sh --check:", problem, file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+else
+  "$loadgen" "${args[@]}" "$@" || status=$?
+fi
+
+# The collector must still be there, and stop cleanly.
+if ! kill -0 "$collector_pid" 2>/dev/null; then
+  echo "loadgen.sh: the collector died during the run; its log's end:" >&2
+  tail -20 "$work/collector.log" >&2
+  exit 1
+fi
+kill -TERM "$collector_pid"
+collector_status=0
+wait "$collector_pid" || collector_status=$?
+collector_pid=""
+if (( collector_status != 0 )); then
+  echo "loadgen.sh: the collector exited $collector_status on SIGTERM; its log's end:" >&2
+  tail -20 "$work/collector.log" >&2
+  exit 1
+fi
+exit "$status"
