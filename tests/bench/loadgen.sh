@@ -53,7 +53,7 @@ cleanup() {
 trap cleanup EXIT
 
 max_streams=$(( agents * 2 > 4096 ? agents * 2 : 4096 ))
-(( max_streams > 100000 )) && max_streams=100000
+(( max_streams > 10000 )) && max_streams=10000
 {
   echo "listen: 127.0.0.1:0"
   echo "state_dir: $work/state"
