@@ -9,8 +9,9 @@
 #
 # --check: the CI run. The results are read as JSON and the script fails
 # unless every record was acknowledged exactly once, none lost, every field is
-# present and every kind of event happened (heartbeats, findings, backlog
-# replays, reconnects: give rates that make them certain); no timing is checked.
+# present, every kind of event happened (heartbeats, findings, backlog
+# replays, reconnects: give rates that make them certain) and the database
+# holds every record made, once; no timing is checked.
 set -euo pipefail
 
 build=""
@@ -164,5 +165,33 @@ if (( collector_status != 0 )); then
   echo "loadgen.sh: the collector exited $collector_status on SIGTERM; its log's end:" >&2
   tail -20 "$work/collector.log" >&2
   exit 1
+fi
+
+# The acknowledgements are the collector's word; the database is the fact.
+# Every record the fleet sent is stored, once: each (host, sequence) in the
+# ledger, each report and finding row once, as many as were made.
+if (( check )); then
+  python3 - "$work/result.json" "$work/state/collector.db" <<'PY' || status=1
+import json, sqlite3, sys
+result = json.load(open(sys.argv[1]))["records"]
+db = sqlite3.connect(f"file:{sys.argv[2]}?mode=ro", uri=True)
+def one(sql):
+    return db.execute(sql).fetchone()[0]
+stored = {
+    "ledger entries": (one("SELECT count(*) FROM records"), result["sent"]),
+    "reports": (one("SELECT count(*) FROM reports"), result["reports"]),
+    "findings": (one("SELECT count(*) FROM findings"), result["findings"]),
+}
+problems = [f"{count} {name} stored for {made} made" for name, (count, made) in stored.items()
+            if count != made]
+for table in ["reports", "findings"]:
+    twice = one(f"SELECT count(*) FROM (SELECT 1 FROM {table} GROUP BY host_id, sequence "
+                "HAVING count(*) > 1)")
+    if twice:
+        problems.append(f"{twice} (host, sequence) stored more than once in {table}")
+for problem in problems:
+    print("loadgen.sh --check:", problem, file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
 fi
 exit "$status"

@@ -87,7 +87,7 @@ struct Fleet::Atomics {
 
 struct Record {
   v1::AgentMessage message;
-  Clock::time_point handed_over;
+  Clock::time_point made;
 };
 
 struct Fleet::Agent {
@@ -351,8 +351,9 @@ void Fleet::Handle(const Event& event) {
     }
     case EventKind::kReport:
       if (!loading) return;
-      SendReports(*agents_[event.agent], 1);
-      Schedule(EventKind::kReport, event.agent, now + Seconds(options_.report_interval_seconds));
+      SendReports(*agents_[event.agent], 1, event.at);
+      Schedule(EventKind::kReport, event.agent,
+               event.at + Seconds(options_.report_interval_seconds));
       return;
     case EventKind::kHeartbeat:
       if (shutting_down_.load()) return;
@@ -370,7 +371,7 @@ void Fleet::Handle(const Event& event) {
           Drop(agent);
         } else {
           counts_->backlog_bursts.fetch_add(1);
-          SendReports(agent, options_.backlog_records);
+          SendReports(agent, options_.backlog_records, event.at);
         }
       }
       const double share =
@@ -388,11 +389,10 @@ void Fleet::Connect(Agent& agent) {
   std::vector<v1::AgentMessage> first = {agent.hello};
   {
     std::lock_guard lock(agent.mutex);
-    // The spool's backlog, in sequence order, after the Hello.
-    for (auto& [sequence, record] : agent.pending) {
-      first.push_back(record.message);
-      record.handed_over = Clock::now();
-    }
+    // The spool's backlog, in sequence order, after the Hello. Its records
+    // keep the time they were first due: the time lost on a failed stream and
+    // waiting to reconnect is part of their latency (the slow tail).
+    for (auto& [sequence, record] : agent.pending) first.push_back(record.message);
     agent.stream = stream;
     agent.last_sent = Clock::now();
   }
@@ -400,7 +400,7 @@ void Fleet::Connect(Agent& agent) {
   stream->Start(*stubs_[channel], std::move(first));
 }
 
-void Fleet::SendReports(Agent& agent, int count) {
+void Fleet::SendReports(Agent& agent, int count, Clock::time_point made) {
   std::bernoulli_distribution finding(options_.finding_share);
   std::uniform_int_distribution<uint64_t> bytes(1 << 20, 64 << 20);
   std::vector<v1::AgentMessage> messages;
@@ -409,13 +409,12 @@ void Fleet::SendReports(Agent& agent, int count) {
     std::lock_guard lock(agent.mutex);
     const uint64_t sequence = agent.next_sequence++;
     messages.push_back(e2e::ReportRecord(sequence, bytes(random_)));
-    agent.pending[sequence] = Record{.message = messages.back(), .handed_over = Clock::now()};
+    agent.pending[sequence] = Record{.message = messages.back(), .made = made};
     counts_->reports.fetch_add(1);
     if (with_finding) {
       const uint64_t finding_sequence = agent.next_sequence++;
       messages.push_back(e2e::FindingRecord(finding_sequence, 4096 * (random_() % 4096)));
-      agent.pending[finding_sequence] =
-          Record{.message = messages.back(), .handed_over = Clock::now()};
+      agent.pending[finding_sequence] = Record{.message = messages.back(), .made = made};
       counts_->findings.fetch_add(1);
     }
   }
@@ -482,7 +481,9 @@ void Fleet::Acknowledged(Agent& agent, const Stream* stream, uint64_t first, uin
   const Clock::time_point now = Clock::now();
   std::vector<uint32_t> micros;
   uint64_t before_window = 0;
+  uint64_t after_window = 0;
   const Clock::rep window_start = window_start_.load();
+  const Clock::rep window_end = window_end_.load();
   uint64_t acknowledged = 0;
   uint64_t duplicate = 0;
   uint64_t unexpected = 0;
@@ -500,11 +501,14 @@ void Fleet::Acknowledged(Agent& agent, const Stream* stream, uint64_t first, uin
         ++duplicate;  // sent and acknowledged before: this stream said it twice
         continue;
       }
-      if (record->second.handed_over.time_since_epoch().count() < window_start) {
+      const Clock::rep made = record->second.made.time_since_epoch().count();
+      if (made < window_start) {
         ++before_window;
+      } else if (made > window_end) {
+        ++after_window;
       } else {
         micros.push_back(static_cast<uint32_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(now - record->second.handed_over)
+            std::chrono::duration_cast<std::chrono::microseconds>(now - record->second.made)
                 .count()));
       }
       agent.pending.erase(record);
@@ -517,7 +521,10 @@ void Fleet::Acknowledged(Agent& agent, const Stream* stream, uint64_t first, uin
   std::lock_guard lock(latency_mutex_);
   latencies_.micros.insert(latencies_.micros.end(), micros.begin(), micros.end());
   latencies_.before_window += before_window;
+  latencies_.after_window += after_window;
 }
+
+void Fleet::EndWindow() { window_end_.store(Clock::now().time_since_epoch().count()); }
 
 void Fleet::StartWindow() {
   std::lock_guard lock(latency_mutex_);

@@ -53,10 +53,11 @@ struct FleetCounts {
 };
 
 // Send-to-acknowledgement times, microseconds, in arrival order, of records
-// handed to a stream since StartWindow; the others are only counted.
+// made between StartWindow and EndWindow; the others are only counted.
 struct LatencySamples {
   std::vector<uint32_t> micros;
   uint64_t before_window = 0;
+  uint64_t after_window = 0;
 };
 
 class Fleet {
@@ -82,6 +83,9 @@ class Fleet {
   // From now on, latencies are sampled only for records handed to a stream
   // from now (not those queued behind the connect storm).
   void StartWindow();
+  // Records made from now on (while metrics are scraped, while draining) are
+  // not the steady state either.
+  void EndWindow();
   // The samples taken since the last call (moved out).
   LatencySamples TakeLatencies();
 
@@ -105,7 +109,9 @@ class Fleet {
   void Handle(const Event& event);
   void Connect(Agent& agent);
   // Generates `count` reports (each with a chance of a finding) and sends them.
-  void SendReports(Agent& agent, int count);
+  // `made` is when the records were due, not when the one scheduler thread got
+  // to them: a scheduler that falls behind shows as latency, not as less load.
+  void SendReports(Agent& agent, int count, Clock::time_point made);
   void SendHeartbeat(Agent& agent);
   void Drop(Agent& agent);
   void StreamEnded(Agent& agent, bool cancelled_by_us);
@@ -130,6 +136,7 @@ class Fleet {
   struct Atomics;
   std::unique_ptr<Atomics> counts_;
   std::atomic<Clock::rep> window_start_{std::numeric_limits<Clock::rep>::min()};
+  std::atomic<Clock::rep> window_end_{std::numeric_limits<Clock::rep>::max()};
   std::mutex latency_mutex_;
   LatencySamples latencies_;
   mutable std::mutex state_mutex_;

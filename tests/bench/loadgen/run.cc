@@ -104,6 +104,7 @@ absl::StatusOr<RunResult> RunLoad(const RunOptions& options) {
           counts.records_pending, counts.open_streams, counts.stream_failures);
     }
   }
+  (*fleet)->EndWindow();
   result.window_seconds = SecondsSince(window_start);
   const uint64_t acknowledged_after = (*fleet)->Counts().records_acknowledged;
   result.acknowledged_in_window = acknowledged_after - acknowledged_before;
@@ -147,7 +148,8 @@ absl::StatusOr<RunResult> RunLoad(const RunOptions& options) {
   result.counts = (*fleet)->Counts();
   LatencySamples latencies = (*fleet)->TakeLatencies();
   result.connect_latency_samples = latencies.before_window;
-  result.latency_samples = latencies.micros.size() + latencies.before_window;
+  result.latency_samples =
+      latencies.micros.size() + latencies.before_window + latencies.after_window;
   result.latency_p50_ms = Quantile(latencies.micros, 0.50) / 1000;
   result.latency_p99_ms = Quantile(latencies.micros, 0.99) / 1000;
   result.latency_max_ms = Quantile(latencies.micros, 1.0) / 1000;
