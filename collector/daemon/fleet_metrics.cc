@@ -196,12 +196,22 @@ absl::StatusOr<FleetAggregates> ComputeFleetAggregates(
 
 FleetMetrics::FleetMetrics(store::Store& store, const Sessions& sessions,
                            FleetMetricsOptions options)
-    : store_(store), sessions_(sessions), options_(std::move(options)) {}
+    : store_(store),
+      sessions_(sessions),
+      options_(std::move(options)),
+      epochs_({.now_unix_nanos = options_.now_unix_nanos}) {}
 
 absl::Status FleetMetrics::Refresh() {
-  ASSIGN_OR_RETURN(const std::vector<store::EpochRecord> epochs, store_.ListEpochs());
-  ASSIGN_OR_RETURN(FleetAggregates aggregates,
-                   ComputeFleetAggregates(epochs, options_.max_suspects, options_.labels));
+  std::lock_guard refreshing(refresh_mutex_);
+  ASSIGN_OR_RETURN(const FleetEpochsRead read, epochs_.Refresh(store_));
+  {
+    // The aggregates are a function of the epochs alone.
+    std::lock_guard lock(mutex_);
+    if (aggregates_ != nullptr && !read.full && read.hosts == 0) return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(
+      FleetAggregates aggregates,
+      ComputeFleetAggregates(epochs_.epochs(), options_.max_suspects, options_.labels));
   auto shared = std::make_shared<const FleetAggregates>(std::move(aggregates));
   std::lock_guard lock(mutex_);
   aggregates_ = std::move(shared);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "collector/daemon/fleet_epochs.h"
 #include "collector/daemon/label_folding.h"
 #include "collector/service/sessions.h"
 #include "collector/store/store.h"
@@ -35,7 +36,7 @@ struct FleetMetricsOptions {
 };
 
 // The slow part: from every stored epoch, the counters by host attributes and
-// the suspects. Pure; ComputeFleetAggregates is what the refresher runs.
+// the suspects. Pure; the refresher runs it on the epochs FleetEpochs holds.
 struct FleetAggregates {
   std::vector<metrics::MetricFamily> families;
   // Corruption findings the aggregates include, to notice when they are out
@@ -57,7 +58,9 @@ class FleetMetrics final : public metrics::Collectable {
   // fails half-way.
   std::vector<metrics::MetricFamily> Collect() const override;
 
-  // Recomputes the aggregates from the store (the refresher calls it).
+  // Brings the aggregates up to date: reads the epochs of the hosts changed
+  // since the last refresh (fleet_epochs.h), and recomputes the aggregates
+  // from every epoch held when any changed (the refresher calls it).
   absl::Status Refresh();
   // Corruption findings in the store at the last scrape, and in the last
   // aggregates: the refresher refreshes early when they differ.
@@ -73,6 +76,10 @@ class FleetMetrics final : public metrics::Collectable {
   store::Store& store_;
   const Sessions& sessions_;
   const FleetMetricsOptions options_;
+
+  // Held by Refresh(): one refresh at a time owns the epochs.
+  std::mutex refresh_mutex_;
+  FleetEpochs epochs_;
 
   mutable std::mutex mutex_;
   std::shared_ptr<const FleetAggregates> aggregates_;
