@@ -1,10 +1,11 @@
 #pragma once
 // The fleet as Prometheus sees it (docs/METRICS.md, "The collector's
-// metrics"): per-host series built at every scrape from the store and the open
-// sessions, never kept as global series, so a host that expires simply stops
-// appearing and a restart neither resets nor replays a counter; plus the
-// aggregates by host attributes and the correlation engine's top suspects,
-// recomputed in the background (they read every epoch).
+// metrics"): per-host series for the hosts an operator must see by name
+// (watched_hosts.h) and counts by attributes for every host, built at every
+// scrape from the store and the open sessions, never kept as global series,
+// so a host that expires simply stops appearing and a restart neither resets
+// nor replays a counter; plus the aggregates by host attributes and the
+// correlation engine's top suspects, refreshed in the background.
 
 #include <cstdint>
 #include <functional>
@@ -17,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "collector/daemon/fleet_epochs.h"
 #include "collector/daemon/label_folding.h"
+#include "collector/daemon/watched_hosts.h"
 #include "collector/service/sessions.h"
 #include "collector/store/store.h"
 #include "metrics/collectable.h"
@@ -32,6 +34,8 @@ struct FleetMetricsOptions {
   size_t max_suspects = 10;
   // Bounds on the label values agents' data makes (label_folding.h).
   LabelLimits labels;
+  // Which hosts keep per-host series (watched_hosts.h).
+  WatchThresholds watch;
   std::function<int64_t()> now_unix_nanos;  // default: the wall clock
 };
 
