@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "absl/container/flat_hash_set.h"
@@ -196,12 +197,22 @@ absl::StatusOr<FleetAggregates> ComputeFleetAggregates(
 
 FleetMetrics::FleetMetrics(store::Store& store, const Sessions& sessions,
                            FleetMetricsOptions options)
-    : store_(store), sessions_(sessions), options_(std::move(options)) {}
+    : store_(store),
+      sessions_(sessions),
+      options_(std::move(options)),
+      epochs_({.now_unix_nanos = options_.now_unix_nanos}) {}
 
 absl::Status FleetMetrics::Refresh() {
-  ASSIGN_OR_RETURN(const std::vector<store::EpochRecord> epochs, store_.ListEpochs());
-  ASSIGN_OR_RETURN(FleetAggregates aggregates,
-                   ComputeFleetAggregates(epochs, options_.max_suspects, options_.labels));
+  std::lock_guard refreshing(refresh_mutex_);
+  ASSIGN_OR_RETURN(const FleetEpochsRead read, epochs_.Refresh(store_));
+  {
+    // The aggregates are a function of the epochs alone.
+    std::lock_guard lock(mutex_);
+    if (aggregates_ != nullptr && !read.full && read.hosts == 0) return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(
+      FleetAggregates aggregates,
+      ComputeFleetAggregates(epochs_.epochs(), options_.max_suspects, options_.labels));
   auto shared = std::make_shared<const FleetAggregates>(std::move(aggregates));
   std::lock_guard lock(mutex_);
   aggregates_ = std::move(shared);
@@ -223,35 +234,45 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
     const store::HostActivity* host;
     const SessionState* session;  // null: no stream open
     bool up;
-    Labels info;  // the host's attribute labels, unfolded
+    uint32_t watched;  // WatchReason bits; 0: counted by attributes only
+    Labels info;       // the host's attribute labels, unfolded
   };
   std::vector<Live> live;
   uint64_t known = 0;
   uint64_t connected = 0;
   uint64_t stale = 0;
   uint64_t corruption_findings = 0;
+  uint64_t spooled_records = 0;
   for (const store::HostActivity& host : hosts) {
     corruption_findings += CorruptionFindings(host.findings_by_kind);
     const auto session = sessions.find(host.agent_id);
-    const bool is_up = session != sessions.end() && session->second.streams > 0;
+    const SessionState* state = session == sessions.end() ? nullptr : &session->second;
+    const bool is_up = state != nullptr && state->streams > 0;
     const int64_t silent_nanos = now - host.last_seen_unix_nanos;
     if (!is_up && silent_nanos > options_.host_expiry_nanos) continue;
     ++known;
     if (is_up) ++connected;
     if (!is_up && silent_nanos > options_.stale_after_nanos) ++stale;
+    if (state != nullptr) spooled_records += state->spooled_records;
     const fleet::PrimaryLabels primary = fleet::PrimaryLabelsOf(host.facts);
     Labels info = AttributeLabels(primary);
     info["distro"] = primary.distro;
     info["virtualization"] = primary.virtualization;
     info["agent_version"] = host.agent_version.empty() ? "unknown" : host.agent_version;
     live.push_back({.host = &host,
-                    .session = session == sessions.end() ? nullptr : &session->second,
+                    .session = state,
                     .up = is_up,
+                    .watched = WhyWatched(host, state, is_up, now, options_.watch),
                     .info = std::move(info)});
   }
   {
     std::lock_guard lock(mutex_);
     scraped_corruption_findings_ = corruption_findings;
+  }
+  if (live.size() <= options_.watch.all_hosts_up_to) {
+    for (Live& entry : live) {
+      if (entry.watched == 0) entry.watched = kWatchSmallFleet;
+    }
   }
 
   // The hosts known longest keep their name, so new hosts (a flood of them)
@@ -267,8 +288,9 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
              std::tie(b->host->first_seen_unix_nanos, b->host->agent_id);
     });
     for (const Live* entry : by_age) {
-      folder.Offer("host", entry->host->agent_id);
       for (const auto& [name, value] : entry->info) folder.Offer(name, value);
+      if (entry->watched == 0) continue;
+      folder.Offer("host", entry->host->agent_id);
       for (const store::CheckerHealth& checker : entry->host->checkers) {
         folder.Offer("checker", checker.checker);
         folder.Offer("target", checker.target);
@@ -290,7 +312,14 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
   SeriesMerger info(Merge::kSum);
   SeriesMerger checker_failing(Merge::kMax);
   SeriesMerger checker_failed_steps(Merge::kSum);
+  SeriesMerger by_attributes(Merge::kSum);
+  std::map<std::string_view, uint64_t> watched_by_reason;
   for (const Live& entry : live) {
+    by_attributes.Add(FoldedLabels(entry.info, folder), 1);
+    for (const auto& [reason, name] : kWatchReasonNames) {
+      if ((entry.watched & reason) != 0) ++watched_by_reason[name];
+    }
+    if (entry.watched == 0) continue;
     const store::HostActivity& host = *entry.host;
     const std::string host_name = folder.Fold("host", host.agent_id);
     const Labels host_label = {{"host", host_name}};
@@ -381,13 +410,30 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
       Family("fscanary_agents_stale", "Hosts not connected and silent for longer than stale_after.",
              MetricType::kGauge);
   AddSeries(stale_family, {}, static_cast<double>(stale));
+  MetricFamily by_attributes_family = Family(
+      "fscanary_hosts_by_attributes",
+      "Hosts known and not expired, by the attributes of their current epoch.", MetricType::kGauge);
+  std::move(by_attributes).AppendTo(by_attributes_family);
+  MetricFamily watched_family =
+      Family("fscanary_hosts_watched",
+             "Hosts exported with per-host series, by why (a host may have several reasons).",
+             MetricType::kGauge);
+  for (const auto& [reason, name] : kWatchReasonNames) {
+    AddSeries(watched_family, {{"reason", std::string(name)}},
+              static_cast<double>(watched_by_reason[name]));
+  }
+  MetricFamily spooled_family =
+      Family("fscanary_agents_spool_records",
+             "Records the agents hold unacknowledged, as they last said, summed over hosts.",
+             MetricType::kGauge);
+  AddSeries(spooled_family, {}, static_cast<double>(spooled_records));
 
   HostSeries result;
   for (MetricFamily* family :
        {&up_family, &last_seen_family, &last_verified_family, &host_findings_family,
         &last_finding_family, &spool_family, &spool_lost_family, &info_family,
         &checker_failing_family, &checker_failed_steps_family, &hosts_family, &connected_family,
-        &stale_family}) {
+        &stale_family, &by_attributes_family, &watched_family, &spooled_family}) {
     result.families.push_back(std::move(*family));
   }
   result.folded_label_values = folder.FoldedCounts();

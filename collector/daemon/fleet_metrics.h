@@ -1,10 +1,11 @@
 #pragma once
 // The fleet as Prometheus sees it (docs/METRICS.md, "The collector's
-// metrics"): per-host series built at every scrape from the store and the open
-// sessions, never kept as global series, so a host that expires simply stops
-// appearing and a restart neither resets nor replays a counter; plus the
-// aggregates by host attributes and the correlation engine's top suspects,
-// recomputed in the background (they read every epoch).
+// metrics"): per-host series for the hosts an operator must see by name
+// (watched_hosts.h) and counts by attributes for every host, built at every
+// scrape from the store and the open sessions, never kept as global series,
+// so a host that expires simply stops appearing and a restart neither resets
+// nor replays a counter; plus the aggregates by host attributes and the
+// correlation engine's top suspects, refreshed in the background.
 
 #include <cstdint>
 #include <functional>
@@ -15,7 +16,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "collector/daemon/fleet_epochs.h"
 #include "collector/daemon/label_folding.h"
+#include "collector/daemon/watched_hosts.h"
 #include "collector/service/sessions.h"
 #include "collector/store/store.h"
 #include "metrics/collectable.h"
@@ -31,11 +34,13 @@ struct FleetMetricsOptions {
   size_t max_suspects = 10;
   // Bounds on the label values agents' data makes (label_folding.h).
   LabelLimits labels;
+  // Which hosts keep per-host series (watched_hosts.h).
+  WatchThresholds watch;
   std::function<int64_t()> now_unix_nanos;  // default: the wall clock
 };
 
 // The slow part: from every stored epoch, the counters by host attributes and
-// the suspects. Pure; ComputeFleetAggregates is what the refresher runs.
+// the suspects. Pure; the refresher runs it on the epochs FleetEpochs holds.
 struct FleetAggregates {
   std::vector<metrics::MetricFamily> families;
   // Corruption findings the aggregates include, to notice when they are out
@@ -57,7 +62,9 @@ class FleetMetrics final : public metrics::Collectable {
   // fails half-way.
   std::vector<metrics::MetricFamily> Collect() const override;
 
-  // Recomputes the aggregates from the store (the refresher calls it).
+  // Brings the aggregates up to date: reads the epochs of the hosts changed
+  // since the last refresh (fleet_epochs.h), and recomputes the aggregates
+  // from every epoch held when any changed (the refresher calls it).
   absl::Status Refresh();
   // Corruption findings in the store at the last scrape, and in the last
   // aggregates: the refresher refreshes early when they differ.
@@ -73,6 +80,10 @@ class FleetMetrics final : public metrics::Collectable {
   store::Store& store_;
   const Sessions& sessions_;
   const FleetMetricsOptions options_;
+
+  // Held by Refresh(): one refresh at a time owns the epochs.
+  std::mutex refresh_mutex_;
+  FleetEpochs epochs_;
 
   mutable std::mutex mutex_;
   std::shared_ptr<const FleetAggregates> aggregates_;

@@ -21,7 +21,7 @@ constexpr int64_t kMigrationLock = 0x66736361;
 // identity columns for SQLite's rowids, BYTEA for BLOB, and agent ids,
 // checkers and targets in byte order (COLLATE "C") as SQLite orders them.
 // sat_add and sat_sum are SQL functions here.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE FUNCTION sat_add(a bigint, b bigint) RETURNS bigint
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -144,6 +144,11 @@ CREATE TABLE checker_health (
   last_healthy_ns bigint NOT NULL,
   PRIMARY KEY (host_id, checker, target)
 );
+)sql",
+    // 2: SQLite's 6, hosts.epochs_changed_ns.
+    R"sql(
+ALTER TABLE hosts ADD COLUMN epochs_changed_ns bigint NOT NULL DEFAULT 0;
+CREATE INDEX hosts_by_epochs_changed ON hosts (epochs_changed_ns);
 )sql",
 };
 

@@ -91,11 +91,21 @@ absl::StatusOr<std::vector<RecordResult>> SqlStore::IngestAgentBatch(const Agent
     ASSIGN_OR_RETURN(RecordResult result, IngestOne(*host, message, received_ns));
     results.push_back(std::move(result));
   }
+  // Anything but heartbeats may change the host's epochs (a report's
+  // exposure, a finding, facts); the fleet metrics re-read those hosts.
+  const bool epochs_changed =
+      std::any_of(batch.messages.begin(), batch.messages.end(),
+                  [](const v1::AgentMessage& message) { return !message.has_heartbeat(); });
   ASSIGN_OR_RETURN(Statement update,
                    writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2), "
-                                    "max_sequence = ?3 WHERE host_id = ?1"));
-  RETURN_IF_ERROR(
-      update.Bind(1, host->host_id).Bind(2, received_ns).Bind(3, host->max_sequence).Run());
+                                    "max_sequence = ?3, epochs_changed_ns = CASE WHEN ?4 <> 0 "
+                                    "THEN greatest(epochs_changed_ns, ?2) "
+                                    "ELSE epochs_changed_ns END WHERE host_id = ?1"));
+  RETURN_IF_ERROR(update.Bind(1, host->host_id)
+                      .Bind(2, received_ns)
+                      .Bind(3, host->max_sequence)
+                      .Bind(4, epochs_changed ? 1 : 0)
+                      .Run());
   return results;
 }
 

@@ -266,18 +266,48 @@ absl::StatusOr<v1::GetHostResponse> SqlStore::GetHost(const std::string& agent_i
 
 absl::StatusOr<std::vector<EpochRecord>> SqlStore::ListEpochs() {
   ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+  return ReadEpochs(reader.db(), std::nullopt);
+}
+
+absl::StatusOr<EpochChanges> SqlStore::ListEpochsChangedSince(int64_t since_unix_nanos) {
+  ASSIGN_OR_RETURN(Reader reader, AcquireReader());
   Connection& db = reader.db();
+  EpochChanges changes;
+  {
+    ASSIGN_OR_RETURN(Statement query,
+                     db.Prepare("SELECT agent_id FROM hosts "
+                                "WHERE epochs_changed_ns >= ?1 ORDER BY agent_id"));
+    query.Bind(1, since_unix_nanos);
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, query.Step());
+      if (!row) break;
+      changes.agents.push_back(query.Text(0));
+    }
+  }
+  ASSIGN_OR_RETURN(changes.epochs, ReadEpochs(db, since_unix_nanos));
+  return changes;
+}
+
+absl::StatusOr<std::vector<EpochRecord>> SqlStore::ReadEpochs(Connection& db,
+                                                              std::optional<int64_t> since) {
+  // Which hosts: every one, or those changed since (by the index on
+  // epochs_changed_ns).
+  const std::string of_hosts =
+      since ? "JOIN hosts h ON h.host_id = x.host_id AND h.epochs_changed_ns >= ?1" : "";
   std::vector<EpochRecord> epochs;
   absl::flat_hash_map<int64_t, size_t> index_of_epoch;
   KernelConfigs configs(db);
   {
-    ASSIGN_OR_RETURN(Statement query,
-                     db.Prepare("SELECT e.epoch_id, h.agent_id, e.number, e.start_ns, e.end_ns, "
+    ASSIGN_OR_RETURN(
+        Statement query,
+        db.Prepare(absl::StrCat("SELECT e.epoch_id, h.agent_id, e.number, e.start_ns, e.end_ns, "
                                 "e.facts, e.kernel_config_sha256, e.bytes_verified, "
                                 "e.blocks_verified, e.bytes_written, e.io_errors, e.observed_ns, "
                                 "e.reports, greatest(e.rolled_up, 1) "
-                                "FROM epochs e JOIN hosts h ON h.host_id = e.host_id "
-                                "ORDER BY h.agent_id, e.number"));
+                                "FROM epochs e JOIN hosts h ON h.host_id = e.host_id ",
+                                since ? "WHERE h.epochs_changed_ns >= ?1 " : "",
+                                "ORDER BY h.agent_id, e.number")));
+    if (since) query.Bind(1, *since);
     while (true) {
       ASSIGN_OR_RETURN(const bool row, query.Step());
       if (!row) break;
@@ -310,10 +340,14 @@ absl::StatusOr<std::vector<EpochRecord>> SqlStore::ListEpochs() {
     }
   }
   // Stored findings, and the counts of those retention deleted.
-  ASSIGN_OR_RETURN(Statement kinds, db.Prepare("SELECT epoch_id, kind, count(*) FROM findings "
-                                               "GROUP BY epoch_id, kind UNION ALL "
-                                               "SELECT epoch_id, kind, findings "
-                                               "FROM retired_findings"));
+  ASSIGN_OR_RETURN(
+      Statement kinds,
+      db.Prepare(absl::StrCat("SELECT x.epoch_id, x.kind, count(*) FROM findings x ", of_hosts,
+                              " GROUP BY x.epoch_id, x.kind UNION ALL "
+                              "SELECT x.epoch_id, x.kind, x.findings "
+                              "FROM retired_findings x ",
+                              of_hosts)));
+  if (since) kinds.Bind(1, *since);
   while (true) {
     ASSIGN_OR_RETURN(const bool row, kinds.Step());
     if (!row) break;

@@ -84,7 +84,7 @@ absl::StatusOr<RetentionResult> SqlStore::ApplyRetention(const RetentionPolicy& 
     ASSIGN_OR_RETURN(const uint64_t reports,
                      DeleteInChunks("reports", "report_id", of_expired_epochs, cutoff));
     result.reports_deleted += reports;
-    RETURN_IF_ERROR(RollUpEpochs(cutoff, result));
+    RETURN_IF_ERROR(RollUpEpochs(cutoff, now_unix_nanos, result));
     RETURN_IF_ERROR(CollapseSpoolLosses());
     RETURN_IF_ERROR(RetentionTransaction([&]() -> absl::Status {
       return writer_->Exec(
@@ -95,7 +95,7 @@ absl::StatusOr<RetentionResult> SqlStore::ApplyRetention(const RetentionPolicy& 
   return result;
 }
 
-absl::Status SqlStore::RollUpEpochs(int64_t cutoff_ns, RetentionResult& result) {
+absl::Status SqlStore::RollUpEpochs(int64_t cutoff_ns, int64_t now_ns, RetentionResult& result) {
   // (host_id, key) -> the aggregate epoch; hosts whose aggregates are loaded.
   absl::flat_hash_map<std::pair<int64_t, std::string>, int64_t> aggregate_of;
   absl::flat_hash_set<int64_t> loaded_hosts;
@@ -180,6 +180,17 @@ absl::Status SqlStore::RollUpEpochs(int64_t cutoff_ns, RetentionResult& result) 
                          writer_->Prepare("DELETE FROM epochs WHERE epoch_id = ?1"));
         RETURN_IF_ERROR(remove.Bind(1, epoch.epoch_id).Run());
         ++result.epochs_merged;
+      }
+      // The fleet metrics re-read these hosts' epochs (store.h,
+      // ListEpochsChangedSince).
+      int64_t marked_host = 0;
+      for (const Expired& epoch : expired) {
+        if (epoch.host_id == marked_host) continue;
+        marked_host = epoch.host_id;
+        ASSIGN_OR_RETURN(Statement mark, writer_->Prepare("UPDATE hosts SET epochs_changed_ns = "
+                                                          "greatest(epochs_changed_ns, ?2) "
+                                                          "WHERE host_id = ?1"));
+        RETURN_IF_ERROR(mark.Bind(1, epoch.host_id).Bind(2, now_ns).Run());
       }
       return absl::OkStatus();
     });

@@ -70,10 +70,11 @@ absl::Status SqlStore::RecordHello(const std::string& agent_id, const v1::AgentM
       [&]() -> absl::Status {
         ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
         RETURN_IF_ERROR(IngestOne(*host, message, now_unix_nanos).status());
-        ASSIGN_OR_RETURN(
-            sql::Statement update,
-            writer_->Prepare("UPDATE hosts SET connected = connected + 1, "
-                             "last_seen_ns = greatest(last_seen_ns, ?2) WHERE host_id = ?1"));
+        ASSIGN_OR_RETURN(sql::Statement update,
+                         writer_->Prepare("UPDATE hosts SET connected = connected + 1, "
+                                          "last_seen_ns = greatest(last_seen_ns, ?2), "
+                                          "epochs_changed_ns = greatest(epochs_changed_ns, ?2) "
+                                          "WHERE host_id = ?1"));
         return update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run();
       },
       kWriteAttempts);

@@ -61,6 +61,7 @@ class SqlStore : public Store {
       const v1::ListFindingsRequest& request) override;
   absl::StatusOr<v1::GetHostResponse> GetHost(const std::string& agent_id) override;
   absl::StatusOr<std::vector<EpochRecord>> ListEpochs() override;
+  absl::StatusOr<EpochChanges> ListEpochsChangedSince(int64_t since_unix_nanos) override;
   absl::StatusOr<StoreStats> GetStats() override;
   absl::StatusOr<std::vector<HostActivity>> ListHostActivity() override;
   absl::StatusOr<uint64_t> MaxSequence(const std::string& agent_id) override;
@@ -154,8 +155,9 @@ class SqlStore : public Store {
                                           const std::string& where, int64_t cutoff_ns,
                                           const std::string& before_delete = "");
   // Folds the expired epochs (?1: the cutoff) into one aggregate epoch per
-  // host and facts, kRetentionChunk epochs per transaction.
-  absl::Status RollUpEpochs(int64_t cutoff_ns, RetentionResult& result);
+  // host and facts, kRetentionChunk epochs per transaction; marks their
+  // hosts' epochs changed at `now_ns`.
+  absl::Status RollUpEpochs(int64_t cutoff_ns, int64_t now_ns, RetentionResult& result);
   // Leaves each aggregate epoch at most one spool-loss row, their sums.
   absl::Status CollapseSpoolLosses();
   static constexpr int64_t kRetentionChunk = 2000;
@@ -185,6 +187,10 @@ class SqlStore : public Store {
     std::optional<sql::Transaction> transaction_;
   };
   absl::StatusOr<Reader> AcquireReader();
+  // The epochs of every host (`since` empty), or of the hosts whose epochs
+  // changed at or after *since, by agent id then number.
+  absl::StatusOr<std::vector<EpochRecord>> ReadEpochs(sql::Connection& db,
+                                                      std::optional<int64_t> since);
   void ReleaseReader(std::unique_ptr<sql::Connection> connection);
   // Locks the rows of these hosts (those that exist), in agent id order, so
   // that stores sharing the database take them in one order.

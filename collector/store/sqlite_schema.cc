@@ -13,7 +13,7 @@ namespace {
 // Migration N (1-based) takes the schema from version N-1 to N. Released
 // steps are never edited: a change is a new step. Times are ns since the Unix
 // epoch; *_id columns are SQLite rowids.
-constexpr std::array<const char*, 5> kMigrations = {
+constexpr std::array<const char*, 6> kMigrations = {
     // 1: hosts, host epochs, the record ledger, reports, findings, spool losses.
     R"sql(
 CREATE TABLE hosts (
@@ -150,6 +150,13 @@ CREATE TABLE checker_health (
   last_healthy_ns INTEGER NOT NULL,
   PRIMARY KEY (host_id, checker, target)
 ) STRICT, WITHOUT ROWID;
+)sql",
+    // 6: when any epoch of the host last changed (collector clock), so that
+    // the fleet metrics read only the hosts whose epochs changed since their
+    // last refresh instead of every epoch.
+    R"sql(
+ALTER TABLE hosts ADD COLUMN epochs_changed_ns INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX hosts_by_epochs_changed ON hosts (epochs_changed_ns);
 )sql",
 };
 

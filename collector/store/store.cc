@@ -1,5 +1,7 @@
 #include "collector/store/store.h"
 
+#include "common/status.h"
+
 namespace fscanary::store {
 
 bool IsCorruption(v1::FindingKind kind) {
@@ -47,6 +49,17 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
       break;
   }
   return OpenSqliteStore(options.sqlite);
+}
+
+absl::StatusOr<EpochChanges> Store::ListEpochsChangedSince(int64_t /*since_unix_nanos*/) {
+  EpochChanges changes;
+  ASSIGN_OR_RETURN(changes.epochs, ListEpochs());
+  for (const EpochRecord& epoch : changes.epochs) {
+    if (changes.agents.empty() || changes.agents.back() != epoch.agent_id) {
+      changes.agents.push_back(epoch.agent_id);
+    }
+  }
+  return changes;
 }
 
 }  // namespace fscanary::store

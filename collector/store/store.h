@@ -111,6 +111,15 @@ struct RetentionResult {
   uint64_t findings_deleted = 0;
 };
 
+// The hosts whose epochs changed since a time, and all their epochs: what a
+// reader holding every epoch replaces to be up to date.
+struct EpochChanges {
+  // Agent ids, ordered; a host listed here with no epoch has none now.
+  std::vector<std::string> agents;
+  // Every epoch of those hosts, by agent id then epoch number.
+  std::vector<EpochRecord> epochs;
+};
+
 // Totals for the collector's metrics. Cost: a count over the reports table.
 struct StoreStats {
   uint64_t hosts = 0;
@@ -263,6 +272,13 @@ class Store {
   // For the correlation engine: every epoch of every host, by agent id then
   // epoch number.
   virtual absl::StatusOr<std::vector<EpochRecord>> ListEpochs() = 0;
+  // The hosts whose epochs changed (a record stored, a Hello, retention
+  // rolling them up) at or after `since_unix_nanos` of the collector's clock
+  // (the time the change was received, which is before its commit: readers
+  // ask from a little before their previous read), with every epoch of each.
+  // Cost: follows the hosts that changed, not the fleet. The default reads
+  // every epoch (a backend without change tracking).
+  virtual absl::StatusOr<EpochChanges> ListEpochsChangedSince(int64_t since_unix_nanos);
   virtual absl::StatusOr<StoreStats> GetStats() = 0;
   // Every host, ordered by agent id. Cost: one pass over hosts, findings and
   // spool losses (no reports), for a scrape.

@@ -66,7 +66,17 @@ def synthetic_fleet():
         (f'fscanary_hosts{{{COMMON}}}', constant(3)),
         (f'fscanary_agents_connected{{{COMMON}}}', constant(2)),
         (f'fscanary_agents_stale{{{COMMON}}}', constant(1)),
+        (f'fscanary_agents_spool_records{{{COMMON}}}', counter(1)),
     ]
+    # Every host counted by attributes; per-host series below are for the
+    # watched ones (in a fleet this small, all of them).
+    for host in HOSTS:
+        s.append((f'fscanary_hosts_by_attributes{{{COMMON},{attributes(host)},distro="debian-12",'
+                  f'virtualization="kvm",agent_version="0.1.0"}}', constant(1)))
+    for reason in ("finding", "silent", "verification_stalled", "checker_failing", "spool_loss",
+                   "spool_backlog", "small_fleet"):
+        s.append((f'fscanary_hosts_watched{{{COMMON},reason="{reason}"}}',
+                  constant(3 if reason == "small_fleet" else 0)))
     for host in HOSTS:
         h = f'{COMMON},host="{host}"'
         silent = host == "web-03"

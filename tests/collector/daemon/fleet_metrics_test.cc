@@ -9,6 +9,7 @@
 #include "collector/knownbugs/known_bugs.h"
 #include "metrics/exposition_check.h"
 #include "metrics/text_format.h"
+#include "tests/collector/daemon/metric_values.h"
 #include "tests/collector/store/store_test_support.h"
 
 namespace fscanary::collector {
@@ -24,23 +25,8 @@ using store::testing::VmFacts;
 constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kNow = 1'800'000'000 * kSecond;
 
-std::optional<double> Value(const std::vector<metrics::MetricFamily>& families,
-                            const std::string& name, const metrics::Labels& labels) {
-  for (const metrics::MetricFamily& family : families) {
-    if (family.name != name) continue;
-    for (const metrics::Series& series : family.series) {
-      if (series.labels == labels) return series.value;
-    }
-  }
-  return std::nullopt;
-}
-
-size_t SeriesCount(const std::vector<metrics::MetricFamily>& families, const std::string& name) {
-  for (const metrics::MetricFamily& family : families) {
-    if (family.name == name) return family.series.size();
-  }
-  return 0;
-}
+using testing::SeriesCount;
+using testing::Value;
 
 class FleetMetricsTest : public ::testing::Test {
  protected:

@@ -214,6 +214,36 @@ TEST_P(Epochs, AfterReopeningSameFactsStillKeepTheEpochAndNewOnesStartOne) {
   EXPECT_EQ(epochs[1].epoch, 2u);
 }
 
+// The fleet metrics' refresh reads only the hosts whose epochs changed; a
+// heartbeat changes none, retention rolling epochs up does.
+TEST_P(Epochs, ChangedSinceNamesTheHostsARecordHelloOrRetentionChangedWithAllTheirEpochs) {
+  constexpr int64_t kDay = 86'400 * kSecond;
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  for (const char* agent : {"a", "b", "c"}) {
+    Ingest(*store, agent, {HelloMessage(VmFacts("6.1.0-17"), 1 * kDay)}, 1 * kDay);
+  }
+  Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-18"), 2 * kDay)}, 2 * kDay);
+  Ingest(*store, "b", {ReportRecord(1, 2 * kDay, 4096)}, 2 * kDay + kSecond);
+  ASSERT_TRUE(store->TouchHosts({{"c", 3 * kDay}}).ok());
+  absl::StatusOr<EpochChanges> changes = store->ListEpochsChangedSince(2 * kDay);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_THAT(changes->agents, ::testing::ElementsAre("a", "b")) << "not c: a heartbeat";
+  ASSERT_EQ(changes->epochs.size(), 3u);
+  EXPECT_EQ(changes->epochs[0].agent_id, "a");
+  EXPECT_EQ(changes->epochs[1].agent_id, "a");
+  EXPECT_EQ(changes->epochs[1].facts.kernel_release(), "6.1.0-18");
+  EXPECT_EQ(changes->epochs[2].exposure.bytes_verified, 4096u);
+  EXPECT_TRUE(store->ListEpochsChangedSince(2 * kDay + 2 * kSecond)->agents.empty());
+
+  ASSERT_TRUE(store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 40 * kDay).ok());
+  changes = store->ListEpochsChangedSince(40 * kDay);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_THAT(changes->agents, ::testing::ElementsAre("a")) << "its closed epoch rolled up";
+  ASSERT_EQ(changes->epochs.size(), 2u);
+  EXPECT_EQ(changes->epochs[0].stands_for, 1u);
+}
+
 FSCANARY_ON_EVERY_BACKEND(Epochs);
 
 }  // namespace
