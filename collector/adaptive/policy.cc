@@ -28,6 +28,12 @@ absl::Status Validate(const PolicyOptions& options) {
       !(options.lead_p > 0 && options.lead_p < 1)) {
     return absl::InvalidArgumentError("confirmed_q and lead_p must be between 0 and 1");
   }
+  if (options.independent_victims < 1) {
+    return absl::InvalidArgumentError("independent_victims must be at least 1");
+  }
+  if (!(options.lone_victim_factor >= 1) || !std::isfinite(options.lone_victim_factor)) {
+    return absl::InvalidArgumentError("lone_victim_factor must be a finite number >= 1");
+  }
   return absl::OkStatus();
 }
 
@@ -144,6 +150,12 @@ absl::StatusOr<Decision> DecideBoosts(const FleetNow& fleet,
     double density = 0;
     std::vector<size_t> hosts;
     bool lead = false;
+    size_t victims = 0;  // distinct hosts in it that reported the corruptions counted
+  };
+  const auto victims_among = [&](std::span<const size_t> holders, double since_s) {
+    return static_cast<size_t>(std::count_if(holders.begin(), holders.end(), [&](size_t host) {
+      return std::isfinite(last_corruption[host]) && now_s - last_corruption[host] <= since_s;
+    }));
   };
   std::vector<Group> groups;
   const size_t considered = std::min(options.leads, analysis.suspects.size());
@@ -161,7 +173,11 @@ absl::StatusOr<Decision> DecideBoosts(const FleetNow& fleet,
       lead.state = LeadState::kFaded;
     } else if (!holders.empty()) {
       const double density = static_cast<double>(suspect.events) / holders.size();
-      groups.push_back({.density = density, .hosts = std::move(holders), .lead = true});
+      const size_t victims_in_it = victims_among(holders, INFINITY);
+      groups.push_back({.density = density,
+                        .hosts = std::move(holders),
+                        .lead = true,
+                        .victims = victims_in_it});
     }
     decision.leads.push_back(std::move(lead));
   }
@@ -177,11 +193,10 @@ absl::StatusOr<Decision> DecideBoosts(const FleetNow& fleet,
       if (profile.empty() || profile.size() != neighbourhood.size()) continue;
       if (std::find(profiles.begin(), profiles.end(), profile) != profiles.end()) continue;
       std::vector<size_t> holders = Holders(fleet, profile, options);
-      const double in_it =
-          static_cast<double>(std::count_if(victims.begin(), victims.end(), [&](size_t host) {
-            return std::binary_search(holders.begin(), holders.end(), host);
-          }));
-      groups.push_back({.density = in_it / holders.size(), .hosts = std::move(holders)});
+      const size_t in_it = victims_among(holders, options.victim_window_s);
+      groups.push_back({.density = static_cast<double>(in_it) / holders.size(),
+                        .hosts = std::move(holders),
+                        .victims = in_it});
       profiles.push_back(std::move(profile));
     }
   }
@@ -192,9 +207,13 @@ absl::StatusOr<Decision> DecideBoosts(const FleetNow& fleet,
     for (const size_t host : group.hosts) {
       if (decision.factors[host] == 1) fresh.push_back(host);
     }
-    const double spent = Boost(fresh, budget, fleet, options.max_factor, decision.factors);
+    const bool trusted = group.victims >= options.independent_victims;
+    const double ceiling =
+        trusted ? options.max_factor : std::min(options.max_factor, options.lone_victim_factor);
+    const double spent = Boost(fresh, budget, fleet, ceiling, decision.factors);
     if (spent <= 0) continue;
     budget -= spent;
+    decision.groups_capped += trusted ? 0 : 1;
     (group.lead ? decision.sharers_boosted : decision.neighbours_boosted) += fresh.size();
   }
 

@@ -12,7 +12,10 @@
 // The fleet's extra verification I/O never exceeds `max_extra_io_share` of its
 // baseline. A lead that is confirmed (q below `confirmed_q`), refuted (p above
 // `lead_p`, or gone from the analysis) or faded (no event on its hosts for
-// `fade_after_s`) boosts nobody.
+// `fade_after_s`) boosts nobody. A finding is one agent's word: a group whose
+// corruptions come from fewer than `independent_victims` hosts is boosted at
+// most `lone_victim_factor`, so that one agent forging findings cannot make
+// its neighbours (other tenants' VMs) verify `max_factor` times faster.
 
 #include <cstddef>
 #include <optional>
@@ -73,6 +76,14 @@ struct PolicyOptions {
   // victim in verification, so the engine can tell which conditions matter.
   // Empty: no neighbours.
   std::vector<std::vector<std::string>> neighbourhoods;
+  // Trust boundary (docs/SECURITY.md): a group, a lead's or a neighbourhood,
+  // in which fewer than this many distinct hosts reported corruptions (for a
+  // neighbourhood: recent victims; for a lead: any among its hosts) is
+  // boosted at most `lone_victim_factor`. The victim itself may still get
+  // `max_factor`: that costs its own host only. 1, or a lone_victim_factor
+  // of max_factor: no cap.
+  size_t independent_victims = 2;
+  double lone_victim_factor = 2;
   std::string kernel_attribute = "kernel";
   std::string kernel_series_attribute = "kernel_series";
   std::string kernel_range_attribute = "kernel_range";
@@ -92,7 +103,9 @@ struct Decision {
   size_t victims_boosted = 0;
   size_t sharers_boosted = 0;     // hosts boosted for a lead and not as victims
   size_t neighbours_boosted = 0;  // hosts boosted as a victim's neighbours only
-  double extra_io_share = 0;      // sum((factor - 1) * baseline) / sum(baseline)
+  // Groups held to lone_victim_factor for want of independent victims.
+  size_t groups_capped = 0;
+  double extra_io_share = 0;  // sum((factor - 1) * baseline) / sum(baseline)
 };
 
 // InvalidArgument for options out of range or a corruption naming no host.

@@ -5,6 +5,7 @@
 
 #include "collector/analysis/jsonl_reader.h"
 #include "gtest/gtest.h"
+#include "tests/sim/judge_2018.h"
 
 namespace fscanary::fleet_sim {
 namespace {
@@ -132,6 +133,37 @@ TEST(FleetSim, JsonLinesReadBackIntoTheSameFleet) {
   for (const auto& c : direct->corruptions()) direct_events += c.count;
   EXPECT_EQ(read_events, simulated.background_events);
   EXPECT_EQ(direct_events, simulated.background_events);
+}
+
+analysis::Suspect Named(std::vector<analysis::AttributeValue> attributes) {
+  return {.attributes = std::move(attributes)};
+}
+
+TEST(Judge, AnyPlantedCauseIsNamedOnlyWhenEveryConditionIs) {
+  const absl::StatusOr<PlantedCause> cause = ParseCause("fs=xfs,mount_discard=on");
+  ASSERT_TRUE(cause.ok()) << cause.status();
+  EXPECT_TRUE(NamesCause(Named({{"fs", "xfs"}, {"mount_discard", "on"}}), *cause));
+  EXPECT_FALSE(NamesCause(Named({{"fs", "xfs"}}), *cause));  // broader: not named yet
+  EXPECT_FALSE(NamesCause(Named({{"fs", "xfs"}, {"mount_discard", "on"}, {"region", "sa-east-1"}}),
+                          *cause));  // an item the cause does not hold
+  EXPECT_TRUE(TouchesCause(Named({{"fs", "xfs"}, {"region", "sa-east-1"}}), *cause));
+  EXPECT_FALSE(TouchesCause(Named({{"fs", "ext4"}, {"region", "sa-east-1"}}), *cause));
+}
+
+TEST(Judge, KernelRangeConditionIsNamedByReleaseSeriesOrRange) {
+  const analysis::Suspect by_range = Named({{"kernel_range", "4.19-rc1..4.19.7"},
+                                            {"driver", "virtio_scsi"},
+                                            {"scheduler", "none"},
+                                            {"blk_mq", "on"}});
+  EXPECT_TRUE(NamesCause2018(by_range));
+  analysis::Suspect by_series = by_range;
+  by_series.attributes[0] = {"kernel_series", "4.19"};
+  EXPECT_TRUE(NamesCause2018(by_series));
+  analysis::Suspect outside = by_range;
+  outside.attributes[0] = {"kernel", "4.19.8"};
+  EXPECT_FALSE(NamesCause2018(outside));
+  outside.attributes[0] = {"kernel", "4.19.5"};
+  EXPECT_TRUE(NamesCause2018(outside));
 }
 
 }  // namespace

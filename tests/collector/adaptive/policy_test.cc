@@ -1,6 +1,8 @@
 // The adaptive-verification rule, case by case, on a hand-built fleet of 100
 // hosts with equal baseline I/O: 5 on the suspect configuration (4.19.5, SCSI,
-// scheduler none), 5 on 4.19.5 with another scheduler, 90 on 5.10.
+// scheduler none), 5 on 4.19.5 with another scheduler, 90 on 5.10. Most
+// cases trust a lone victim (independent_victims 1), to test one rule at a
+// time; the trust cap has cases of its own at the end.
 #include "collector/adaptive/policy.h"
 
 #include <map>
@@ -65,7 +67,8 @@ const std::vector<AttributeValue> kSuspectConfiguration = {
 AnalysisResult Result(std::vector<Suspect> suspects) { return {.suspects = std::move(suspects)}; }
 
 Decision Decide(const FleetNow& fleet, std::vector<Corruption> corruptions,
-                const AnalysisResult& analysis, PolicyOptions options = {.max_factor = 3},
+                const AnalysisResult& analysis,
+                PolicyOptions options = {.max_factor = 3, .independent_victims = 1},
                 double now = kNow) {
   absl::StatusOr<Decision> decision = DecideBoosts(fleet, corruptions, analysis, now, options);
   EXPECT_TRUE(decision.ok()) << decision.status();
@@ -123,7 +126,8 @@ TEST(AdaptivePolicy, OnlyTheTopLeadsAreBoosted) {
   const Decision one = Decide(fleet, corruptions, analysis);
   EXPECT_EQ(one.factors[7], 1);
   EXPECT_EQ(one.leads.size(), 1u);
-  const Decision two = Decide(fleet, corruptions, analysis, {.max_factor = 3, .leads = 2});
+  const Decision two =
+      Decide(fleet, corruptions, analysis, {.max_factor = 3, .leads = 2, .independent_victims = 1});
   EXPECT_EQ(two.factors[7], 3);
   EXPECT_EQ(two.factors[8], 3);
   EXPECT_EQ(two.factors[20], 1);
@@ -133,9 +137,9 @@ TEST(AdaptivePolicy, NeighboursOfAVictimAreBoostedWhenAsked) {
   const FakeFleet fleet = HundredHosts();
   const std::vector<Corruption> corruptions = {{.host = 0, .time_s = kNow}};
   EXPECT_EQ(Decide(fleet, corruptions, Result({})).factors[7], 1);
-  const Decision decision =
-      Decide(fleet, corruptions, Result({}),
-             {.max_factor = 3, .neighbourhoods = {{"kernel_series", "driver"}}});
+  const Decision decision = Decide(
+      fleet, corruptions, Result({}),
+      {.max_factor = 3, .neighbourhoods = {{"kernel_series", "driver"}}, .independent_victims = 1});
   // 4.19 (derived from 4.19.5) on virtio_scsi: hosts 0 to 9; the victim is one of them.
   for (size_t host = 0; host < 10; ++host) EXPECT_EQ(decision.factors[host], 3) << host;
   EXPECT_EQ(decision.factors[10], 1);
@@ -146,9 +150,11 @@ TEST(AdaptivePolicy, DenserNeighbourhoodsAreServedFirst) {
   const FakeFleet fleet = HundredHosts();
   // Budget 20: the victim takes 9, its 4 storage-stack neighbours 36 would
   // exceed it, so they share 11; nothing is left for the rest of 4.19.
-  const Decision decision = Decide(
-      fleet, {{.host = 0, .time_s = kNow}}, Result({}),
-      {.max_factor = 10, .neighbourhoods = {{"kernel_series"}, {"kernel_series", "scheduler"}}});
+  const Decision decision =
+      Decide(fleet, {{.host = 0, .time_s = kNow}}, Result({}),
+             {.max_factor = 10,
+              .neighbourhoods = {{"kernel_series"}, {"kernel_series", "scheduler"}},
+              .independent_victims = 1});
   EXPECT_EQ(decision.factors[0], 10);
   EXPECT_NEAR(decision.factors[1], 1 + 11.0 / 4, 1e-12);
   EXPECT_EQ(decision.factors[5], 1);
@@ -201,7 +207,8 @@ TEST(AdaptivePolicy, LeadWithoutRecentEventsFades) {
   const AnalysisResult analysis = Result({Lead(kSuspectConfiguration)});
   const std::vector<Corruption> corruptions = {{.host = 0, .time_s = kNow - 13 * kDay}};
   EXPECT_EQ(Decide(fleet, corruptions, analysis).factors[3], 3);
-  const Decision later = Decide(fleet, corruptions, analysis, {.max_factor = 3}, kNow + 2 * kDay);
+  const Decision later = Decide(fleet, corruptions, analysis,
+                                {.max_factor = 3, .independent_victims = 1}, kNow + 2 * kDay);
   for (const double factor : later.factors) EXPECT_EQ(factor, 1);
   EXPECT_EQ(later.leads[0].state, LeadState::kFaded);
 }
@@ -226,7 +233,8 @@ TEST(AdaptivePolicy, OptionsOutOfRangeAreRefused) {
   const FakeFleet fleet = HundredHosts();
   for (const PolicyOptions& options :
        {PolicyOptions{.max_factor = 0.5}, PolicyOptions{.max_extra_io_share = -1},
-        PolicyOptions{.fade_after_s = -1}, PolicyOptions{.confirmed_q = 0}}) {
+        PolicyOptions{.fade_after_s = -1}, PolicyOptions{.confirmed_q = 0},
+        PolicyOptions{.independent_victims = 0}, PolicyOptions{.lone_victim_factor = 0.5}}) {
     const absl::StatusOr<Decision> decision = DecideBoosts(fleet, {}, Result({}), kNow, options);
     EXPECT_EQ(decision.status().code(), absl::StatusCode::kInvalidArgument);
   }
@@ -238,6 +246,62 @@ TEST(AdaptivePolicy, CorruptionOnAnUnknownHostIsRefused) {
   const absl::StatusOr<Decision> decision = DecideBoosts(fleet, corruptions, Result({}), kNow, {});
   EXPECT_EQ(decision.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(decision.status().message().find("host 100"), std::string::npos);
+}
+
+// The trust boundary: one agent may forge findings. What it can make others
+// verify is bounded by lone_victim_factor, whatever it reports.
+const PolicyOptions kGuarded = {.max_factor = 10,
+                                .max_extra_io_share = 5,
+                                .neighbourhoods = {{"kernel_series", "driver"}},
+                                .independent_victims = 2,
+                                .lone_victim_factor = 2};
+
+TEST(AdaptivePolicy, LoneVictimRaisesItsNeighboursAtMostTheLoneFactor) {
+  const FakeFleet fleet = HundredHosts();
+  const Decision decision = Decide(fleet, {{.host = 0, .time_s = kNow}}, Result({}), kGuarded);
+  EXPECT_EQ(decision.factors[0], 10);  // its own host: its own cost
+  for (size_t host = 1; host < 10; ++host) EXPECT_EQ(decision.factors[host], 2) << host;
+  EXPECT_EQ(decision.factors[10], 1);
+  EXPECT_EQ(decision.groups_capped, 1u);
+}
+
+TEST(AdaptivePolicy, ManyFindingsFromOneHostCountAsOneVictim) {
+  const FakeFleet fleet = HundredHosts();
+  std::vector<Corruption> forged;
+  for (int i = 0; i < 50; ++i) forged.push_back({.host = 2, .time_s = kNow - i * 3600.0});
+  Suspect lead = Lead(kSuspectConfiguration);
+  lead.events = 50;
+  const Decision decision = Decide(fleet, forged, Result({lead}), kGuarded);
+  EXPECT_EQ(decision.factors[2], 10);
+  for (size_t host = 0; host < 100; ++host) {
+    if (host != 2) {
+      EXPECT_LE(decision.factors[host], 2) << host;
+    }
+  }
+  EXPECT_EQ(decision.groups_capped, 2u);  // the lead's hosts and the neighbourhood
+}
+
+TEST(AdaptivePolicy, IndependentVictimsLiftTheCap) {
+  const FakeFleet fleet = HundredHosts();
+  const Decision decision =
+      Decide(fleet, {{.host = 0, .time_s = kNow}, {.host = 7, .time_s = kNow - kDay}}, Result({}),
+             kGuarded);
+  for (size_t host = 0; host < 10; ++host) EXPECT_EQ(decision.factors[host], 10) << host;
+  EXPECT_EQ(decision.factors[10], 1);
+  EXPECT_EQ(decision.groups_capped, 0u);
+}
+
+TEST(AdaptivePolicy, LeadWhoseEventsCameFromOneHostIsCapped) {
+  const FakeFleet fleet = HundredHosts();
+  Suspect lead = Lead(kSuspectConfiguration);
+  lead.events = 3;
+  // One old corruption (out of the victim window) on one of its hosts.
+  const std::vector<Corruption> one = {{.host = 1, .time_s = kNow - 10 * kDay}};
+  const PolicyOptions no_neighbours = {.max_factor = 10, .max_extra_io_share = 5};
+  EXPECT_EQ(Decide(fleet, one, Result({lead}), no_neighbours).factors[3], 2);
+  const std::vector<Corruption> two = {{.host = 1, .time_s = kNow - 10 * kDay},
+                                       {.host = 4, .time_s = kNow - 9 * kDay}};
+  EXPECT_EQ(Decide(fleet, two, Result({lead}), no_neighbours).factors[3], 10);
 }
 
 }  // namespace
