@@ -233,7 +233,8 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
   for (const store::HostActivity& host : hosts) {
     corruption_findings += CorruptionFindings(host.findings_by_kind);
     const auto session = sessions.find(host.agent_id);
-    const bool is_up = session != sessions.end() && session->second.streams > 0;
+    // Connected to this collector, or to any other sharing the store.
+    const bool is_up = host.connected || (session != sessions.end() && session->second.streams > 0);
     const int64_t silent_nanos = now - host.last_seen_unix_nanos;
     if (!is_up && silent_nanos > options_.host_expiry_nanos) continue;
     ++known;

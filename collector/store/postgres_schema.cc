@@ -21,7 +21,7 @@ constexpr int64_t kMigrationLock = 0x66736361;
 // identity columns for SQLite's rowids, BYTEA for BLOB, and agent ids,
 // checkers and targets in byte order (COLLATE "C") as SQLite orders them.
 // sat_add and sat_sum are SQL functions here.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE FUNCTION sat_add(a bigint, b bigint) RETURNS bigint
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -144,6 +144,21 @@ CREATE TABLE checker_health (
   last_healthy_ns bigint NOT NULL,
   PRIMARY KEY (host_id, checker, target)
 );
+)sql",
+    // 2: connected as the fleet's view: each collector's streams per host,
+    // counted while its lease lasts (hosts.connected is no longer read).
+    R"sql(
+CREATE TABLE collectors (
+  instance_id text COLLATE "C" PRIMARY KEY,
+  lease_until_ns bigint NOT NULL
+);
+CREATE TABLE streams (
+  instance_id text COLLATE "C" NOT NULL,
+  host_id bigint NOT NULL,
+  streams bigint NOT NULL,
+  PRIMARY KEY (instance_id, host_id)
+);
+UPDATE hosts SET connected = 0 WHERE connected != 0;
 )sql",
 };
 

@@ -13,7 +13,7 @@ namespace {
 // Migration N (1-based) takes the schema from version N-1 to N. Released
 // steps are never edited: a change is a new step. Times are ns since the Unix
 // epoch; *_id columns are SQLite rowids.
-constexpr std::array<const char*, 5> kMigrations = {
+constexpr std::array<const char*, 6> kMigrations = {
     // 1: hosts, host epochs, the record ledger, reports, findings, spool losses.
     R"sql(
 CREATE TABLE hosts (
@@ -150,6 +150,21 @@ CREATE TABLE checker_health (
   last_healthy_ns INTEGER NOT NULL,
   PRIMARY KEY (host_id, checker, target)
 ) STRICT, WITHOUT ROWID;
+)sql",
+    // 6: connected as the fleet's view: each collector's streams per host,
+    // counted while its lease lasts (hosts.connected is no longer read).
+    R"sql(
+CREATE TABLE collectors (
+  instance_id TEXT PRIMARY KEY,
+  lease_until_ns INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE streams (
+  instance_id TEXT NOT NULL,
+  host_id INTEGER NOT NULL,
+  streams INTEGER NOT NULL,
+  PRIMARY KEY (instance_id, host_id)
+) STRICT, WITHOUT ROWID;
+UPDATE hosts SET connected = 0 WHERE connected != 0;
 )sql",
 };
 
