@@ -298,6 +298,29 @@ void ReadTls(Section& section, AgentConfig::Tls& tls) {
 void ReadCollector(Section& section, AgentConfig::Collector& collector) {
   section.Read("address", collector.address);
   section.Check("address", ValidateGrpcTarget(collector.address));
+  if (section.Has("addresses")) {
+    if (section.Has("address")) {
+      section.Fail("addresses", "set address (one collector) or addresses (several), not both");
+    }
+    section.ReadStringList("addresses", collector.addresses);
+    if (collector.addresses.empty()) section.Fail("addresses", "lists no collector");
+    for (size_t i = 0; i < collector.addresses.size(); ++i) {
+      if (absl::Status valid = ValidateGrpcTarget(collector.addresses[i]); !valid.ok()) {
+        section.Fail("addresses", absl::StrCat("[", i, "]: ", valid.message()));
+      }
+      for (size_t j = 0; j < i; ++j) {
+        if (collector.addresses[j] == collector.addresses[i]) {
+          section.Fail("addresses",
+                       absl::StrCat("[", i, "]: ", collector.addresses[i], " is listed twice"));
+        }
+      }
+    }
+    // One collector is the plain form: the two spellings mean (and hash) the same.
+    if (collector.addresses.size() == 1) {
+      collector.address = collector.addresses.front();
+      collector.addresses.clear();
+    }
+  }
   section.Read("token_file", collector.token_file);
   if (!collector.token_file.empty()) {
     section.Check("token_file", ValidateAbsolutePath(collector.token_file));
@@ -400,6 +423,11 @@ absl::StatusOr<AgentConfig> ParseAgentConfig(std::string_view yaml_text,
     return reader.Finish();
   }));
   return config;
+}
+
+std::vector<std::string> CollectorAddresses(const AgentConfig& config) {
+  if (config.collector.addresses.empty()) return {config.collector.address};
+  return config.collector.addresses;
 }
 
 std::string TargetStateDir(const AgentConfig& config) { return config.state_dir + "/targets"; }

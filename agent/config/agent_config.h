@@ -122,6 +122,12 @@ struct AgentConfig {
   struct Collector {
     // A gRPC target: host:port, dns:///host:port, unix:/path.
     std::string address = kDefaultCollectorAddress;
+    // Several collectors (sharing one PostgreSQL store), tried in this order:
+    // the agent stays with one while its streams are healthy and fails over
+    // to the next when a stream fails or it cannot connect. Empty: `address`
+    // alone. Set instead of `address` (both is an error); one entry is
+    // `address`.
+    std::vector<std::string> addresses;
     // A file holding this agent's token (sent as a bearer token); empty: none.
     std::string token_file;
     Tls tls;
@@ -192,6 +198,10 @@ absl::StatusOr<AgentConfig> ParseAgentConfig(std::string_view yaml_text,
 // <state_dir>/targets. The daemon and `fscanary-agent take-over --config` agree
 // on it through here.
 std::string TargetStateDir(const AgentConfig& config);
+
+// The collectors the agent streams to, in order: collector.addresses, or
+// collector.address alone.
+std::vector<std::string> CollectorAddresses(const AgentConfig& config);
 
 // Reads `path` and parses it; a file that cannot be read is an error naming it.
 absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path);

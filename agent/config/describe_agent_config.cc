@@ -73,7 +73,14 @@ std::string DescribeConfig(const AgentConfig& config) {
   CanonicalText text("fscanary agent config, canonical form v1");
   text.String("state_dir", config.state_dir);
   text.Word("log_level", config.log_level);
-  text.String("collector.address", config.collector.address);
+  // One collector keeps the line it always had, so its config hash is unchanged.
+  if (config.collector.addresses.empty()) {
+    text.String("collector.address", config.collector.address);
+  } else {
+    for (size_t i = 0; i < config.collector.addresses.size(); ++i) {
+      text.String(absl::StrCat("collector.addresses[", i, "]"), config.collector.addresses[i]);
+    }
+  }
   text.String("collector.token_file", config.collector.token_file);
   text.String("collector.tls.ca", config.collector.tls.ca);
   text.String("collector.tls.cert", config.collector.tls.cert);

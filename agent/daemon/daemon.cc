@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "agent/daemon/checker_steps.h"
 #include "agent/daemon/to_proto.h"
 #include "agent/facts/block_stack.h"
@@ -312,7 +313,9 @@ absl::Status Daemon::Run() {
   const uint64_t watchdog_ns = WatchdogIntervalNanos();
   NotifyReady(absl::StrFormat("checking %d targets", options_.targets.size()));
   spdlog::info("agent {} running: {} targets, {} checkers, reporting to {}", options_.agent_id,
-               options_.targets.size(), checkers_.size(), options_.sender.address);
+               options_.targets.size(), checkers_.size(),
+               options_.sender.addresses.empty() ? options_.sender.address
+                                                 : absl::StrJoin(options_.sender.addresses, ", "));
 
   int64_t report_start = Now();
   uint64_t next_report = io::MonotonicNanos() + uint64_t(options_.report_interval_ms) * 1'000'000;

@@ -41,6 +41,7 @@ absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& confi
   options.evidence_max_bytes = config.evidence.max_bytes;
   transport::SenderOptions& sender = options.sender;
   sender.address = config.collector.address;
+  sender.addresses = config::CollectorAddresses(config);
   sender.tls_ca_file = config.collector.tls.ca;
   sender.tls_cert_file = config.collector.tls.cert;
   sender.tls_key_file = config.collector.tls.key;

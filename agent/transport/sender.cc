@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "agent/transport/failover.h"
 #include "fscanary/v1/ingest.grpc.pb.h"
 #include "io/posix.h"
 #include "spdlog/spdlog.h"
@@ -181,14 +182,17 @@ bool Sender::stopping() {
 
 void Sender::Run() {
   std::mt19937_64 random(io::RandomU64());
-  int backoff_ms = options_.backoff_initial_ms;
+  const std::vector<std::string> addresses =
+      options_.addresses.empty() ? std::vector<std::string>{options_.address} : options_.addresses;
+  Failover failover(addresses.size(), options_.backoff_initial_ms, options_.backoff_max_ms);
   while (true) {
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
     }
+    const std::string& address = addresses[failover.current()];
     const uint64_t acknowledged_before = acknowledged_.load();
-    const absl::Status status = RunStream();
+    const absl::Status status = RunStream(address);
     connected_ = false;
     ++progress_;
     {
@@ -196,19 +200,23 @@ void Sender::Run() {
       if (stopping_) return;
     }
     // A stream that got records acknowledged was healthy: start over gently.
-    if (acknowledged_.load() != acknowledged_before) backoff_ms = options_.backoff_initial_ms;
+    const int backoff_ms = failover.StreamEnded(acknowledged_.load() != acknowledged_before);
     std::uniform_real_distribution<double> jitter(0.8, 1.2);
     const int wait_ms = static_cast<int>(backoff_ms * jitter(random));
-    spdlog::warn("collector stream ended ({}); reconnecting in {} ms",
-                 std::string(status.message()), wait_ms);
+    if (addresses.size() > 1) {
+      spdlog::warn("collector stream to {} ended ({}); connecting to {} in {} ms", address,
+                   std::string(status.message()), addresses[failover.current()], wait_ms);
+    } else {
+      spdlog::warn("collector stream ended ({}); reconnecting in {} ms",
+                   std::string(status.message()), wait_ms);
+    }
     // Not woken by new records: only Stop() shortens the wait.
     std::unique_lock lock(mutex_);
     wake_.wait_for(lock, std::chrono::milliseconds(wait_ms), [this] { return stopping_; });
-    backoff_ms = std::min(options_.backoff_max_ms, backoff_ms * 2);
   }
 }
 
-absl::Status Sender::RunStream() {
+absl::Status Sender::RunStream(const std::string& address) {
   auto credentials = Credentials(options_);
   if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments arguments;
@@ -221,7 +229,7 @@ absl::Status Sender::RunStream() {
   if (!options_.tls_server_name.empty()) {
     arguments.SetSslTargetNameOverride(options_.tls_server_name);
   }
-  const auto channel = grpc::CreateCustomChannel(options_.address, *credentials, arguments);
+  const auto channel = grpc::CreateCustomChannel(address, *credentials, arguments);
   const auto stub = v1::Ingest::NewStub(channel);
   grpc::ClientContext context;
   if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/spool/spool.h"
 #include "agent/transport/in_flight.h"
@@ -27,6 +28,9 @@ namespace fscanary::transport {
 
 struct SenderOptions {
   std::string address = "127.0.0.1:7420";
+  // Several collectors, tried in this order (failover.h); when not empty,
+  // `address` is not used.
+  std::vector<std::string> addresses;
   // TLS: ca set -> TLS; cert and key set too -> mutual TLS.
   std::string tls_ca_file;
   std::string tls_cert_file;
@@ -81,7 +85,7 @@ class Sender {
  private:
   void Run();
   // One connection: returns when the stream ends or Stop() is called.
-  absl::Status RunStream();
+  absl::Status RunStream(const std::string& address);
   bool stopping();
   void HandleAck(const v1::Ack& ack, InFlight& in_flight);
   void HandleRejection(const v1::Rejection& rejection, InFlight& in_flight);

@@ -247,7 +247,8 @@ absl::StatusOr<FleetMetrics::HostSeries> FleetMetrics::HostFamilies() const {
     corruption_findings += CorruptionFindings(host.findings_by_kind);
     const auto session = sessions.find(host.agent_id);
     const SessionState* state = session == sessions.end() ? nullptr : &session->second;
-    const bool is_up = state != nullptr && state->streams > 0;
+    // Connected to this collector, or to any other sharing the store.
+    const bool is_up = host.connected || (state != nullptr && state->streams > 0);
     const int64_t silent_nanos = now - host.last_seen_unix_nanos;
     if (!is_up && silent_nanos > options_.host_expiry_nanos) continue;
     ++known;

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "collector/config/tokens.h"
 #include "collector/daemon/fleet_metrics.h"
+#include "collector/leader/leadership.h"
 #include "common/daemon/logging.h"
 #include "common/daemon/systemd_notify.h"
 #include "common/status.h"
@@ -44,12 +45,17 @@ int64_t Nanos(config::Duration duration) {
 constexpr auto kAggregatesInterval = std::chrono::seconds(30);
 constexpr auto kRetentionInterval = std::chrono::hours(1);
 constexpr auto kMaintenanceTick = std::chrono::milliseconds(500);
+// The leader lock is tried (or checked) this often: a dead leader is
+// replaced within about this long after its session ends.
+constexpr auto kLeaderInterval = std::chrono::seconds(1);
 
-// The fleet aggregates, retention and the watchdog, on one thread.
+// The leader lock, the fleet aggregates, retention and the watchdog, on one
+// thread. Aggregates and retention run only while this collector leads.
 class Maintenance {
  public:
-  Maintenance(store::Store& store, FleetMetrics& fleet, store::RetentionPolicy retention)
-      : store_(store), fleet_(fleet), retention_(retention) {
+  Maintenance(store::Store& store, FleetMetrics& fleet, Leadership& leadership,
+              store::RetentionPolicy retention)
+      : store_(store), fleet_(fleet), leadership_(leadership), retention_(retention) {
     thread_ = std::thread([this] { Loop(); });
   }
   ~Maintenance() {
@@ -67,6 +73,8 @@ class Maintenance {
     auto next_aggregates = Clock::now();
     auto next_retention = Clock::now();
     auto next_watchdog = Clock::now();
+    auto next_leader = Clock::now();
+    bool leader = false;
     const auto watchdog_interval = std::chrono::nanoseconds(daemon::WatchdogIntervalNanos() / 2);
     std::unique_lock lock(mutex_);
     while (!stop_) {
@@ -75,6 +83,21 @@ class Maintenance {
       if (watchdog_interval.count() > 0 && now >= next_watchdog) {
         daemon::NotifyWatchdog();
         next_watchdog = now + watchdog_interval;
+      }
+      if (now >= next_leader) {
+        const bool was_leader = leader;
+        leader = leadership_.Poll();
+        if (leader && !was_leader) {
+          // Taken over: the aggregates exported are this collector's from now on.
+          next_aggregates = now;
+          next_retention = now;
+        }
+        next_leader = now + kLeaderInterval;
+      }
+      if (!leader) {
+        lock.lock();
+        wake_.wait_for(lock, kMaintenanceTick, [this] { return stop_; });
+        continue;
       }
       if (now >= next_aggregates || fleet_.AggregatesBehind()) {
         if (absl::Status refreshed = fleet_.Refresh(); !refreshed.ok()) {
@@ -105,6 +128,7 @@ class Maintenance {
 
   store::Store& store_;
   FleetMetrics& fleet_;
+  Leadership& leadership_;
   const store::RetentionPolicy retention_;
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -229,10 +253,12 @@ int RunCollector(const std::string& config_path) {
     spdlog::critical("cannot open the store: {}", std::string(store.status().message()));
     return 2;
   }
-  spdlog::info("store: {} {}", config::StoreBackendName(config->store.backend),
+  spdlog::info("store: {} {} (this collector's instance id: {})",
+               config::StoreBackendName(config->store.backend),
                config->store.backend == config::CollectorConfig::StoreBackend::kPostgres
                    ? config->store.postgres.dsn
-                   : config->store.path);
+                   : config->store.path,
+               (*store)->instance_id());
 
   auto registry = std::make_shared<metrics::Registry>();
   (void)metrics::RegisterBuildInfo(*registry, FSCANARY_VERSION, FSCANARY_REVISION);
@@ -248,10 +274,15 @@ int RunCollector(const std::string& config_path) {
       FleetMetricsOptions{.host_expiry_nanos = Nanos(config->host_expiry),
                           .labels = {.max_values = config->metrics.max_label_values,
                                      .max_hosts = config->metrics.max_hosts}});
+  // Only the leader exports the fleet-level series (several collectors may
+  // share the store); each exports its own ingest metrics (the registry).
+  Leadership leadership(store::MakeLeaderLock(StoreOptionsFromConfig(*config)));
+  leadership.Poll();  // the first scrape already knows (SQLite: always the leader)
+  auto leader_only = std::make_shared<LeaderOnly>(leadership, fleet);
   auto process = std::make_shared<metrics::ProcessCollector>();
   metrics::MetricsServer metrics_server;
   metrics_server.RegisterCollectable(registry);
-  metrics_server.RegisterCollectable(fleet);
+  metrics_server.RegisterCollectable(leader_only);
   metrics_server.RegisterCollectable(process);
   if (!config->metrics.listen.empty()) {
     absl::StatusOr<int> port = metrics_server.Start(config->metrics.listen);
@@ -266,7 +297,7 @@ int RunCollector(const std::string& config_path) {
   int exit_code = 0;
   {
     Maintenance maintenance(
-        **store, *fleet,
+        **store, *fleet, leadership,
         store::RetentionPolicy{.report_max_age_nanos = Nanos(config->retention.reports),
                                .epoch_max_age_nanos = Nanos(config->retention.epochs)});
     spdlog::info("fscanary-collector {} listening on {} (port {}), store {}", FSCANARY_VERSION,

@@ -150,6 +150,21 @@ CREATE TABLE checker_health (
 ALTER TABLE hosts ADD COLUMN epochs_changed_ns bigint NOT NULL DEFAULT 0;
 CREATE INDEX hosts_by_epochs_changed ON hosts (epochs_changed_ns);
 )sql",
+    // 3: SQLite's 7, connected as the fleet's view: each collector's streams per host,
+    // counted while its lease lasts (hosts.connected is no longer read).
+    R"sql(
+CREATE TABLE collectors (
+  instance_id text COLLATE "C" PRIMARY KEY,
+  lease_until_ns bigint NOT NULL
+);
+CREATE TABLE streams (
+  instance_id text COLLATE "C" NOT NULL,
+  host_id bigint NOT NULL,
+  streams bigint NOT NULL,
+  PRIMARY KEY (instance_id, host_id)
+);
+UPDATE hosts SET connected = 0 WHERE connected != 0;
+)sql",
 };
 
 // The version recorded in the current schema: 0 when it holds nothing;

@@ -32,9 +32,9 @@ SqlDialect PostgresDialect() {
                     .sole_writer = false};
 }
 
-// The password file's first line. Refused when others may read it: a
-// password any local user can read is no secret.
-absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
+}  // namespace
+
+absl::StatusOr<std::string> ReadPostgresPasswordFile(const std::string& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) {
     return ErrnoToStatus(errno, absl::StrCat("store.postgres.password_file ", path));
@@ -54,6 +54,8 @@ absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
   if (password.back() == '\r') password.pop_back();
   return password;
 }
+
+namespace {
 
 absl::StatusOr<std::unique_ptr<sql::Connection>> Connect(const PostgresOptions& options,
                                                          const std::string& password) {
@@ -75,25 +77,25 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const Postgre
   RETURN_IF_ERROR(postgres::CheckDsn(options.dsn));
   std::string password;
   if (!options.password_file.empty()) {
-    ASSIGN_OR_RETURN(password, ReadPasswordFile(options.password_file));
+    ASSIGN_OR_RETURN(password, ReadPostgresPasswordFile(options.password_file));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<postgres::Connection> writer,
                    postgres::Connection::Open(options.dsn, password));
   RETURN_IF_ERROR(postgres::Migrate(*writer));
-  // A new process has no open streams, whatever the last one recorded.
-  // (With several collectors on the database this also forgets the others'
-  // streams until their agents' next Hello: fleet-wide liveness is the work
-  // of the several-collectors step, issue 14.)
-  RETURN_IF_ERROR(writer->Exec("UPDATE hosts SET connected = 0 WHERE connected != 0"));
-  return std::unique_ptr<PostgresStore>(
+  std::unique_ptr<PostgresStore> store(
       new PostgresStore(options, std::move(password), std::move(writer)));
+  // Other collectors' streams stay: only this process's rows are cleared.
+  RETURN_IF_ERROR(store->StartLiveness(/*only_store=*/false));
+  return store;
 }
 
 PostgresStore::PostgresStore(PostgresOptions options, std::string password,
                              std::unique_ptr<sql::Connection> writer)
-    : SqlStore(PostgresDialect(), std::move(writer), options.max_readers),
+    : SqlStore(PostgresDialect(), std::move(writer), options.max_readers, options.liveness),
       options_(std::move(options)),
       password_(std::move(password)) {}
+
+PostgresStore::~PostgresStore() { StopLiveness(); }
 
 absl::StatusOr<std::unique_ptr<sql::Connection>> PostgresStore::OpenReader() {
   return Connect(options_, password_);

@@ -18,9 +18,14 @@
 
 namespace fscanary::store {
 
+// store.postgres.password_file's first line. Refused when others may read
+// it: a password any local user can read is no secret.
+absl::StatusOr<std::string> ReadPostgresPasswordFile(const std::string& path);
+
 class PostgresStore final : public SqlStore {
  public:
   static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(const PostgresOptions& options);
+  ~PostgresStore() override;
 
  private:
   PostgresStore(PostgresOptions options, std::string password,

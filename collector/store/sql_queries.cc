@@ -18,10 +18,11 @@ namespace {
 using sql::Connection;
 using sql::Statement;
 
-// Columns 0-9 fill a HostSummary (FillHostSummary); column 10 is host_id.
+// Columns 0-9 fill a HostSummary (FillHostSummary; column 6, the host_id,
+// looked up in the connected hosts); column 10 is host_id.
 constexpr const char* kHostSummarySelect =
     "SELECT h.agent_id, h.hostname, h.kernel_release, h.agent_version, h.first_seen_ns, "
-    "h.last_seen_ns, h.connected, "
+    "h.last_seen_ns, h.host_id, "
     "sat_add((SELECT count(*) FROM findings f WHERE f.host_id = h.host_id), "
     "(SELECT sat_sum(r.findings) FROM retired_findings r WHERE r.host_id = h.host_id)), "
     "(SELECT sat_sum(e.bytes_verified) FROM epochs e WHERE e.host_id = h.host_id), "
@@ -73,14 +74,15 @@ int64_t PageLimit(uint64_t page_size) {
   return page_size == 0 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(page_size) + 1;
 }
 
-void FillHostSummary(const Statement& row, v1::HostSummary& host) {
+void FillHostSummary(const Statement& row, const absl::flat_hash_set<int64_t>& connected,
+                     v1::HostSummary& host) {
   host.set_agent_id(row.Text(0));
   host.set_hostname(row.Text(1));
   host.set_kernel_release(row.Text(2));
   host.set_agent_version(row.Text(3));
   host.set_first_seen_unix_nanos(row.Int(4));
   host.set_last_seen_unix_nanos(row.Int(5));
-  host.set_connected(row.Int(6) > 0);
+  host.set_connected(connected.contains(row.Int(6)));
   host.set_findings(static_cast<uint64_t>(row.Int(7)));
   host.set_bytes_verified(static_cast<uint64_t>(row.Int(8)));
   host.set_epochs(static_cast<uint32_t>(row.Int(9)));
@@ -149,6 +151,7 @@ class KernelConfigs {
 
 absl::StatusOr<v1::ListHostsResponse> SqlStore::ListHosts(const v1::ListHostsRequest& page) {
   ASSIGN_OR_RETURN(Reader reader, AcquireReader());
+  ASSIGN_OR_RETURN(const absl::flat_hash_set<int64_t> connected, ConnectedHostIds(reader.db()));
   // The token is the last agent id of the previous page.
   ASSIGN_OR_RETURN(Statement query,
                    reader.db().Prepare(absl::StrCat(
@@ -162,7 +165,7 @@ absl::StatusOr<v1::ListHostsResponse> SqlStore::ListHosts(const v1::ListHostsReq
       response.set_next_page_token(response.hosts(response.hosts_size() - 1).agent_id());
       break;
     }
-    FillHostSummary(query, *response.add_hosts());
+    FillHostSummary(query, connected, *response.add_hosts());
   }
   return response;
 }
@@ -199,12 +202,13 @@ absl::StatusOr<v1::GetHostResponse> SqlStore::GetHost(const std::string& agent_i
   Connection& db = reader.db();
   v1::GetHostResponse response;
   int64_t host_id = 0;
+  ASSIGN_OR_RETURN(const absl::flat_hash_set<int64_t> connected, ConnectedHostIds(db));
   {
     ASSIGN_OR_RETURN(Statement query,
                      db.Prepare(absl::StrCat(kHostSummarySelect, "WHERE h.agent_id = ?1")));
     ASSIGN_OR_RETURN(const bool found, query.BindText(1, agent_id).Step());
     if (!found) return absl::NotFoundError(absl::StrCat("no host with agent id ", agent_id));
-    FillHostSummary(query, *response.mutable_host());
+    FillHostSummary(query, connected, *response.mutable_host());
     host_id = query.Int(10);
   }
   {
@@ -367,9 +371,10 @@ absl::StatusOr<std::vector<HostActivity>> SqlStore::ListHostActivity() {
   Connection& db = reader.db();
   std::vector<HostActivity> hosts;
   absl::flat_hash_map<int64_t, size_t> index_of_host;
+  ASSIGN_OR_RETURN(const absl::flat_hash_set<int64_t> connected, ConnectedHostIds(db));
   {
     ASSIGN_OR_RETURN(Statement query,
-                     db.Prepare("SELECT host_id, agent_id, agent_version, connected, last_seen_ns, "
+                     db.Prepare("SELECT host_id, agent_id, agent_version, last_seen_ns, "
                                 "last_verified_ns, first_seen_ns FROM hosts "
                                 "ORDER BY agent_id"));
     while (true) {
@@ -379,10 +384,10 @@ absl::StatusOr<std::vector<HostActivity>> SqlStore::ListHostActivity() {
       HostActivity& host = hosts.emplace_back();
       host.agent_id = query.Text(1);
       host.agent_version = query.Text(2);
-      host.connected = query.Int(3) > 0;
-      host.last_seen_unix_nanos = query.Int(4);
-      host.last_verified_unix_nanos = query.Int(5);
-      host.first_seen_unix_nanos = query.Int(6);
+      host.connected = connected.contains(query.Int(0));
+      host.last_seen_unix_nanos = query.Int(3);
+      host.last_verified_unix_nanos = query.Int(4);
+      host.first_seen_unix_nanos = query.Int(5);
     }
   }
   // Rows of another host than those just read cannot exist in one snapshot;

@@ -3,6 +3,7 @@
 
 #include "collector/store/sql_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,10 +13,15 @@ namespace fscanary::store {
 
 using sql::Connection;
 
-SqlStore::SqlStore(SqlDialect dialect, std::unique_ptr<sql::Connection> writer, int max_readers)
-    : dialect_(std::move(dialect)), max_readers_(max_readers), writer_(std::move(writer)) {}
-
-SqlStore::~SqlStore() = default;
+SqlStore::~SqlStore() {
+  // The engines stop it themselves (StopLiveness); this is the safety net.
+  {
+    std::lock_guard lock(renewal_mutex_);
+    renewal_stop_ = true;
+  }
+  renewal_wake_.notify_all();
+  if (renewal_.joinable()) renewal_.join();
+}
 
 absl::StatusOr<SqlStore::Reader> SqlStore::AcquireReader() {
   std::unique_ptr<Connection> connection;
@@ -66,18 +72,24 @@ void SqlStore::ReleaseReader(std::unique_ptr<sql::Connection> connection) {
 absl::Status SqlStore::RecordHello(const std::string& agent_id, const v1::AgentMessage& message,
                                    int64_t now_unix_nanos) {
   if (!message.has_hello()) return absl::InvalidArgumentError("RecordHello without a Hello");
-  return WriteTransaction(
+  int64_t host_id = 0;
+  const absl::Status written = WriteTransaction(
       [&]() -> absl::Status {
         ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
+        host_id = host->host_id;
         RETURN_IF_ERROR(IngestOne(*host, message, now_unix_nanos).status());
+        RETURN_IF_ERROR(CountStream(host_id, +1));
         ASSIGN_OR_RETURN(sql::Statement update,
-                         writer_->Prepare("UPDATE hosts SET connected = connected + 1, "
-                                          "last_seen_ns = greatest(last_seen_ns, ?2), "
+                         writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2), "
                                           "epochs_changed_ns = greatest(epochs_changed_ns, ?2) "
                                           "WHERE host_id = ?1"));
-        return update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run();
+        return update.Bind(1, host_id).Bind(2, now_unix_nanos).Run();
       },
       kWriteAttempts);
+  if (!written.ok()) return written;
+  std::lock_guard lock(streams_mutex_);
+  ++streams_[host_id];
+  return absl::OkStatus();
 }
 
 absl::Status SqlStore::Touch(const std::string& agent_id, int64_t now_unix_nanos) {
@@ -114,19 +126,25 @@ absl::Status SqlStore::SetConnected(const std::string& agent_id, bool connected,
                                     int64_t now_unix_nanos) {
   // A count of open streams: an agent that reconnects before its old stream
   // ended stays connected when the old one closes.
-  return WriteTransaction(
+  int64_t host_id = 0;
+  const absl::Status written = WriteTransaction(
       [&]() -> absl::Status {
         ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
+        host_id = host->host_id;
+        RETURN_IF_ERROR(CountStream(host_id, connected ? +1 : -1));
         ASSIGN_OR_RETURN(
             sql::Statement update,
-            writer_->Prepare("UPDATE hosts SET connected = greatest(connected + ?2, 0), "
-                             "last_seen_ns = greatest(last_seen_ns, ?3) WHERE host_id = ?1"));
-        return update.Bind(1, host->host_id)
-            .Bind(2, connected ? 1 : -1)
-            .Bind(3, now_unix_nanos)
-            .Run();
+            writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2) "
+                             "WHERE host_id = ?1"));
+        return update.Bind(1, host_id).Bind(2, now_unix_nanos).Run();
       },
       kWriteAttempts);
+  if (!written.ok()) return written;
+  std::lock_guard lock(streams_mutex_);
+  int64_t& count = streams_[host_id];
+  count = std::max<int64_t>(count + (connected ? 1 : -1), 0);
+  if (count == 0) streams_.erase(host_id);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> SqlStore::MaxSequence(const std::string& agent_id) {
@@ -142,14 +160,10 @@ absl::StatusOr<StoreStats> SqlStore::GetStats() {
   Connection& db = reader.db();
   StoreStats stats;
   {
-    ASSIGN_OR_RETURN(
-        sql::Statement hosts,
-        db.Prepare("SELECT count(*), count(*) FILTER (WHERE connected > 0) FROM hosts"));
-    ASSIGN_OR_RETURN(const bool row, hosts.Step());
-    if (row) {
-      stats.hosts = static_cast<uint64_t>(hosts.Int(0));
-      stats.hosts_connected = static_cast<uint64_t>(hosts.Int(1));
-    }
+    ASSIGN_OR_RETURN(const int64_t hosts, db.QueryInt("SELECT count(*) FROM hosts"));
+    stats.hosts = static_cast<uint64_t>(hosts);
+    ASSIGN_OR_RETURN(const absl::flat_hash_set<int64_t> connected, ConnectedHostIds(db));
+    stats.hosts_connected = connected.size();
   }
   ASSIGN_OR_RETURN(const int64_t epochs, db.QueryInt("SELECT count(*) FROM epochs"));
   ASSIGN_OR_RETURN(const int64_t reports, db.QueryInt("SELECT count(*) FROM reports"));

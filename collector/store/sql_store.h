@@ -16,9 +16,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "collector/store/sql_connection.h"
 #include "collector/store/store.h"
@@ -69,8 +71,21 @@ class SqlStore : public Store {
   absl::StatusOr<RetentionResult> ApplyRetention(const RetentionPolicy& policy,
                                                  int64_t now_unix_nanos) override;
 
+  absl::Status RenewLease() override;
+  const std::string& instance_id() const override { return liveness_.instance_id; }
+
  protected:
-  SqlStore(SqlDialect dialect, std::unique_ptr<sql::Connection> writer, int max_readers);
+  SqlStore(SqlDialect dialect, std::unique_ptr<sql::Connection> writer, int max_readers,
+           LivenessOptions liveness);
+
+  // Liveness (sql_liveness.cc). Start, once the store is constructed: clears
+  // this store's stream rows (every store's when `only_store`), forgets
+  // stores whose lease lapsed over a lease ago, takes a lease and renews it
+  // on a thread of its own. Stop, in the engine's destructor (the thread
+  // uses the writer, which ReopenWriter may replace): ends the renewal and
+  // removes this store's rows (its streams are over).
+  absl::Status StartLiveness(bool only_store);
+  void StopLiveness();
 
   // A new connection for the reader pool.
   virtual absl::StatusOr<std::unique_ptr<sql::Connection>> OpenReader() = 0;
@@ -196,8 +211,26 @@ class SqlStore : public Store {
   // that stores sharing the database take them in one order.
   absl::Status LockHosts(std::span<const AgentBatch> batches);
 
+  // The hosts with a stream open on a store whose lease has not lapsed.
+  absl::StatusOr<absl::flat_hash_set<int64_t>> ConnectedHostIds(sql::Connection& db);
+  int64_t Now() const { return liveness_.now_unix_nanos(); }
+  // Adds `delta` to this store's streams of the host, in its row and in
+  // streams_ (applied to streams_ by the caller once committed).
+  absl::Status CountStream(int64_t host_id, int delta);
+  void RenewalLoop();
+
   const SqlDialect dialect_;
   const int max_readers_;
+  // instance_id and the clock are filled in by the constructor.
+  LivenessOptions liveness_;
+  // This store's open streams per host_id, as its rows should say: written
+  // back when another store forgot them (this one's lease had lapsed).
+  std::mutex streams_mutex_;
+  absl::flat_hash_map<int64_t, int64_t> streams_;
+  std::mutex renewal_mutex_;
+  std::condition_variable renewal_wake_;
+  bool renewal_stop_ = false;
+  std::thread renewal_;
 
   std::mutex writer_mutex_;
   std::unique_ptr<sql::Connection> writer_;

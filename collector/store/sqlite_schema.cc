@@ -158,6 +158,21 @@ CREATE TABLE checker_health (
 ALTER TABLE hosts ADD COLUMN epochs_changed_ns INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX hosts_by_epochs_changed ON hosts (epochs_changed_ns);
 )sql",
+    // 7: connected as the fleet's view: each collector's streams per host,
+    // counted while its lease lasts (hosts.connected is no longer read).
+    R"sql(
+CREATE TABLE collectors (
+  instance_id TEXT PRIMARY KEY,
+  lease_until_ns INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE streams (
+  instance_id TEXT NOT NULL,
+  host_id INTEGER NOT NULL,
+  streams INTEGER NOT NULL,
+  PRIMARY KEY (instance_id, host_id)
+) STRICT, WITHOUT ROWID;
+UPDATE hosts SET connected = 0 WHERE connected != 0;
+)sql",
 };
 
 }  // namespace

@@ -113,22 +113,23 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
     std::string directory = std::filesystem::path(options.path).parent_path().string();
     RETURN_IF_ERROR(io::SyncDirectory(directory.empty() ? "." : directory));
   }
-  // A new process has no open streams, whatever the last one recorded.
-  RETURN_IF_ERROR(writer->Exec("UPDATE hosts SET connected = 0 WHERE connected != 0"));
-
-  return std::unique_ptr<SqliteStore>(new SqliteStore(options, std::move(lock), std::move(writer)));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(lock), std::move(writer)));
+  // The lock makes this the database's one store: every stream row left is
+  // a dead process's.
+  RETURN_IF_ERROR(store->StartLiveness(/*only_store=*/true));
+  return store;
 }
 
 SqliteStore::SqliteStore(SqliteOptions options, io::UniqueFd lock,
                          std::unique_ptr<sql::Connection> writer)
-    : SqlStore(SqliteDialect(), std::move(writer), options.max_readers),
+    : SqlStore(SqliteDialect(), std::move(writer), options.max_readers, options.liveness),
       options_(std::move(options)),
       lock_(std::move(lock)) {}
 
 // The connections close in ~SqlStore, after lock_ is released here: harmless,
 // since a second store that takes the lock in between only opens connections
 // of its own (SQLite's own locks order the writers).
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() { StopLiveness(); }
 
 absl::StatusOr<std::unique_ptr<sql::Connection>> SqliteStore::OpenReader() {
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader,

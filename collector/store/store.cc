@@ -41,6 +41,11 @@ absl::StatusOr<std::vector<RecordResult>> Store::IngestBatch(
   return std::move(results);
 }
 
+const std::string& Store::instance_id() const {
+  static const std::string* const kNone = new std::string();
+  return *kNone;
+}
+
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
   switch (options.backend) {
     case StoreOptions::Backend::kPostgres:

@@ -19,6 +19,7 @@
 // the epoch it was created in.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -250,6 +251,14 @@ class Store {
   // Heartbeats gathered in memory (agent id -> when last heard), in one
   // transaction: a heartbeat costs no commit of its own.
   virtual absl::Status TouchHosts(const std::map<std::string, int64_t>& last_heard) = 0;
+  // A stream opened (true) or closed (false), on this collector.
+  //
+  // Connected is the fleet's view (docs/STORE.md, "Connected"): each store
+  // counts its own streams per host in rows of its own, under its instance
+  // id, and holds a lease on them that it renews in the background while it
+  // lives. A host is connected while any store with a live lease counts a
+  // stream of it, so a collector that restarts clears only its own streams,
+  // and one killed -9 stops counting once its lease lapses.
   virtual absl::Status SetConnected(const std::string& agent_id, bool connected,
                                     int64_t now_unix_nanos) = 0;
 
@@ -290,6 +299,28 @@ class Store {
   // ingest is never held up for long.
   virtual absl::StatusOr<RetentionResult> ApplyRetention(const RetentionPolicy& policy,
                                                          int64_t now_unix_nanos) = 0;
+
+  // Renews this store's lease now, writing its stream rows back if another
+  // store forgot them while the lease had lapsed (a process paused too
+  // long). The store renews by itself every third of the lease; this is for
+  // tests and for a caller that knows it was paused.
+  virtual absl::Status RenewLease() { return absl::OkStatus(); }
+  // This collector process among those sharing the database
+  // (LivenessOptions::instance_id); empty for a store that keeps no leases.
+  virtual const std::string& instance_id() const;
+};
+
+// The stream rows and lease of one store (Store::SetConnected).
+struct LivenessOptions {
+  // This collector process among those sharing the database; empty: made up
+  // at open (host name, pid and a random number), so each process is new.
+  std::string instance_id;
+  // A store's streams count for this long after it last renewed its lease;
+  // it renews every third of it.
+  int64_t lease_nanos = int64_t{30} * 1'000'000'000;
+  // The clock leases are written and read with (all collectors' clocks are
+  // taken to agree within a fraction of the lease); empty: the wall clock.
+  std::function<int64_t()> now_unix_nanos;
 };
 
 struct SqliteOptions {
@@ -307,6 +338,8 @@ struct SqliteOptions {
   // only a crash of the process.
   enum class Synchronous { kNormal, kFull, kExtra };
   Synchronous synchronous = Synchronous::kFull;
+  // The one store of the database clears every stream row at open.
+  LivenessOptions liveness;
 };
 
 // Opens (creating if missing) the SQLite store at options.path. Takes an
@@ -327,6 +360,9 @@ struct PostgresOptions {
   std::string password_file;
   // Reader connections kept open for concurrent queries.
   int max_readers = 8;
+  // At open the store clears its own stream rows, and the rows of stores
+  // whose lease lapsed over a lease ago.
+  LivenessOptions liveness;
 };
 
 // Opens the PostgreSQL store the DSN names, migrating its schema (the

@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tests/integration/state_records.h"
@@ -305,11 +306,13 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const std::string& dir,
   if (error) return absl::InternalError("mkdir " + home + ": " + error.message());
 
   std::string config = absl::StrCat(
-      "agent_id: ", options.agent_id, "\n",            //
-      "state_dir: ", agent->state_dir_, "\n",          //
-      "log_level: info\n",                             //
-      "collector:\n",                                  //
-      "  address: ", options.collector_address, "\n",  //
+      "agent_id: ", options.agent_id, "\n",    //
+      "state_dir: ", agent->state_dir_, "\n",  //
+      "log_level: info\n",                     //
+      "collector:\n",                          //
+      options.collector_addresses.empty()
+          ? absl::StrCat("  address: ", options.collector_address, "\n")
+          : absl::StrCat("  addresses: [", absl::StrJoin(options.collector_addresses, ", "), "]\n"),
       options.token_file.empty() ? "" : absl::StrCat("  token_file: ", options.token_file, "\n"),
       "  backoff:\n",                                              //
       "    initial: 100ms\n",                                      //

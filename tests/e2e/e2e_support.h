@@ -137,6 +137,9 @@ struct AgentOptions {
   std::string agent_id = "e2e-agent";
   // host:port of the collector.
   std::string collector_address;
+  // Several collectors (collector.addresses), in failover order; when not
+  // empty, collector_address is not used.
+  std::vector<std::string> collector_addresses;
   // A file holding the agent's token; empty: none.
   std::string token_file;
   // Off unless a test is about it: the machine's kernel log (its boot

@@ -184,5 +184,54 @@ TEST(Sender, RecordsTheSpoolCannotReadForAWhileAreDeliveredOnceItCan) {
   EXPECT_EQ(spool->Stats().damaged_records_skipped, 0u);
 }
 
+// A collector that cannot be reached is skipped: the records go to the next
+// one listed, which acknowledges them, and the spool empties.
+TEST(Sender, FailsOverToTheNextCollectorWhenOneCannotBeReached) {
+  TempDir dir;
+  auto spool = OpenSpool(dir.path());
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(spool->Append(spool::RecordClass::kFinding, Payload(i)).ok());
+  std::string unreachable;
+  {
+    FakeCollector gone;  // its port is closed when it goes
+    unreachable = gone.address();
+  }
+  FakeCollector live;
+  Sender sender(SenderOptions{.addresses = {unreachable, live.address()},
+                              .backoff_initial_ms = 10,
+                              .backoff_max_ms = 50},
+                *spool, [] { return v1::Hello(); });
+  sender.Start();
+  ASSERT_TRUE(live.WaitForSequences({1, 2, 3}));
+  ASSERT_TRUE(live.Ack(1, 3));
+  ASSERT_TRUE(Eventually([&] { return sender.acknowledged() == 3; }));
+  EXPECT_EQ(spool->Stats().records, 0u);
+}
+
+// The stream to the first collector breaks (the collector is gone): what it
+// did not acknowledge goes to the second.
+TEST(Sender, ResendsWhatAFailedCollectorDidNotAcknowledgeToTheNext) {
+  TempDir dir;
+  auto spool = OpenSpool(dir.path());
+  for (int i = 1; i <= 4; ++i)
+    ASSERT_TRUE(spool->Append(spool::RecordClass::kFinding, Payload(i)).ok());
+  auto first = std::make_unique<FakeCollector>();
+  FakeCollector second;
+  Sender sender(SenderOptions{.addresses = {first->address(), second.address()},
+                              .backoff_initial_ms = 10,
+                              .backoff_max_ms = 50},
+                *spool, [] { return v1::Hello(); });
+  sender.Start();
+  ASSERT_TRUE(first->WaitForSequences({1, 2, 3, 4}));
+  ASSERT_TRUE(first->Ack(1, 2));
+  ASSERT_TRUE(Eventually([&] { return sender.acknowledged() == 2; }));
+  first.reset();
+  ASSERT_TRUE(second.WaitForSequences({3, 4}));
+  EXPECT_EQ(second.received().count(1), 0u);
+  ASSERT_TRUE(second.Ack(3, 4));
+  ASSERT_TRUE(Eventually([&] { return sender.acknowledged() == 4; }));
+  EXPECT_EQ(spool->Stats().records, 0u);
+}
+
 }  // namespace
 }  // namespace fscanary::transport

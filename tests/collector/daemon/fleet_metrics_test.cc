@@ -38,9 +38,12 @@ class FleetMetricsTest : public ::testing::Test {
                          .stale_after_nanos = 600 * kSecond,
                          .now_unix_nanos = [this] { return now_; }});
   }
+  // The host said hello on a stream that is closed again: only sessions_
+  // (this collector's streams) say whether it is up.
   void Hello(const std::string& agent_id, int64_t at, const std::string& scheduler = "none") {
     ASSERT_TRUE(
         store_->RecordHello(agent_id, HelloMessage(VmFacts("4.19.2", scheduler), at), at).ok());
+    ASSERT_TRUE(store_->SetConnected(agent_id, false, at).ok());
   }
 
   fscanary::testing::TempDir dir_;
@@ -111,16 +114,21 @@ TEST_F(FleetMetricsTest, AFailingCheckerIsExportedPerHostCheckerAndTarget) {
   EXPECT_EQ(Value(families, "fscanary_host_checker_failed_steps_total", healthy), 0.0);
 }
 
-TEST_F(FleetMetricsTest, UpFollowsTheOpenStreamsNotTheStoredFlag) {
-  Hello("vm-1", kNow);  // the store marks it connected
+TEST_F(FleetMetricsTest, UpIsTheFleetsViewOfOpenStreams) {
+  Hello("vm-1", kNow);
   EXPECT_EQ(Value(Metrics().Collect(), "fscanary_host_up", {{"host", "vm-1"}}), 0.0)
-      << "no stream is open in this process (as after a collector restart)";
+      << "no stream is open on any collector";
   sessions_.Open("vm-1", 7, 700);
   auto families = Metrics().Collect();
   EXPECT_EQ(Value(families, "fscanary_host_up", {{"host", "vm-1"}}), 1.0);
   EXPECT_EQ(Value(families, "fscanary_host_spool_records", {{"host", "vm-1"}}), 7.0);
   sessions_.Close("vm-1");
   EXPECT_EQ(Value(Metrics().Collect(), "fscanary_host_up", {{"host", "vm-1"}}), 0.0);
+  // A stream open on another collector sharing the store (the store counts
+  // it; this collector's sessions do not hold it).
+  ASSERT_TRUE(store_->RecordHello("vm-1", HelloMessage(VmFacts(), kNow), kNow).ok());
+  EXPECT_EQ(Value(Metrics().Collect(), "fscanary_host_up", {{"host", "vm-1"}}), 1.0)
+      << "connected through another collector";
 }
 
 TEST_F(FleetMetricsTest, ASilentHostIsStaleThenExpires) {

@@ -188,9 +188,15 @@ void RefuseFindingSequence(const fscanary::testing::TempDir& dir, uint64_t seque
 }
 
 std::unique_ptr<Store> OpenStore(const fscanary::testing::TempDir& dir, const std::string& name) {
-  absl::StatusOr<std::unique_ptr<Store>> store = CurrentBackend() == Backend::kPostgres
-                                                     ? OpenPostgresStore({.dsn = PostgresDsn(name)})
-                                                     : OpenSqliteStore({.path = dir.Join(name)});
+  return OpenStore(dir, LivenessOptions{}, name);
+}
+
+std::unique_ptr<Store> OpenStore(const fscanary::testing::TempDir& dir,
+                                 const LivenessOptions& liveness, const std::string& name) {
+  absl::StatusOr<std::unique_ptr<Store>> store =
+      CurrentBackend() == Backend::kPostgres
+          ? OpenPostgresStore({.dsn = PostgresDsn(name), .liveness = liveness})
+          : OpenSqliteStore({.path = dir.Join(name), .liveness = liveness});
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? *std::move(store) : nullptr;
 }

@@ -65,6 +65,10 @@ void RefuseFindingSequence(const fscanary::testing::TempDir& dir, uint64_t seque
 // A store on a fresh database in `dir`; the test fails if it cannot open.
 std::unique_ptr<Store> OpenStore(const fscanary::testing::TempDir& dir,
                                  const std::string& name = "collector.db");
+// The same, with this store's instance id, lease and clock.
+std::unique_ptr<Store> OpenStore(const fscanary::testing::TempDir& dir,
+                                 const LivenessOptions& liveness,
+                                 const std::string& name = "collector.db");
 
 inline constexpr RecordResult::Outcome kStored = RecordResult::Outcome::kStored;
 inline constexpr RecordResult::Outcome kDuplicate = RecordResult::Outcome::kDuplicate;
