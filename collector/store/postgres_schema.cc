@@ -21,7 +21,7 @@ constexpr int64_t kMigrationLock = 0x66736361;
 // identity columns for SQLite's rowids, BYTEA for BLOB, and agent ids,
 // checkers and targets in byte order (COLLATE "C") as SQLite orders them.
 // sat_add and sat_sum are SQL functions here.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE FUNCTION sat_add(a bigint, b bigint) RETURNS bigint
   LANGUAGE sql IMMUTABLE PARALLEL SAFE

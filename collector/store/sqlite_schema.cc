@@ -13,7 +13,7 @@ namespace {
 // Migration N (1-based) takes the schema from version N-1 to N. Released
 // steps are never edited: a change is a new step. Times are ns since the Unix
 // epoch; *_id columns are SQLite rowids.
-constexpr std::array<const char*, 6> kMigrations = {
+constexpr std::array<const char*, 7> kMigrations = {
     // 1: hosts, host epochs, the record ledger, reports, findings, spool losses.
     R"sql(
 CREATE TABLE hosts (
