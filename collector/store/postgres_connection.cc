@@ -194,11 +194,6 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
   std::unique_ptr<Connection> connection(
       new Connection(conn, absl::StrCat("PostgreSQL database ", PQdb(conn), " on ",
                                         host != nullptr && *host != '\0' ? host : "localhost")));
-  // Acknowledged means durable: a commit must not return before its WAL is
-  // flushed (on the standbys too, where the server is set up so).
-  ASSIGN_OR_RETURN(const std::string synchronous,
-                   connection->QueryText("SELECT current_setting('synchronous_commit')"));
-  if (synchronous == "off") RETURN_IF_ERROR(connection->Exec("SET synchronous_commit = on"));
   return connection;
 }
 

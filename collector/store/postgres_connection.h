@@ -33,8 +33,7 @@ using Result = std::unique_ptr<pg_result, ResultDeleter>;
 class Connection final : public sql::Connection {
  public:
   // Connects with `dsn` (a libpq connection string or URI) and, when not
-  // empty, `password` (else libpq's own PGPASSWORD / PGPASSFILE apply). The
-  // session is made durable at commit: synchronous_commit off is turned on.
+  // empty, `password` (else libpq's own PGPASSWORD / PGPASSFILE apply).
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& dsn,
                                                           const std::string& password);
   ~Connection() override;

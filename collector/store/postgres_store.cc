@@ -23,7 +23,16 @@ namespace {
 // Reads in one REPEATABLE READ snapshot. Retention holds its tables against
 // other writers for one chunk, as SQLite's one writer does.
 SqlDialect PostgresDialect() {
-  return SqlDialect{.begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED",
+  // Acknowledged means durable: each write transaction commits once its WAL
+  // is flushed (on the synchronous standbys too, where there are some),
+  // whatever the role or database default (off, local, remote_write). Set in
+  // the transaction: behind a transaction-pooling proxy a session's SET may
+  // meet another server connection. remote_apply, stronger, is kept.
+  return SqlDialect{.begin_write =
+                        "BEGIN ISOLATION LEVEL READ COMMITTED; "
+                        "SELECT set_config('synchronous_commit', 'on', true) "
+                        "WHERE current_setting('synchronous_commit') "
+                        "IN ('off', 'local', 'remote_write')",
                     .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
                     .lock_host_row = " FOR UPDATE",
                     .lock_for_retention =

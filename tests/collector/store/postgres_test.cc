@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/store/postgres_schema.h"
+#include "tests/collector/store/postgres_fixture.h"
 #include "tests/collector/store/store_test_support.h"
 #include "tests/lib/postgres_server.h"
 
@@ -27,30 +28,7 @@ using testing::ReportRecord;
 
 constexpr int64_t kSecond = 1'000'000'000;
 
-class PostgresStore : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<fscanary::testing::PostgresServer*> server =
-        fscanary::testing::SharedPostgresServer();
-    if (!server.ok() && fscanary::testing::PostgresMaySkip(server.status())) {
-      GTEST_SKIP() << server.status().message();
-    }
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *server;
-    absl::StatusOr<std::string> dsn = server_->CreateDatabase();
-    ASSERT_TRUE(dsn.ok()) << dsn.status();
-    dsn_ = *dsn;
-  }
-
-  std::unique_ptr<Store> Open() {
-    absl::StatusOr<std::unique_ptr<Store>> store = OpenPostgresStore({.dsn = dsn_});
-    EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? *std::move(store) : nullptr;
-  }
-
-  fscanary::testing::PostgresServer* server_ = nullptr;
-  std::string dsn_;
-};
+using PostgresStore = testing::PostgresStoreTest;
 
 TEST_F(PostgresStore, TwoStoresReceivingTheSameRecordsAtOnceStoreEachOnceAndBothAcknowledge) {
   auto first = Open();
@@ -184,7 +162,7 @@ TEST_F(PostgresStore, APasswordFileReadableByOthersIsRefused) {
 
 TEST_F(PostgresStore, ADataOnlyRoleOpensAMigratedSchemaAndIngestsButCannotMigrate) {
   // docs/SCALING.md, "A separate migration role", on this test's database.
-  const std::string database = dsn_.substr(dsn_.rfind('=') + 1);
+  const std::string database = this->database();
   const std::string owner = database + "_owner";
   const std::string collector = database + "_collector";
   ASSERT_TRUE(
