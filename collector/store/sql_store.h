@@ -147,7 +147,8 @@ class SqlStore : public Store {
                               int64_t received_ns);
 
   // Retention (sql_retention.cc): deletes the rows of `table` that match
-  // `where` (?1 is bound to `cutoff_ns`), with their ledger entries, in
+  // `where` (?1 is bound to `cutoff_ns`), with the ledger entries of those
+  // received before `cutoff_ns`, in
   // transactions of at most kRetentionChunk rows. Returns the rows deleted.
   // `before_delete`, if not empty, runs for each row first (?1: its id).
   absl::StatusOr<uint64_t> DeleteInChunks(const std::string& table, const std::string& id_column,
@@ -156,8 +157,9 @@ class SqlStore : public Store {
   // Folds the expired epochs (?1: the cutoff) into one aggregate epoch per
   // host and facts, kRetentionChunk epochs per transaction.
   absl::Status RollUpEpochs(int64_t cutoff_ns, RetentionResult& result);
-  // Leaves each aggregate epoch at most one spool-loss row, their sums.
-  absl::Status CollapseSpoolLosses();
+  // Leaves each aggregate epoch at most one spool-loss row, their sums;
+  // forgets the ledger entries of those received before `cutoff_ns`.
+  absl::Status CollapseSpoolLosses(int64_t cutoff_ns);
   static constexpr int64_t kRetentionChunk = 2000;
   // How often a write of ingest or of a session runs when the database
   // aborts it (a deadlock between stores sharing it).

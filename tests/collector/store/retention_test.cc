@@ -157,6 +157,31 @@ TEST_P(Retention, SpoolLossesOfFoldedEpochsStayInEverySum) {
   EXPECT_EQ(store->GetStats()->spool_loss.findings_dropped(), expected);
 }
 
+// A spool backlog: records created in an epoch long expired arrive today.
+// Retention deletes or collapses their rows with the epoch, but a resend
+// (the acknowledgement was lost) must still find them in the ledger.
+TEST_P(Retention, RecordsArrivingLateInAnExpiredEpochAreStillDuplicatesWhenResent) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-17"), 1 * kDay)}, 1 * kDay);
+  Ingest(*store, "a", {SpoolLossRecord(1, 1 * kDay + kSecond, 5)}, 1 * kDay);
+  Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-18"), 2 * kDay)}, 2 * kDay);
+  const std::vector<v1::AgentMessage> late = {ReportRecord(2, 1 * kDay + kSecond, 10),
+                                              SpoolLossRecord(3, 1 * kDay + kSecond, 7)};
+  EXPECT_THAT(Ingest(*store, "a", late, 40 * kDay), ::testing::Each(testing::kStored));
+
+  absl::StatusOr<RetentionResult> result =
+      store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 40 * kDay);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->epochs_rolled_up, 1u);
+  EXPECT_EQ(result->reports_deleted, 1u);
+
+  EXPECT_THAT(Ingest(*store, "a", late, 40 * kDay + kSecond), ::testing::Each(testing::kDuplicate));
+  EXPECT_EQ(EpochsOf(*store, "a").front().exposure.bytes_verified, 10u);
+  EXPECT_EQ(EpochsOf(*store, "a").front().exposure.reports, 1u);
+  EXPECT_EQ(store->GetStats()->spool_loss.findings_dropped(), 12u);
+}
+
 TEST_P(Retention, DeletedFindingsKeepTheirCountsPerEpochHostAndKind) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
