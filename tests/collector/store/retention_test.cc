@@ -182,6 +182,35 @@ TEST_P(Retention, RecordsArrivingLateInAnExpiredEpochAreStillDuplicatesWhenResen
   EXPECT_EQ(store->GetStats()->spool_loss.findings_dropped(), 12u);
 }
 
+// Epochs 1 and 3 on one scheduler, 2 on another with a finding (so kept): the
+// roll-up folds 1 and 3 into an aggregate over days 1 to 4, which epoch 2
+// lies within. Findings sent late still land in the epoch they were created in.
+TEST_P(Retention, RecordsSentLateAfterARollUpLandInTheEpochTheyWereCreatedIn) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  const v1::HostFacts deadline = VmFacts("6.1.0-18", "mq-deadline");
+  const v1::HostFacts none = VmFacts("6.1.0-18", "none");
+  Ingest(*store, "a", {HelloMessage(deadline, 1 * kDay)}, 1 * kDay);
+  Ingest(*store, "a", {HelloMessage(none, 2 * kDay)}, 2 * kDay);
+  Ingest(*store, "a", {FindingRecord(1, 2 * kDay + kSecond)}, 2 * kDay);
+  Ingest(*store, "a", {HelloMessage(deadline, 3 * kDay)}, 3 * kDay);
+  Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-19"), 4 * kDay)}, 4 * kDay);
+  absl::StatusOr<RetentionResult> result =
+      store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 40 * kDay);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->epochs_merged, 1u);
+
+  Ingest(*store, "a", {FindingRecord(2, 3 * kDay + kSecond), FindingRecord(3, 2 * kDay + kSecond)},
+         40 * kDay);
+  const std::vector<EpochRecord> epochs = EpochsOf(*store, "a");
+  ASSERT_EQ(epochs.size(), 3u);
+  EXPECT_EQ(epochs[0].stands_for, 2u);
+  EXPECT_EQ(epochs[0].corruption_findings, 1u) << "the finding of day 3";
+  EXPECT_EQ(epochs[1].facts.devices(0).scheduler(), "none");
+  EXPECT_EQ(epochs[1].corruption_findings, 2u) << "the findings of day 2";
+  EXPECT_EQ(epochs[2].corruption_findings, 0u);
+}
+
 TEST_P(Retention, DeletedFindingsKeepTheirCountsPerEpochHostAndKind) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
