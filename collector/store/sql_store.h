@@ -30,13 +30,14 @@ struct SqlDialect {
   // Begins the writer's transaction; a read transaction (one snapshot).
   std::string begin_write;
   std::string begin_read;
+  // Begins a retention transaction: where stores share the database, it
+  // waits for every other write transaction and holds them off, so what one
+  // chunk reads stays what it writes over, as when the store is the only
+  // writer (ingest waits at most one chunk).
+  std::string begin_retention;
   // Appended to the query of a host's row in a write transaction: locks it
   // until the transaction ends where several stores share the database.
   std::string lock_host_row;
-  // Run first in each retention transaction where stores share the
-  // database: what one chunk reads stays what it writes over, as when the
-  // store is the only writer (ingest waits at most one chunk).
-  std::string lock_for_retention;
   // Whether the write path may keep what it knows of a host (its current
   // epoch, highest sequence) from one transaction to the next: only where
   // this store is the database's one writer.
@@ -107,19 +108,16 @@ class SqlStore : public Store {
   // failure between stores sharing it) is run again, up to `attempts` times
   // in all; `body` must then start afresh each time.
   template <typename Body>
-  absl::Status WriteTransaction(Body&& body, int attempts = 1);
-  // WriteTransaction for retention, with the dialect's lock_for_retention.
+  absl::Status WriteTransaction(Body&& body, int attempts = 1) {
+    return Transact(dialect_.begin_write, body, attempts);
+  }
+  // WriteTransaction for retention, begun with the dialect's begin_retention.
   template <typename Body>
   absl::Status RetentionTransaction(Body&& body) {
-    return WriteTransaction([&]() -> absl::Status {
-      if (!dialect_.lock_for_retention.empty()) {
-        if (absl::Status locked = writer_->Exec(dialect_.lock_for_retention); !locked.ok()) {
-          return locked;
-        }
-      }
-      return body();
-    });
+    return Transact(dialect_.begin_retention, body, 1);
   }
+  template <typename Body>
+  absl::Status Transact(const std::string& begin, Body& body, int attempts);
   // Write path (sql_ingest.cc, sql_epochs.cc): inside WriteTransaction.
   absl::StatusOr<HostState*> LoadHost(const std::string& agent_id, int64_t received_ns);
   // The host's row into `host`, locked where stores share the database;
@@ -206,7 +204,7 @@ class SqlStore : public Store {
 };
 
 template <typename Body>
-absl::Status SqlStore::WriteTransaction(Body&& body, int attempts) {
+absl::Status SqlStore::Transact(const std::string& begin, Body& body, int attempts) {
   std::lock_guard lock(writer_mutex_);
   absl::Status status;
   for (int attempt = 0; attempt < attempts; ++attempt) {
@@ -218,8 +216,7 @@ absl::Status SqlStore::WriteTransaction(Body&& body, int attempts) {
       }
       // What the cache says of a host is only right while nobody else writes.
       if (!dialect_.sole_writer) hosts_.clear();
-      absl::StatusOr<sql::Transaction> transaction =
-          sql::Transaction::Begin(*writer_, dialect_.begin_write);
+      absl::StatusOr<sql::Transaction> transaction = sql::Transaction::Begin(*writer_, begin);
       if (!transaction.ok()) return transaction.status();
       if (absl::Status done = body(); !done.ok()) return done;
       return transaction->Commit();
