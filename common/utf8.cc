@@ -1,5 +1,7 @@
 #include "common/utf8.h"
 
+#include <algorithm>
+
 namespace fscanary {
 
 size_t Utf8SequenceLength(std::string_view text, size_t i) {
@@ -30,6 +32,23 @@ bool IsValidUtf8(std::string_view text) {
     i += length;
   }
   return true;
+}
+
+std::string Utf8Text(std::string_view raw, size_t max_bytes) {
+  std::string text;
+  text.reserve(std::min(raw.size(), max_bytes));
+  for (size_t i = 0; i < raw.size();) {
+    const size_t length = Utf8SequenceLength(raw, i);
+    const size_t taken = length == 0 ? 1 : length;
+    if (text.size() + taken > max_bytes) break;
+    if (length == 0 || raw[i] == '\0') {
+      text.push_back('?');
+    } else {
+      text.append(raw.substr(i, length));
+    }
+    i += taken;
+  }
+  return text;
 }
 
 }  // namespace fscanary

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/utf8.h"
 #include "spdlog/spdlog.h"
 
 namespace fscanary::daemon {
@@ -16,7 +17,8 @@ namespace {
 bool RecordFailedStep(ActiveChecker& active, uint64_t now_ns, std::string_view message) {
   active.failures = std::min<uint32_t>(active.failures + 1, 16);
   ++active.failed_steps;
-  active.last_error = std::string(message.substr(0, kMaxErrorBytes));
+  // Valid UTF-8 without NUL, or the collector refuses the whole report.
+  active.last_error = Utf8Text(message, kMaxErrorBytes);
   const uint64_t backoff = std::min<uint64_t>(kRetryFirstNs << (active.failures - 1), kRetryMaxNs);
   active.retry_at_ns = now_ns + backoff;
   spdlog::error("target {}: {} checker: {} (retrying in {} s)", active.target_name,

@@ -12,9 +12,9 @@ namespace fscanary::facts {
 inline constexpr size_t kMaxFactBytes = 4096;
 
 // Leading and trailing whitespace removed, every byte that is not part of a
-// valid UTF-8 sequence replaced by '?', cut to at most kMaxFactBytes on a
-// character boundary. DMI strings and config values come from firmware and
-// users; they are not always UTF-8.
+// valid UTF-8 sequence, and every NUL, replaced by '?', cut to at most
+// kMaxFactBytes on a character boundary (Utf8Text). DMI strings and config values come from
+// firmware and users; they are not always UTF-8.
 std::string FactText(std::string_view raw);
 
 }  // namespace fscanary::facts

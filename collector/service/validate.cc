@@ -27,6 +27,10 @@ class Checker {
                                   limits_.max_string_bytes, ")"));
     } else if (!IsValidUtf8(value)) {
       Fail("string", absl::StrCat(field, " is not valid UTF-8"));
+    } else if (const size_t nul = value.find('\0'); nul != std::string::npos) {
+      // PostgreSQL's text cannot hold it where SQLite's can: refused here, a
+      // record fares the same whichever store the collector runs on.
+      Fail("string", absl::StrCat(field, " holds a NUL byte (at byte ", nul, ")"));
     }
   }
   void Count(uint64_t count, uint64_t limit, absl::string_view field) {

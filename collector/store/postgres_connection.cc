@@ -23,9 +23,16 @@ constexpr Oid kTextOid = 25;
 constexpr Oid kOidOid = 26;
 constexpr int kBinary = 1;
 
+constexpr std::string_view kReadOnlySqlState = "25006";
+
 absl::StatusCode CodeForSqlState(std::string_view state) {
   if (state == "40001" || state == "40P01") return absl::StatusCode::kAborted;
-  if (state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03") {
+  // 25006: a read-only transaction where the store writes, a server that
+  // became a standby (a failover reached through the same address); the
+  // connection is dropped (Connection::Error) so the next one may reach the
+  // primary.
+  if (state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03" ||
+      state == kReadOnlySqlState) {
     return absl::StatusCode::kUnavailable;
   }
   if (state.starts_with("23") || state.starts_with("22") || state == "P0001") {
@@ -68,7 +75,7 @@ uint64_t BigEndian(const char* bytes, int length) {
 // first Step, the rows then read from the result.
 class PostgresStatement final : public sql::Statement::Impl {
  public:
-  PostgresStatement(const Connection* connection, const std::string* sql)
+  PostgresStatement(Connection* connection, const std::string* sql)
       : connection_(connection), sql_(sql) {}
 
   void Bind(int position, int64_t value) override {
@@ -156,7 +163,7 @@ class PostgresStatement final : public sql::Statement::Impl {
     At(position) = Param{.type = type, .bytes = std::move(bytes), .null = false};
   }
 
-  const Connection* connection_;
+  Connection* connection_;
   const std::string* sql_;
   std::vector<Param> params_;
   Result result_;
@@ -172,12 +179,29 @@ void ResultDeleter::operator()(pg_result* result) const { PQclear(result); }
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& dsn,
                                                              const std::string& password) {
-  // Later entries override what the connection string says.
-  std::vector<const char*> keywords = {"application_name", "dbname", "client_encoding"};
-  std::vector<const char*> values = {"fscanary-collector", dsn.c_str(), "UTF8"};
-  if (!password.empty()) {
-    keywords.push_back("password");
-    values.push_back(password.c_str());
+  // Entries before dbname are defaults the connection string may override;
+  // later ones override it. A server that stops answering (a cut network, a
+  // frozen host) is given up 10 s into connecting, 30 s after data went
+  // unacknowledged, or about 60 s into an idle wait for a result, instead of
+  // the kernel's 15 minutes of retransmissions spent holding the writer.
+  const std::pair<const char*, const char*> parameters[] = {
+      {"application_name", "fscanary-collector"},
+      {"connect_timeout", "10"},
+      {"keepalives", "1"},
+      {"keepalives_idle", "30"},
+      {"keepalives_interval", "10"},
+      {"keepalives_count", "3"},
+      {"tcp_user_timeout", "30000"},
+      {"dbname", dsn.c_str()},
+      {"client_encoding", "UTF8"},
+      {"password", password.empty() ? nullptr : password.c_str()},
+  };
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  for (const auto& [keyword, value] : parameters) {
+    if (value == nullptr) continue;
+    keywords.push_back(keyword);
+    values.push_back(value);
   }
   keywords.push_back(nullptr);
   values.push_back(nullptr);
@@ -194,17 +218,12 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
   std::unique_ptr<Connection> connection(
       new Connection(conn, absl::StrCat("PostgreSQL database ", PQdb(conn), " on ",
                                         host != nullptr && *host != '\0' ? host : "localhost")));
-  // Acknowledged means durable: a commit must not return before its WAL is
-  // flushed (on the standbys too, where the server is set up so).
-  ASSIGN_OR_RETURN(const std::string synchronous,
-                   connection->QueryText("SELECT current_setting('synchronous_commit')"));
-  if (synchronous == "off") RETURN_IF_ERROR(connection->Exec("SET synchronous_commit = on"));
   return connection;
 }
 
 Connection::~Connection() { PQfinish(conn_); }
 
-bool Connection::Broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+bool Connection::Broken() const { return read_only_ || PQstatus(conn_) != CONNECTION_OK; }
 
 absl::Status Connection::Exec(const std::string& sql) {
   Result result(PQexec(conn_, sql.c_str()));
@@ -220,7 +239,7 @@ absl::StatusOr<sql::Statement> Connection::Prepare(std::string_view sql) {
   return sql::Statement(std::make_unique<PostgresStatement>(this, &it->second));
 }
 
-absl::Status Connection::Error(const pg_result* result, std::string_view what) const {
+absl::Status Connection::Error(const pg_result* result, std::string_view what) {
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   // One line: the server's message with its detail and hint, without the
   // quoted statement and caret PQresultErrorMessage adds.
@@ -238,6 +257,7 @@ absl::Status Connection::Error(const pg_result* result, std::string_view what) c
   absl::StatusCode code = absl::StatusCode::kInternal;
   if (state != nullptr) {
     code = CodeForSqlState(state);
+    if (state == kReadOnlySqlState) read_only_ = true;
   } else if (Broken()) {
     code = absl::StatusCode::kUnavailable;
   }

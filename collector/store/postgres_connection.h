@@ -4,8 +4,9 @@
 // into SQL); the store's ?N placeholders become PostgreSQL's $N. Failures
 // become statuses that name the database, with the code following the
 // SQLSTATE: Aborted for a deadlock or serialization failure (run the
-// transaction again), Unavailable when the server is gone, InvalidArgument
-// for a constraint or a raised exception.
+// transaction again), Unavailable when the server is gone or will not write
+// (read-only, a standby after a failover: the connection is then Broken),
+// InvalidArgument for a constraint or a raised exception.
 //
 // Not thread-safe: one thread at a time uses a connection and its statements.
 // libpq is included by the postgres_*.cc files alone.
@@ -33,8 +34,7 @@ using Result = std::unique_ptr<pg_result, ResultDeleter>;
 class Connection final : public sql::Connection {
  public:
   // Connects with `dsn` (a libpq connection string or URI) and, when not
-  // empty, `password` (else libpq's own PGPASSWORD / PGPASSFILE apply). The
-  // session is made durable at commit: synchronous_commit off is turned on.
+  // empty, `password` (else libpq's own PGPASSWORD / PGPASSFILE apply).
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& dsn,
                                                           const std::string& password);
   ~Connection() override;
@@ -48,7 +48,7 @@ class Connection final : public sql::Connection {
 
   // A status for a failed `result` (null: the connection's own error) of
   // doing `what`, naming the database.
-  absl::Status Error(const pg_result* result, std::string_view what) const;
+  absl::Status Error(const pg_result* result, std::string_view what);
   pg_conn* raw() const { return conn_; }
 
  private:
@@ -56,6 +56,9 @@ class Connection final : public sql::Connection {
 
   pg_conn* conn_;
   const std::string name_;
+  // The server refused a write as read-only (SQLSTATE 25006): it may have
+  // become a standby; only a new connection can reach the primary.
+  bool read_only_ = false;
   // The store's SQL with ?N turned into $N, per SQL text.
   absl::flat_hash_map<std::string, std::string> translated_;
 };

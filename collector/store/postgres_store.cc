@@ -18,18 +18,33 @@
 namespace fscanary::store {
 namespace {
 
+// Taken by every write transaction shared, by retention exclusive: retention
+// waits for the write transactions under way and holds off new ones, whatever
+// rows and tables they would lock in whatever order (LOCK TABLE on the record
+// tables, taken while an ingest held records and waited for epochs, was a
+// deadlock across collectors). Not the migration's key (postgres_schema.cc).
+constexpr const char* kWriteLock = "7382353484305232505";  // "fscanary" in ASCII
+
+// Acknowledged means durable: each write transaction commits once its WAL is
+// flushed (on the synchronous standbys too, where there are some), whatever
+// the role or database default (off, local, remote_write). Set in the
+// transaction: behind a transaction-pooling proxy a session's SET may meet
+// another server connection. remote_apply, stronger, is kept.
+constexpr const char* kDurableCommit =
+    "SELECT set_config('synchronous_commit', 'on', true) "
+    "WHERE current_setting('synchronous_commit') IN ('off', 'local', 'remote_write')";
+
 // Writes in READ COMMITTED with the host rows locked: each statement sees
 // what other stores committed, and no two stores write one host at a time.
-// Reads in one REPEATABLE READ snapshot. Retention holds its tables against
-// other writers for one chunk, as SQLite's one writer does.
+// Reads in one REPEATABLE READ snapshot.
 SqlDialect PostgresDialect() {
-  return SqlDialect{.begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED",
-                    .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-                    .lock_host_row = " FOR UPDATE",
-                    .lock_for_retention =
-                        "LOCK TABLE epochs, reports, findings, spool_losses, records, "
-                        "retired_findings IN SHARE ROW EXCLUSIVE MODE",
-                    .sole_writer = false};
+  const std::string begin = absl::StrCat("BEGIN ISOLATION LEVEL READ COMMITTED; ", kDurableCommit);
+  return SqlDialect{
+      .begin_write = absl::StrCat(begin, "; SELECT pg_advisory_xact_lock_shared(", kWriteLock, ")"),
+      .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+      .begin_retention = absl::StrCat(begin, "; SELECT pg_advisory_xact_lock(", kWriteLock, ")"),
+      .lock_host_row = " FOR UPDATE",
+      .sole_writer = false};
 }
 
 }  // namespace

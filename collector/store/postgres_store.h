@@ -9,7 +9,7 @@
 // stores: the second INSERT ... ON CONFLICT waits for the first to commit,
 // then finds the record held and compares digests. A transaction the server
 // aborts for a deadlock runs again. Commits are durable when they return
-// (synchronous_commit is never off on the store's connections).
+// (each write transaction sets synchronous_commit on, unless remote_apply).
 
 #include <memory>
 #include <string>

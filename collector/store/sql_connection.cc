@@ -42,7 +42,11 @@ absl::StatusOr<std::string> Connection::QueryText(std::string_view sql) {
 
 absl::StatusOr<Transaction> Transaction::Begin(Connection& connection, const std::string& begin) {
   absl::Status begun = connection.Exec(begin);
-  if (!begun.ok()) return begun;
+  if (!begun.ok()) {
+    // `begin` may be several statements, the first of which opened it.
+    (void)connection.Exec("ROLLBACK");
+    return begun;
+  }
   return Transaction(connection);
 }
 

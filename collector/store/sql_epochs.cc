@@ -166,10 +166,16 @@ absl::StatusOr<SqlStore::EpochRef> SqlStore::EpochAt(HostState& host, int64_t cr
   if (created_ns >= host.current->start_ns) return *host.current;
   // An older record: the epoch it was created in, or the host's first epoch
   // for a record older than every epoch (created before the first facts).
-  ASSIGN_OR_RETURN(Statement query,
-                   writer_->Prepare("SELECT epoch_id, number, start_ns FROM epochs "
-                                    "WHERE host_id = ?1 AND start_ns <= ?2 "
-                                    "ORDER BY start_ns DESC, number DESC LIMIT 1"));
+  // An aggregate's range spans the epochs it folded and the epochs kept
+  // between them: an epoch whose own range holds the time comes first, then
+  // an aggregate whose range does, then the latest that started before.
+  ASSIGN_OR_RETURN(
+      Statement query,
+      writer_->Prepare("SELECT epoch_id, number, start_ns FROM epochs "
+                       "WHERE host_id = ?1 AND start_ns <= ?2 "
+                       "ORDER BY CASE WHEN end_ns = 0 OR ?2 < end_ns THEN 0 ELSE 1 END, "
+                       "CASE WHEN rolled_up = 0 THEN 0 ELSE 1 END, "
+                       "start_ns DESC, number DESC LIMIT 1"));
   ASSIGN_OR_RETURN(bool found, query.Bind(1, host.host_id).Bind(2, created_ns).Step());
   if (found) return EpochRef{.id = query.Int(0), .number = query.Int(1), .start_ns = query.Int(2)};
   ASSIGN_OR_RETURN(Statement first,

@@ -29,6 +29,14 @@ constexpr const char* kExpiredEpochs =
     "AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.epoch_id = e.epoch_id) "
     "AND NOT EXISTS (SELECT 1 FROM retired_findings r WHERE r.epoch_id = e.epoch_id)";
 
+// The ledger entry of a record whose row goes (?1 host, ?2 sequence), if the
+// record was received before ?3: the agent resends only unacknowledged
+// records, never one this old. A record received since (a spool backlog, its
+// row gone with an expired epoch) keeps its entry, so that its resend is a
+// duplicate, not stored again.
+constexpr const char* kForgetLedgerEntry =
+    "DELETE FROM records WHERE host_id = ?1 AND sequence = ?2 AND received_ns < ?3";
+
 // A finding about to be deleted, counted in retired_findings (?1: its id).
 constexpr const char* kRetireFinding =
     "INSERT INTO retired_findings (epoch_id, host_id, kind, findings, last_received_ns) "
@@ -85,7 +93,7 @@ absl::StatusOr<RetentionResult> SqlStore::ApplyRetention(const RetentionPolicy& 
                      DeleteInChunks("reports", "report_id", of_expired_epochs, cutoff));
     result.reports_deleted += reports;
     RETURN_IF_ERROR(RollUpEpochs(cutoff, now_unix_nanos, result));
-    RETURN_IF_ERROR(CollapseSpoolLosses());
+    RETURN_IF_ERROR(CollapseSpoolLosses(cutoff));
     RETURN_IF_ERROR(RetentionTransaction([&]() -> absl::Status {
       return writer_->Exec(
           "DELETE FROM kernel_configs WHERE sha256 NOT IN "
@@ -199,7 +207,7 @@ absl::Status SqlStore::RollUpEpochs(int64_t cutoff_ns, int64_t now_ns, Retention
   }
 }
 
-absl::Status SqlStore::CollapseSpoolLosses() {
+absl::Status SqlStore::CollapseSpoolLosses(int64_t cutoff_ns) {
   std::vector<int64_t> aggregates;
   return RetentionTransaction([&]() -> absl::Status {
     {
@@ -216,12 +224,14 @@ absl::Status SqlStore::CollapseSpoolLosses() {
     }
     for (const int64_t epoch_id : aggregates) {
       // The ledger entries go with the rows, as when retention deletes any
-      // record; the sum keeps sequence 0, which no record has.
+      // record received before the cutoff (kForgetLedgerEntry); the sum keeps
+      // sequence 0, which no record has.
       ASSIGN_OR_RETURN(Statement ledger,
-                       writer_->Prepare("DELETE FROM records WHERE (host_id, sequence) IN "
+                       writer_->Prepare("DELETE FROM records WHERE received_ns < ?2 AND "
+                                        "(host_id, sequence) IN "
                                         "(SELECT host_id, sequence FROM spool_losses "
                                         "WHERE epoch_id = ?1 AND sequence != 0)"));
-      RETURN_IF_ERROR(ledger.Bind(1, epoch_id).Run());
+      RETURN_IF_ERROR(ledger.Bind(1, epoch_id).Bind(2, cutoff_ns).Run());
       ASSIGN_OR_RETURN(
           Statement sum,
           writer_->Prepare(
@@ -273,12 +283,8 @@ absl::StatusOr<uint64_t> SqlStore::DeleteInChunks(const std::string& table,
           ASSIGN_OR_RETURN(Statement before, writer_->Prepare(before_delete));
           RETURN_IF_ERROR(before.Bind(1, row.id).Run());
         }
-        // The ledger entry goes too: the agent resends only unacknowledged
-        // records, never one this old.
-        ASSIGN_OR_RETURN(Statement ledger,
-                         writer_->Prepare("DELETE FROM records WHERE host_id = ?1 "
-                                          "AND sequence = ?2"));
-        RETURN_IF_ERROR(ledger.Bind(1, row.host_id).Bind(2, row.sequence).Run());
+        ASSIGN_OR_RETURN(Statement ledger, writer_->Prepare(kForgetLedgerEntry));
+        RETURN_IF_ERROR(ledger.Bind(1, row.host_id).Bind(2, row.sequence).Bind(3, cutoff_ns).Run());
         ASSIGN_OR_RETURN(Statement record, writer_->Prepare(delete_row));
         RETURN_IF_ERROR(record.Bind(1, row.id).Run());
       }

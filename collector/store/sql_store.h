@@ -32,13 +32,14 @@ struct SqlDialect {
   // Begins the writer's transaction; a read transaction (one snapshot).
   std::string begin_write;
   std::string begin_read;
+  // Begins a retention transaction: where stores share the database, it
+  // waits for every other write transaction and holds them off, so what one
+  // chunk reads stays what it writes over, as when the store is the only
+  // writer (ingest waits at most one chunk).
+  std::string begin_retention;
   // Appended to the query of a host's row in a write transaction: locks it
   // until the transaction ends where several stores share the database.
   std::string lock_host_row;
-  // Run first in each retention transaction where stores share the
-  // database: what one chunk reads stays what it writes over, as when the
-  // store is the only writer (ingest waits at most one chunk).
-  std::string lock_for_retention;
   // Whether the write path may keep what it knows of a host (its current
   // epoch, highest sequence) from one transaction to the next: only where
   // this store is the database's one writer.
@@ -123,19 +124,16 @@ class SqlStore : public Store {
   // failure between stores sharing it) is run again, up to `attempts` times
   // in all; `body` must then start afresh each time.
   template <typename Body>
-  absl::Status WriteTransaction(Body&& body, int attempts = 1);
-  // WriteTransaction for retention, with the dialect's lock_for_retention.
+  absl::Status WriteTransaction(Body&& body, int attempts = 1) {
+    return Transact(dialect_.begin_write, body, attempts);
+  }
+  // WriteTransaction for retention, begun with the dialect's begin_retention.
   template <typename Body>
   absl::Status RetentionTransaction(Body&& body) {
-    return WriteTransaction([&]() -> absl::Status {
-      if (!dialect_.lock_for_retention.empty()) {
-        if (absl::Status locked = writer_->Exec(dialect_.lock_for_retention); !locked.ok()) {
-          return locked;
-        }
-      }
-      return body();
-    });
+    return Transact(dialect_.begin_retention, body, 1);
   }
+  template <typename Body>
+  absl::Status Transact(const std::string& begin, Body& body, int attempts);
   // Write path (sql_ingest.cc, sql_epochs.cc): inside WriteTransaction.
   absl::StatusOr<HostState*> LoadHost(const std::string& agent_id, int64_t received_ns);
   // The host's row into `host`, locked where stores share the database;
@@ -163,7 +161,8 @@ class SqlStore : public Store {
                               int64_t received_ns);
 
   // Retention (sql_retention.cc): deletes the rows of `table` that match
-  // `where` (?1 is bound to `cutoff_ns`), with their ledger entries, in
+  // `where` (?1 is bound to `cutoff_ns`), with the ledger entries of those
+  // received before `cutoff_ns`, in
   // transactions of at most kRetentionChunk rows. Returns the rows deleted.
   // `before_delete`, if not empty, runs for each row first (?1: its id).
   absl::StatusOr<uint64_t> DeleteInChunks(const std::string& table, const std::string& id_column,
@@ -173,8 +172,9 @@ class SqlStore : public Store {
   // host and facts, kRetentionChunk epochs per transaction; marks their
   // hosts' epochs changed at `now_ns`.
   absl::Status RollUpEpochs(int64_t cutoff_ns, int64_t now_ns, RetentionResult& result);
-  // Leaves each aggregate epoch at most one spool-loss row, their sums.
-  absl::Status CollapseSpoolLosses();
+  // Leaves each aggregate epoch at most one spool-loss row, their sums;
+  // forgets the ledger entries of those received before `cutoff_ns`.
+  absl::Status CollapseSpoolLosses(int64_t cutoff_ns);
   static constexpr int64_t kRetentionChunk = 2000;
   // How often a write of ingest or of a session runs when the database
   // aborts it (a deadlock between stores sharing it).
@@ -243,7 +243,7 @@ class SqlStore : public Store {
 };
 
 template <typename Body>
-absl::Status SqlStore::WriteTransaction(Body&& body, int attempts) {
+absl::Status SqlStore::Transact(const std::string& begin, Body& body, int attempts) {
   std::lock_guard lock(writer_mutex_);
   absl::Status status;
   for (int attempt = 0; attempt < attempts; ++attempt) {
@@ -255,8 +255,7 @@ absl::Status SqlStore::WriteTransaction(Body&& body, int attempts) {
       }
       // What the cache says of a host is only right while nobody else writes.
       if (!dialect_.sole_writer) hosts_.clear();
-      absl::StatusOr<sql::Transaction> transaction =
-          sql::Transaction::Begin(*writer_, dialect_.begin_write);
+      absl::StatusOr<sql::Transaction> transaction = sql::Transaction::Begin(*writer_, begin);
       if (!transaction.ok()) return transaction.status();
       if (absl::Status done = body(); !done.ok()) return done;
       return transaction->Commit();

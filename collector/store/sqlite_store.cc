@@ -68,6 +68,7 @@ uint64_t FileBytes(const std::string& path) {
 SqlDialect SqliteDialect() {
   return SqlDialect{.begin_write = "BEGIN IMMEDIATE",
                     .begin_read = "BEGIN DEFERRED",
+                    .begin_retention = "BEGIN IMMEDIATE",
                     .lock_host_row = "",
                     .sole_writer = true};
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/utf8.h"
 #include "gtest/gtest.h"
 #include "tests/status_assertions.h"
 #include "tests/temp_dir.h"
@@ -245,6 +246,17 @@ TEST_F(CheckerSteps, AFailedStepsMessageIsCutToTheReportsLimit) {
   checker_->results = {{.error = absl::UnavailableError(std::string(10000, 'x'))}};
   Turn(10 * kSecond);
   EXPECT_EQ(checkers_[0].last_error.size(), kMaxErrorBytes);
+}
+
+TEST_F(CheckerSteps, AFailedStepsMessageIsCutBetweenCharactersAndCarriesNoNul) {
+  // A two-byte character across the limit, and a NUL (the collector refuses
+  // a report holding either: invalid UTF-8, or NUL, which PostgreSQL cannot keep).
+  const std::string message =
+      std::string("open d0/f\0: ", 12) + std::string(kMaxErrorBytes - 13, 'x') + "\xc3\xa9 more";
+  checker_->results = {{.error = absl::UnavailableError(message)}};
+  Turn(10 * kSecond);
+  EXPECT_EQ(checkers_[0].last_error, "open d0/f?: " + std::string(kMaxErrorBytes - 13, 'x'));
+  EXPECT_TRUE(IsValidUtf8(checkers_[0].last_error));
 }
 
 }  // namespace

@@ -120,6 +120,7 @@ TEST(FactText, TrimsAndReplacesInvalidUtf8) {
   EXPECT_EQ(FactText("caf\xc3\xa9"), "caf\xc3\xa9");
   EXPECT_EQ(FactText("bad\xff\xfe byte"), "bad?? byte");
   EXPECT_EQ(FactText("cut \xe2\x82"), "cut ??");
+  EXPECT_EQ(FactText(std::string("nul\0byte", 8)), "nul?byte");
 }
 
 TEST(FactText, CutsLongTextOnACharacterBoundary) {

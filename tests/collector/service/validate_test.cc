@@ -1,6 +1,8 @@
 #include "collector/service/validate.h"
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/collector/store/store_test_support.h"
 
 namespace fscanary::collector {
 namespace {
@@ -85,6 +87,40 @@ TEST(ValidateAgentMessage, AcceptsTheMixedCaseOptionNamesRealConfigsHold) {
   (*message.mutable_facts()->mutable_kernel_config())["CONFIG_SCSI_DC395x"] = "m";
   EXPECT_EQ(ValidateAgentMessage(message, {}).reason, "");
 }
+
+TEST(ValidateAgentMessage, RefusesAHostnameHoldingANulByte) {
+  v1::AgentMessage message;
+  message.set_created_unix_nanos(kNow);
+  message.mutable_hello()->set_agent_id("a");
+  message.mutable_hello()->mutable_facts()->set_hostname(std::string("vm\0-1", 5));
+  const Rejection rejection = ValidateAgentMessage(message, {});
+  EXPECT_EQ(rejection.reason, "string");
+  EXPECT_THAT(rejection.detail, ::testing::HasSubstr("NUL byte (at byte 2)"));
+}
+
+// PostgreSQL refuses NUL in text (SQLSTATE 22021), failing the agent's whole
+// batch again at every resend, where SQLite stores it. The collector refuses
+// such a record before it reaches either store, alike.
+class NulInText : public store::testing::BackendTest {};
+
+TEST_P(NulInText, ARecordWithANulByteIsRefusedBeforeTheStoreOnEveryBackend) {
+  fscanary::testing::TempDir dir;
+  auto store = store::testing::OpenStore(dir);
+  ASSERT_NE(store, nullptr);
+  v1::AgentMessage message = store::testing::ReportRecord(1, kNow, 4096);
+  message.mutable_report()->mutable_checkers(0)->set_last_error(std::string("a\0b", 3));
+  const Rejection rejection = ValidateAgentMessage(message, {});
+  EXPECT_EQ(rejection.reason, "string");
+  EXPECT_THAT(rejection.detail, ::testing::HasSubstr("report.checkers.last_error holds a NUL"));
+  if (rejection.reason.empty()) {
+    const absl::StatusOr<std::vector<store::RecordResult>> stored =
+        store->IngestBatch("a", std::vector{message}, kNow);
+    ADD_FAILURE() << "accepted, and then the store said: "
+                  << (stored.ok() ? (*stored)[0].error : stored.status());
+  }
+}
+
+FSCANARY_ON_EVERY_BACKEND(NulInText);
 
 }  // namespace
 }  // namespace fscanary::collector

@@ -1,16 +1,20 @@
 // What only the PostgreSQL store has: several stores (collectors) on one
-// database, its schema version, and a DSN that must not hold a password.
+// database, connections lost or refused and replaced, its schema version,
+// and a DSN that must not hold a password.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <sys/stat.h>
 
 #include <fstream>
 #include <latch>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "collector/store/postgres_schema.h"
+#include "tests/collector/store/postgres_fixture.h"
 #include "tests/collector/store/store_test_support.h"
 #include "tests/lib/postgres_server.h"
 
@@ -27,30 +31,7 @@ using testing::ReportRecord;
 
 constexpr int64_t kSecond = 1'000'000'000;
 
-class PostgresStore : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<fscanary::testing::PostgresServer*> server =
-        fscanary::testing::SharedPostgresServer();
-    if (!server.ok() && fscanary::testing::PostgresMaySkip(server.status())) {
-      GTEST_SKIP() << server.status().message();
-    }
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *server;
-    absl::StatusOr<std::string> dsn = server_->CreateDatabase();
-    ASSERT_TRUE(dsn.ok()) << dsn.status();
-    dsn_ = *dsn;
-  }
-
-  std::unique_ptr<Store> Open() {
-    absl::StatusOr<std::unique_ptr<Store>> store = OpenPostgresStore({.dsn = dsn_});
-    EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? *std::move(store) : nullptr;
-  }
-
-  fscanary::testing::PostgresServer* server_ = nullptr;
-  std::string dsn_;
-};
+using PostgresStore = testing::PostgresStoreTest;
 
 TEST_F(PostgresStore, TwoStoresReceivingTheSameRecordsAtOnceStoreEachOnceAndBothAcknowledge) {
   auto first = Open();
@@ -144,6 +125,52 @@ TEST_F(PostgresStore, AConnectionTheServerDroppedIsReplacedAtTheNextCall) {
   EXPECT_EQ(findings->findings_size(), 1);
 }
 
+TEST_F(PostgresStore, AWriteAServerRefusesAsReadOnlyFailsUnavailableAndTheNextCallReconnects) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  // A failover that left the store's address on a standby, as the store sees
+  // it: its connections go, and the new ones may not write.
+  Exec(absl::StrCat("ALTER DATABASE ", database(), " SET default_transaction_read_only = on"));
+  Exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+      "datname = current_database() AND pid <> pg_backend_pid()");
+  const absl::StatusOr<std::vector<RecordResult>> lost =
+      store->IngestBatch("a", std::vector{FindingRecord(1, kSecond)}, 1);
+  ASSERT_FALSE(lost.ok());
+  const absl::StatusOr<std::vector<RecordResult>> read_only =
+      store->IngestBatch("a", std::vector{FindingRecord(1, kSecond)}, 1);
+  ASSERT_FALSE(read_only.ok());
+  EXPECT_EQ(read_only.status().code(), absl::StatusCode::kUnavailable) << read_only.status();
+  EXPECT_THAT(std::string(read_only.status().message()), HasSubstr("25006"));
+  // The primary is back at the address: the read-only connection was not kept.
+  ASSERT_TRUE(
+      server_
+          ->Exec(server_->Dsn("postgres"), absl::StrCat("ALTER DATABASE ", database(),
+                                                        " RESET default_transaction_read_only"))
+          .ok());
+  EXPECT_THAT(testing::Ingest(*store, "a", {FindingRecord(1, kSecond)}),
+              ::testing::ElementsAre(kStored));
+}
+
+TEST_F(PostgresStore, ConnectionsGiveUpOnASilentServerInSecondsUnlessTheDsnSaysOtherwise) {
+  absl::StatusOr<std::unique_ptr<postgres::Connection>> db =
+      postgres::Connection::Open(dsn_ + " keepalives_idle=45", "");
+  ASSERT_TRUE(db.ok()) << db.status();
+  std::map<std::string, std::string> used;
+  PQconninfoOption* options = PQconninfo((*db)->raw());
+  ASSERT_NE(options, nullptr);
+  for (const PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (option->val != nullptr) used[option->keyword] = option->val;
+  }
+  PQconninfoFree(options);
+  EXPECT_EQ(used["connect_timeout"], "10");
+  EXPECT_EQ(used["keepalives"], "1");
+  EXPECT_EQ(used["keepalives_interval"], "10");
+  EXPECT_EQ(used["keepalives_count"], "3");
+  EXPECT_EQ(used["tcp_user_timeout"], "30000");
+  EXPECT_EQ(used["keepalives_idle"], "45");  // the DSN's own
+}
+
 TEST_F(PostgresStore, ASchemaNewerThanTheBinaryIsRefusedNamingBothVersions) {
   Open().reset();
   const int64_t newer = postgres::LatestSchemaVersion() + 5;
@@ -184,7 +211,7 @@ TEST_F(PostgresStore, APasswordFileReadableByOthersIsRefused) {
 
 TEST_F(PostgresStore, ADataOnlyRoleOpensAMigratedSchemaAndIngestsButCannotMigrate) {
   // docs/SCALING.md, "A separate migration role", on this test's database.
-  const std::string database = dsn_.substr(dsn_.rfind('=') + 1);
+  const std::string database = this->database();
   const std::string owner = database + "_owner";
   const std::string collector = database + "_collector";
   ASSERT_TRUE(

@@ -157,6 +157,60 @@ TEST_P(Retention, SpoolLossesOfFoldedEpochsStayInEverySum) {
   EXPECT_EQ(store->GetStats()->spool_loss.findings_dropped(), expected);
 }
 
+// A spool backlog: records created in an epoch long expired arrive today.
+// Retention deletes or collapses their rows with the epoch, but a resend
+// (the acknowledgement was lost) must still find them in the ledger.
+TEST_P(Retention, RecordsArrivingLateInAnExpiredEpochAreStillDuplicatesWhenResent) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-17"), 1 * kDay)}, 1 * kDay);
+  Ingest(*store, "a", {SpoolLossRecord(1, 1 * kDay + kSecond, 5)}, 1 * kDay);
+  Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-18"), 2 * kDay)}, 2 * kDay);
+  const std::vector<v1::AgentMessage> late = {ReportRecord(2, 1 * kDay + kSecond, 10),
+                                              SpoolLossRecord(3, 1 * kDay + kSecond, 7)};
+  EXPECT_THAT(Ingest(*store, "a", late, 40 * kDay), ::testing::Each(testing::kStored));
+
+  absl::StatusOr<RetentionResult> result =
+      store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 40 * kDay);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->epochs_rolled_up, 1u);
+  EXPECT_EQ(result->reports_deleted, 1u);
+
+  EXPECT_THAT(Ingest(*store, "a", late, 40 * kDay + kSecond), ::testing::Each(testing::kDuplicate));
+  EXPECT_EQ(EpochsOf(*store, "a").front().exposure.bytes_verified, 10u);
+  EXPECT_EQ(EpochsOf(*store, "a").front().exposure.reports, 1u);
+  EXPECT_EQ(store->GetStats()->spool_loss.findings_dropped(), 12u);
+}
+
+// Epochs 1 and 3 on one scheduler, 2 on another with a finding (so kept): the
+// roll-up folds 1 and 3 into an aggregate over days 1 to 4, which epoch 2
+// lies within. Findings sent late still land in the epoch they were created in.
+TEST_P(Retention, RecordsSentLateAfterARollUpLandInTheEpochTheyWereCreatedIn) {
+  fscanary::testing::TempDir dir;
+  auto store = testing::OpenStore(dir);
+  const v1::HostFacts deadline = VmFacts("6.1.0-18", "mq-deadline");
+  const v1::HostFacts none = VmFacts("6.1.0-18", "none");
+  Ingest(*store, "a", {HelloMessage(deadline, 1 * kDay)}, 1 * kDay);
+  Ingest(*store, "a", {HelloMessage(none, 2 * kDay)}, 2 * kDay);
+  Ingest(*store, "a", {FindingRecord(1, 2 * kDay + kSecond)}, 2 * kDay);
+  Ingest(*store, "a", {HelloMessage(deadline, 3 * kDay)}, 3 * kDay);
+  Ingest(*store, "a", {HelloMessage(VmFacts("6.1.0-19"), 4 * kDay)}, 4 * kDay);
+  absl::StatusOr<RetentionResult> result =
+      store->ApplyRetention({.epoch_max_age_nanos = 30 * kDay}, 40 * kDay);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->epochs_merged, 1u);
+
+  Ingest(*store, "a", {FindingRecord(2, 3 * kDay + kSecond), FindingRecord(3, 2 * kDay + kSecond)},
+         40 * kDay);
+  const std::vector<EpochRecord> epochs = EpochsOf(*store, "a");
+  ASSERT_EQ(epochs.size(), 3u);
+  EXPECT_EQ(epochs[0].stands_for, 2u);
+  EXPECT_EQ(epochs[0].corruption_findings, 1u) << "the finding of day 3";
+  EXPECT_EQ(epochs[1].facts.devices(0).scheduler(), "none");
+  EXPECT_EQ(epochs[1].corruption_findings, 2u) << "the findings of day 2";
+  EXPECT_EQ(epochs[2].corruption_findings, 0u);
+}
+
 TEST_P(Retention, DeletedFindingsKeepTheirCountsPerEpochHostAndKind) {
   fscanary::testing::TempDir dir;
   auto store = testing::OpenStore(dir);
