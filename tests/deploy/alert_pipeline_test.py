@@ -11,11 +11,18 @@ webhook receivers point at a small HTTP server in this script. Asserts that:
   - every PromQL expression of dashboards/ and of the rules evaluates against
     that Prometheus without error, and the main fleet panels return data;
   - restarting the collector does not page again for the same finding.
-Exit 77 (skipped) when prometheus or the alertmanager is not installed.
+With --backend postgres the collector stores in a fresh database on the
+PostgreSQL server of the ctest fixture `postgres` (the file
+$FSCANARY_TEST_POSTGRES names its directory), and the test checks that the
+host and its findings are there and that no SQLite file was written.
+Exit 77 (skipped) when prometheus or the alertmanager is not installed, or
+(not as root) when there is no PostgreSQL server for --backend postgres.
 Usage: alert_pipeline_test.py --root SRC --collector BIN --agent BIN --cli BIN
+                              [--backend sqlite|postgres]
 """
 
 import argparse
+import glob
 import http.server
 import json
 import os
@@ -99,6 +106,36 @@ MAIN_SERIES = ("fscanary_host_findings_total", "fscanary_findings_total", "fscan
                "fscanary_host_up", "fscanary_verified_bytes_total", "fscanary_host_info")
 
 
+class Postgres:
+    """A fresh database on the test run's PostgreSQL server, read with psql."""
+
+    def __init__(self):
+        path = os.environ.get("FSCANARY_TEST_POSTGRES", "")
+        directory = ""
+        if path and os.path.exists(path):
+            with open(path) as f:
+                directory = f.read().strip()
+        binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))
+        self.psql = binaries[-1] if binaries else shutil.which("psql")
+        self.available = bool(directory and self.psql)
+        self.directory = directory
+        self.name = f"alert_pipeline_{os.getpid()}"
+        self.dsn = f"host={directory} user=postgres dbname={self.name}"
+
+    def query(self, sql, database=None):
+        dsn = f"host={self.directory} user=postgres dbname={database or self.name}"
+        out = subprocess.run([self.psql, dsn, "-AtXq", "-c", sql], capture_output=True,
+                             text=True)
+        assert out.returncode == 0, f"psql {sql}: {out.stderr}"
+        return out.stdout.strip()
+
+    def create(self):
+        self.query(f"CREATE DATABASE {self.name}", database="postgres")
+
+    def store_yaml(self):
+        return f'store:\n  backend: postgres\n  postgres:\n    dsn: "{self.dsn}"\n'
+
+
 def check_expressions(root, port):
     listing = subprocess.run(
         [sys.executable, os.path.join(root, "tests/deploy/lint_dashboards.py"), "--root", root,
@@ -132,12 +169,22 @@ def main():
     parser = argparse.ArgumentParser()
     for name in ("root", "collector", "agent", "cli"):
         parser.add_argument("--" + name, required=True)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     prometheus = shutil.which("prometheus")
     alertmanager = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
     if not prometheus or not alertmanager:
         print("SKIP: prometheus and prometheus-alertmanager are needed")
         return 77
+    postgres = None
+    if args.backend == "postgres":
+        postgres = Postgres()
+        if not postgres.available:
+            # As the C++ tests: CI runs as root with PostgreSQL installed, and
+            # there the test must run.
+            print("no PostgreSQL server of the ctest fixture `postgres` ($FSCANARY_TEST_POSTGRES)")
+            return 1 if os.geteuid() == 0 else 77
+        postgres.create()
 
     work = tempfile.mkdtemp(prefix="fscanary-alert-")
     processes = []
@@ -170,7 +217,8 @@ def main():
             # operator credential).
             f.write(f"listen: 127.0.0.1:{grpc_port}\nadmin_listen: 127.0.0.1:{admin_port}\n"
                     f"state_dir: {work}/collector\n"
-                    f"metrics:\n  listen: 127.0.0.1:{metrics_port}\n")
+                    f"metrics:\n  listen: 127.0.0.1:{metrics_port}\n"
+                    + (postgres.store_yaml() if postgres else ""))
         target = os.path.join(work, "scratch.img")
         with open(os.path.join(work, "agent.yaml"), "w") as f:
             f.write(f"""agent_id: alert-vm-1
@@ -277,7 +325,18 @@ targets:
         new_pages = [p for p in webhook.pages("FscanaryCorruptionDetected")[pages_before:]
                      if p[1]["startsAt"] != alert["startsAt"]]
         assert not new_pages, f"the restart paged again: {new_pages}"
-        print("OK: new host at 0, paged within the deadline, no second page after a restart")
+        sqlite_file = os.path.join(work, "collector", "collector.db")
+        if postgres:
+            # What paged came from PostgreSQL, not from a SQLite file on the side.
+            assert not os.path.exists(sqlite_file), f"store.backend is postgres, yet {sqlite_file}"
+            stored = postgres.query("SELECT count(*) FROM findings JOIN hosts USING (host_id) "
+                                    "WHERE agent_id = 'alert-vm-1'")
+            assert int(stored) > 0, f"no finding of alert-vm-1 in PostgreSQL {postgres.dsn}"
+            print(f"{stored} findings of alert-vm-1 stored in PostgreSQL {postgres.dsn}")
+        else:
+            assert os.path.exists(sqlite_file), f"the collector stored nothing in {sqlite_file}"
+        print(f"OK ({args.backend}): new host at 0, paged within the deadline, no second page "
+              "after a restart")
         return 0
     except AssertionError as error:
         print(f"FAIL: {error}")

@@ -16,9 +16,9 @@ namespace {
 
 constexpr int kRestarts = 5;
 
-using CollectorRestartTest = E2eTest;
+using CollectorRestartTest = BackendE2eTest;
 
-TEST_F(CollectorRestartTest, FindingsMadeWhileTheCollectorIsDownArriveExactlyOnce) {
+TEST_P(CollectorRestartTest, FindingsMadeWhileTheCollectorIsDownArriveExactlyOnce) {
   ASSERT_NO_FATAL_FAILURE(StartCollector());
   ASSERT_NO_FATAL_FAILURE(StartAgent({.agent_id = "restart-host"}));
   ASSERT_NO_FATAL_FAILURE(WaitUntilVerifying("restart-host"));
@@ -100,6 +100,8 @@ TEST_F(CollectorRestartTest, FindingsMadeWhileTheCollectorIsDownArriveExactlyOnc
 
   EXPECT_EQ(SampleValue(scrape, "fscanary_host_findings_total", host), double(corrupted.size()));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CollectorRestartTest, kBothBackends, BackendTestName);
 
 }  // namespace
 }  // namespace fscanary::e2e

@@ -17,7 +17,7 @@ namespace {
 constexpr int kCorruptedBlocks = 8;
 constexpr int64_t kMaxDetectToCommitNanos = 1'000'000'000;
 
-class CorruptionTest : public E2eTest {
+class CorruptionTest : public BackendE2eTest {
  protected:
   // Starts both daemons, waits until the agent verifies, then corrupts
   // kCorruptedBlocks of the blocks it wrote (spread over them).
@@ -64,7 +64,7 @@ class CorruptionTest : public E2eTest {
   uint64_t written_blocks_ = 0;
 };
 
-TEST_F(CorruptionTest, InjectedChecksumMismatchesArriveWithinASecondOfDetection) {
+TEST_P(CorruptionTest, InjectedChecksumMismatchesArriveWithinASecondOfDetection) {
   const std::vector<v1::StoredFinding> findings = WaitForEveryCorruptedBlock();
   ASSERT_FALSE(HasFailure());
 
@@ -107,7 +107,7 @@ TEST_F(CorruptionTest, InjectedChecksumMismatchesArriveWithinASecondOfDetection)
             0);
 }
 
-TEST_F(CorruptionTest, PersistentCorruptionIsReportedOnceAcrossLaterScrubs) {
+TEST_P(CorruptionTest, PersistentCorruptionIsReportedOnceAcrossLaterScrubs) {
   const std::vector<v1::StoredFinding> first = WaitForEveryCorruptedBlock();
   ASSERT_FALSE(HasFailure());
   ASSERT_EQ(first.size(), corrupted_.size());
@@ -141,6 +141,8 @@ TEST_F(CorruptionTest, PersistentCorruptionIsReportedOnceAcrossLaterScrubs) {
   ASSERT_TRUE(host.has_value());
   EXPECT_EQ(host->findings(), corrupted_.size());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CorruptionTest, kBothBackends, BackendTestName);
 
 }  // namespace
 }  // namespace fscanary::e2e

@@ -30,6 +30,7 @@
 #include "absl/strings/strip.h"
 #include "tests/integration/state_records.h"
 #include "tests/integration/target_bytes.h"
+#include "tests/lib/postgres_server.h"
 
 #ifndef FSCANARY_E2E_COLLECTOR
 #error "FSCANARY_E2E_COLLECTOR must name the fscanary-collector binary"
@@ -193,12 +194,27 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const std::string& d
     }
     operators = absl::StrCat("operator_tokens_file: ", operator_tokens, "\n");
   }
+  std::string store;
+  if (!options.postgres_dsn.empty()) {
+    // The test server trusts local connections, so the password is not
+    // checked; the collector still reads the file (and refuses it unless
+    // mode 0600).
+    const std::string password_file = dir + "/postgres-password";
+    if (absl::Status written = WriteTextFile(password_file, "e2e-unused-password\n");
+        !written.ok()) {
+      return written;
+    }
+    fs::permissions(password_file, fs::perms::owner_read | fs::perms::owner_write);
+    store = absl::StrCat("store:\n  backend: postgres\n  postgres:\n    dsn: \"",
+                         options.postgres_dsn, "\"\n    password_file: ", password_file, "\n");
+  }
   // extra_yaml may go on with the metrics block (indented keys): it comes
   // right after it.
   const std::string config = absl::StrCat("listen: 127.0.0.1:", options.port, "\n",  //
                                           "state_dir: ", dir, "/collector\n",        //
                                           "log_level: info\n",                       //
                                           operators,                                 //
+                                          store,                                     //
                                           "metrics:\n",                              //
                                           "  listen: 127.0.0.1:0\n",                 //
                                           options.extra_yaml);
@@ -532,7 +548,44 @@ absl::StatusOr<Mount> MountOf(const std::string& path) {
   return *best;
 }
 
-void E2eTest::StartCollector(const CollectorOptions& options) {
+std::string BackendName(Backend backend) {
+  return backend == Backend::kPostgres ? "postgres" : "sqlite";
+}
+
+std::string BackendTestName(const ::testing::TestParamInfo<Backend>& info) {
+  return BackendName(info.param);
+}
+
+absl::StatusOr<std::string> CreatePostgresDatabase() {
+  absl::StatusOr<fscanary::testing::PostgresServer*> server =
+      fscanary::testing::SharedPostgresServer();
+  if (!server.ok()) return server.status();
+  return (*server)->CreateDatabase();
+}
+
+absl::StatusOr<std::vector<std::vector<std::string>>> QueryPostgres(const std::string& dsn,
+                                                                    const std::string& sql) {
+  absl::StatusOr<fscanary::testing::PostgresServer*> server =
+      fscanary::testing::SharedPostgresServer();
+  if (!server.ok()) return server.status();
+  return (*server)->Query(dsn, sql);
+}
+
+const std::string& E2eTest::PostgresDsn() {
+  if (postgres_dsn_.empty()) {
+    absl::StatusOr<std::string> dsn = CreatePostgresDatabase();
+    EXPECT_TRUE(dsn.ok()) << dsn.status();
+    if (dsn.ok()) postgres_dsn_ = *std::move(dsn);
+  }
+  return postgres_dsn_;
+}
+
+void E2eTest::StartCollector(const CollectorOptions& given) {
+  CollectorOptions options = given;
+  if (backend_ == Backend::kPostgres && options.postgres_dsn.empty()) {
+    options.postgres_dsn = PostgresDsn();
+    ASSERT_FALSE(options.postgres_dsn.empty()) << "no PostgreSQL database for the test";
+  }
   absl::StatusOr<std::unique_ptr<Collector>> collector = Collector::Start(dir_.path(), options);
   ASSERT_TRUE(collector.ok()) << collector.status();
   collector_ = *std::move(collector);
@@ -556,7 +609,25 @@ void E2eTest::WaitUntilVerifying(const std::string& agent_id) {
       << "the host " << agent_id << " never reported verified bytes";
 }
 
+void E2eTest::ExpectStoredInBackend() {
+  const std::string sqlite_file = dir_.path() + "/collector/collector.db";
+  if (backend_ == Backend::kSqlite) {
+    EXPECT_TRUE(fs::exists(sqlite_file)) << "the collector stored nothing in " << sqlite_file;
+    return;
+  }
+  EXPECT_FALSE(fs::exists(sqlite_file))
+      << "store.backend is postgres, yet the collector wrote " << sqlite_file;
+  if (postgres_dsn_.empty()) return;
+  const absl::StatusOr<std::vector<std::vector<std::string>>> hosts =
+      QueryPostgres(postgres_dsn_, "SELECT count(*) FROM hosts");
+  ASSERT_TRUE(hosts.ok()) << hosts.status();
+  ASSERT_EQ(hosts->size(), 1u);
+  EXPECT_NE((*hosts)[0][0], "0") << "no host stored in PostgreSQL (" << postgres_dsn_ << ")";
+}
+
 void E2eTest::TearDown() {
+  // Only where the test got as far as starting a collector.
+  if (collector_ != nullptr && !HasFatalFailure()) ExpectStoredInBackend();
   if (!HasFailure()) return;
   std::vector<fs::path> logs;
   std::error_code error;

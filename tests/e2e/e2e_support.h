@@ -83,9 +83,19 @@ absl::Status FromGrpc(const grpc::Status& status);
 // listener (its operator_tokens_file names it "e2e-operator").
 inline constexpr char kOperatorToken[] = "e2e-operator-token-0123456789abcdef";
 
+// Where a test's collector stores what it ingests (store.backend).
+enum class Backend { kSqlite, kPostgres };
+
+// "sqlite" or "postgres": the suffix of a parameterized test's name.
+std::string BackendName(Backend backend);
+std::string BackendTestName(const ::testing::TestParamInfo<Backend>& info);
+
 struct CollectorOptions {
   // The ingest and query port; 0: one the kernel picks (read from the log).
   int port = 0;
+  // Empty: SQLite in the state directory. Otherwise store.backend: postgres
+  // with this libpq connection string and a store.postgres.password_file.
+  std::string postgres_dsn;
   // Write an operator_tokens_file holding kOperatorToken into the config (the
   // Query calls below send it); false: the test configures operators itself.
   bool operator_tokens = true;
@@ -216,22 +226,53 @@ struct Mount {
 };
 absl::StatusOr<Mount> MountOf(const std::string& path);
 
+// A fresh database on the PostgreSQL server of the test run (the ctest
+// fixture `postgres`, else one this process starts); its connection string.
+absl::StatusOr<std::string> CreatePostgresDatabase();
+// The rows of `sql` in the database `dsn` names, each value as text.
+absl::StatusOr<std::vector<std::vector<std::string>>> QueryPostgres(const std::string& dsn,
+                                                                    const std::string& sql);
+
 // A collector and an agent in one scratch directory; on failure the test's
-// output ends with the tail of every daemon log.
+// output ends with the tail of every daemon log. The collector stores in
+// `backend_` (SQLite unless a test sets it; BackendE2eTest runs each test on
+// both), one fresh PostgreSQL database per test, kept across restarts.
 class E2eTest : public ::testing::Test {
  protected:
+  // Checks that what the test's collectors stored is in the backend the test
+  // chose, and nowhere else; then, on failure, prints the daemon logs.
   void TearDown() override;
 
-  // Starts the collector (ASSERT-style: fails the test on error).
+  // Starts the collector (ASSERT-style: fails the test on error) on the
+  // test's backend.
   void StartCollector(const CollectorOptions& options = {});
+  // The test's PostgreSQL database (created at the first call).
+  const std::string& PostgresDsn();
   // Starts an agent reporting to the running collector.
   void StartAgent(AgentOptions options = {});
   // Waits until the host is connected and has verified bytes.
   void WaitUntilVerifying(const std::string& agent_id);
 
+  Backend backend_ = Backend::kSqlite;
   testing::TempDir dir_;
   std::unique_ptr<Collector> collector_;
   std::unique_ptr<Agent> agent_;
+
+ private:
+  // Hosts stored in the chosen backend, and no SQLite file beside PostgreSQL.
+  void ExpectStoredInBackend();
+
+  std::string postgres_dsn_;
 };
+
+// An E2eTest fixture on the backend of the test's parameter: instantiate
+// with INSTANTIATE_TEST_SUITE_P(Backends, Suite, kBothBackends, BackendTestName).
+template <typename Fixture>
+class OnBackend : public Fixture, public ::testing::WithParamInterface<Backend> {
+ protected:
+  OnBackend() { this->backend_ = this->GetParam(); }
+};
+using BackendE2eTest = OnBackend<E2eTest>;
+inline const auto kBothBackends = ::testing::Values(Backend::kSqlite, Backend::kPostgres);
 
 }  // namespace fscanary::e2e

@@ -44,6 +44,10 @@ class IngestRejectionTest : public E2eTest {
   }
 };
 
+// What the store decides (stored once, a conflict, a batch that must not
+// fail for one agent's bad record), on each backend.
+using IngestStoreTest = OnBackend<IngestRejectionTest>;
+
 TEST_F(IngestRejectionTest, BadStreamsAreRefusedCountedAndSurvived) {
   // A stream must open with a Hello.
   StreamOutcome outcome = Exchange(*collector_, kToken, {Heartbeat(), Hello(kAgent)});
@@ -110,7 +114,7 @@ TEST_F(IngestRejectionTest, BadStreamsAreRefusedCountedAndSurvived) {
   EXPECT_EQ(Rejected(*scrape, "duplicate_hello"), 0) << *scrape;
 }
 
-TEST_F(IngestRejectionTest, ReplayedRecordIsAcknowledgedEveryTimeAndStoredOnce) {
+TEST_P(IngestStoreTest, ReplayedRecordIsAcknowledgedEveryTimeAndStoredOnce) {
   // Twice on one stream, then again on a second stream: the same bytes, as
   // an agent resends them from its spool.
   const v1::AgentMessage record = FindingRecord(5, 4096);
@@ -133,7 +137,7 @@ TEST_F(IngestRejectionTest, ReplayedRecordIsAcknowledgedEveryTimeAndStoredOnce) 
       << *scrape;
 }
 
-TEST_F(IngestRejectionTest, ReplayedSequenceWithOtherContentIsRejectedNeverAcknowledged) {
+TEST_P(IngestStoreTest, ReplayedSequenceWithOtherContentIsRejectedNeverAcknowledged) {
   StreamOutcome outcome = Exchange(*collector_, kToken, {Hello(kAgent), FindingRecord(7, 4096)});
   ASSERT_TRUE(outcome.status.ok()) << outcome.status.error_message();
   ASSERT_EQ(outcome.acknowledged, std::set<uint64_t>({7}));
@@ -171,7 +175,7 @@ TEST_F(IngestRejectionTest, ReplayedSequenceWithOtherContentIsRejectedNeverAckno
   ASSERT_TRUE(collector_->daemon().running());
 }
 
-TEST_F(IngestRejectionTest, ASequenceBeyondTheStoresRangeIsRefusedWhileAnotherAgentLosesNothing) {
+TEST_P(IngestStoreTest, ASequenceBeyondTheStoresRangeIsRefusedWhileAnotherAgentLosesNothing) {
   constexpr uint64_t kGoodRecords = 300;
   std::vector<v1::AgentMessage> good = {Hello(kGoodAgent)};
   for (uint64_t sequence = 1; sequence <= kGoodRecords; ++sequence) {
@@ -235,6 +239,8 @@ TEST_F(IngestRejectionTest, KernelConfigKeysOutsideTheConfigNamespaceAreRefusedB
   EXPECT_EQ(SampleValue(*scrape, "fscanary_analysis_skipped_epochs"), 0) << *scrape;
   ASSERT_TRUE(collector_->daemon().running());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, IngestStoreTest, kBothBackends, BackendTestName);
 
 }  // namespace
 }  // namespace fscanary::e2e

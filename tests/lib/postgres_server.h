@@ -1,8 +1,9 @@
 #pragma once
-// A private PostgreSQL server for tests: initdb into a temporary directory as
-// the unprivileged `postgres` user when the test runs as root (PostgreSQL
-// refuses root), listening only on a Unix socket in that directory, stopped
-// (pg_ctl stop -m fast) and removed when done. A fresh database per test.
+// A private PostgreSQL server for tests: initdb into a temporary directory
+// (on /dev/shm where it has room) as the unprivileged `postgres` user when
+// the test runs as root (PostgreSQL refuses root), listening only on a Unix
+// socket in that directory, stopped (pg_ctl stop -m immediate: nothing of it
+// is kept) and removed when done. A fresh database per test.
 //
 // Under ctest, where every test is a process of its own, one server serves
 // the whole run: the ctest fixture `postgres` (tests/lib/CMakeLists.txt)
@@ -15,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -41,6 +43,15 @@ class PostgresServer {
   absl::StatusOr<std::string> CreateDatabase();
   // Runs `sql` in the database `dsn` names, as the superuser.
   absl::Status Exec(const std::string& dsn, const std::string& sql);
+  // The rows of `sql` in the database `dsn` names, each value as text ("" for
+  // NULL), as the superuser.
+  absl::StatusOr<std::vector<std::vector<std::string>>> Query(const std::string& dsn,
+                                                              const std::string& sql);
+  // Stops the server as a crash would (pg_ctl stop -m immediate: no
+  // checkpoint, every session cut) and keeps its directory; Restart starts
+  // it again there (crash recovery first). For tests of what survives that.
+  absl::Status StopImmediately();
+  absl::Status Restart();
   // The connection string of database `name`.
   std::string Dsn(const std::string& name) const;
 

@@ -187,7 +187,8 @@ absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Start(const FleetOptions& options)
     };
     transport::SenderOptions sender_options{.address = options.collector,
                                             .backoff_initial_ms = options.backoff_initial_ms,
-                                            .backoff_max_ms = options.backoff_max_ms};
+                                            .backoff_max_ms = options.backoff_max_ms,
+                                            .heartbeat_interval_ms = options.heartbeat_interval_ms};
     agent->sender =
         std::make_unique<transport::Sender>(sender_options, agent_spool, std::move(hello));
     agent->sender->Start();

@@ -42,6 +42,8 @@ struct FleetOptions {
   // Short, so that agents are back quickly after the collector restarts.
   int backoff_initial_ms = 50;
   int backoff_max_ms = 500;
+  // The senders' heartbeats (transport::SenderOptions' default: 15 s).
+  int heartbeat_interval_ms = 15'000;
 };
 
 // Agent ids: fleet-0001, fleet-0002, ...
