@@ -42,6 +42,16 @@ std::string FormatProbability(double value) {
   return absl::StrFormat("%.2g", value);
 }
 
+std::string FormatBytes(double bytes) {
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  int unit = 0;
+  while (bytes >= 1000 && unit < 6) {
+    bytes /= 1000;
+    ++unit;
+  }
+  return absl::StrFormat("%.3g %s", bytes, kUnits[unit]);
+}
+
 std::string FormatShare(double share) {
   if (share <= 0) return "0%";
   return absl::StrFormat("%.2g%%", 100 * share);

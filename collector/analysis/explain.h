@@ -16,6 +16,8 @@ std::string DescribeConjunction(const std::vector<AttributeValue>& attributes);
 std::string FormatRatio(double value);
 // Two significant digits ("3.1e-10", "0.043"); "<1e-300" below that.
 std::string FormatProbability(double value);
+// Bytes with three significant digits and a decimal unit ("1.2 TB").
+std::string FormatBytes(double bytes);
 // A share as a percentage with two significant digits ("6%", "0.37%").
 std::string FormatShare(double share);
 

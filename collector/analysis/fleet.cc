@@ -94,6 +94,9 @@ absl::Status FleetBuilder::AddEpoch(const Epoch& epoch) {
   if (bad_exposure(epoch.exposure_bytes) || bad_exposure(epoch.exposure_seconds)) {
     return absl::InvalidArgumentError("exposure must be a finite, non-negative number");
   }
+  if (std::isinf(epoch.start_seconds)) {
+    return absl::InvalidArgumentError("an epoch's start must be finite");
+  }
   if (epoch_host_.size() >= std::numeric_limits<uint32_t>::max() - 1) {
     return absl::ResourceExhaustedError("too many host epochs");
   }
@@ -128,6 +131,7 @@ absl::Status FleetBuilder::AddEpoch(const Epoch& epoch) {
   epoch_host_.push_back(host->second);
   exposure_bytes_.push_back(epoch.exposure_bytes);
   exposure_seconds_.push_back(epoch.exposure_seconds);
+  start_seconds_.push_back(epoch.start_seconds);
   for (const ValueId value : epoch.values) Append(values_[value], index);
   for (const KindCount& corruption : epoch.corruptions) {
     if (corruption.count > 0) {
@@ -192,10 +196,12 @@ Fleet FleetBuilder::Build() && {
   fleet.epoch_host_.resize(n);
   fleet.exposure_bytes_.resize(n);
   fleet.exposure_seconds_.resize(n);
+  fleet.start_seconds_.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     fleet.epoch_host_[i] = epoch_host_[order[i]];
     fleet.exposure_bytes_[i] = exposure_bytes_[order[i]];
     fleet.exposure_seconds_[i] = exposure_seconds_[order[i]];
+    fleet.start_seconds_[i] = start_seconds_[order[i]];
   }
   fleet.attribute_names_ = std::move(attribute_names_);
   fleet.attribute_values_.resize(fleet.attribute_names_.size());

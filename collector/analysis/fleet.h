@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -64,6 +65,10 @@ class Fleet {
   const std::string& host_name(uint32_t host) const { return host_names_[host]; }
   std::span<const double> exposure_bytes() const { return exposure_bytes_; }
   std::span<const double> exposure_seconds() const { return exposure_seconds_; }
+  // When each epoch started, in seconds on the clock the input used (Unix
+  // time from the collector); NaN where the input did not say. Fix
+  // confirmation orders a host's epochs by it.
+  std::span<const double> start_seconds() const { return start_seconds_; }
 
   size_t attribute_count() const { return attribute_names_.size(); }
   const std::string& attribute_name(AttributeId attribute) const {
@@ -93,6 +98,7 @@ class Fleet {
   std::vector<uint32_t> epoch_host_;
   std::vector<double> exposure_bytes_;
   std::vector<double> exposure_seconds_;
+  std::vector<double> start_seconds_;
   std::vector<std::string> attribute_names_;
   std::vector<std::vector<ValueId>> attribute_values_;
   std::vector<AttributeId> value_attribute_;
@@ -127,10 +133,12 @@ class FleetBuilder {
     std::string_view host;
     double exposure_bytes = 0;
     double exposure_seconds = 0;
+    double start_seconds = std::numeric_limits<double>::quiet_NaN();  // NaN: not known
     std::span<const ValueId> values;  // at most one value per attribute
     std::span<const KindCount> corruptions;
   };
   // InvalidArgument (and nothing added) for a negative or non-finite exposure,
+  // an infinite start,
   // an unknown id, or two values of one attribute.
   absl::Status AddEpoch(const Epoch& epoch);
 
@@ -162,6 +170,7 @@ class FleetBuilder {
   std::vector<uint32_t> epoch_host_;
   std::vector<double> exposure_bytes_;
   std::vector<double> exposure_seconds_;
+  std::vector<double> start_seconds_;
   absl::flat_hash_map<std::string, AttributeId> attribute_ids_;
   std::vector<std::string> attribute_names_;
   std::vector<absl::flat_hash_map<std::string, ValueId>> attribute_value_ids_;

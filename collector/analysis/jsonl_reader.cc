@@ -1,6 +1,7 @@
 #include "collector/analysis/jsonl_reader.h"
 
 #include <cmath>
+#include <limits>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
@@ -33,6 +34,7 @@ class LineHandler : public nlohmann::json_sax<json> {
     return builder_.AddEpoch({.host = host_,
                               .exposure_bytes = bytes_,
                               .exposure_seconds = seconds_,
+                              .start_seconds = start_,
                               .values = values_,
                               .corruptions = corruptions_});
   }
@@ -110,6 +112,7 @@ class LineHandler : public nlohmann::json_sax<json> {
     if (depth_ == 2 && (key_ == "exposure_bytes" || key_ == "exposure_seconds")) {
       return Fail("\"" + key_ + "\" must be a non-negative number");
     }
+    if (depth_ == 2 && key_ == "start_seconds") return Fail("\"start_seconds\" must be a number");
     skip_depth_ = depth_;  // an unknown field: ignored, whatever it holds
     return true;
   }
@@ -142,6 +145,9 @@ class LineHandler : public nlohmann::json_sax<json> {
       }
       (key_ == "exposure_bytes" ? bytes_ : seconds_) = number;
       has_bytes_ = has_bytes_ || key_ == "exposure_bytes";
+    } else if (key_ == "start_seconds") {
+      if (!is_number || !std::isfinite(number)) return Fail("\"start_seconds\" must be a number");
+      start_ = number;
     } else if (key_ == "corruptions") {
       if (kind != Kind::kCount) return Fail("\"corruptions\" must be a non-negative integer");
       if (count > 0) corruptions_.push_back({builder_.Kind(""), count});
@@ -161,6 +167,7 @@ class LineHandler : public nlohmann::json_sax<json> {
   bool has_bytes_ = false;
   double bytes_ = 0;
   double seconds_ = 0;
+  double start_ = std::numeric_limits<double>::quiet_NaN();
   std::vector<ValueId> values_;
   std::vector<FleetBuilder::KindCount> corruptions_;
   std::string error_;

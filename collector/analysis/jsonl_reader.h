@@ -3,8 +3,9 @@
 //   {"host": "vm-0001", "attributes": {"kernel": "4.19.2", "scheduler": "none"},
 //    "exposure_bytes": 1.2e12, "exposure_seconds": 86400, "corruptions": 0}
 // "corruptions" is a count, or an object of counts by kind
-// ({"lost_write": 1}). Attribute values may be strings, numbers or booleans;
-// null means "not set". Unknown fields are ignored; blank lines are skipped.
+// ({"lost_write": 1}). "start_seconds" (optional) is when the epoch began,
+// in Unix seconds: fix confirmation orders a host's epochs by it. Attribute values may be strings,
+// numbers or booleans; null means "not set". Unknown fields are ignored; blank lines are skipped.
 // Bad lines are reported with their 1-based line number.
 
 #include <cstdint>

@@ -5,34 +5,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "collector/analysis/explain.h"
-#include "nlohmann/json.hpp"
+#include "collector/analysis/json_values.h"
 
 namespace fscanary::analysis {
 namespace {
 
-using Json = nlohmann::ordered_json;
-
-Json Number(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
-
-Json Attributes(const std::vector<AttributeValue>& attributes) {
-  Json object = Json::object();
-  for (const AttributeValue& a : attributes) object[a.attribute] = a.value;
-  return object;
-}
-
-Json Optional(const std::optional<std::string>& value) {
-  return value.has_value() ? Json(*value) : Json(nullptr);
-}
-
-std::string Bytes(double bytes) {
-  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-  int unit = 0;
-  while (bytes >= 1000 && unit < 6) {
-    bytes /= 1000;
-    ++unit;
-  }
-  return absl::StrFormat("%.3g %s", bytes, kUnits[unit]);
-}
+using json::Attributes;
+using json::Json;
+using json::Number;
+using json::Optional;
 
 // Pads to `width` columns counting UTF-8 code points, not bytes ("∞", "–", "∧").
 std::string Pad(const std::string& text, size_t width) {
@@ -92,10 +73,10 @@ std::string FormatJson(const AnalysisResult& result) {
 std::string FormatText(const AnalysisResult& result) {
   std::string out = absl::StrCat(
       "Fleet: ", result.hosts, " hosts, ", result.epochs, " host epochs, ", result.events,
-      " events, ", Bytes(result.exposure_bytes), " verified.\n", "Tested ", result.stats.tested,
-      " hypotheses over ", result.stats.items, " alias groups of ", result.stats.values_in_items,
-      " attribute values; q-values count ", absl::StrFormat("%.3g", result.stats.hypotheses),
-      " possible conjunctions.\n");
+      " events, ", FormatBytes(result.exposure_bytes), " verified.\n", "Tested ",
+      result.stats.tested, " hypotheses over ", result.stats.items, " alias groups of ",
+      result.stats.values_in_items, " attribute values; q-values count ",
+      absl::StrFormat("%.3g", result.stats.hypotheses), " possible conjunctions.\n");
   for (const std::string& note : result.notes) absl::StrAppend(&out, "Note: ", note, "\n");
   if (result.suspects.empty()) {
     absl::StrAppend(&out,

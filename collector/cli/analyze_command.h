@@ -1,12 +1,15 @@
 #pragma once
 // `fscanary analyze`: reads host epochs, runs the correlation engine, prints
-// the suspects as a table or as JSON. Today from a JSON-lines file; the live
-// form (against a collector) will produce the same output.
+// the suspects as a table or as JSON, then fix confirmation for every change
+// of attributes the epochs show (when they carry start times). Today from a
+// JSON-lines file; the live form (against a collector) prints the collector's
+// report.
 
 #include <iosfwd>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "collector/analysis/analysis.h"
 #include "collector/analysis/jsonl_reader.h"
 
@@ -22,5 +25,13 @@ struct AnalyzeRequest {
 // Writes the report to `out`, skipped lines and notes to `err`.
 // InvalidArgument or NotFound for problems with the input or the options.
 absl::Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out, std::ostream& err);
+
+// The fleet of request.input, with skipped lines reported on `err`; an error
+// names the input. Shared by analyze, plan and report.
+absl::StatusOr<analysis::Fleet> LoadFleet(const AnalyzeRequest& request, std::ostream& err);
+
+// Whether looking at the fleet host by host (plan, report, fix confirmation)
+// fits in memory: every attribute value of every epoch is materialised.
+bool FitsHostByHost(const analysis::Fleet& fleet);
 
 }  // namespace fscanary::cli

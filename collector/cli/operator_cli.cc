@@ -6,6 +6,7 @@
 
 #include "CLI/CLI.hpp"
 #include "collector/cli/analyze_command.h"
+#include "collector/cli/experiment_commands.h"
 #include "collector/cli/live_commands.h"
 
 namespace fscanary::cli {
@@ -92,6 +93,24 @@ CLI::App* AddAnalyze(CLI::App& app, AnalyzeRequest& request, std::string& on_bad
   return analyze;
 }
 
+// What plan and report read: the inventory, as `analyze --input` reads it.
+void AddInventoryOptions(CLI::App& command, AnalyzeRequest& request, std::string& on_bad_line,
+                         std::string& kind) {
+  command.add_option("--input", request.input, "Host epochs as JSON lines ('-': stdin)")
+      ->required();
+  command.add_flag("--json", request.json, "Print one JSON document");
+  command.add_option("--kind", kind, "Count only corruptions of this kind");
+  command.add_option("--on-bad-line", on_bad_line, "skip or fail (default) on a bad line")
+      ->check(CLI::IsMember({"skip", "fail"}));
+}
+
+void ApplyInventoryOptions(AnalyzeRequest& request, const std::string& on_bad_line,
+                           const std::string& kind) {
+  request.on_bad_line =
+      on_bad_line == "skip" ? analysis::BadLinePolicy::kSkip : analysis::BadLinePolicy::kFail;
+  if (!kind.empty()) request.options.kind = kind;
+}
+
 // The live request: the options the collector's engine takes, as given.
 v1::AnalyzeRequest LiveAnalyzeRequest(const AnalyzeRequest& request, const std::string& exposure,
                                       const std::string& kind) {
@@ -169,6 +188,35 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
   AddCollectorOption(*host, connection);
   host->add_option("agent_id", host_id, "The host's agent id")->required();
   host->add_flag("--json", json, "Print JSON");
+  PlanRequest plan;
+  std::string plan_bad_line = "fail";
+  std::string plan_kind;
+  uint64_t fix_hosts = 0;
+  CLI::App* plan_command = app.add_subcommand(
+      "plan",
+      "Experiments for a suspect: the smallest change that tells its aliases apart, and how many "
+      "hosts and days a fix needs to be confirmed");
+  AddInventoryOptions(*plan_command, plan.analyze, plan_bad_line, plan_kind);
+  plan_command->add_option("--suspect", plan.suspect, "Rank or attributes (a=b,c=d) of the suspect")
+      ->capture_default_str();
+  plan_command->add_option("--within", plan.within_days, "Days a split should take at most")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  plan_command->add_option("--power", plan.power, "Probability the forecast days must reach")
+      ->check(CLI::Range(0.5, 0.999))
+      ->capture_default_str();
+  plan_command->add_option("--fix-hosts", fix_hosts, "Hosts a fix would be applied to")
+      ->check(CLI::PositiveNumber);
+
+  ReportRequest report;
+  std::string report_bad_line = "fail";
+  std::string report_kind;
+  CLI::App* report_command = app.add_subcommand(
+      "report", "An incident report on one suspect for a kernel maintainer or a bug tracker");
+  report_command->add_option("suspect", report.suspect, "Rank or attributes (a=b,c=d)")->required();
+  AddInventoryOptions(*report_command, report.analyze, report_bad_line, report_kind);
+  report_command->add_option("--findings", report.findings_file,
+                             "`fscanary findings --json` output: evidence summaries to quote");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -184,6 +232,15 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
     return Report(RunHost(connection, host_id, json, out), "host", err);
   if (app.got_subcommand("known-bugs")) {
     return Report(RunKnownBugs(connection, known_bug_hosts, json, out), "known-bugs", err);
+  }
+  if (app.got_subcommand("plan")) {
+    ApplyInventoryOptions(plan.analyze, plan_bad_line, plan_kind);
+    if (fix_hosts > 0) plan.fix_hosts = fix_hosts;
+    return Report(RunPlan(plan, out, err), "plan", err);
+  }
+  if (app.got_subcommand("report")) {
+    ApplyInventoryOptions(report.analyze, report_bad_line, report_kind);
+    return Report(RunReport(report, out, err), "report", err);
   }
   if (app.got_subcommand("analyze")) {
     if (analyze.input.empty() == analyze_collector.address.empty()) {

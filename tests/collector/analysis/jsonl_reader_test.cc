@@ -1,5 +1,6 @@
 #include "collector/analysis/jsonl_reader.h"
 
+#include <cmath>
 #include <sstream>
 
 #include "gtest/gtest.h"
@@ -70,6 +71,27 @@ TEST(ReadFleetJsonl, BadLineIsFatalWithItsLineNumber) {
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(read.status().message(), "line 3: \"exposure_bytes\" must be a non-negative number");
+}
+
+TEST(ReadFleetJsonl, StartTimesAreReadAndUnknownWithoutThem) {
+  absl::StatusOr<JsonlFleet> read =
+      Read(R"({"host": "a", "exposure_bytes": 1, "start_seconds": 1700000000.5})"
+           "\n"
+           R"({"host": "b", "exposure_bytes": 1})"
+           "\n");
+  ASSERT_TRUE(read.ok()) << read.status();
+  const Fleet& fleet = read->fleet;
+  for (uint32_t e = 0; e < fleet.epoch_count(); ++e) {
+    if (fleet.host_name(fleet.epoch_host(e)) == "a") {
+      EXPECT_EQ(fleet.start_seconds()[e], 1700000000.5);
+    } else {
+      EXPECT_TRUE(std::isnan(fleet.start_seconds()[e]));
+    }
+  }
+  absl::StatusOr<JsonlFleet> bad =
+      Read(R"({"host": "a", "exposure_bytes": 1, "start_seconds": "monday"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "line 1: \"start_seconds\" must be a number");
 }
 
 TEST(ReadFleetJsonl, BadLinesAreSkippedAndListedWhenAsked) {
