@@ -65,18 +65,20 @@ void SqlStore::ReleaseReader(std::unique_ptr<sql::Connection> connection) {
 
 absl::Status SqlStore::RecordHello(const std::string& agent_id, const v1::AgentMessage& message,
                                    int64_t now_unix_nanos) {
+  return WriteTransaction([&] { return HelloInTransaction(agent_id, message, now_unix_nanos); },
+                          kWriteAttempts);
+}
+
+absl::Status SqlStore::HelloInTransaction(const std::string& agent_id,
+                                          const v1::AgentMessage& message, int64_t now_unix_nanos) {
   if (!message.has_hello()) return absl::InvalidArgumentError("RecordHello without a Hello");
-  return WriteTransaction(
-      [&]() -> absl::Status {
-        ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
-        RETURN_IF_ERROR(IngestOne(*host, message, now_unix_nanos).status());
-        ASSIGN_OR_RETURN(
-            sql::Statement update,
-            writer_->Prepare("UPDATE hosts SET connected = connected + 1, "
-                             "last_seen_ns = greatest(last_seen_ns, ?2) WHERE host_id = ?1"));
-        return update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run();
-      },
-      kWriteAttempts);
+  ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
+  RETURN_IF_ERROR(IngestOne(*host, message, now_unix_nanos).status());
+  ASSIGN_OR_RETURN(
+      sql::Statement update,
+      writer_->Prepare("UPDATE hosts SET connected = connected + 1, "
+                       "last_seen_ns = greatest(last_seen_ns, ?2) WHERE host_id = ?1"));
+  return update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run();
 }
 
 absl::Status SqlStore::Touch(const std::string& agent_id, int64_t now_unix_nanos) {
@@ -111,21 +113,52 @@ absl::Status SqlStore::TouchHosts(const std::map<std::string, int64_t>& last_hea
 
 absl::Status SqlStore::SetConnected(const std::string& agent_id, bool connected,
                                     int64_t now_unix_nanos) {
+  return WriteTransaction(
+      [&] { return ConnectedInTransaction(agent_id, connected, now_unix_nanos); }, kWriteAttempts);
+}
+
+absl::Status SqlStore::ConnectedInTransaction(const std::string& agent_id, bool connected,
+                                              int64_t now_unix_nanos) {
   // A count of open streams: an agent that reconnects before its old stream
   // ended stays connected when the old one closes.
-  return WriteTransaction(
+  ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
+  ASSIGN_OR_RETURN(
+      sql::Statement update,
+      writer_->Prepare("UPDATE hosts SET connected = greatest(connected + ?2, 0), "
+                       "last_seen_ns = greatest(last_seen_ns, ?3) WHERE host_id = ?1"));
+  return update.Bind(1, host->host_id).Bind(2, connected ? 1 : -1).Bind(3, now_unix_nanos).Run();
+}
+
+absl::StatusOr<std::vector<absl::Status>> SqlStore::RecordSessions(
+    std::span<const SessionChange> changes, int64_t now_unix_nanos) {
+  std::vector<absl::Status> applied(changes.size());
+  std::vector<AgentBatch> hosts;
+  hosts.reserve(changes.size());
+  for (const SessionChange& change : changes) hosts.push_back({.agent_id = change.agent_id});
+  const absl::Status written = WriteTransaction(
       [&]() -> absl::Status {
-        ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
-        ASSIGN_OR_RETURN(
-            sql::Statement update,
-            writer_->Prepare("UPDATE hosts SET connected = greatest(connected + ?2, 0), "
-                             "last_seen_ns = greatest(last_seen_ns, ?3) WHERE host_id = ?1"));
-        return update.Bind(1, host->host_id)
-            .Bind(2, connected ? 1 : -1)
-            .Bind(3, now_unix_nanos)
-            .Run();
+        RETURN_IF_ERROR(LockHosts(hosts));
+        for (size_t i = 0; i < changes.size(); ++i) {
+          // A savepoint each: what the store refuses of one stream's Hello
+          // fails that Hello, never another agent's.
+          RETURN_IF_ERROR(writer_->Exec("SAVEPOINT session_change"));
+          const SessionChange& change = changes[i];
+          applied[i] = change.hello != nullptr
+                           ? HelloInTransaction(change.agent_id, *change.hello, now_unix_nanos)
+                           : ConnectedInTransaction(change.agent_id, false, now_unix_nanos);
+          if (applied[i].ok()) {
+            RETURN_IF_ERROR(writer_->Exec("RELEASE session_change"));
+            continue;
+          }
+          if (applied[i].code() == absl::StatusCode::kAborted) return applied[i];
+          RETURN_IF_ERROR(writer_->Exec("ROLLBACK TO session_change; RELEASE session_change"));
+          hosts_.erase(change.agent_id);
+        }
+        return absl::OkStatus();
       },
       kWriteAttempts);
+  if (!written.ok()) return written;
+  return applied;
 }
 
 absl::StatusOr<uint64_t> SqlStore::MaxSequence(const std::string& agent_id) {

@@ -55,6 +55,8 @@ class SqlStore : public Store {
   absl::Status TouchHosts(const std::map<std::string, int64_t>& last_heard) override;
   absl::Status SetConnected(const std::string& agent_id, bool connected,
                             int64_t now_unix_nanos) override;
+  absl::StatusOr<std::vector<absl::Status>> RecordSessions(std::span<const SessionChange> changes,
+                                                           int64_t now_unix_nanos) override;
 
   absl::StatusOr<v1::ListHostsResponse> ListHosts(const v1::ListHostsRequest& page = {}) override;
   absl::StatusOr<v1::ListFindingsResponse> ListFindings(
@@ -125,6 +127,11 @@ class SqlStore : public Store {
   // The host's row into `host`, locked where stores share the database;
   // false when there is none.
   absl::StatusOr<bool> ReadHostRow(const std::string& agent_id, HostState& host);
+  // RecordHello and SetConnected inside a write transaction.
+  absl::Status HelloInTransaction(const std::string& agent_id, const v1::AgentMessage& message,
+                                  int64_t now_unix_nanos);
+  absl::Status ConnectedInTransaction(const std::string& agent_id, bool connected,
+                                      int64_t now_unix_nanos);
   // One agent's records, inside the savepoint IngestBatches gives it.
   absl::StatusOr<std::vector<RecordResult>> IngestAgentBatch(const AgentBatch& batch,
                                                              int64_t received_ns);
