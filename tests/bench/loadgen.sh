@@ -5,14 +5,16 @@
 #
 #   tests/bench/loadgen.sh --build build/dev --agents 1000 --duration 60 \
 #     [--dir /var/tmp] [--no-auth] [--synchronous full|normal] [--check] \
-#     [--collector-build DIR] [--max-streams N] [--collectors N] [--postgres] \
+#     [--collector-build DIR] [--max-streams N] [--collectors N] [--postgres] [--no-scrape] \
 #     [-- more fscanary-loadgen options, e.g. --report-interval 6 --json]
 #
 # --collector-build: the collector binary of another build (an anchor to
 # compare against); --max-streams: limits.max_streams (default 2 x agents,
 # at most 10,000); --collectors N: N collectors side by side, the agents
 # spread over them; --postgres: on one PostgreSQL server the script starts
-# (the build's postgres_test_server), instead of SQLite.
+# (the build's postgres_test_server), instead of SQLite; --no-scrape: no
+# /metrics scrape (past about 30,000 hosts one takes longer than the load
+# generator waits).
 #
 # --check: the CI run. The results are read as JSON and the script fails
 # unless every record was acknowledged exactly once, none lost, every field is
@@ -32,6 +34,7 @@ collector_build=""
 max_streams=""
 collectors=1
 postgres=0
+scrape=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
@@ -45,6 +48,7 @@ while [[ $# -gt 0 ]]; do
     --max-streams) max_streams="$2"; shift 2 ;;
     --collectors) collectors="$2"; shift 2 ;;
     --postgres) postgres=1; shift ;;
+    --no-scrape) scrape=0; shift ;;
     --) shift; break ;;
     *) echo "loadgen.sh: unknown option $1 (loadgen options go after --)" >&2; exit 2 ;;
   esac
@@ -128,8 +132,8 @@ for (( c = 0; c < collectors; ++c )); do
     cat "$work/collector$c.log" >&2
     exit 1
   fi
-  collector_args+=(--collector "127.0.0.1:$port" --collector-pid "$pid"
-                   --metrics "127.0.0.1:$metrics_port")
+  collector_args+=(--collector "127.0.0.1:$port" --collector-pid "$pid")
+  (( scrape )) && collector_args+=(--metrics "127.0.0.1:$metrics_port")
   (( postgres )) || collector_args+=(--db-path "$work/state$c/collector.db")
 done
 auth_args=()
