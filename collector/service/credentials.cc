@@ -15,7 +15,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return difference == 0;
 }
 
-std::string BearerToken(const grpc::ServerContext& context) {
+std::string BearerToken(const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
   const auto it = metadata.find("authorization");
   if (it == metadata.end()) return "";
@@ -36,7 +36,7 @@ std::optional<std::string> HolderOf(const std::map<std::string, std::string>& to
 }
 
 // The names a verified client certificate holds; empty without one.
-std::set<std::string> CertificateNames(const grpc::ServerContext& context) {
+std::set<std::string> CertificateNames(const grpc::ServerContextBase& context) {
   std::set<std::string> names;
   const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) return names;
@@ -51,7 +51,7 @@ std::set<std::string> CertificateNames(const grpc::ServerContext& context) {
 }  // namespace
 
 absl::StatusOr<std::optional<std::set<std::string>>> Credentials::AgentIds(
-    const grpc::ServerContext& context) const {
+    const grpc::ServerContextBase& context) const {
   std::optional<std::set<std::string>> ids;
   if (options_.mutual_tls) ids = CertificateNames(context);
   if (!options_.agent_tokens.empty()) {
@@ -72,7 +72,7 @@ absl::StatusOr<std::optional<std::set<std::string>>> Credentials::AgentIds(
   return ids;
 }
 
-absl::StatusOr<std::string> Credentials::Operator(const grpc::ServerContext& context) const {
+absl::StatusOr<std::string> Credentials::Operator(const grpc::ServerContextBase& context) const {
   const std::string token = BearerToken(context);
   if (!token.empty()) {
     if (std::optional<std::string> name = HolderOf(options_.operator_tokens, token)) return *name;

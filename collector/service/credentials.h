@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 
 namespace grpc {
-class ServerContext;
+class ServerContextBase;
 }
 
 namespace fscanary::collector {
@@ -43,13 +43,13 @@ class Credentials {
   // is configured (any id). UNAUTHENTICATED for a missing or unknown token,
   // or a certificate that does not name the token's agent.
   absl::StatusOr<std::optional<std::set<std::string>>> AgentIds(
-      const grpc::ServerContext& context) const;
+      const grpc::ServerContextBase& context) const;
 
   // The operator's name when the caller holds an operator token or an
   // operator certificate; UNAUTHENTICATED when it presents no credential at
   // all, PERMISSION_DENIED when what it presents is not an operator's (an
   // agent's token or certificate, an unknown token).
-  absl::StatusOr<std::string> Operator(const grpc::ServerContext& context) const;
+  absl::StatusOr<std::string> Operator(const grpc::ServerContextBase& context) const;
 
  private:
   const CredentialOptions options_;

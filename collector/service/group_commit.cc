@@ -64,20 +64,56 @@ void GroupCommitter::Enqueue(const std::string& agent_id, v1::AgentMessage messa
   wake_.notify_one();
 }
 
+void GroupCommitter::EnqueueSession(const std::string& agent_id,
+                                    std::optional<v1::AgentMessage> hello, SessionDone done) {
+  {
+    std::lock_guard lock(mutex_);
+    sessions_.push_back({.agent_id = agent_id, .hello = std::move(hello), .done = std::move(done)});
+  }
+  wake_.notify_one();
+}
+
 void GroupCommitter::Loop() {
   std::deque<Item> batch;
+  std::deque<SessionItem> sessions;
   while (true) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !sessions_.empty(); });
+      if (queue_.empty() && sessions_.empty()) return;  // stopping, and nothing left
       while (!queue_.empty() && batch.size() < max_batch_) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      while (!sessions_.empty() && sessions.size() < max_batch_) {
+        sessions.push_back(std::move(sessions_.front()));
+        sessions_.pop_front();
+      }
     }
-    Commit(batch);
+    // Records first: a stream's records were enqueued after its Hello was
+    // stored, and a stream's closing after its last record committed.
+    if (!batch.empty()) Commit(batch);
+    if (!sessions.empty()) CommitSessions(sessions);
     batch.clear();
+    sessions.clear();
+  }
+}
+
+void GroupCommitter::CommitSessions(std::deque<SessionItem>& batch) {
+  std::vector<store::SessionChange> changes;
+  changes.reserve(batch.size());
+  for (const SessionItem& item : batch) {
+    changes.push_back(
+        {.agent_id = item.agent_id, .hello = item.hello.has_value() ? &*item.hello : nullptr});
+  }
+  const absl::StatusOr<std::vector<absl::Status>> applied =
+      store_.RecordSessions(changes, static_cast<int64_t>(io::WallClockNanos()));
+  if (!applied.ok()) {
+    spdlog::error("storing {} stream openings and closings failed: {}", batch.size(),
+                  std::string(applied.status().message()));
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].done(applied.ok() ? (*applied)[i] : applied.status());
   }
 }
 

@@ -1,13 +1,16 @@
 #pragma once
 // Commits the records of every connected agent in shared transactions: while
 // one commit runs, the next batch gathers, so a busy collector pays one
-// durable commit for many records and an idle one commits at once.
+// durable commit for many records and an idle one commits at once. Streams
+// opening and closing (their Hello and connected flag) are committed the same
+// way, so a connect storm costs a commit per batch of Hellos, not per agent.
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -37,6 +40,13 @@ class GroupCommitter {
 
   void Enqueue(const std::string& agent_id, v1::AgentMessage message, Done done);
 
+  // A stream opened with `hello` (nullopt: closed), applied as
+  // Store::RecordSessions does. `done` gets OK once it is durable, or the
+  // error; it runs on the committer's thread.
+  using SessionDone = std::function<void(const absl::Status& status)>;
+  void EnqueueSession(const std::string& agent_id, std::optional<v1::AgentMessage> hello,
+                      SessionDone done);
+
  private:
   struct Item {
     std::string agent_id;
@@ -44,8 +54,14 @@ class GroupCommitter {
     Done done;
     uint64_t enqueued_ns = 0;
   };
+  struct SessionItem {
+    std::string agent_id;
+    std::optional<v1::AgentMessage> hello;
+    SessionDone done;
+  };
   void Loop();
   void Commit(std::deque<Item>& batch);
+  void CommitSessions(std::deque<SessionItem>& batch);
 
   store::Store& store_;
   const size_t max_batch_;
@@ -59,6 +75,7 @@ class GroupCommitter {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Item> queue_;
+  std::deque<SessionItem> sessions_;
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -3,44 +3,48 @@
 // limits, binds it to the agent its credential names, checks every message,
 // hands records to the group committer (at most max_records_in_flight of a
 // stream at a time), and acknowledges each one only once it is durably stored.
+// Built on gRPC's callback API: a stream holds no thread of its own, only an
+// IngestStream reactor (ingest_stream.h) driven by gRPC's and the committer's
+// threads.
 
-#include <map>
-#include <memory>
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "collector/service/credentials.h"
 #include "collector/service/group_commit.h"
 #include "collector/service/sessions.h"
 #include "collector/service/stream_limits.h"
 #include "collector/service/validate.h"
-#include "collector/store/store.h"
 #include "fscanary/v1/ingest.grpc.pb.h"
 #include "metrics/registry.h"
 
 namespace fscanary::collector {
 
-class IngestService final : public v1::Ingest::Service {
+class IngestService final : public v1::Ingest::CallbackService {
  public:
-  // `credentials` and `stream_limits` must outlive the service.
-  IngestService(store::Store& store, GroupCommitter& committer, Sessions& sessions,
-                const Credentials& credentials, StreamLimits& stream_limits,
-                ValidationLimits limits, uint32_t max_records_in_flight,
-                metrics::Registry& registry);
+  // Everything a stream uses of the collector; each must outlive the service
+  // and every stream it started.
+  struct Shared {
+    GroupCommitter& committer;
+    Sessions& sessions;
+    const Credentials& credentials;
+    StreamLimits& stream_limits;
+    const ValidationLimits limits;
+    const uint32_t max_records_in_flight;
+  };
 
-  grpc::Status Stream(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::CollectorMessage, v1::AgentMessage>* stream) override;
+  IngestService(Shared shared, metrics::Registry& registry);
+
+  grpc::ServerBidiReactor<v1::AgentMessage, v1::CollectorMessage>* Stream(
+      grpc::CallbackServerContext* context) override;
+
+  // Counts a refused message under `reason` and logs it; the status ends its stream.
+  grpc::Status Reject(std::string_view reason, grpc::StatusCode code, const std::string& detail);
+  const Shared& shared() const { return shared_; }
 
  private:
-  grpc::Status Reject(std::string_view reason, grpc::StatusCode code, const std::string& detail);
-
-  store::Store& store_;
-  GroupCommitter& committer_;
-  Sessions& sessions_;
-  const Credentials& credentials_;
-  StreamLimits& stream_limits_;
-  const ValidationLimits limits_;
-  const uint32_t max_records_in_flight_;
+  const Shared shared_;
   metrics::Family<metrics::Counter>* rejected_ = nullptr;
 };
 

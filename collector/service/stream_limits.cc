@@ -56,7 +56,7 @@ void StreamLimits::Count(metrics::Family<metrics::Counter>* family, const std::s
 }
 
 absl::StatusOr<std::unique_ptr<StreamLimits::Ticket>> StreamLimits::Open(
-    grpc::ServerContext& context) {
+    grpc::ServerContextBase& context) {
   auto entry = std::make_unique<Entry>();
   entry->context = &context;
   entry->deadline_ns = NowNs() + ToNs(options_.hello_timeout);

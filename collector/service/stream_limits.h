@@ -22,7 +22,7 @@
 #include "metrics/registry.h"
 
 namespace grpc {
-class ServerContext;
+class ServerContextBase;
 }
 
 namespace fscanary::collector {
@@ -46,11 +46,11 @@ class StreamLimits {
   // A slot for a new stream on `context`, whose Hello is due within
   // hello_timeout; RESOURCE_EXHAUSTED when max_streams are open. The
   // watchdog may call context->TryCancel() until the Ticket is destroyed.
-  absl::StatusOr<std::unique_ptr<Ticket>> Open(grpc::ServerContext& context);
+  absl::StatusOr<std::unique_ptr<Ticket>> Open(grpc::ServerContextBase& context);
 
  private:
   struct Entry {
-    grpc::ServerContext* context = nullptr;
+    grpc::ServerContextBase* context = nullptr;
     std::atomic<int64_t> deadline_ns{0};
     std::atomic<bool> said_hello{false};
     // Set by the watchdog, under mutex_, when it cancels the stream.

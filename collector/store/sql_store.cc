@@ -71,24 +71,27 @@ void SqlStore::ReleaseReader(std::unique_ptr<sql::Connection> connection) {
 
 absl::Status SqlStore::RecordHello(const std::string& agent_id, const v1::AgentMessage& message,
                                    int64_t now_unix_nanos) {
-  if (!message.has_hello()) return absl::InvalidArgumentError("RecordHello without a Hello");
   int64_t host_id = 0;
-  const absl::Status written = WriteTransaction(
-      [&]() -> absl::Status {
-        ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
-        host_id = host->host_id;
-        RETURN_IF_ERROR(IngestOne(*host, message, now_unix_nanos).status());
-        RETURN_IF_ERROR(CountStream(host_id, +1));
-        ASSIGN_OR_RETURN(sql::Statement update,
-                         writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2), "
-                                          "epochs_changed_ns = greatest(epochs_changed_ns, ?2) "
-                                          "WHERE host_id = ?1"));
-        return update.Bind(1, host_id).Bind(2, now_unix_nanos).Run();
-      },
-      kWriteAttempts);
-  if (!written.ok()) return written;
-  std::lock_guard lock(streams_mutex_);
-  ++streams_[host_id];
+  RETURN_IF_ERROR(WriteTransaction(
+      [&] { return HelloInTransaction(agent_id, message, now_unix_nanos, &host_id); },
+      kWriteAttempts));
+  AppliedStreamChange(host_id, +1);
+  return absl::OkStatus();
+}
+
+absl::Status SqlStore::HelloInTransaction(const std::string& agent_id,
+                                          const v1::AgentMessage& message, int64_t now_unix_nanos,
+                                          int64_t* host_id) {
+  if (!message.has_hello()) return absl::InvalidArgumentError("RecordHello without a Hello");
+  ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
+  RETURN_IF_ERROR(IngestOne(*host, message, now_unix_nanos).status());
+  RETURN_IF_ERROR(CountStream(host->host_id, +1));
+  ASSIGN_OR_RETURN(sql::Statement update,
+                   writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2), "
+                                    "epochs_changed_ns = greatest(epochs_changed_ns, ?2) "
+                                    "WHERE host_id = ?1"));
+  RETURN_IF_ERROR(update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run());
+  if (host_id != nullptr) *host_id = host->host_id;
   return absl::OkStatus();
 }
 
@@ -124,27 +127,72 @@ absl::Status SqlStore::TouchHosts(const std::map<std::string, int64_t>& last_hea
 
 absl::Status SqlStore::SetConnected(const std::string& agent_id, bool connected,
                                     int64_t now_unix_nanos) {
+  int64_t host_id = 0;
+  RETURN_IF_ERROR(WriteTransaction(
+      [&] { return ConnectedInTransaction(agent_id, connected, now_unix_nanos, &host_id); },
+      kWriteAttempts));
+  AppliedStreamChange(host_id, connected ? +1 : -1);
+  return absl::OkStatus();
+}
+
+absl::Status SqlStore::ConnectedInTransaction(const std::string& agent_id, bool connected,
+                                              int64_t now_unix_nanos, int64_t* host_id) {
   // A count of open streams: an agent that reconnects before its old stream
   // ended stays connected when the old one closes.
-  int64_t host_id = 0;
+  ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
+  RETURN_IF_ERROR(CountStream(host->host_id, connected ? +1 : -1));
+  ASSIGN_OR_RETURN(
+      sql::Statement update,
+      writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2) "
+                       "WHERE host_id = ?1"));
+  RETURN_IF_ERROR(update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run());
+  if (host_id != nullptr) *host_id = host->host_id;
+  return absl::OkStatus();
+}
+
+void SqlStore::AppliedStreamChange(int64_t host_id, int delta) {
+  std::lock_guard lock(streams_mutex_);
+  int64_t& count = streams_[host_id];
+  count = std::max<int64_t>(count + delta, 0);
+  if (count == 0) streams_.erase(host_id);
+}
+
+absl::StatusOr<std::vector<absl::Status>> SqlStore::RecordSessions(
+    std::span<const SessionChange> changes, int64_t now_unix_nanos) {
+  std::vector<absl::Status> applied(changes.size());
+  std::vector<int64_t> host_ids(changes.size(), 0);
+  std::vector<AgentBatch> hosts;
+  hosts.reserve(changes.size());
+  for (const SessionChange& change : changes) hosts.push_back({.agent_id = change.agent_id});
   const absl::Status written = WriteTransaction(
       [&]() -> absl::Status {
-        ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
-        host_id = host->host_id;
-        RETURN_IF_ERROR(CountStream(host_id, connected ? +1 : -1));
-        ASSIGN_OR_RETURN(
-            sql::Statement update,
-            writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2) "
-                             "WHERE host_id = ?1"));
-        return update.Bind(1, host_id).Bind(2, now_unix_nanos).Run();
+        RETURN_IF_ERROR(LockHosts(hosts));
+        for (size_t i = 0; i < changes.size(); ++i) {
+          // A savepoint each: what the store refuses of one stream's Hello
+          // fails that Hello, never another agent's.
+          RETURN_IF_ERROR(writer_->Exec("SAVEPOINT session_change"));
+          const SessionChange& change = changes[i];
+          applied[i] = change.hello != nullptr
+                           ? HelloInTransaction(change.agent_id, *change.hello, now_unix_nanos,
+                                                &host_ids[i])
+                           : ConnectedInTransaction(change.agent_id, false, now_unix_nanos,
+                                                    &host_ids[i]);
+          if (applied[i].ok()) {
+            RETURN_IF_ERROR(writer_->Exec("RELEASE session_change"));
+            continue;
+          }
+          if (applied[i].code() == absl::StatusCode::kAborted) return applied[i];
+          RETURN_IF_ERROR(writer_->Exec("ROLLBACK TO session_change; RELEASE session_change"));
+          hosts_.erase(change.agent_id);
+        }
+        return absl::OkStatus();
       },
       kWriteAttempts);
   if (!written.ok()) return written;
-  std::lock_guard lock(streams_mutex_);
-  int64_t& count = streams_[host_id];
-  count = std::max<int64_t>(count + (connected ? 1 : -1), 0);
-  if (count == 0) streams_.erase(host_id);
-  return absl::OkStatus();
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (applied[i].ok()) AppliedStreamChange(host_ids[i], changes[i].hello != nullptr ? +1 : -1);
+  }
+  return applied;
 }
 
 absl::StatusOr<uint64_t> SqlStore::MaxSequence(const std::string& agent_id) {

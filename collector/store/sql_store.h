@@ -58,6 +58,8 @@ class SqlStore : public Store {
   absl::Status TouchHosts(const std::map<std::string, int64_t>& last_heard) override;
   absl::Status SetConnected(const std::string& agent_id, bool connected,
                             int64_t now_unix_nanos) override;
+  absl::StatusOr<std::vector<absl::Status>> RecordSessions(std::span<const SessionChange> changes,
+                                                           int64_t now_unix_nanos) override;
 
   absl::StatusOr<v1::ListHostsResponse> ListHosts(const v1::ListHostsRequest& page = {}) override;
   absl::StatusOr<v1::ListFindingsResponse> ListFindings(
@@ -139,6 +141,14 @@ class SqlStore : public Store {
   // The host's row into `host`, locked where stores share the database;
   // false when there is none.
   absl::StatusOr<bool> ReadHostRow(const std::string& agent_id, HostState& host);
+  // RecordHello and SetConnected inside a write transaction; `host_id`
+  // (when given) is the host's, for AppliedStreamChange once committed.
+  absl::Status HelloInTransaction(const std::string& agent_id, const v1::AgentMessage& message,
+                                  int64_t now_unix_nanos, int64_t* host_id = nullptr);
+  absl::Status ConnectedInTransaction(const std::string& agent_id, bool connected,
+                                      int64_t now_unix_nanos, int64_t* host_id = nullptr);
+  // A committed stream change into streams_.
+  void AppliedStreamChange(int64_t host_id, int delta);
   // One agent's records, inside the savepoint IngestBatches gives it.
   absl::StatusOr<std::vector<RecordResult>> IngestAgentBatch(const AgentBatch& batch,
                                                              int64_t received_ns);

@@ -27,6 +27,18 @@ bool IsCorruption(v1::FindingKind kind) {
   }
 }
 
+absl::StatusOr<std::vector<absl::Status>> Store::RecordSessions(
+    std::span<const SessionChange> changes, int64_t now_unix_nanos) {
+  std::vector<absl::Status> applied;
+  applied.reserve(changes.size());
+  for (const SessionChange& change : changes) {
+    applied.push_back(change.hello != nullptr
+                          ? RecordHello(change.agent_id, *change.hello, now_unix_nanos)
+                          : SetConnected(change.agent_id, false, now_unix_nanos));
+  }
+  return applied;
+}
+
 absl::StatusOr<std::vector<RecordResult>> Store::IngestBatch(
     const std::string& agent_id, std::span<const v1::AgentMessage> messages,
     int64_t received_unix_nanos) {

@@ -199,6 +199,14 @@ struct RecordResult {
   std::string received_sha256;
 };
 
+// A stream opening (with its Hello) or closing, for Store::RecordSessions.
+struct SessionChange {
+  std::string agent_id;
+  // Set: the stream opened with this Hello (as RecordHello). Null: it closed
+  // (as SetConnected(false)).
+  const v1::AgentMessage* hello = nullptr;
+};
+
 // The messages of one agent inside a multi-agent commit.
 struct AgentBatch {
   std::string agent_id;
@@ -261,6 +269,12 @@ class Store {
   // and one killed -9 stops counting once its lease lapses.
   virtual absl::Status SetConnected(const std::string& agent_id, bool connected,
                                     int64_t now_unix_nanos) = 0;
+  // Many streams' openings and closings (a connect storm) in ONE transaction,
+  // each applied as RecordHello or SetConnected(false) would, each on its
+  // own: returns a status per change. On error (the transaction itself
+  // failed) nothing of the call is stored. The default calls them one by one.
+  virtual absl::StatusOr<std::vector<absl::Status>> RecordSessions(
+      std::span<const SessionChange> changes, int64_t now_unix_nanos);
 
   // Hosts ordered by agent id, page_size of them (0: every one) after the
   // page_token (a previous page's next_page_token; empty: from the first).

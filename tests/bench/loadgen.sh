@@ -5,7 +5,16 @@
 #
 #   tests/bench/loadgen.sh --build build/dev --agents 1000 --duration 60 \
 #     [--dir /var/tmp] [--no-auth] [--synchronous full|normal] [--check] \
+#     [--collector-build DIR] [--max-streams N] [--collectors N] [--postgres] [--no-scrape] \
 #     [-- more fscanary-loadgen options, e.g. --report-interval 6 --json]
+#
+# --collector-build: the collector binary of another build (an anchor to
+# compare against); --max-streams: limits.max_streams (default 2 x agents,
+# at most 10,000); --collectors N: N collectors side by side, the agents
+# spread over them; --postgres: on one PostgreSQL server the script starts
+# (the build's postgres_test_server), instead of SQLite; --no-scrape: no
+# /metrics scrape (past about 30,000 hosts one takes longer than the load
+# generator waits).
 #
 # --check: the CI run. The results are read as JSON and the script fails
 # unless every record was acknowledged exactly once, none lost, every field is
@@ -21,6 +30,11 @@ dir="${TMPDIR:-/tmp}"
 auth=1
 check=0
 synchronous=full
+collector_build=""
+max_streams=""
+collectors=1
+postgres=0
+scrape=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
@@ -30,70 +44,102 @@ while [[ $# -gt 0 ]]; do
     --no-auth) auth=0; shift ;;
     --synchronous) synchronous="$2"; shift 2 ;;
     --check) check=1; shift ;;
+    --collector-build) collector_build="$2"; shift 2 ;;
+    --max-streams) max_streams="$2"; shift 2 ;;
+    --collectors) collectors="$2"; shift 2 ;;
+    --postgres) postgres=1; shift ;;
+    --no-scrape) scrape=0; shift ;;
     --) shift; break ;;
     *) echo "loadgen.sh: unknown option $1 (loadgen options go after --)" >&2; exit 2 ;;
   esac
 done
-collector="$build/collector/daemon/fscanary-collector"
+collector="${collector_build:-$build}/collector/daemon/fscanary-collector"
 loadgen="$build/tests/bench/loadgen/fscanary-loadgen"
-for binary in "$collector" "$loadgen"; do
+postgres_server="$build/tests/lib/postgres_test_server"
+binaries=("$collector" "$loadgen")
+(( postgres )) && binaries+=("$postgres_server")
+for binary in "${binaries[@]}"; do
   [[ -x "$binary" ]] || { echo "loadgen.sh: $binary is not built (--build DIR)" >&2; exit 2; }
 done
 
-# Every stream is a socket on each side; the collector holds threads per stream.
+# Every stream is a socket on each side, unless multiplexed (loadgen --channels).
 ulimit -n "$(ulimit -Hn)"
 work="$(mktemp -d "$dir/fscanary-loadgen.XXXXXX")"
-collector_pid=""
+chmod 755 "$work"  # PostgreSQL runs as the unprivileged user postgres
+collector_pids=()
 cleanup() {
-  if [[ -n "$collector_pid" ]] && kill -0 "$collector_pid" 2>/dev/null; then
-    kill -KILL "$collector_pid" 2>/dev/null || true
-    wait "$collector_pid" 2>/dev/null || true
-  fi
+  for pid in "${collector_pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  (( postgres )) && "$postgres_server" stop "$work/postgres" >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-max_streams=$(( agents * 2 > 4096 ? agents * 2 : 4096 ))
-(( max_streams > 10000 )) && max_streams=10000
-{
-  echo "listen: 127.0.0.1:0"
-  echo "state_dir: $work/state"
-  echo "store:"
-  echo "  synchronous: $synchronous"
-  echo "metrics:"
-  echo "  listen: 127.0.0.1:0"
-  echo "limits:"
-  echo "  max_streams: $max_streams"
-} > "$work/collector.yaml"
-auth_args=()
+if [[ -z "$max_streams" ]]; then
+  max_streams=$(( agents * 2 > 4096 ? agents * 2 : 4096 ))
+  (( max_streams > 10000 )) && max_streams=10000
+fi
+dsn=""
+if (( postgres )); then
+  "$postgres_server" start "$work/postgres" >&2
+  dsn="host=$(cat "$work/postgres") user=postgres dbname=postgres"
+fi
 if (( auth )); then
   "$loadgen" --agents "$agents" --write-tokens "$work/tokens"
   chmod 600 "$work/tokens"
-  echo "tokens_file: $work/tokens" >> "$work/collector.yaml"
-  echo "require_auth: true" >> "$work/collector.yaml"
-  auth_args=(--tokens-file "$work/tokens")
 fi
 
-"$collector" --config "$work/collector.yaml" > "$work/collector.log" 2>&1 &
-collector_pid=$!
-port=""
-metrics_port=""
-for _ in $(seq 300); do
-  port="$(sed -nE 's/.*fscanary-collector \S+ listening on \S+ \(port ([0-9]+)\).*/\1/p' "$work/collector.log" | head -1)"
-  metrics_port="$(sed -nE 's/.*metrics on \S+ \(port ([0-9]+)\).*/\1/p' "$work/collector.log" | head -1)"
-  [[ -n "$port" && -n "$metrics_port" ]] && break
-  kill -0 "$collector_pid" 2>/dev/null || break
-  sleep 0.1
+collector_args=()
+for (( c = 0; c < collectors; ++c )); do
+  {
+    echo "listen: 127.0.0.1:0"
+    echo "state_dir: $work/state$c"
+    echo "store:"
+    if (( postgres )); then
+      echo "  backend: postgres"
+      echo "  postgres:"
+      echo "    dsn: \"$dsn\""
+    else
+      echo "  synchronous: $synchronous"
+    fi
+    echo "metrics:"
+    echo "  listen: 127.0.0.1:0"
+    echo "limits:"
+    echo "  max_streams: $max_streams"
+    if (( auth )); then
+      echo "tokens_file: $work/tokens"
+      echo "require_auth: true"
+    fi
+  } > "$work/collector$c.yaml"
+  "$collector" --config "$work/collector$c.yaml" > "$work/collector$c.log" 2>&1 &
+  pid=$!
+  collector_pids+=("$pid")
+  port=""
+  metrics_port=""
+  for _ in $(seq 300); do
+    port="$(sed -nE 's/.*fscanary-collector \S+ listening on \S+ \(port ([0-9]+)\).*/\1/p' "$work/collector$c.log" | head -1)"
+    metrics_port="$(sed -nE 's/.*metrics on \S+ \(port ([0-9]+)\).*/\1/p' "$work/collector$c.log" | head -1)"
+    [[ -n "$port" && -n "$metrics_port" ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -z "$port" || -z "$metrics_port" ]]; then
+    echo "loadgen.sh: collector $c did not start; its log:" >&2
+    cat "$work/collector$c.log" >&2
+    exit 1
+  fi
+  collector_args+=(--collector "127.0.0.1:$port" --collector-pid "$pid")
+  (( scrape )) && collector_args+=(--metrics "127.0.0.1:$metrics_port")
+  (( postgres )) || collector_args+=(--db-path "$work/state$c/collector.db")
 done
-if [[ -z "$port" || -z "$metrics_port" ]]; then
-  echo "loadgen.sh: the collector did not start; its log:" >&2
-  cat "$work/collector.log" >&2
-  exit 1
-fi
+auth_args=()
+(( auth )) && auth_args=(--tokens-file "$work/tokens")
 
-args=(--collector "127.0.0.1:$port" --agents "$agents" --duration "$duration"
-      --collector-pid "$collector_pid" --db-path "$work/state/collector.db"
-      --metrics "127.0.0.1:$metrics_port" "${auth_args[@]}")
+args=(--agents "$agents" --duration "$duration" "${collector_args[@]}" "${auth_args[@]}")
 status=0
 if (( check )); then
   "$loadgen" "${args[@]}" "$@" --json > "$work/result.json" || status=$?
@@ -151,27 +197,30 @@ else
   "$loadgen" "${args[@]}" "$@" || status=$?
 fi
 
-# The collector must still be there, and stop cleanly.
-if ! kill -0 "$collector_pid" 2>/dev/null; then
-  echo "loadgen.sh: the collector died during the run; its log's end:" >&2
-  tail -20 "$work/collector.log" >&2
-  exit 1
-fi
-kill -TERM "$collector_pid"
-collector_status=0
-wait "$collector_pid" || collector_status=$?
-collector_pid=""
-if (( collector_status != 0 )); then
-  echo "loadgen.sh: the collector exited $collector_status on SIGTERM; its log's end:" >&2
-  tail -20 "$work/collector.log" >&2
-  exit 1
-fi
+# The collectors must still be there, and stop cleanly.
+for (( c = 0; c < collectors; ++c )); do
+  pid="${collector_pids[$c]}"
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "loadgen.sh: collector $c died during the run; its log's end:" >&2
+    tail -20 "$work/collector$c.log" >&2
+    exit 1
+  fi
+  kill -TERM "$pid"
+  collector_status=0
+  wait "$pid" || collector_status=$?
+  if (( collector_status != 0 )); then
+    echo "loadgen.sh: collector $c exited $collector_status on SIGTERM; its log's end:" >&2
+    tail -20 "$work/collector$c.log" >&2
+    exit 1
+  fi
+done
+collector_pids=()
 
 # The acknowledgements are the collector's word; the database is the fact.
 # Every record the fleet sent is stored, once: each (host, sequence) in the
 # ledger, each report and finding row once, as many as were made.
-if (( check )); then
-  python3 - "$work/result.json" "$work/state/collector.db" <<'PY' || status=1
+if (( check && !postgres && collectors == 1 )); then
+  python3 - "$work/result.json" "$work/state0/collector.db" <<'PY' || status=1
 import json, sqlite3, sys
 result = json.load(open(sys.argv[1]))["records"]
 db = sqlite3.connect(f"file:{sys.argv[2]}?mode=ro", uri=True)

@@ -81,8 +81,8 @@ TEST(CollectorConfigErrors, ValuesOutOfRange) {
             "forever)");
   EXPECT_EQ(ErrorOf("limits:\n  max_message_bytes: 1K\n"),
             "collector.yaml:2: limits.max_message_bytes: 1K is not between 64K and 64M");
-  // More streams than the server has threads for is refused, not a crash later.
-  EXPECT_THAT(ErrorOf("limits:\n  max_streams: 20000\n"),
+  // More streams than were measured to be safe is refused, not a crash later.
+  EXPECT_THAT(ErrorOf("limits:\n  max_streams: 100001\n"),
               StartsWith("collector.yaml:2: limits.max_streams:"));
   EXPECT_THAT(ErrorOf("store:\n  synchronous: off\n"),
               StartsWith("collector.yaml:2: store.synchronous: unknown synchronous mode 'off'"));

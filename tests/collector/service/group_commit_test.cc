@@ -18,6 +18,8 @@ namespace fscanary::collector {
 namespace {
 
 using store::testing::FindingRecord;
+using store::testing::HelloMessage;
+using store::testing::VmFacts;
 
 constexpr int64_t kSecond = 1'000'000'000;
 
@@ -52,6 +54,19 @@ class GatedStore final : public store::Store {
   absl::Status RecordHello(const std::string& agent_id, const v1::AgentMessage& message,
                            int64_t now) override {
     return store_.RecordHello(agent_id, message, now);
+  }
+  absl::StatusOr<std::vector<absl::Status>> RecordSessions(
+      std::span<const store::SessionChange> changes, int64_t now) override {
+    {
+      std::lock_guard lock(mutex_);
+      session_commits_.push_back(changes.size());
+    }
+    return store_.RecordSessions(changes, now);
+  }
+  // The size of each RecordSessions call, in order.
+  std::vector<size_t> session_commits() {
+    std::lock_guard lock(mutex_);
+    return session_commits_;
   }
   absl::Status Touch(const std::string& agent_id, int64_t now) override {
     return store_.Touch(agent_id, now);
@@ -93,6 +108,7 @@ class GatedStore final : public store::Store {
   std::condition_variable changed_;
   bool held_ = false;
   bool open_ = false;
+  std::vector<size_t> session_commits_;
 };
 
 double Records(const metrics::Registry& registry, const std::string& outcome) {
@@ -146,6 +162,50 @@ TEST(GroupCommit, OneAgentsRefusedRecordFailsOnlyThatAgentsRecords) {
   EXPECT_EQ(sqlite->ListFindings({})->findings_size(), 4);
   EXPECT_EQ(Records(registry, "stored"), 4);
   EXPECT_EQ(Records(registry, "commit_failed"), 2);
+}
+
+TEST(GroupCommit, HellosThatArriveDuringACommitAreStoredTogether) {
+  fscanary::testing::TempDir dir;
+  std::unique_ptr<store::Store> sqlite = store::testing::OpenStore(dir);
+  GatedStore store(*sqlite);
+  metrics::Registry registry;
+  constexpr int kAgents = 40;
+  std::mutex mutex;
+  std::map<std::string, absl::Status> opened;
+  std::map<std::string, absl::Status> closed;
+  auto agent = [](int i) { return "agent-" + std::to_string(i); };
+  {
+    GroupCommitter committer(store, 64, registry);
+    committer.Enqueue("first", FindingRecord(1, kSecond), [](const absl::Status&, uint64_t) {});
+    store.WaitUntilHeld();
+    // A connect storm while the first commit is held.
+    for (int i = 0; i < kAgents; ++i) {
+      committer.EnqueueSession(agent(i), HelloMessage(VmFacts(), kSecond),
+                               [&, i](const absl::Status& status) {
+                                 std::lock_guard lock(mutex);
+                                 opened[agent(i)] = status;
+                               });
+    }
+    store.Open();
+  }
+  ASSERT_EQ(opened.size(), static_cast<size_t>(kAgents));
+  for (const auto& [agent_id, status] : opened) EXPECT_TRUE(status.ok()) << agent_id << status;
+  EXPECT_EQ(store.session_commits(), std::vector<size_t>{kAgents});
+  for (int i = 0; i < kAgents; ++i) EXPECT_TRUE(sqlite->GetHost(agent(i))->host().connected());
+
+  {
+    metrics::Registry second_registry;
+    GroupCommitter committer(store, 64, second_registry);
+    for (int i = 0; i < kAgents; ++i) {
+      committer.EnqueueSession(agent(i), std::nullopt, [&, i](const absl::Status& status) {
+        std::lock_guard lock(mutex);
+        closed[agent(i)] = status;
+      });
+    }
+  }
+  ASSERT_EQ(closed.size(), static_cast<size_t>(kAgents));
+  for (const auto& [agent_id, status] : closed) EXPECT_TRUE(status.ok()) << agent_id << status;
+  for (int i = 0; i < kAgents; ++i) EXPECT_FALSE(sqlite->GetHost(agent(i))->host().connected());
 }
 
 }  // namespace
