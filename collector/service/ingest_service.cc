@@ -19,8 +19,9 @@ namespace {
 // are written back by this stream's own writer thread, coalesced into ranges.
 class AckWriter {
  public:
-  explicit AckWriter(grpc::ServerReaderWriter<v1::CollectorMessage, v1::AgentMessage>* stream)
-      : stream_(stream), thread_([this] { Loop(); }) {}
+  AckWriter(grpc::ServerReaderWriter<v1::CollectorMessage, v1::AgentMessage>* stream,
+            adaptive::HintStream hints)
+      : stream_(stream), hints_(std::move(hints)), thread_([this] { Loop(); }) {}
 
   ~AckWriter() {
     {
@@ -96,6 +97,9 @@ class AckWriter {
         rejected.assign(rejected_.begin(), rejected_.end());
         rejected_.clear();
       }
+      // Adaptive verification: the agent's boost, when it changed, before the
+      // acks (an agent that reads an ack has read the hint before it).
+      if (std::optional<v1::CollectorMessage> hint = hints_.Pending()) stream_->Write(*hint);
       // One Rejection per record: each has its own digests.
       for (const Rejected& record : rejected) {
         v1::CollectorMessage reply;
@@ -136,6 +140,7 @@ class AckWriter {
   }
 
   grpc::ServerReaderWriter<v1::CollectorMessage, v1::AgentMessage>* stream_;
+  adaptive::HintStream hints_;  // the writer thread's
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable drained_;
@@ -153,14 +158,15 @@ class AckWriter {
 IngestService::IngestService(store::Store& store, GroupCommitter& committer, Sessions& sessions,
                              const Credentials& credentials, StreamLimits& stream_limits,
                              ValidationLimits limits, uint32_t max_records_in_flight,
-                             metrics::Registry& registry)
+                             metrics::Registry& registry, const adaptive::HintBoard* hints)
     : store_(store),
       committer_(committer),
       sessions_(sessions),
       credentials_(credentials),
       stream_limits_(stream_limits),
       limits_(limits),
-      max_records_in_flight_(max_records_in_flight) {
+      max_records_in_flight_(max_records_in_flight),
+      hints_(hints) {
   auto rejected = registry.AddCounter("fscanary_collector_rejected_messages_total",
                                       "Messages from agents refused, by reason.");
   if (rejected.ok()) rejected_ = *rejected;
@@ -243,7 +249,7 @@ grpc::Status IngestService::Stream(
 
   grpc::Status result = grpc::Status::OK;
   {
-    AckWriter acks(stream);
+    AckWriter acks(stream, adaptive::HintStream(hints_, agent_id));
     while (true) {
       acks.WaitForRoom(max_records_in_flight_);
       // A record the store failed is neither acknowledged nor rejected: the

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "collector/adaptive/hint_board.h"
 #include "collector/service/credentials.h"
 #include "collector/service/group_commit.h"
 #include "collector/service/sessions.h"
@@ -21,11 +22,12 @@ namespace fscanary::collector {
 
 class IngestService final : public v1::Ingest::Service {
  public:
-  // `credentials` and `stream_limits` must outlive the service.
+  // `credentials`, `stream_limits` and `hints` (may be null: no Hints sent)
+  // must outlive the service.
   IngestService(store::Store& store, GroupCommitter& committer, Sessions& sessions,
                 const Credentials& credentials, StreamLimits& stream_limits,
                 ValidationLimits limits, uint32_t max_records_in_flight,
-                metrics::Registry& registry);
+                metrics::Registry& registry, const adaptive::HintBoard* hints = nullptr);
 
   grpc::Status Stream(
       grpc::ServerContext* context,
@@ -41,6 +43,7 @@ class IngestService final : public v1::Ingest::Service {
   StreamLimits& stream_limits_;
   const ValidationLimits limits_;
   const uint32_t max_records_in_flight_;
+  const adaptive::HintBoard* hints_;
   metrics::Family<metrics::Counter>* rejected_ = nullptr;
 };
 

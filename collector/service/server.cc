@@ -58,7 +58,7 @@ absl::StatusOr<std::unique_ptr<CollectorServer>> CollectorServer::Start(
   server->committer_ = std::make_unique<GroupCommitter>(store, options.max_batch, registry);
   server->ingest_ = std::make_unique<IngestService>(
       store, *server->committer_, server->sessions_, *server->credentials_, *server->stream_limits_,
-      options.limits, options.max_records_in_flight, registry);
+      options.limits, options.max_records_in_flight, registry, options.hints);
   auto analyses = std::make_shared<AnalysisCache>(store, registry);
   server->query_ = std::make_unique<OperatorQueryService>(store, analyses, *server->credentials_);
   server->admin_query_ = std::make_unique<QueryService>(store, analyses);
