@@ -18,6 +18,7 @@ namespace {
 constexpr uint64_t kMaxTargetBytes = uint64_t{1} << 60;
 constexpr uint64_t kMaxBytesPerSecond = uint64_t{1} << 40;
 constexpr double kMaxIosPerSecond = 1e7;
+constexpr double kMaxBoost = 100;
 constexpr Duration kMaxInterval = std::chrono::hours(24 * 365);
 
 absl::StatusOr<verify::Durability> ParseDurability(std::string_view name) {
@@ -61,6 +62,9 @@ void ReadBudget(Section& section, Budget& budget) {
     section.Fail("cpu_share", "must be above 0 (a fraction of one core, e.g. 0.01)");
   }
   section.Read("idle_priority", budget.idle_priority);
+  section.Read("max_boost", budget.max_boost, 1, kMaxBoost);
+  section.ReadDuration("boost_lapse", budget.boost_lapse, std::chrono::seconds(10),
+                       std::chrono::hours(24 * 7));
 }
 
 void ReadSchedule(Section& section, Schedule& schedule) {

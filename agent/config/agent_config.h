@@ -26,6 +26,14 @@ struct Budget {
   double cpu_share = 0.01;
   // Run the agent's I/O in the idle I/O priority class.
   bool idle_priority = true;
+  // Adaptive verification (docs/CORRELATION.md): the most the collector may
+  // speed this agent's verification up by (its Hint.boost_factor is clamped
+  // to this); 1: hints are ignored. A boost shortens the schedule only: the
+  // I/O and CPU limits above still hold. 1-100.
+  double max_boost = 4;
+  // A boost the collector does not renew within this lapses on its own, so a
+  // collector that dies leaves no agent boosted. 10s-7d.
+  Duration boost_lapse = std::chrono::minutes(30);
 };
 
 // A target's own cap, inside the agent's Budget; 0: only the agent's applies.

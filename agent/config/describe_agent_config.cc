@@ -101,6 +101,8 @@ std::string DescribeConfig(const AgentConfig& config) {
   text.Number("budget.ios_per_second", config.budget.ios_per_second);
   text.Number("budget.cpu_share", config.budget.cpu_share);
   text.Bool("budget.idle_priority", config.budget.idle_priority);
+  text.Number("budget.max_boost", config.budget.max_boost);
+  text.Time("budget.boost_lapse", config.budget.boost_lapse);
   text.Bool("kernel_log.enabled", config.kernel_log.enabled);
   text.Integer("kernel_log.max_events_per_minute", config.kernel_log.max_events_per_minute);
   text.Bool("kernel_log.kernel_lines_only", config.kernel_log.kernel_lines_only);

@@ -30,6 +30,11 @@ void AgentMetrics::SetKernelLogLinesIgnored(uint64_t total) {
   kernel_log_lines_ignored_ = total;
 }
 
+void AgentMetrics::SetBoost(double factor) {
+  std::lock_guard lock(mutex_);
+  boost_ = factor;
+}
+
 namespace {
 
 // Reasons a record is quarantined for, each a series from the start.
@@ -157,8 +162,17 @@ std::vector<MetricFamily> AgentMetrics::Collect() const {
                          .type = MetricType::kGauge};
   connected.series.push_back(
       {.value = live_.collector_connected && live_.collector_connected() ? 1.0 : 0.0});
-  std::vector<MetricFamily> families = {verified,      written, entries, findings, io_errors,
-                                        state_trouble, latency, spool,   connected};
+  MetricFamily boost{.name = "fscanary_agent_verification_boost",
+                     .help =
+                         "The factor the collector's adaptive-verification hint speeds this "
+                         "agent's schedule up by, as clamped to budget.max_boost (1: none).",
+                     .type = MetricType::kGauge};
+  {
+    std::lock_guard lock(mutex_);
+    boost.series.push_back({.value = boost_});
+  }
+  std::vector<MetricFamily> families = {verified,      written, entries, findings,  io_errors,
+                                        state_trouble, latency, spool,   connected, boost};
   if (live_.keeping) AppendKeeping(live_.keeping(), families);
   if (!ignored.series.empty()) families.push_back(std::move(ignored));
   return families;

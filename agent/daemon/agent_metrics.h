@@ -50,6 +50,8 @@ class AgentMetrics final : public metrics::Collectable {
   // the host's data (KernelLogWatcher::lines_ignored()); exported from the
   // first call on.
   void SetKernelLogLinesIgnored(uint64_t total);
+  // The verification boost in force (1: the configured schedule).
+  void SetBoost(double factor);
 
   std::vector<metrics::MetricFamily> Collect() const override;
 
@@ -70,6 +72,7 @@ class AgentMetrics final : public metrics::Collectable {
   mutable std::mutex mutex_;
   std::map<std::string, TargetTotals> targets_;
   std::optional<uint64_t> kernel_log_lines_ignored_;
+  double boost_ = 1;
 };
 
 }  // namespace fscanary::daemon

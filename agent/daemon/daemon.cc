@@ -52,7 +52,10 @@ std::string SummarizeRoutine(std::span<const spool::Record> routine) {
 
 }  // namespace
 
-Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), limiter_(options_.budget) {}
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)),
+      limiter_(options_.budget),
+      boost_(options_.max_boost, options_.boost_lapse_ns) {}
 
 Daemon::~Daemon() {
   if (metrics_server_ != nullptr) metrics_server_->Stop();
@@ -116,7 +119,11 @@ absl::Status Daemon::Initialize() {
     }
   }
   RETURN_IF_ERROR(RefreshFacts());
-  sender_ = std::make_unique<transport::Sender>(options_.sender, *spool_,
+  transport::SenderOptions sender = options_.sender;
+  sender.on_hint = [this](const v1::Hint& hint) {
+    boost_.Offer(hint.boost_factor(), io::MonotonicNanos());
+  };
+  sender_ = std::make_unique<transport::Sender>(std::move(sender), *spool_,
                                                 [this] { return BuildHello(); });
   metrics_ = std::make_shared<AgentMetrics>(AgentMetrics::Live{
       .spool_records = [this] { return spool_->Stats().records; },
@@ -290,6 +297,17 @@ void Daemon::Throttle() {
   }
 }
 
+void Daemon::ApplyBoost() {
+  const uint64_t now = io::MonotonicNanos();
+  const double factor = boost_.InForce(now);
+  if (factor == boost_applied_) return;
+  spdlog::info("verification boost {} -> {} (ceiling {})", boost_applied_, factor,
+               options_.max_boost);
+  boost_applied_ = factor;
+  for (ActiveChecker& active : checkers_) active.checker->SetBoost(factor, now);
+  metrics_->SetBoost(factor);
+}
+
 void Daemon::RequestStop() {
   {
     std::lock_guard lock(stop_mutex_);
@@ -324,6 +342,9 @@ absl::Status Daemon::Run() {
   uint64_t sender_progress_at_ping = sender_->progress();
 
   while (!stopping_) {
+    // A hint or a lapse acts at the next turn: a scrub step is due every
+    // second, a report every report_interval.
+    ApplyBoost();
     StepCheckers();
     if (kernel_log_ != nullptr) {
       metrics_->SetKernelLogLinesIgnored(kernel_log_->watcher().lines_ignored());

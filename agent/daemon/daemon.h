@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/daemon/agent_metrics.h"
+#include "agent/daemon/boost.h"
 #include "agent/daemon/checker_set.h"
 #include "agent/daemon/reported_findings.h"
 #include "agent/transport/sender.h"
@@ -43,6 +44,10 @@ struct DaemonOptions {
   // Share of one core the agent may use (0: unlimited).
   double cpu_share = 0.01;
   bool idle_priority = true;
+  // Adaptive verification: the most the collector's hints may speed the
+  // schedule up by (1: hints ignored), and how long a hint holds unrenewed.
+  double max_boost = 1;
+  uint64_t boost_lapse_ns = 1'800'000'000'000;
   int report_interval_ms = 60'000;
   int facts_interval_ms = 300'000;
   // Hash of the effective configuration, sent in the Hello.
@@ -87,12 +92,16 @@ class Daemon {
   void ReportSpoolLosses();
   // Keeps the agent within its CPU share.
   void Throttle();
+  // Gives the checkers the boost in force now, when it changed.
+  void ApplyBoost();
 
   DaemonOptions options_;
   io::RateLimiter limiter_;
   std::unique_ptr<spool::Spool> spool_;
   std::shared_ptr<evidence::EvidenceStore> evidence_;
   std::unique_ptr<transport::Sender> sender_;
+  Boost boost_;
+  double boost_applied_ = 1;
   std::vector<ActiveChecker> checkers_;
   // The kernel log checker among checkers_, if it runs.
   const kmsg::KernelLogChecker* kernel_log_ = nullptr;

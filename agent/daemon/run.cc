@@ -58,6 +58,8 @@ absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& confi
                     .ios_per_second = config.budget.ios_per_second};
   options.cpu_share = config.budget.cpu_share;
   options.idle_priority = config.budget.idle_priority;
+  options.max_boost = config.budget.max_boost;
+  options.boost_lapse_ns = Nanos(config.budget.boost_lapse);
   options.report_interval_ms = Millis(config.report_interval);
   for (const config::TargetConfig& target : config.targets) {
     options.targets.push_back(TargetOptions{

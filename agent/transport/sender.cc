@@ -255,6 +255,9 @@ absl::Status Sender::RunStream(const std::string& address) {
         HandleAck(reply.ack(), in_flight);
       } else if (reply.has_rejection()) {
         HandleRejection(reply.rejection(), in_flight);
+      } else if (reply.has_hint()) {
+        if (options_.on_hint) options_.on_hint(reply.hint());
+        continue;
       } else {
         continue;
       }

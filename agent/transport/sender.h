@@ -47,6 +47,9 @@ struct SenderOptions {
   int heartbeat_interval_ms = 15'000;
   // Records sent and not yet acknowledged, at most.
   size_t window = 256;
+  // Called on the reply thread with each Hint the collector sends; empty:
+  // hints are ignored.
+  std::function<void(const v1::Hint&)> on_hint;
 };
 
 // Rejection reasons as counted (a metric label): the collector's word when

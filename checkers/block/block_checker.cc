@@ -62,6 +62,61 @@ namespace {
 constexpr uint64_t kScrubStepNs = 1'000'000'000;
 }  // namespace
 
+uint64_t BlockChecker::Boosted(uint64_t interval_ns) const {
+  return std::max<uint64_t>(static_cast<uint64_t>(static_cast<double>(interval_ns) / boost_), 1);
+}
+
+void BlockChecker::SetBoost(double factor, uint64_t now_ns) {
+  factor = std::max(factor, 1.0);
+  if (factor == boost_) return;
+  boost_ = factor;
+  // A faster schedule starts now, not after the slower one's next turn.
+  next_write_ns_ = std::min(next_write_ns_, now_ns + Boosted(options_.write_interval_ns));
+  next_cold_read_ns_ =
+      std::min(next_cold_read_ns_, now_ns + Boosted(options_.cold_read_interval_ns));
+}
+
+std::vector<verify::Run> BlockChecker::DamagedRanges(
+    const std::vector<checker::Finding>& findings) {
+  // Enough to follow up every corruption of a sick target for a long while;
+  // past it, a target so damaged has nothing more to show.
+  constexpr size_t kMaxFollowedUp = 4096;
+  const target::ScratchTarget& scratch = target_->writable.target;
+  const uint64_t block_size = scratch.label.block_size;
+  const uint64_t block_count = scratch.label.block_count();
+  const uint64_t range_blocks = std::max<uint64_t>(options_.damaged_range_bytes / block_size, 1);
+  std::vector<uint64_t> found;   // blocks this step already has a finding for
+  std::vector<uint64_t> ranges;  // first block of each damaged range
+  for (const checker::Finding& finding : findings) {
+    if (!finding.block.has_value() || finding.kind == checker::FindingKind::kIoError) continue;
+    if (finding.block->offset < scratch.label.data_start) continue;
+    const uint64_t block = (finding.block->offset - scratch.label.data_start) / block_size;
+    found.push_back(block);
+    if (followed_up_.size() >= kMaxFollowedUp ||
+        !followed_up_.emplace(finding.block->offset, finding.block->expected_generation).second) {
+      continue;
+    }
+    ranges.push_back(block / range_blocks * range_blocks);
+  }
+  std::sort(ranges.begin(), ranges.end());
+  ranges.erase(std::unique(ranges.begin(), ranges.end()), ranges.end());
+  std::sort(found.begin(), found.end());
+  // Runs of the ranges without the blocks found: those were re-read already.
+  std::vector<verify::Run> runs;
+  for (const uint64_t first : ranges) {
+    const uint64_t end = std::min(first + range_blocks, block_count);
+    for (uint64_t block = first; block < end; ++block) {
+      if (std::binary_search(found.begin(), found.end(), block)) continue;
+      if (!runs.empty() && runs.back().first_block + runs.back().count == block) {
+        ++runs.back().count;
+      } else {
+        runs.push_back({block, 1});
+      }
+    }
+  }
+  return runs;
+}
+
 uint64_t BlockChecker::next_due_ns() const {
   return std::min({next_write_ns_, next_cold_read_ns_, next_scrub_ns_});
 }
@@ -169,7 +224,7 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
     } else {
       engine_failed(verify::IoOperation::kWrite, write.status());
     }
-    next_write_ns_ = now_ns + options_.write_interval_ns;
+    next_write_ns_ = now_ns + Boosted(options_.write_interval_ns);
   }
 
   if (now_ns >= next_cold_read_ns_) {
@@ -178,13 +233,18 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
         engine, writable.target, state,
         RandomRuns(block_count, options_.cold_read_blocks, run_length, random_), verify_options);
     keep(cold);
-    next_cold_read_ns_ = now_ns + options_.cold_read_interval_ns;
+    next_cold_read_ns_ = now_ns + Boosted(options_.cold_read_interval_ns);
   }
 
   if (now_ns >= next_scrub_ns_) {
     // Every block once per scrub interval: a step's share of the target, and
     // the share of the state file that describes it, read back.
-    const uint64_t steps = std::max<uint64_t>(options_.scrub_interval_ns / kScrubStepNs, 1);
+    // After a corruption, the whole target within urgent_scrub_interval_ns.
+    uint64_t interval_ns = Boosted(options_.scrub_interval_ns);
+    if (urgent_scrub_blocks_ > 0) {
+      interval_ns = std::min(interval_ns, options_.urgent_scrub_interval_ns);
+    }
+    const uint64_t steps = std::max<uint64_t>(interval_ns / kScrubStepNs, 1);
     const uint64_t per_step = std::max<uint64_t>((block_count + steps - 1) / steps, 1);
     const auto count =
         static_cast<uint32_t>(std::min<uint64_t>(per_step, block_count - scrub_cursor_));
@@ -194,11 +254,31 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
     keep(scrub);
     CheckStoredState(scrub_run, trouble, failed);
     scrub_cursor_ += count;
+    urgent_scrub_blocks_ -= std::min<uint64_t>(urgent_scrub_blocks_, count);
     if (scrub_cursor_ >= block_count) {
       scrub_cursor_ = 0;
       ++activity_.passes_completed;
     }
-    next_scrub_ns_ = now_ns + std::min(kScrubStepNs, options_.scrub_interval_ns);
+    next_scrub_ns_ = now_ns + std::min(kScrubStepNs, interval_ns);
+  }
+
+  // A new corruption: the blocks around it at once (with evidence, as any
+  // finding), and the whole target soon. What this read finds is followed up
+  // by that scrub, not by another read around it.
+  if (const std::vector<verify::Run> damaged = DamagedRanges(findings); !damaged.empty()) {
+    uint64_t blocks = 0;
+    for (const verify::Run& run : damaged) blocks += run.count;
+    spdlog::warn(
+        "target {}: corruption found; verifying {} blocks around it now and the whole "
+        "target within {} s",
+        target_->name, blocks, options_.urgent_scrub_interval_ns / 1'000'000'000);
+    absl::StatusOr<verify::VerifyResult> around =
+        verify::VerifyRuns(engine, writable.target, state, damaged, verify_options);
+    keep(around);
+    if (urgent_scrub_blocks_ == 0) {
+      urgent_scrub_blocks_ = block_count;
+      next_scrub_ns_ = now_ns;
+    }
   }
   if (std::optional<checker::Finding> corrupted = CountStateTrouble(trouble, now_ns)) {
     findings.push_back(*std::move(corrupted));

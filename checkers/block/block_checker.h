@@ -3,12 +3,16 @@
 // (a new generation for some blocks, O_DIRECT, read back at once), cold reads
 // of blocks written earlier, and a scrub that walks the whole target once per
 // interval, each in small steps when due, so the agent stays within its budget.
+// A corruption found the first time is followed at once by a read of the
+// blocks around it, and by a scrub of the whole target within
+// urgent_scrub_interval_ns.
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -42,6 +46,14 @@ struct BlockCheckerOptions {
   // finding (the daemon passes its report interval as the window).
   uint64_t state_trouble_window_ns = 60'000'000'000;
   uint32_t state_trouble_threshold = 0;
+  // After a new corruption: the blocks of the aligned range of this many
+  // bytes that holds it are read again at once (a merged request, a
+  // misdirected or torn write damages more than one block; Linux's
+  // max_sectors_kb is 512 KiB to 1280 KiB by default), and the whole target
+  // is scrubbed within urgent_scrub_interval_ns (or as fast as the budget
+  // allows), whatever scrub_interval_ns says.
+  uint64_t damaged_range_bytes = 1 << 20;
+  uint64_t urgent_scrub_interval_ns = 600'000'000'000;
 };
 
 // `count` blocks of a target in runs of `run_length` adjacent blocks at random
@@ -63,8 +75,15 @@ class BlockChecker final : public checker::Checker {
   uint64_t next_due_ns() const override;
   absl::StatusOr<std::vector<checker::Finding>> Step(uint64_t now_ns) override;
   checker::Activity TakeActivity() override;
+  void SetBoost(double factor, uint64_t now_ns) override;
 
  private:
+  // An interval of the schedule, shortened by the boost in force.
+  uint64_t Boosted(uint64_t interval_ns) const;
+  // The blocks of the damaged ranges around the corruptions among `findings`
+  // not followed up before (each block and generation once), without the
+  // blocks found; remembers them as followed up.
+  std::vector<verify::Run> DamagedRanges(const std::vector<checker::Finding>& findings);
   void Account(const verify::VerifyResult& result);
   // Counts the state trouble of a step; the state_corruption finding once
   // the window's count exceeds the threshold.
@@ -82,6 +101,12 @@ class BlockChecker final : public checker::Checker {
   uint64_t next_write_ns_ = 0;
   uint64_t next_cold_read_ns_ = 0;
   uint64_t next_scrub_ns_ = 0;
+  double boost_ = 1;
+  // Blocks the urgent scrub (after a corruption) still has to verify.
+  uint64_t urgent_scrub_blocks_ = 0;
+  // Corruptions (offset, expected generation) already followed up: a
+  // persistent one found again by every pass is not followed up again.
+  std::set<std::pair<uint64_t, uint64_t>> followed_up_;
   checker::Activity activity_;
   // The state's damaged records are counted once, at the first step.
   bool damaged_records_counted_ = false;

@@ -125,6 +125,34 @@ void ReadRetention(Section& section, Duration& value, std::string_view key) {
   }
 }
 
+void ReadAdaptive(Section& section, CollectorConfig::Adaptive& adaptive) {
+  using std::chrono::hours;
+  using std::chrono::milliseconds;
+  section.Read("enabled", adaptive.enabled);
+  section.ReadDuration("poll_interval", adaptive.poll_interval, milliseconds(100), hours(1));
+  section.ReadDuration("decide_interval", adaptive.decide_interval, milliseconds(100), hours(24));
+  section.ReadDuration("renew_interval", adaptive.renew_interval, milliseconds(100), hours(24));
+  section.Read("max_factor", adaptive.max_factor, 1, 100);
+  section.Read("max_extra_io_share", adaptive.max_extra_io_share, 0, 100);
+  section.ReadInteger("leads", adaptive.leads, 0, 100);
+  section.ReadDuration("victim_window", adaptive.victim_window, Duration(0), hours(24 * 365));
+  section.ReadDuration("fade_after", adaptive.fade_after, Duration(0), hours(24 * 365));
+  section.Read("confirmed_q", adaptive.confirmed_q, 1e-300, 1);
+  if (adaptive.confirmed_q >= 1) section.Fail("confirmed_q", "must be below 1");
+  section.Read("lead_p", adaptive.lead_p, 1e-300, 1);
+  if (adaptive.lead_p >= 1) section.Fail("lead_p", "must be below 1");
+  section.ReadStringList("neighbourhoods", adaptive.neighbourhoods);
+  for (const std::string& neighbourhood : adaptive.neighbourhoods) {
+    if (neighbourhood.empty() || neighbourhood.front() == ',' || neighbourhood.back() == ',' ||
+        neighbourhood.find(",,") != std::string::npos) {
+      section.Fail(
+          "neighbourhoods",
+          absl::StrCat("'", neighbourhood,
+                       "' names an empty attribute; write attributes separated by commas"));
+    }
+  }
+}
+
 void ReadCollector(Section root, CollectorConfig& config) {
   root.Read("listen", config.listen);
   root.Check("listen", ValidateGrpcListen(config.listen));
@@ -204,6 +232,9 @@ void ReadCollector(Section root, CollectorConfig& config) {
     limits->ReadDuration("idle_timeout", config.limits.idle_timeout, std::chrono::seconds(1),
                          std::chrono::hours(24));
     limits->ReadInteger("max_records_in_flight", config.limits.max_records_in_flight, 1, 65536);
+  }
+  if (std::optional<Section> adaptive = root.Child("adaptive")) {
+    ReadAdaptive(*adaptive, config.adaptive);
   }
 }
 

@@ -92,6 +92,34 @@ struct CollectorConfig {
     uint32_t max_records_in_flight = 256;
   };
 
+  // Adaptive verification (docs/CORRELATION.md): after a corruption, ask the
+  // victim and the hosts that share a lead suspect's attributes to verify
+  // faster for a while; each agent clamps the factor to its own
+  // budget.max_boost.
+  struct Adaptive {
+    bool enabled = false;
+    // New findings are looked for this often; boosts are decided again at
+    // once when there are, and every decide_interval besides (so that they
+    // lower when a lead is confirmed, refuted or fades).
+    Duration poll_interval = std::chrono::seconds(10);
+    Duration decide_interval = std::chrono::minutes(5);
+    // A boost in force is sent again this often; shorter than the agents'
+    // budget.boost_lapse (30m by default) or their boosts lapse in between.
+    Duration renew_interval = std::chrono::minutes(5);
+    // adaptive::PolicyOptions, named as there.
+    double max_factor = 10;
+    double max_extra_io_share = 0.2;
+    uint32_t leads = 1;
+    Duration victim_window = std::chrono::hours(24 * 7);
+    Duration fade_after = std::chrono::hours(24 * 14);
+    double confirmed_q = 0.05;
+    double lead_p = 0.01;
+    // Each a comma-separated list of attributes ("kernel_series,driver,scheduler"):
+    // the hosts sharing all of a recent victim's values of them are boosted
+    // too. Empty: none.
+    std::vector<std::string> neighbourhoods;
+  };
+
   // Ingest (and query) listener: host:port or unix:/path.
   std::string listen = kDefaultCollectorAddress;
   // Reflection, health and query without TLS or auth: loopback or unix: only;
@@ -117,6 +145,7 @@ struct CollectorConfig {
   // A host not heard from for this long is shown as gone.
   Duration host_expiry = std::chrono::hours(1);
   Limits limits;
+  Adaptive adaptive;
 };
 
 // Parses and checks a collector config; `source_name` names the text in

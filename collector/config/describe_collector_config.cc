@@ -40,6 +40,18 @@ std::string DescribeConfig(const CollectorConfig& config) {
   text.Integer("limits.max_streams_per_agent", config.limits.max_streams_per_agent);
   text.Time("limits.hello_timeout", config.limits.hello_timeout);
   text.Time("limits.idle_timeout", config.limits.idle_timeout);
+  text.Bool("adaptive.enabled", config.adaptive.enabled);
+  text.Time("adaptive.poll_interval", config.adaptive.poll_interval);
+  text.Time("adaptive.decide_interval", config.adaptive.decide_interval);
+  text.Time("adaptive.renew_interval", config.adaptive.renew_interval);
+  text.Number("adaptive.max_factor", config.adaptive.max_factor);
+  text.Number("adaptive.max_extra_io_share", config.adaptive.max_extra_io_share);
+  text.Integer("adaptive.leads", config.adaptive.leads);
+  text.Time("adaptive.victim_window", config.adaptive.victim_window);
+  text.Time("adaptive.fade_after", config.adaptive.fade_after);
+  text.Number("adaptive.confirmed_q", config.adaptive.confirmed_q);
+  text.Number("adaptive.lead_p", config.adaptive.lead_p);
+  text.String("adaptive.neighbourhoods", absl::StrJoin(config.adaptive.neighbourhoods, ";"));
   text.Integer("limits.max_records_in_flight", config.limits.max_records_in_flight);
   return text.text();
 }

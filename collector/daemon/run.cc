@@ -13,7 +13,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "collector/config/tokens.h"
+#include "collector/daemon/boost_decider.h"
 #include "collector/daemon/fleet_metrics.h"
 #include "collector/leader/leadership.h"
 #include "common/daemon/logging.h"
@@ -193,6 +195,28 @@ absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const config::CollectorCon
   return options;
 }
 
+BoostDeciderOptions BoostDeciderOptionsFromConfig(const config::CollectorConfig& config) {
+  const config::CollectorConfig::Adaptive& adaptive = config.adaptive;
+  auto seconds = [](config::Duration duration) {
+    return std::chrono::duration<double>(duration).count();
+  };
+  BoostDeciderOptions options{.poll_interval = adaptive.poll_interval,
+                              .decide_interval = adaptive.decide_interval};
+  adaptive::PolicyOptions& policy = options.policy;
+  policy.max_factor = adaptive.max_factor;
+  policy.max_extra_io_share = adaptive.max_extra_io_share;
+  policy.leads = adaptive.leads;
+  policy.victim_window_s = seconds(adaptive.victim_window);
+  policy.fade_after_s = seconds(adaptive.fade_after);
+  policy.confirmed_q = adaptive.confirmed_q;
+  policy.lead_p = adaptive.lead_p;
+  for (const std::string& neighbourhood : adaptive.neighbourhoods) {
+    std::vector<std::string> attributes = absl::StrSplit(neighbourhood, ',');
+    policy.neighbourhoods.push_back(std::move(attributes));
+  }
+  return options;
+}
+
 store::StoreOptions StoreOptionsFromConfig(const config::CollectorConfig& config) {
   store::StoreOptions options{
       .backend = config.store.backend == config::CollectorConfig::StoreBackend::kPostgres
@@ -262,6 +286,13 @@ int RunCollector(const std::string& config_path) {
 
   auto registry = std::make_shared<metrics::Registry>();
   (void)metrics::RegisterBuildInfo(*registry, FSCANARY_VERSION, FSCANARY_REVISION);
+  // Adaptive verification: the board outlives the server (its streams read
+  // it); the decider, started after the server, stops before it.
+  std::unique_ptr<adaptive::HintBoard> hints;
+  if (config->adaptive.enabled) {
+    hints = std::make_unique<adaptive::HintBoard>(config->adaptive.renew_interval);
+    server_options->hints = hints.get();
+  }
   absl::StatusOr<std::unique_ptr<CollectorServer>> server =
       CollectorServer::Start(*server_options, **store, *registry);
   if (!server.ok()) {
@@ -296,6 +327,13 @@ int RunCollector(const std::string& config_path) {
   }
   int exit_code = 0;
   {
+    std::unique_ptr<BoostDecider> decider;
+    if (hints != nullptr) {
+      decider = std::make_unique<BoostDecider>(**store, *hints, *registry,
+                                               BoostDeciderOptionsFromConfig(*config));
+      spdlog::info("adaptive verification on: boosts up to {}x, {}% extra verification I/O",
+                   config->adaptive.max_factor, 100 * config->adaptive.max_extra_io_share);
+    }
     Maintenance maintenance(
         **store, *fleet, leadership,
         store::RetentionPolicy{.report_max_age_nanos = Nanos(config->retention.reports),

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "collector/config/collector_config.h"
+#include "collector/daemon/boost_decider.h"
 #include "collector/service/server.h"
 #include "collector/store/store.h"
 
@@ -16,6 +17,8 @@ namespace fscanary::collector {
 // file it names).
 absl::StatusOr<ServerOptions> ServerOptionsFromConfig(const config::CollectorConfig& config);
 store::StoreOptions StoreOptionsFromConfig(const config::CollectorConfig& config);
+// The adaptive section as the decider's options.
+BoostDeciderOptions BoostDeciderOptionsFromConfig(const config::CollectorConfig& config);
 
 // Returns the process exit code: 0 after a clean stop, 2 when the config or
 // the environment does not let the collector start.

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "collector/adaptive/hint_board.h"
 #include "collector/service/credentials.h"
 #include "collector/service/group_commit.h"
 #include "collector/service/sessions.h"
@@ -32,6 +33,8 @@ class IngestService final : public v1::Ingest::CallbackService {
     StreamLimits& stream_limits;
     const ValidationLimits limits;
     const uint32_t max_records_in_flight;
+    // May be null: no Hints are sent.
+    const adaptive::HintBoard* hints = nullptr;
   };
 
   IngestService(Shared shared, metrics::Registry& registry);

@@ -20,6 +20,7 @@
 #include <set>
 #include <string>
 
+#include "collector/adaptive/hint_board.h"
 #include "collector/service/ingest_service.h"
 
 namespace fscanary::collector {
@@ -80,6 +81,9 @@ class IngestStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::
   uint64_t outstanding_ = 0;  // records in the committer
   std::deque<uint64_t> ready_;
   std::deque<Rejected> rejected_;
+  // What this stream told its agent of adaptive verification; set with the
+  // agent's id at the Hello.
+  std::optional<adaptive::HintStream> hints_;
 };
 
 }  // namespace fscanary::collector

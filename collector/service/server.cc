@@ -62,7 +62,8 @@ absl::StatusOr<std::unique_ptr<CollectorServer>> CollectorServer::Start(
                             .credentials = *server->credentials_,
                             .stream_limits = *server->stream_limits_,
                             .limits = options.limits,
-                            .max_records_in_flight = options.max_records_in_flight},
+                            .max_records_in_flight = options.max_records_in_flight,
+                            .hints = options.hints},
       registry);
   auto analyses = std::make_shared<AnalysisCache>(store, registry);
   server->query_ = std::make_unique<OperatorQueryService>(store, analyses, *server->credentials_);

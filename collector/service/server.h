@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "collector/adaptive/hint_board.h"
 #include "collector/service/ingest_service.h"
 #include "collector/store/store.h"
 #include "metrics/registry.h"
@@ -45,6 +46,9 @@ struct ServerOptions {
   // Heartbeats are written to the store (last_seen) this often, all agents
   // in one transaction.
   std::chrono::milliseconds liveness_flush_interval = std::chrono::seconds(10);
+  // Adaptive verification: the boosts each agent stream sends its agent as
+  // Hints; null: none. Must outlive the server.
+  const adaptive::HintBoard* hints = nullptr;
 };
 
 class CollectorServer {

@@ -141,10 +141,9 @@ absl::Status SqlStore::ConnectedInTransaction(const std::string& agent_id, bool 
   // ended stays connected when the old one closes.
   ASSIGN_OR_RETURN(HostState * host, LoadHost(agent_id, now_unix_nanos));
   RETURN_IF_ERROR(CountStream(host->host_id, connected ? +1 : -1));
-  ASSIGN_OR_RETURN(
-      sql::Statement update,
-      writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2) "
-                       "WHERE host_id = ?1"));
+  ASSIGN_OR_RETURN(sql::Statement update,
+                   writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2) "
+                                    "WHERE host_id = ?1"));
   RETURN_IF_ERROR(update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run());
   if (host_id != nullptr) *host_id = host->host_id;
   return absl::OkStatus();
@@ -172,11 +171,10 @@ absl::StatusOr<std::vector<absl::Status>> SqlStore::RecordSessions(
           // fails that Hello, never another agent's.
           RETURN_IF_ERROR(writer_->Exec("SAVEPOINT session_change"));
           const SessionChange& change = changes[i];
-          applied[i] = change.hello != nullptr
-                           ? HelloInTransaction(change.agent_id, *change.hello, now_unix_nanos,
-                                                &host_ids[i])
-                           : ConnectedInTransaction(change.agent_id, false, now_unix_nanos,
-                                                    &host_ids[i]);
+          applied[i] =
+              change.hello != nullptr
+                  ? HelloInTransaction(change.agent_id, *change.hello, now_unix_nanos, &host_ids[i])
+                  : ConnectedInTransaction(change.agent_id, false, now_unix_nanos, &host_ids[i]);
           if (applied[i].ok()) {
             RETURN_IF_ERROR(writer_->Exec("RELEASE session_change"));
             continue;

@@ -342,6 +342,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const std::string& dir,
       "  ios_per_second: 0\n",                                     //
       "  cpu_share: 1\n",                                          //
       "  idle_priority: false\n",                                  //
+      options.budget_yaml, options.extra_yaml,                     //
       "targets:\n",                                                //
       "  - name: ", kTargetName, "\n",                             //
       "    path: ", agent->target_, "\n",                          //

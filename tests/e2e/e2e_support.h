@@ -160,6 +160,10 @@ struct AgentOptions {
   uint64_t target_size = kTargetSize;
   // Added to the agent's targets list as is (YAML list items, 2-space indent).
   std::string extra_targets_yaml;
+  // Added to the agent's budget section as is (keys at a 2-space indent).
+  std::string budget_yaml;
+  // Top-level YAML added to the agent's config (metrics, ...).
+  std::string extra_yaml;
 };
 
 // `fscanary-agent run` with its state and scratch target under `dir`/agent.

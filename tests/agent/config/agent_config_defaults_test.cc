@@ -43,6 +43,8 @@ TEST(AgentConfigDefaults, OnlyTheRequiredKeysGiveTheDocumentedDefaults) {
   EXPECT_DOUBLE_EQ(config.budget.ios_per_second, 200);
   EXPECT_DOUBLE_EQ(config.budget.cpu_share, 0.01);
   EXPECT_TRUE(config.budget.idle_priority);
+  EXPECT_DOUBLE_EQ(config.budget.max_boost, 4);
+  EXPECT_EQ(config.budget.boost_lapse, std::chrono::minutes(30));
   EXPECT_TRUE(config.kernel_log.enabled);
   EXPECT_EQ(config.kernel_log.max_events_per_minute, 10u);
   EXPECT_FALSE(config.kernel_log.kernel_lines_only);

@@ -43,6 +43,8 @@ budget:
   ios_per_second: 50.5
   cpu_share: 0.05
   idle_priority: false
+  max_boost: 2.5
+  boost_lapse: 10m
 kernel_log:
   enabled: false
   max_events_per_minute: 3
@@ -108,6 +110,8 @@ TEST(AgentConfigKeys, EveryKeyIsReadIntoItsField) {
   EXPECT_DOUBLE_EQ(config.budget.ios_per_second, 50.5);
   EXPECT_DOUBLE_EQ(config.budget.cpu_share, 0.05);
   EXPECT_FALSE(config.budget.idle_priority);
+  EXPECT_DOUBLE_EQ(config.budget.max_boost, 2.5);
+  EXPECT_EQ(config.budget.boost_lapse, std::chrono::minutes(10));
   EXPECT_FALSE(config.kernel_log.enabled);
   EXPECT_EQ(config.kernel_log.max_events_per_minute, 3u);
   EXPECT_TRUE(config.kernel_log.kernel_lines_only);

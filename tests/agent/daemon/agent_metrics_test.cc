@@ -41,6 +41,16 @@ TEST(AgentMetrics, AddUpActivityAcrossReportsAndExposeAWellFormedText) {
   EXPECT_NE(text.find("fscanary_agent_collector_connected 1\n"), std::string::npos);
 }
 
+TEST(AgentMetrics, TheVerificationBoostInForceIsOneUntilSetAndThenItsFactor) {
+  AgentMetrics metrics({});
+  std::string text = metrics::SerializeText(metrics.Collect()).text;
+  EXPECT_NE(text.find("fscanary_agent_verification_boost 1\n"), std::string::npos) << text;
+  metrics.SetBoost(2.5);
+  text = metrics::SerializeText(metrics.Collect()).text;
+  EXPECT_TRUE(metrics::CheckTextExposition(text).ok()) << metrics::CheckTextExposition(text);
+  EXPECT_NE(text.find("fscanary_agent_verification_boost 2.5\n"), std::string::npos) << text;
+}
+
 TEST(AgentMetrics, TheAgentsOwnIoErrorsAndStateTroubleAreCountedByTarget) {
   AgentMetrics metrics({});
   checker::Activity activity;

@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <mutex>
+#include <vector>
 
 #include "agent/spool/segment_reads.h"
 #include "common/status.h"
@@ -231,6 +233,42 @@ TEST(Sender, ResendsWhatAFailedCollectorDidNotAcknowledgeToTheNext) {
   ASSERT_TRUE(second.Ack(3, 4));
   ASSERT_TRUE(Eventually([&] { return sender.acknowledged() == 4; }));
   EXPECT_EQ(spool->Stats().records, 0u);
+}
+
+}  // namespace
+}  // namespace fscanary::transport
+
+namespace fscanary::transport {
+namespace {
+
+TEST(Sender, AHintFromTheCollectorIsHandedOnAndRemovesNothing) {
+  TempDir dir;
+  auto spool = OpenSpool(dir.path());
+  ASSERT_TRUE(spool->Append(spool::RecordClass::kFinding, Payload(1)).ok());
+  FakeCollector collector;
+  std::mutex mutex;
+  std::vector<double> hints;
+  Sender sender(SenderOptions{.address = collector.address(),
+                              .backoff_initial_ms = 10,
+                              .backoff_max_ms = 50,
+                              .on_hint =
+                                  [&](const v1::Hint& hint) {
+                                    std::lock_guard lock(mutex);
+                                    hints.push_back(hint.boost_factor());
+                                  }},
+                *spool, [] { return v1::Hello(); });
+  sender.Start();
+  ASSERT_TRUE(collector.WaitForSequences({1}));
+  v1::CollectorMessage message;
+  message.mutable_hint()->set_boost_factor(3);
+  ASSERT_TRUE(collector.Send(message));
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard lock(mutex);
+    return hints == std::vector<double>{3};
+  }));
+  sender.Stop();
+  EXPECT_EQ(sender.answers_ignored(), 0u);
+  EXPECT_EQ(PendingSequences(*spool), (std::vector<uint64_t>{1}));
 }
 
 }  // namespace

@@ -456,3 +456,122 @@ TEST_F(BlockCheckerTest, ABlockNewerThanItsStateIsAStateCorruptionFinding) {
 
 }  // namespace
 }  // namespace fscanary::blockcheck
+
+namespace fscanary::blockcheck {
+namespace {
+
+// Written once at the first step (every block), then only the scrub reads,
+// one block per step: what else a step reads is the follow-up of a corruption.
+BlockCheckerOptions ScrubbingOneBlockPerStep() {
+  return {.write_interval_ns = 1000 * kSecond,
+          .cold_read_interval_ns = 1000 * kSecond,
+          .scrub_interval_ns = 64 * kSecond,
+          .write_blocks = 64,
+          .cold_read_blocks = 64,
+          .urgent_scrub_interval_ns = 2 * kSecond};
+}
+
+TEST_F(BlockCheckerTest, ANewCorruptionIsFollowedAtOnceByAReadOfTheBlocksAroundIt) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockChecker checker(target, ScrubbingOneBlockPerStep(), nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());  // the scrub's step verified block 0
+  (void)checker.TakeActivity();
+  Garble(*target, 1);
+
+  auto findings = checker.Step(kSecond);
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  ASSERT_EQ(OfKind(*findings, checker::FindingKind::kChecksumMismatch).size(), 1u);
+  // Block 1 by the scrub, then the other 63 of its 1 MiB range (the whole
+  // 64-block target) at once.
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 64u);
+}
+
+TEST_F(BlockCheckerTest, ANewCorruptionFoundInTheRangeAroundAnotherIsReportedWithIt) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = ScrubbingOneBlockPerStep();
+  options.evidence_dir = dir_.Join("evidence");
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  Garble(*target, 1);
+  Garble(*target, 40);  // the scrub would reach it 39 steps later
+
+  auto findings = checker.Step(kSecond);
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  std::set<uint64_t> offsets;
+  for (const checker::Finding* finding :
+       OfKind(*findings, checker::FindingKind::kChecksumMismatch)) {
+    offsets.insert(finding->block->offset);
+    EXPECT_TRUE(finding->persistent);
+    EXPECT_FALSE(finding->block->evidence_dir.empty()) << "evidence kept as for any finding";
+  }
+  EXPECT_EQ(offsets, (std::set<uint64_t>{OffsetOf(*target, 1), OffsetOf(*target, 40)}));
+}
+
+TEST_F(BlockCheckerTest, ANewCorruptionStartsAScrubOfTheWholeTargetWithinTheUrgentInterval) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockChecker checker(target, ScrubbingOneBlockPerStep(), nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  Garble(*target, 1);
+  ASSERT_TRUE(checker.Step(kSecond).ok());
+  EXPECT_EQ(checker.next_due_ns(), kSecond) << "the urgent scrub starts at once";
+  (void)checker.TakeActivity();
+
+  // 64 blocks at 32 per one-second step (the urgent 2 s), not 1: from where
+  // the scrub was (block 2) to the end of the target, then on from block 0.
+  uint64_t now = kSecond;
+  for (const uint64_t expected : {32u, 30u, 32u}) {
+    ASSERT_TRUE(checker.Step(now).ok());
+    EXPECT_EQ(checker.TakeActivity().blocks_verified, expected) << now / kSecond << " s";
+    now += kSecond;
+  }
+  // The whole target done, the scrub goes back to its own pace.
+  ASSERT_TRUE(checker.Step(now).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 1u);
+}
+
+TEST_F(BlockCheckerTest, ACorruptionFoundAgainIsNotFollowedUpAgain) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = ScrubbingOneBlockPerStep();
+  options.scrub_interval_ns = kSecond;  // the whole target at every step
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  Garble(*target, 1);
+  ASSERT_TRUE(checker.Step(kSecond).ok());
+  (void)checker.TakeActivity();
+
+  auto again = checker.Step(2 * kSecond);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(OfKind(*again, checker::FindingKind::kChecksumMismatch).size(), 1u);
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 64u) << "the scrub alone";
+}
+
+TEST_F(BlockCheckerTest, ABoostShortensTheScheduleFromNowOn) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = ScrubbingOneBlockPerStep();
+  options.write_interval_ns = 100 * kSecond;
+  options.cold_read_interval_ns = 40 * kSecond;
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  // The scrub's steps are due every second; its share per step grows.
+  checker.SetBoost(4, 2 * kSecond);
+  ASSERT_TRUE(checker.Step(2 * kSecond).ok());
+  (void)checker.TakeActivity();
+  ASSERT_TRUE(checker.Step(3 * kSecond).ok());
+  // 64 blocks in 64 s / 4 = 16 s: 4 blocks per step.
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 4u);
+  // The cold read, due at 40 s, is due at 2 s + 40 s / 4 = 12 s instead.
+  ASSERT_TRUE(checker.Step(12 * kSecond).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 4u + 64);
+
+  checker.SetBoost(1, 13 * kSecond);
+  ASSERT_TRUE(checker.Step(13 * kSecond).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 1u);
+}
+
+}  // namespace
+}  // namespace fscanary::blockcheck

@@ -90,6 +90,16 @@ TEST(CollectorConfigErrors, ValuesOutOfRange) {
               StartsWith("collector.yaml:1: listen: '7420' is not host:port"));
 }
 
+TEST(CollectorConfigErrors, AdaptiveValuesOutOfRangeNameTheirKey) {
+  EXPECT_THAT(ErrorOf("adaptive:\n  max_factor: 0.5\n"),
+              StartsWith("collector.yaml:2: adaptive.max_factor:"));
+  EXPECT_THAT(ErrorOf("adaptive:\n  confirmed_q: 1\n"),
+              StartsWith("collector.yaml:2: adaptive.confirmed_q: must be below 1"));
+  EXPECT_THAT(ErrorOf("adaptive:\n  neighbourhoods: [\"kernel_series,,driver\"]\n"),
+              StartsWith("collector.yaml:2: adaptive.neighbourhoods: 'kernel_series,,driver' "
+                         "names an empty attribute"));
+}
+
 TEST(CollectorConfigErrors, APostgresStoreNeedsADsnWithoutAPassword) {
   EXPECT_EQ(ErrorOf("store:\n  backend: mysql\n"),
             "collector.yaml:2: store.backend: unknown store backend 'mysql' (expected sqlite or "

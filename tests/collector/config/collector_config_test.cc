@@ -53,6 +53,19 @@ limits:
   hello_timeout: 5s
   idle_timeout: 2m
   max_records_in_flight: 64
+adaptive:
+  enabled: true
+  poll_interval: 2s
+  decide_interval: 1m
+  renew_interval: 3m
+  max_factor: 6
+  max_extra_io_share: 0.5
+  leads: 2
+  victim_window: 3d
+  fade_after: 10d
+  confirmed_q: 0.01
+  lead_p: 0.02
+  neighbourhoods: ["kernel_series,driver,scheduler", kernel_series]
 )";
 
 TEST(CollectorConfig, EveryKeyIsReadIntoItsField) {
@@ -86,6 +99,19 @@ TEST(CollectorConfig, EveryKeyIsReadIntoItsField) {
   EXPECT_EQ(config.limits.hello_timeout, seconds(5));
   EXPECT_EQ(config.limits.idle_timeout, minutes(2));
   EXPECT_EQ(config.limits.max_records_in_flight, 64u);
+  EXPECT_TRUE(config.adaptive.enabled);
+  EXPECT_EQ(config.adaptive.poll_interval, seconds(2));
+  EXPECT_EQ(config.adaptive.decide_interval, minutes(1));
+  EXPECT_EQ(config.adaptive.renew_interval, minutes(3));
+  EXPECT_DOUBLE_EQ(config.adaptive.max_factor, 6);
+  EXPECT_DOUBLE_EQ(config.adaptive.max_extra_io_share, 0.5);
+  EXPECT_EQ(config.adaptive.leads, 2u);
+  EXPECT_EQ(config.adaptive.victim_window, hours(24 * 3));
+  EXPECT_EQ(config.adaptive.fade_after, hours(24 * 10));
+  EXPECT_DOUBLE_EQ(config.adaptive.confirmed_q, 0.01);
+  EXPECT_DOUBLE_EQ(config.adaptive.lead_p, 0.02);
+  EXPECT_EQ(config.adaptive.neighbourhoods,
+            (std::vector<std::string>{"kernel_series,driver,scheduler", "kernel_series"}));
 }
 
 TEST(CollectorConfig, KeysLeftOutGiveTheDocumentedDefaults) {
@@ -117,6 +143,18 @@ TEST(CollectorConfig, KeysLeftOutGiveTheDocumentedDefaults) {
   EXPECT_EQ(config.limits.hello_timeout, seconds(10));
   EXPECT_EQ(config.limits.idle_timeout, minutes(5));
   EXPECT_EQ(config.limits.max_records_in_flight, 256u);
+  EXPECT_FALSE(config.adaptive.enabled);
+  EXPECT_EQ(config.adaptive.poll_interval, seconds(10));
+  EXPECT_EQ(config.adaptive.decide_interval, minutes(5));
+  EXPECT_EQ(config.adaptive.renew_interval, minutes(5));
+  EXPECT_DOUBLE_EQ(config.adaptive.max_factor, 10);
+  EXPECT_DOUBLE_EQ(config.adaptive.max_extra_io_share, 0.2);
+  EXPECT_EQ(config.adaptive.leads, 1u);
+  EXPECT_EQ(config.adaptive.victim_window, hours(24 * 7));
+  EXPECT_EQ(config.adaptive.fade_after, hours(24 * 14));
+  EXPECT_DOUBLE_EQ(config.adaptive.confirmed_q, 0.05);
+  EXPECT_DOUBLE_EQ(config.adaptive.lead_p, 0.01);
+  EXPECT_TRUE(config.adaptive.neighbourhoods.empty());
 }
 
 TEST(CollectorConfig, StorePathFollowsStateDir) {
