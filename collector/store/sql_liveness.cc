@@ -96,6 +96,7 @@ void SqlStore::RenewalLoop() {
     // A failure (the database away) is retried at the next interval; the
     // lease lapses if it lasts, and the rows are written back after.
     (void)RenewLease();
+    RetryPendingCloses();
     lock.lock();
   }
 }

@@ -128,11 +128,30 @@ absl::Status SqlStore::TouchHosts(const std::map<std::string, int64_t>& last_hea
 absl::Status SqlStore::SetConnected(const std::string& agent_id, bool connected,
                                     int64_t now_unix_nanos) {
   int64_t host_id = 0;
-  RETURN_IF_ERROR(WriteTransaction(
+  const absl::Status written = WriteTransaction(
       [&] { return ConnectedInTransaction(agent_id, connected, now_unix_nanos, &host_id); },
-      kWriteAttempts));
+      kWriteAttempts);
+  if (!written.ok()) {
+    if (!connected) CloseLater(agent_id);
+    return written;
+  }
   AppliedStreamChange(host_id, connected ? +1 : -1);
   return absl::OkStatus();
+}
+
+void SqlStore::CloseLater(const std::string& agent_id) {
+  std::lock_guard lock(streams_mutex_);
+  pending_closes_.push_back(agent_id);
+}
+
+void SqlStore::RetryPendingCloses() {
+  std::vector<std::string> closes;
+  {
+    std::lock_guard lock(streams_mutex_);
+    closes.swap(pending_closes_);
+  }
+  // Each failure goes back on the list (SetConnected does it).
+  for (const std::string& agent_id : closes) (void)SetConnected(agent_id, false, Now());
 }
 
 absl::Status SqlStore::ConnectedInTransaction(const std::string& agent_id, bool connected,
@@ -186,10 +205,18 @@ absl::StatusOr<std::vector<absl::Status>> SqlStore::RecordSessions(
         return absl::OkStatus();
       },
       kWriteAttempts);
-  if (!written.ok()) return written;
+  // A stream that ended is closed, whatever the database said: a close it
+  // could not store is retried until it is (a host must not stay connected
+  // for good because its stream ended while the database was away).
   for (size_t i = 0; i < changes.size(); ++i) {
-    if (applied[i].ok()) AppliedStreamChange(host_ids[i], changes[i].hello != nullptr ? +1 : -1);
+    const bool close = changes[i].hello == nullptr;
+    if (written.ok() && applied[i].ok()) {
+      AppliedStreamChange(host_ids[i], close ? -1 : +1);
+    } else if (close) {
+      CloseLater(changes[i].agent_id);
+    }
   }
+  if (!written.ok()) return written;
   return applied;
 }
 

@@ -149,6 +149,9 @@ class SqlStore : public Store {
                                       int64_t now_unix_nanos, int64_t* host_id = nullptr);
   // A committed stream change into streams_.
   void AppliedStreamChange(int64_t host_id, int delta);
+  // A stream's end the database did not take: retried at each lease renewal.
+  void CloseLater(const std::string& agent_id);
+  void RetryPendingCloses();
   // One agent's records, inside the savepoint IngestBatches gives it.
   absl::StatusOr<std::vector<RecordResult>> IngestAgentBatch(const AgentBatch& batch,
                                                              int64_t received_ns);
@@ -237,6 +240,8 @@ class SqlStore : public Store {
   // back when another store forgot them (this one's lease had lapsed).
   std::mutex streams_mutex_;
   absl::flat_hash_map<int64_t, int64_t> streams_;
+  // Agents whose stream ended but whose close failed to commit.
+  std::vector<std::string> pending_closes_;
   std::mutex renewal_mutex_;
   std::condition_variable renewal_wake_;
   bool renewal_stop_ = false;

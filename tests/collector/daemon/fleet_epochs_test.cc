@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -111,16 +112,19 @@ TEST_F(FleetEpochsTest, ARefreshReadsOnlyTheHostsThatChanged) {
 
 TEST_F(FleetEpochsTest, AfterIngestsRetentionAndRestartsTheyAreWhatAFullReadReturns) {
   FleetEpochs epochs(Options());
-  FleetMetrics metrics(*store_, sessions_, {.now_unix_nanos = [this] { return now_; }});
+  // FleetMetrics holds the store it reads: made again when the store is.
+  std::optional<FleetMetrics> metrics;
+  metrics.emplace(*store_, sessions_,
+                  FleetMetricsOptions{.now_unix_nanos = [this] { return now_; }});
   auto check = [&](const std::string& step) {
     const absl::StatusOr<FleetEpochsRead> read = epochs.Refresh(*store_);
     ASSERT_TRUE(read.ok()) << step << ": " << read.status();
     EXPECT_EQ(Describe(epochs.epochs()), Full()) << step;
-    ASSERT_TRUE(metrics.Refresh().ok()) << step;
+    ASSERT_TRUE(metrics->Refresh().ok()) << step;
     const absl::StatusOr<FleetAggregates> full = ComputeFleetAggregates(*store_->ListEpochs(), 10);
     ASSERT_TRUE(full.ok()) << step;
     // The aggregates are the same families as a full recomputation's.
-    const std::string served = metrics::SerializeText(metrics.Collect()).text;
+    const std::string served = metrics::SerializeText(metrics->Collect()).text;
     for (const metrics::MetricFamily& family : full->families) {
       const std::string text = metrics::SerializeText({family}).text;
       EXPECT_NE(served.find(text), std::string::npos) << step << ": " << family.name;
@@ -153,8 +157,11 @@ TEST_F(FleetEpochsTest, AfterIngestsRetentionAndRestartsTheyAreWhatAFullReadRetu
 
   // The collector restarts on the same database: a new reader starts with a
   // full read, the old one goes on from its copy.
+  metrics.reset();
   store_.reset();
   store_ = OpenStore(dir_);
+  metrics.emplace(*store_, sessions_,
+                  FleetMetricsOptions{.now_unix_nanos = [this] { return now_; }});
   now_ += kSecond;
   Hello("vm-4", "6.6.0");
   Store("vm-4", ReportRecord(0, now_, 4096));

@@ -32,6 +32,7 @@ class SeveralCollectorsTest : public E2eTest {
     absl::StatusOr<std::string> dsn = (*server)->CreateDatabase();
     ASSERT_TRUE(dsn.ok()) << dsn.status();
     dsn_ = *dsn;
+    backend_ = Backend::kPostgres;  // what TearDown checks
   }
 
   std::unique_ptr<Collector> StartOnPostgres(const std::string& name) {
