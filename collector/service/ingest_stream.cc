@@ -64,7 +64,10 @@ IngestStream::IngestStream(IngestService& service, grpc::CallbackServerContext* 
 }
 
 void IngestStream::FinishNow(grpc::Status status) {
-  ticket_.reset();
+  // Before the Hello is stored, the limits are released at once; after it,
+  // the ticket goes with the reactor (OnDone): a reaction still running on
+  // another thread (OnMessage's Heard) may use it until then.
+  if (!hello_stored_) ticket_.reset();
   Finish(std::move(status));
 }
 
@@ -72,9 +75,14 @@ void IngestStream::OnReadDone(bool ok) {
   bool streaming;
   {
     std::lock_guard lock(mutex_);
-    reading_ = false;
-    if (closing_) return;  // a read outstanding when the stream closed: sent again later
     streaming = streaming_;
+    // Once streaming, in_ stays this reaction's until OnMessage handed it on:
+    // a commit finishing on the committer's thread runs Pump, which would
+    // otherwise start the next read into in_ while it is still being read
+    // (two messages in one buffer: records lost, duplicated, freed twice).
+    // Before the Hello is stored no Pump starts a read.
+    if (closing_ || !streaming) reading_ = false;
+    if (closing_) return;  // a read outstanding when the stream closed: sent again later
     if (!ok) read_closed_ = true;
   }
   if (!streaming) {
@@ -87,6 +95,10 @@ void IngestStream::OnReadDone(bool ok) {
     return FinishNow(grpc::Status::OK);  // the agent left before saying hello
   }
   if (ok) OnMessage();
+  {
+    std::lock_guard lock(mutex_);
+    reading_ = false;
+  }
   Pump();
 }
 
@@ -131,6 +143,7 @@ void IngestStream::HelloStored(const absl::Status& status, uint64_t spooled_reco
     return FinishNow(
         grpc::Status(grpc::StatusCode::UNAVAILABLE, "the collector cannot store right now"));
   }
+  hello_stored_ = true;
   shared_.sessions.Open(agent_id_, spooled_records, spooled_bytes);
   spdlog::info("agent {} connected from {}", agent_id_, context_->peer());
   {
@@ -171,7 +184,11 @@ void IngestStream::OnMessage() {
     return;
   }
   {
+    // Checked again with the count: a failed commit on the committer's
+    // thread may have closed the stream since the check above, and a record
+    // enqueued after its close could be committed after the reactor is gone.
     std::lock_guard lock(mutex_);
+    if (commit_failed_ || closing_) return;
     ++outstanding_;
   }
   shared_.committer.Enqueue(

@@ -12,6 +12,7 @@
 // committer's thread calls Finish, so a commit callback never races the
 // reactor's deletion (OnDone).
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -64,6 +65,8 @@ class IngestStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::
   // The agent ids the stream's credential names; nullopt: any.
   std::optional<std::set<std::string>> allowed_;
   std::string agent_id_;
+  // Set on the committer's thread before streaming_, read by FinishNow.
+  std::atomic<bool> hello_stored_ = false;
 
   // Owned by the read in flight (one at a time), then by OnReadDone.
   v1::AgentMessage in_;
