@@ -39,6 +39,19 @@ class PostgresLeader final : public LeaderLock {
         ASSIGN_OR_RETURN(password, ReadPostgresPasswordFile(options_.password_file));
       }
       ASSIGN_OR_RETURN(connection_, postgres::Connection::Open(options_.dsn, password));
+      // The lock lives as long as this session on the server. A collector
+      // that vanished (power, network) without closing it would otherwise
+      // hold it until the server's TCP keepalive, hours by the kernel's
+      // defaults, with no collector exporting the fleet's series meanwhile.
+      // These settings ask the server to give up on it in about 30 s (they
+      // do nothing over a Unix socket, where the kernel knows at once).
+      absl::Status keepalive = connection_->Exec(
+          "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; "
+          "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 30000");
+      if (!keepalive.ok()) {
+        connection_.reset();
+        return keepalive;
+      }
     }
     // Held: a session lock lasts as long as the session, so the session being
     // there is the lock being held. Else: try to take it.
