@@ -50,6 +50,23 @@ double VerifiedPerSecond(const store::Exposure& exposure) {
                            (static_cast<double>(exposure.observed_nanos) / kNanosPerSecond));
 }
 
+// A host's baseline is what its agent says it verified: one agent reporting
+// an enormous rate would grow the fleet's extra-I/O budget without bound (and,
+// a victim itself, take the victims' share). No host counts for more than
+// kMaxBaselineOverMedian times the fleet's median.
+constexpr double kMaxBaselineOverMedian = 10;
+
+void ClampBaselines(std::vector<StoredFleetNow::Host>& hosts) {
+  if (hosts.empty()) return;
+  std::vector<double> baselines;
+  baselines.reserve(hosts.size());
+  for (const StoredFleetNow::Host& host : hosts) baselines.push_back(host.baseline_io);
+  const auto middle = baselines.begin() + static_cast<std::ptrdiff_t>(baselines.size() / 2);
+  std::nth_element(baselines.begin(), middle, baselines.end());
+  const double ceiling = kMaxBaselineOverMedian * *middle;
+  for (StoredFleetNow::Host& host : hosts) host.baseline_io = std::min(host.baseline_io, ceiling);
+}
+
 // The one series of a family just added. The names are constants of this
 // file: a failure is a programming error.
 template <typename Metric>
@@ -79,14 +96,19 @@ std::string DescribeLeads(const adaptive::Decision& decision) {
   return absl::StrJoin(leads, "; ");
 }
 
-// The newest finding stored, as "agent/sequence"; empty when there is none.
-absl::StatusOr<std::string> NewestFinding(store::Store& store) {
+// The newest corruption finding among the newest findings stored, as
+// "agent/sequence"; empty when there is none. Only a corruption decides
+// anything: other findings (I/O errors, kernel reports) must not make every
+// collector re-run the analysis at each poll.
+absl::StatusOr<std::string> NewestCorruption(store::Store& store) {
   v1::ListFindingsRequest request;
-  request.set_page_size(1);
+  request.set_page_size(64);
   ASSIGN_OR_RETURN(const v1::ListFindingsResponse listed, store.ListFindings(request));
-  if (listed.findings().empty()) return std::string();
-  const v1::StoredFinding& newest = listed.findings(0);
-  return newest.agent_id() + "/" + std::to_string(newest.sequence());
+  for (const v1::StoredFinding& stored : listed.findings()) {
+    if (!store::IsCorruption(stored.finding().kind())) continue;
+    return stored.agent_id() + "/" + std::to_string(stored.sequence());
+  }
+  return std::string();
 }
 
 }  // namespace
@@ -115,6 +137,7 @@ absl::StatusOr<DecidedBoosts> DecideFromStore(store::Store& store, int64_t now_u
     host_of[agent_id] = hosts.size();
     hosts.push_back(std::move(host));
   }
+  ClampBaselines(hosts);
   const StoredFleetNow fleet_now(std::move(hosts));
 
   // Corruptions recent enough to matter to a victim or a lead, on the
@@ -196,22 +219,29 @@ void BoostDecider::Decide() {
 void BoostDecider::Loop() {
   using Clock = std::chrono::steady_clock;
   auto next_decision = Clock::now();
+  // A decision reads every epoch and runs the analysis: corruptions arriving
+  // one after another are decided on together, at most once per gap.
+  const auto gap = std::min<Clock::duration>(std::chrono::minutes(1), options_.decide_interval);
+  auto earliest_decision = Clock::now();
   std::string newest_seen;
+  bool arrived = false;  // a corruption not decided on yet
   std::unique_lock lock(mutex_);
   while (!stop_) {
     lock.unlock();
     // A new finding is a newest one other than the last seen: one indexed
     // row per poll. One stored while a decision runs is seen at the next.
-    bool arrived = false;
-    if (absl::StatusOr<std::string> newest = NewestFinding(store_); !newest.ok()) {
+    if (absl::StatusOr<std::string> newest = NewestCorruption(store_); !newest.ok()) {
       spdlog::error("adaptive verification: {}", newest.status().ToString());
     } else if (*newest != newest_seen) {
       arrived = true;
       newest_seen = *std::move(newest);
     }
-    if (arrived || Clock::now() >= next_decision) {
+    const auto now = Clock::now();
+    if ((arrived && now >= earliest_decision) || now >= next_decision) {
       Decide();
+      arrived = false;
       next_decision = Clock::now() + options_.decide_interval;
+      earliest_decision = Clock::now() + gap;
     }
     lock.lock();
     wake_.wait_for(lock, options_.poll_interval, [this] { return stop_; });

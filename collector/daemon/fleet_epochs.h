@@ -45,6 +45,9 @@ class FleetEpochs {
   // Every epoch, by agent id then number: what Store::ListEpochs returned
   // when the changes read last were committed.
   const std::vector<store::EpochRecord>& epochs() const { return epochs_; }
+  // The next Refresh reads every epoch: the copy missed something (a change
+  // committed later than the overlap allows for).
+  void ReadAllNext() { read_began_.reset(); }
 
  private:
   int64_t Now() const;

@@ -208,7 +208,10 @@ absl::Status FleetMetrics::Refresh() {
   {
     // The aggregates are a function of the epochs alone.
     std::lock_guard lock(mutex_);
-    if (aggregates_ != nullptr && !read.full && read.hosts == 0) return absl::OkStatus();
+    if (aggregates_ != nullptr && !read.full && read.hosts == 0) {
+      ReadAllIfBehind();
+      return absl::OkStatus();
+    }
   }
   ASSIGN_OR_RETURN(
       FleetAggregates aggregates,
@@ -216,7 +219,15 @@ absl::Status FleetMetrics::Refresh() {
   auto shared = std::make_shared<const FleetAggregates>(std::move(aggregates));
   std::lock_guard lock(mutex_);
   aggregates_ = std::move(shared);
+  if (!read.full) ReadAllIfBehind();
   return absl::OkStatus();
+}
+
+void FleetMetrics::ReadAllIfBehind() {
+  // A corruption the scrapes see and the copy of the epochs does not: a
+  // change stamped before a commit that came later than the overlap. Read
+  // everything next time rather than missing it until the hourly full read.
+  if (aggregates_->corruption_findings != scraped_corruption_findings_) epochs_.ReadAllNext();
 }
 
 bool FleetMetrics::AggregatesBehind() const {

@@ -88,6 +88,8 @@ class FleetMetrics final : public metrics::Collectable {
   mutable std::mutex mutex_;
   std::shared_ptr<const FleetAggregates> aggregates_;
   mutable uint64_t scraped_corruption_findings_ = 0;
+  // Under mutex_, after an incremental refresh.
+  void ReadAllIfBehind();
 };
 
 }  // namespace fscanary::collector

@@ -45,6 +45,7 @@ int64_t Nanos(config::Duration duration) {
 // Aggregates (by attribute, suspects) are recomputed this often, and at once
 // when a scrape saw a corruption finding they do not hold yet.
 constexpr auto kAggregatesInterval = std::chrono::seconds(30);
+constexpr auto kBehindInterval = std::chrono::seconds(2);
 constexpr auto kRetentionInterval = std::chrono::hours(1);
 constexpr auto kMaintenanceTick = std::chrono::milliseconds(500);
 // The leader lock is tried (or checked) this often: a dead leader is
@@ -73,6 +74,7 @@ class Maintenance {
   void Loop() {
     using Clock = std::chrono::steady_clock;
     auto next_aggregates = Clock::now();
+    auto next_behind = Clock::now();
     auto next_retention = Clock::now();
     auto next_watchdog = Clock::now();
     auto next_leader = Clock::now();
@@ -101,11 +103,15 @@ class Maintenance {
         wake_.wait_for(lock, kMaintenanceTick, [this] { return stop_; });
         continue;
       }
-      if (now >= next_aggregates || fleet_.AggregatesBehind()) {
+      // Behind (a scrape saw a corruption the aggregates do not hold yet):
+      // refreshed at once, but no more than once per kBehindInterval, since a
+      // refresh recomputes over every epoch.
+      if (now >= next_aggregates || (now >= next_behind && fleet_.AggregatesBehind())) {
         if (absl::Status refreshed = fleet_.Refresh(); !refreshed.ok()) {
           spdlog::error("fleet aggregates: {}", refreshed.ToString());
         }
         next_aggregates = Clock::now() + kAggregatesInterval;
+        next_behind = Clock::now() + kBehindInterval;
       }
       if (now >= next_retention) {
         absl::StatusOr<store::RetentionResult> retained =

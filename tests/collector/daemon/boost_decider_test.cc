@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
 #include "tests/collector/store/store_test_support.h"
 
 namespace fscanary::collector {
@@ -74,6 +77,29 @@ TEST_F(BoostDeciderTest, ASingleCorruptionBoostsItsVictimOnly) {
   const absl::StatusOr<DecidedBoosts> decided = DecideFromStore(*store_, kNow, options_);
   ASSERT_TRUE(decided.ok()) << decided.status();
   EXPECT_EQ(decided->boosts, (std::map<std::string, double>{{"a", 8}}));
+}
+
+TEST_F(BoostDeciderTest, AHostReportingHugeVerificationBuysTheFleetNoBudget) {
+  options_.policy.max_extra_io_share = 0.2;
+  std::vector<std::unique_ptr<fscanary::testing::TempDir>> fleets;
+  const auto victim_factor = [&](double mallory_bytes) {
+    fleets.push_back(std::make_unique<fscanary::testing::TempDir>());
+    store_ = OpenStore(*fleets.back());
+    for (const char* agent_id : {"a", "b", "c", "d", "e", "f"}) {
+      Host(agent_id, "4.19.2", "none", 100'000'000);
+    }
+    Host("mallory", "5.10.0", "mq-deadline", mallory_bytes);
+    Ingest(*store_, "a", {FindingRecord(2, kNow - 20 * kSecond)}, kNow - 20 * kSecond);
+    const absl::StatusOr<DecidedBoosts> decided = DecideFromStore(*store_, kNow, options_);
+    EXPECT_TRUE(decided.ok()) << decided.status();
+    const auto boost = decided->boosts.find("a");
+    return boost == decided->boosts.end() ? 1.0 : boost->second;
+  };
+  // Ten times the fleet's median counts as such; a billion times, no more.
+  const double honest = victim_factor(1e9);
+  EXPECT_GT(honest, 1);
+  EXPECT_LT(honest, options_.policy.max_factor);
+  EXPECT_EQ(victim_factor(1e17), honest);
 }
 
 }  // namespace

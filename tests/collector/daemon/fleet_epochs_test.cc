@@ -186,5 +186,25 @@ TEST_F(FleetEpochsTest, NothingChangedReadsNothing) {
   EXPECT_EQ(Describe(epochs.epochs()), Full());
 }
 
+TEST_F(FleetEpochsTest, AFindingCommittedLaterThanTheOverlapIsCaughtByTheNextFullRead) {
+  Hello("vm-1", "6.1.0");
+  Store("vm-1", ReportRecord(0, now_, 4096));
+  FleetMetrics metrics(*store_, sessions_,
+                       FleetMetricsOptions{.now_unix_nanos = [this] { return now_; }});
+  ASSERT_TRUE(metrics.Refresh().ok());
+  now_ += 60 * kSecond;
+  ASSERT_TRUE(metrics.Refresh().ok());
+  // Received (and stamped) a minute ago, committed now: older than the
+  // overlap of the incremental read.
+  v1::AgentMessage late = FindingRecord(0, now_ - 60 * kSecond);
+  late.set_sequence(++sequences_["vm-1"]);
+  Ingest(*store_, "vm-1", {late}, now_ - 60 * kSecond);
+  metrics.Collect();  // the scrape sees the corruption
+  ASSERT_TRUE(metrics.AggregatesBehind());
+  ASSERT_TRUE(metrics.Refresh().ok());  // incremental: misses it
+  ASSERT_TRUE(metrics.Refresh().ok());  // then everything
+  EXPECT_FALSE(metrics.AggregatesBehind());
+}
+
 }  // namespace
 }  // namespace fscanary::collector
