@@ -5,24 +5,33 @@
 namespace fscanary {
 
 size_t Utf8SequenceLength(std::string_view text, size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  size_t extra;
-  if (lead < 0x80) {
-    return 1;
-  } else if ((lead & 0xE0) == 0xC0 && lead >= 0xC2) {
-    extra = 1;
-  } else if ((lead & 0xF0) == 0xE0) {
-    extra = 2;
-  } else if ((lead & 0xF8) == 0xF0 && lead <= 0xF4) {
-    extra = 3;
+  const auto at = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = at(i);
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  // The second byte's range: narrower after E0 (overlong), ED (surrogates),
+  // F0 (overlong) and F4 (past U+10FFFF).
+  unsigned char low = 0x80;
+  unsigned char high = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    length = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3;
+    if (lead == 0xe0) low = 0xa0;
+    if (lead == 0xed) high = 0x9f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4;
+    if (lead == 0xf0) low = 0x90;
+    if (lead == 0xf4) high = 0x8f;
   } else {
     return 0;
   }
-  if (text.size() - i - 1 < extra) return 0;
-  for (size_t k = 1; k <= extra; ++k) {
-    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
+  if (text.size() - i < length) return 0;
+  if (at(i + 1) < low || at(i + 1) > high) return 0;
+  for (size_t k = 2; k < length; ++k) {
+    if (at(i + k) < 0x80 || at(i + k) > 0xbf) return 0;
   }
-  return extra + 1;
+  return length;
 }
 
 bool IsValidUtf8(std::string_view text) {

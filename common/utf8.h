@@ -9,8 +9,9 @@
 namespace fscanary {
 
 // Bytes in the valid UTF-8 sequence that starts at text[i] (1-4), or 0 where
-// none starts there: a stray continuation byte, an overlong two-byte lead
-// (0xC0, 0xC1), a lead above 0xF4, or a sequence cut short. i < text.size().
+// none starts there: a stray continuation byte, an overlong form, a UTF-16
+// surrogate, a code point past U+10FFFF, or a sequence cut short (protobuf
+// refuses to parse a string field holding any of them). i < text.size().
 size_t Utf8SequenceLength(std::string_view text, size_t i);
 
 // Whether every byte of `text` belongs to a valid UTF-8 sequence.

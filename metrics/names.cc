@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "common/utf8.h"
 
 namespace fscanary::metrics {
 namespace {
@@ -46,35 +47,9 @@ absl::Status ValidateLabelName(std::string_view name) {
 }
 
 absl::Status ValidateUtf8(std::string_view text, std::string_view what) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t length = 0;
-    uint32_t code_point = 0;
-    if (lead < 0x80) {
-      length = 1;
-      code_point = lead;
-    } else if ((lead & 0xE0) == 0xC0) {
-      length = 2;
-      code_point = lead & 0x1F;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3;
-      code_point = lead & 0x0F;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4;
-      code_point = lead & 0x07;
-    }
-    bool ok = length != 0 && i + length <= text.size();
-    for (size_t k = 1; ok && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      ok = (next & 0xC0) == 0x80;
-      code_point = (code_point << 6) | (next & 0x3F);
-    }
-    // Overlong encodings, UTF-16 surrogates and values past U+10FFFF are not UTF-8.
-    static constexpr uint32_t kSmallestOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
-    ok = ok && code_point >= kSmallestOfLength[length] && code_point <= 0x10FFFF &&
-         !(code_point >= 0xD800 && code_point <= 0xDFFF);
-    if (!ok) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(View(what), " is not valid UTF-8 (byte ", i, ")"));
     }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "common/utf8.h"
 
 namespace fscanary::daemon {
 namespace {
@@ -88,6 +89,24 @@ std::string BlockSummary(const checker::Finding& finding, const verify::Finding&
   return summary;
 }
 
+// The strings of a finding the host or the system wrote (file names, error
+// and kernel messages, paths): as text the collector accepts. One byte that
+// is not UTF-8 would make the whole record unparseable (the spool quarantines
+// it, the collector refuses it), and a string longer than the collector's
+// limit (validate.h, 4 KiB by default) refuses it too.
+constexpr size_t kMaxTextBytes = 4096;
+
+void MakeTextSafe(v1::Finding& proto) {
+  for (std::string* text :
+       {proto.mutable_path(), proto.mutable_message(), proto.mutable_evidence_summary(),
+        proto.mutable_target_path(), proto.mutable_subsystem(), proto.mutable_device()}) {
+    if (text->size() > kMaxTextBytes || !IsValidUtf8(*text) ||
+        text->find('\0') != std::string::npos) {
+      *text = Utf8Text(*text, kMaxTextBytes);
+    }
+  }
+}
+
 }  // namespace
 
 v1::Finding FindingToProto(const checker::Finding& finding, const FindingSource& source,
@@ -109,6 +128,7 @@ v1::Finding FindingToProto(const checker::Finding& finding, const FindingSource&
         line.suppressed_before > 0
             ? absl::StrFormat(", %d similar lines withheld before it", line.suppressed_before)
             : ""));
+    MakeTextSafe(proto);
     return proto;
   }
   proto.set_checker(std::string(source.checker));
@@ -145,6 +165,7 @@ v1::Finding FindingToProto(const checker::Finding& finding, const FindingSource&
           finding.persistent ? "persistent" : "transient"));
     }
   }
+  MakeTextSafe(proto);
   return proto;
 }
 

@@ -150,5 +150,20 @@ TEST(ActivityToProto, CarriesTheMetadataCounters) {
   EXPECT_EQ(interval.bytes_verified(), 10u);
 }
 
+TEST(FindingToProto, TextThatIsNotUtf8OrTooLongIsMadeSafeSoTheRecordParses) {
+  checker::Finding finding;
+  finding.kind = checker::FindingKind::kMetadataMismatch;
+  finding.path = "d0/\xff\xfe";  // a name the filesystem gave back damaged
+  finding.detail = std::string(10000, 'x');
+  const v1::Finding proto = FindingToProto(
+      finding, {.checker = "metadata", .target = {.path = "/srv/tree", .kind = "directory"}}, 99);
+  EXPECT_EQ(proto.path(), "d0/??");
+  EXPECT_EQ(proto.message().size(), 4096u);
+  EXPECT_LE(proto.evidence_summary().size(), 4096u);
+  // What the spool and the collector do with it: parse it back.
+  v1::Finding parsed;
+  EXPECT_TRUE(parsed.ParseFromString(proto.SerializeAsString()));
+}
+
 }  // namespace
 }  // namespace fscanary::daemon
