@@ -229,16 +229,17 @@ bool IngestStream::NextMessage(v1::CollectorMessage& out) {
     rejection->set_detail(record.detail);
     return true;
   }
-  if (ready_.empty()) return false;
   // Adaptive verification: the agent's boost, when it changed, before the
   // acks (an agent that reads an ack has read the hint before it); the acks
-  // go on the next turn.
+  // go on the next turn. Asked at every turn, a read of a heartbeat included,
+  // so that an agent sending only heartbeats hears of its boost too.
   if (hints_.has_value()) {
     if (std::optional<v1::CollectorMessage> hint = hints_->Pending()) {
       out = std::move(*hint);
       return true;
     }
   }
+  if (ready_.empty()) return false;
   out = AckOf(std::vector<uint64_t>(ready_.begin(), ready_.end()));
   ready_.clear();
   return true;

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "collector/adaptive/hint_board.h"
 #include "collector/service/server.h"
 #include "collector/store/store.h"
 #include "fscanary/v1/ingest.grpc.pb.h"
@@ -119,6 +120,42 @@ TEST(IngestStream, EveryRecordOfFastStreamsIsStoredAndAcknowledgedOnce) {
   const absl::StatusOr<store::StoreStats> stats = store->GetStats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->reports, kAgents * kRecords);
+}
+
+TEST(IngestStream, AnAgentSendingOnlyHeartbeatsHearsOfItsBoost) {
+  testing::TempDir dir;
+  auto opened = store::OpenSqliteStore({.path = dir.Join("collector.db")});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<store::Store> store = *std::move(opened);
+  metrics::Registry registry;
+  adaptive::HintBoard board(std::chrono::minutes(5));
+  ServerOptions options{.listen = "127.0.0.1:0", .hints = &board};
+  auto started = CollectorServer::Start(options, *store, registry);
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::unique_ptr<CollectorServer> server = *std::move(started);
+  auto stub = v1::Ingest::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(server->port()),
+                                                      grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto stream = stub->Stream(&context);
+  ASSERT_TRUE(stream->Write(Hello("vm-1")));
+  v1::AgentMessage heartbeat;
+  heartbeat.set_created_unix_nanos(kNow);
+  heartbeat.mutable_heartbeat();
+  // The first turn tells the agent where it stands: no boost.
+  ASSERT_TRUE(stream->Write(heartbeat));
+  v1::CollectorMessage reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  ASSERT_TRUE(reply.has_hint());
+  EXPECT_EQ(reply.hint().boost_factor(), 1);
+
+  board.Publish({{"vm-1", 4}});
+  ASSERT_TRUE(stream->Write(heartbeat));
+  ASSERT_TRUE(stream->Read(&reply));
+  ASSERT_TRUE(reply.has_hint());
+  EXPECT_EQ(reply.hint().boost_factor(), 4);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 }  // namespace
