@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "agent/transport/failover.h"
 #include "fscanary/v1/ingest.grpc.pb.h"
 #include "io/posix.h"
@@ -247,10 +248,14 @@ absl::Status Sender::RunStream(const std::string& address) {
 
   InFlight in_flight;
   std::atomic<bool> reader_done{false};
+  // When the collector last answered for records (an ack or a rejection),
+  // or when records began waiting for one.
+  std::atomic<uint64_t> answered_ns{io::MonotonicNanos()};
   std::thread reader([&] {
     v1::CollectorMessage reply;
     while (stream->Read(&reply)) {
       connected_ = true;
+      if (reply.has_ack() || reply.has_rejection()) answered_ns = io::MonotonicNanos();
       if (reply.has_ack()) {
         HandleAck(reply.ack(), in_flight);
       } else if (reply.has_rejection()) {
@@ -271,6 +276,10 @@ absl::Status Sender::RunStream(const std::string& address) {
   });
 
   const uint64_t heartbeat_ns = static_cast<uint64_t>(options_.heartbeat_interval_ms) * 1'000'000;
+  const uint64_t ack_timeout_ns =
+      options_.ack_timeout_ms > 0 ? static_cast<uint64_t>(options_.ack_timeout_ms) * 1'000'000
+                                  : std::max<uint64_t>(4 * heartbeat_ns, uint64_t{30'000'000'000});
+  bool stalled = false;
   connected_ = true;
   ++progress_;
   spool::SendCursor cursor;
@@ -292,6 +301,7 @@ absl::Status Sender::RunStream(const std::string& address) {
           continue;
         }
         message.set_sequence(record.sequence);
+        if (in_flight.size() == 0) answered_ns = io::MonotonicNanos();
         in_flight.Add(record.sequence);
         if (!stream->Write(message)) {
           write_failed = true;
@@ -313,9 +323,16 @@ absl::Status Sender::RunStream(const std::string& address) {
       ++progress_;
     }
     LogReadErrors();
+    if (in_flight.size() > 0 && now - std::min(now, answered_ns.load()) >= ack_timeout_ns) {
+      stalled = true;
+      break;
+    }
     if (sent > 0 || write_failed) continue;
+    const uint64_t wake_at = in_flight.size() > 0
+                                 ? std::min(next_heartbeat, answered_ns.load() + ack_timeout_ns)
+                                 : next_heartbeat;
     const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::nanoseconds(next_heartbeat - std::min(now, next_heartbeat));
+                          std::chrono::nanoseconds(wake_at - std::min(now, wake_at));
     if (outstanding < options_.window) {
       // New records, an ack that opened the window, the stream's end or Stop() wake it.
       spool_.WaitForRecords(cursor, deadline);
@@ -332,6 +349,11 @@ absl::Status Sender::RunStream(const std::string& address) {
   if (!ended_by_collector) context.TryCancel();
   reader.join();
   const grpc::Status finish = stream->Finish();
+  if (stalled) {
+    return absl::UnavailableError(absl::StrCat(
+        "no acknowledgement for ", absl::FormatDuration(absl::Nanoseconds(ack_timeout_ns)),
+        " while records waited: the collector is stalled; trying the next one"));
+  }
   const std::string reason =
       finish.error_message().empty() ? "stream closed" : finish.error_message();
   return absl::UnavailableError(

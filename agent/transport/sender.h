@@ -47,6 +47,11 @@ struct SenderOptions {
   int heartbeat_interval_ms = 15'000;
   // Records sent and not yet acknowledged, at most.
   size_t window = 256;
+  // A stream that holds records this long without any acknowledgement or
+  // rejection is ended and the next collector tried: a collector wedged on
+  // its store keeps the stream alive with keepalives and would otherwise
+  // hold the agent for good. 0: four heartbeat intervals, at least 30 s.
+  int ack_timeout_ms = 0;
   // Called on the reply thread with each Hint the collector sends; empty:
   // hints are ignored.
   std::function<void(const v1::Hint&)> on_hint;

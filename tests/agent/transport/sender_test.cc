@@ -235,6 +235,28 @@ TEST(Sender, ResendsWhatAFailedCollectorDidNotAcknowledgeToTheNext) {
   EXPECT_EQ(spool->Stats().records, 0u);
 }
 
+// A collector that takes the records and never answers (wedged on its
+// store, its stream kept alive by keepalives): the agent moves on.
+TEST(Sender, ACollectorThatStopsAcknowledgingIsLeftForTheNext) {
+  TempDir dir;
+  auto spool = OpenSpool(dir.path());
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(spool->Append(spool::RecordClass::kFinding, Payload(i)).ok());
+  FakeCollector wedged;
+  FakeCollector second;
+  Sender sender(SenderOptions{.addresses = {wedged.address(), second.address()},
+                              .backoff_initial_ms = 10,
+                              .backoff_max_ms = 50,
+                              .ack_timeout_ms = 300},
+                *spool, [] { return v1::Hello(); });
+  sender.Start();
+  ASSERT_TRUE(wedged.WaitForSequences({1, 2, 3}));
+  ASSERT_TRUE(second.WaitForSequences({1, 2, 3}));
+  ASSERT_TRUE(second.Ack(1, 3));
+  ASSERT_TRUE(Eventually([&] { return sender.acknowledged() == 3; }));
+  EXPECT_EQ(spool->Stats().records, 0u);
+}
+
 }  // namespace
 }  // namespace fscanary::transport
 
