@@ -246,8 +246,9 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
     }
     const uint64_t steps = std::max<uint64_t>(interval_ns / kScrubStepNs, 1);
     const uint64_t per_step = std::max<uint64_t>((block_count + steps - 1) / steps, 1);
-    const auto count =
-        static_cast<uint32_t>(std::min<uint64_t>(per_step, block_count - scrub_cursor_));
+    const bool capped = options_.max_step_blocks != 0 && per_step > options_.max_step_blocks;
+    const auto count = static_cast<uint32_t>(std::min<uint64_t>(
+        capped ? options_.max_step_blocks : per_step, block_count - scrub_cursor_));
     const verify::Run scrub_run{scrub_cursor_, count};
     absl::StatusOr<verify::VerifyResult> scrub = verify::VerifyRuns(
         engine, writable.target, state, std::span(&scrub_run, 1), verify_options);
@@ -259,7 +260,8 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
       scrub_cursor_ = 0;
       ++activity_.passes_completed;
     }
-    next_scrub_ns_ = now_ns + std::min(kScrubStepNs, interval_ns);
+    // Behind its interval (the budget caps its steps): on at the next turn.
+    next_scrub_ns_ = capped ? now_ns : now_ns + std::min(kScrubStepNs, interval_ns);
   }
 
   // A new corruption: the blocks around it at once (with evidence, as any

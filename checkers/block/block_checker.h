@@ -54,6 +54,11 @@ struct BlockCheckerOptions {
   // allows), whatever scrub_interval_ns says.
   uint64_t damaged_range_bytes = 1 << 20;
   uint64_t urgent_scrub_interval_ns = 600'000'000'000;
+  // The most blocks one scrub step verifies (0: no cap): about a second of
+  // the agent's budget, so that no step holds the agent's loop (and its
+  // watchdog) for long whatever the target's size and the scrub's interval;
+  // a scrub behind its interval goes on at the next steps.
+  uint64_t max_step_blocks = 0;
 };
 
 // `count` blocks of a target in runs of `run_length` adjacent blocks at random

@@ -532,6 +532,37 @@ TEST_F(BlockCheckerTest, ANewCorruptionStartsAScrubOfTheWholeTargetWithinTheUrge
   EXPECT_EQ(checker.TakeActivity().blocks_verified, 1u);
 }
 
+TEST_F(BlockCheckerTest, TheUrgentScrubNeverVerifiesMoreThanTheBudgetsCapInOneStep) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = ScrubbingOneBlockPerStep();
+  // The urgent scrub's 2 s would take 32 blocks a step; a second of the
+  // budget is 4 (as 200 IOPS are of a 100 GiB target scrubbed in 600 s).
+  options.max_step_blocks = 4;
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  Garble(*target, 1);
+  ASSERT_TRUE(checker.Step(kSecond).ok());
+  (void)checker.TakeActivity();
+
+  // Behind its interval, the scrub goes on at every turn, 4 blocks at a
+  // time: from block 2 to the end (62 blocks in 16 steps), then blocks 0-3.
+  uint64_t now = kSecond;
+  uint64_t verified = 0;
+  for (int step = 0; step < 17; ++step) {
+    ASSERT_TRUE(checker.Step(now).ok());
+    const uint64_t blocks = checker.TakeActivity().blocks_verified;
+    EXPECT_LE(blocks, 4u) << "step " << step;
+    verified += blocks;
+    EXPECT_EQ(checker.next_due_ns(), now) << "step " << step;
+  }
+  EXPECT_EQ(verified, 66u) << "the whole target";
+  // Done, the scrub goes back to its own pace.
+  ASSERT_TRUE(checker.Step(now).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 1u);
+  EXPECT_EQ(checker.next_due_ns(), now + kSecond);
+}
+
 TEST_F(BlockCheckerTest, ACorruptionFoundAgainIsNotFollowedUpAgain) {
   std::shared_ptr<SharedTarget> target = Open();
   ASSERT_NE(target, nullptr);
