@@ -76,7 +76,7 @@ void BlockChecker::SetBoost(double factor, uint64_t now_ns) {
       std::min(next_cold_read_ns_, now_ns + Boosted(options_.cold_read_interval_ns));
 }
 
-std::vector<verify::Run> BlockChecker::DamagedRanges(
+std::optional<std::vector<verify::Run>> BlockChecker::DamagedRanges(
     const std::vector<checker::Finding>& findings) {
   // Enough to follow up every corruption of a sick target for a long while;
   // past it, a target so damaged has nothing more to show.
@@ -98,6 +98,7 @@ std::vector<verify::Run> BlockChecker::DamagedRanges(
     }
     ranges.push_back(block / range_blocks * range_blocks);
   }
+  if (ranges.empty()) return std::nullopt;
   std::sort(ranges.begin(), ranges.end());
   ranges.erase(std::unique(ranges.begin(), ranges.end()), ranges.end());
   std::sort(found.begin(), found.end());
@@ -267,16 +268,20 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
   // A new corruption: the blocks around it at once (with evidence, as any
   // finding), and the whole target soon. What this read finds is followed up
   // by that scrub, not by another read around it.
-  if (const std::vector<verify::Run> damaged = DamagedRanges(findings); !damaged.empty()) {
+  // Armed even when the read around it has nothing left to read (the whole
+  // range found bad already, or a range of one block): the worst damage.
+  if (const std::optional<std::vector<verify::Run>> damaged = DamagedRanges(findings)) {
     uint64_t blocks = 0;
-    for (const verify::Run& run : damaged) blocks += run.count;
+    for (const verify::Run& run : *damaged) blocks += run.count;
     spdlog::warn(
         "target {}: corruption found; verifying {} blocks around it now and the whole "
         "target within {} s",
         target_->name, blocks, options_.urgent_scrub_interval_ns / 1'000'000'000);
-    absl::StatusOr<verify::VerifyResult> around =
-        verify::VerifyRuns(engine, writable.target, state, damaged, verify_options);
-    keep(around);
+    if (!damaged->empty()) {
+      absl::StatusOr<verify::VerifyResult> around =
+          verify::VerifyRuns(engine, writable.target, state, *damaged, verify_options);
+      keep(around);
+    }
     if (urgent_scrub_blocks_ == 0) {
       urgent_scrub_blocks_ = block_count;
       next_scrub_ns_ = now_ns;

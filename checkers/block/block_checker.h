@@ -87,8 +87,10 @@ class BlockChecker final : public checker::Checker {
   uint64_t Boosted(uint64_t interval_ns) const;
   // The blocks of the damaged ranges around the corruptions among `findings`
   // not followed up before (each block and generation once), without the
-  // blocks found; remembers them as followed up.
-  std::vector<verify::Run> DamagedRanges(const std::vector<checker::Finding>& findings);
+  // blocks found (so possibly none); remembers them as followed up. nullopt
+  // when there was no such corruption.
+  std::optional<std::vector<verify::Run>> DamagedRanges(
+      const std::vector<checker::Finding>& findings);
   void Account(const verify::VerifyResult& result);
   // Counts the state trouble of a step; the state_corruption finding once
   // the window's count exceeds the threshold.

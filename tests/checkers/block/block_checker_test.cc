@@ -532,6 +532,22 @@ TEST_F(BlockCheckerTest, ANewCorruptionStartsAScrubOfTheWholeTargetWithinTheUrge
   EXPECT_EQ(checker.TakeActivity().blocks_verified, 1u);
 }
 
+TEST_F(BlockCheckerTest, ACorruptionWithNothingLeftToReadAroundItStillStartsTheUrgentScrub) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = ScrubbingOneBlockPerStep();
+  options.damaged_range_bytes = 4096;  // the range is the block found
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  (void)checker.TakeActivity();
+  Garble(*target, 1);
+  ASSERT_TRUE(checker.Step(kSecond).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 1u) << "nothing read around it";
+  EXPECT_EQ(checker.next_due_ns(), kSecond) << "the urgent scrub starts at once";
+  ASSERT_TRUE(checker.Step(kSecond).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 32u) << "at the urgent pace";
+}
+
 TEST_F(BlockCheckerTest, TheUrgentScrubNeverVerifiesMoreThanTheBudgetsCapInOneStep) {
   std::shared_ptr<SharedTarget> target = Open();
   ASSERT_NE(target, nullptr);
