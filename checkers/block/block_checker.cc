@@ -71,7 +71,6 @@ void BlockChecker::SetBoost(double factor, uint64_t now_ns) {
   if (factor == boost_) return;
   boost_ = factor;
   // A faster schedule starts now, not after the slower one's next turn.
-  next_write_ns_ = std::min(next_write_ns_, now_ns + Boosted(options_.write_interval_ns));
   next_cold_read_ns_ =
       std::min(next_cold_read_ns_, now_ns + Boosted(options_.cold_read_interval_ns));
 }
@@ -225,7 +224,7 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
     } else {
       engine_failed(verify::IoOperation::kWrite, write.status());
     }
-    next_write_ns_ = now_ns + Boosted(options_.write_interval_ns);
+    next_write_ns_ = now_ns + options_.write_interval_ns;
   }
 
   if (now_ns >= next_cold_read_ns_) {

@@ -83,7 +83,9 @@ class BlockChecker final : public checker::Checker {
   void SetBoost(double factor, uint64_t now_ns) override;
 
  private:
-  // An interval of the schedule, shortened by the boost in force.
+  // An interval of the verification schedule (cold reads, scrub), shortened
+  // by the boost in force. Write rounds keep their pace: their fdatasyncs are
+  // not charged to the limiter, so a boost would multiply them past the budget.
   uint64_t Boosted(uint64_t interval_ns) const;
   // The blocks of the damaged ranges around the corruptions among `findings`
   // not followed up before (each block and generation once), without the

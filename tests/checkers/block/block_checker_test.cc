@@ -620,5 +620,24 @@ TEST_F(BlockCheckerTest, ABoostShortensTheScheduleFromNowOn) {
   EXPECT_EQ(checker.TakeActivity().blocks_verified, 1u);
 }
 
+TEST_F(BlockCheckerTest, ABoostLeavesTheWriteRoundsAtTheirPace) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = ScrubbingOneBlockPerStep();
+  options.write_interval_ns = 8 * kSecond;
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_written, 64u);
+  // A round's fdatasyncs are not charged to the limiter: a boost of the
+  // rounds would multiply them beyond the budget.
+  checker.SetBoost(4, 0);
+  for (uint64_t now = kSecond; now < 8 * kSecond; now += kSecond) {
+    ASSERT_TRUE(checker.Step(now).ok());
+    EXPECT_EQ(checker.TakeActivity().blocks_written, 0u) << now / kSecond << " s";
+  }
+  ASSERT_TRUE(checker.Step(8 * kSecond).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_written, 64u);
+}
+
 }  // namespace
 }  // namespace fscanary::blockcheck
