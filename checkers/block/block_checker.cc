@@ -77,9 +77,6 @@ void BlockChecker::SetBoost(double factor, uint64_t now_ns) {
 
 std::optional<std::vector<verify::Run>> BlockChecker::DamagedRanges(
     const std::vector<checker::Finding>& findings) {
-  // Enough to follow up every corruption of a sick target for a long while;
-  // past it, a target so damaged has nothing more to show.
-  constexpr size_t kMaxFollowedUp = 4096;
   const target::ScratchTarget& scratch = target_->writable.target;
   const uint64_t block_size = scratch.label.block_size;
   const uint64_t block_count = scratch.label.block_count();
@@ -91,7 +88,7 @@ std::optional<std::vector<verify::Run>> BlockChecker::DamagedRanges(
     if (finding.block->offset < scratch.label.data_start) continue;
     const uint64_t block = (finding.block->offset - scratch.label.data_start) / block_size;
     found.push_back(block);
-    if (followed_up_.size() >= kMaxFollowedUp ||
+    if (followed_up_.size() >= options_.max_followed_up ||
         !followed_up_.emplace(finding.block->offset, finding.block->expected_generation).second) {
       continue;
     }
@@ -207,9 +204,14 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
     // A write round, then those blocks read back at once.
     const std::vector<verify::Run> written =
         RandomRuns(block_count, options_.write_blocks, run_length, random_);
+    const target::Label& label = writable.target.label;
     for (const verify::Run& run : written) {
       for (uint64_t block = run.first_block; block < run.first_block + run.count; ++block) {
         newer_counted_.erase(block);
+        // A corruption of the block's new generation is new.
+        const uint64_t offset = label.data_start + block * label.block_size;
+        followed_up_.erase(followed_up_.lower_bound({offset, 0}),
+                           followed_up_.lower_bound({offset + 1, 0}));
       }
     }
     absl::StatusOr<verify::WriteResult> write = verify::WriteRuns(

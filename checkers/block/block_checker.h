@@ -54,6 +54,10 @@ struct BlockCheckerOptions {
   // allows), whatever scrub_interval_ns says.
   uint64_t damaged_range_bytes = 1 << 20;
   uint64_t urgent_scrub_interval_ns = 600'000'000'000;
+  // Corruptions remembered as followed up (a block's are forgotten when it
+  // is written again): enough for a sick target for a long while; past it,
+  // a target so damaged has nothing more to show.
+  size_t max_followed_up = 4096;
   // The most blocks one scrub step verifies (0: no cap): about a second of
   // the agent's budget, so that no step holds the agent's loop (and its
   // watchdog) for long whatever the target's size and the scrub's interval;
@@ -114,7 +118,8 @@ class BlockChecker final : public checker::Checker {
   // Blocks the urgent scrub (after a corruption) still has to verify.
   uint64_t urgent_scrub_blocks_ = 0;
   // Corruptions (offset, expected generation) already followed up: a
-  // persistent one found again by every pass is not followed up again.
+  // persistent one found again by every pass is not followed up again. A
+  // block's are erased when a write round writes it again.
   std::set<std::pair<uint64_t, uint64_t>> followed_up_;
   checker::Activity activity_;
   // The state's damaged records are counted once, at the first step.

@@ -639,5 +639,29 @@ TEST_F(BlockCheckerTest, ABoostLeavesTheWriteRoundsAtTheirPace) {
   EXPECT_EQ(checker.TakeActivity().blocks_written, 64u);
 }
 
+TEST_F(BlockCheckerTest, ABlockWrittenAgainIsForgottenAsFollowedUp) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = ScrubbingOneBlockPerStep();
+  options.scrub_interval_ns = kSecond;  // the whole target at every step
+  options.write_interval_ns = 2 * kSecond;
+  options.max_followed_up = 1;
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  Garble(*target, 1);
+  ASSERT_TRUE(checker.Step(kSecond).ok());
+  (void)checker.TakeActivity();
+  // Every block written again (block 1 with it), then another corruption.
+  ASSERT_TRUE(checker.Step(2 * kSecond).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_written, 64u);
+  Garble(*target, 2);
+
+  auto findings = checker.Step(3 * kSecond);
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  ASSERT_EQ(OfKind(*findings, checker::FindingKind::kChecksumMismatch).size(), 1u);
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 64u + 63)
+      << "the scrub, then the range around it: followed up, not refused as one too many";
+}
+
 }  // namespace
 }  // namespace fscanary::blockcheck
