@@ -28,7 +28,8 @@ struct Budget {
   bool idle_priority = true;
   // Adaptive verification (docs/CORRELATION.md): the most the collector may
   // speed this agent's verification up by (its Hint.boost_factor is clamped
-  // to this); 1: hints are ignored. A boost shortens the schedule only: the
+  // to this); 1: hints are ignored. A boost shortens the verification
+  // schedule (cold reads, scrub; not write rounds) only: the
   // I/O and CPU limits above still hold. 1-100.
   double max_boost = 4;
   // A boost the collector does not renew within this lapses on its own, so a

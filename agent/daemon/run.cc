@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
@@ -24,6 +25,18 @@ uint64_t Nanos(config::Duration duration) {
 }
 int Millis(config::Duration duration) {
   return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
+}
+
+// About one second of the agent's budget in blocks of `block_size` (0: the
+// budget is unlimited): the most one scrub step may verify.
+uint64_t BlocksPerSecondOfBudget(const config::Budget& budget, uint32_t block_size) {
+  constexpr uint64_t kUnlimited = ~uint64_t{0};
+  uint64_t blocks = kUnlimited;
+  if (budget.bytes_per_second > 0) blocks = budget.bytes_per_second / std::max(block_size, 1u);
+  if (budget.ios_per_second > 0) {
+    blocks = std::min(blocks, static_cast<uint64_t>(budget.ios_per_second));
+  }
+  return blocks == kUnlimited ? 0 : std::max<uint64_t>(blocks, 1);
 }
 
 }  // namespace
@@ -83,7 +96,8 @@ absl::StatusOr<DaemonOptions> OptionsFromConfig(const config::AgentConfig& confi
                   .evidence_dir = config.state_dir + "/evidence",
                   // State trouble is counted per report interval.
                   .state_trouble_window_ns = Nanos(config.report_interval),
-                  .state_trouble_threshold = config.state_trouble_threshold},
+                  .state_trouble_threshold = config.state_trouble_threshold,
+                  .max_step_blocks = BlocksPerSecondOfBudget(config.budget, target.block_size)},
         .page_cache = {.run_blocks = target.run_blocks,
                        .write_interval_ns = Nanos(target.schedule.write_interval),
                        .cold_read_interval_ns = Nanos(target.schedule.cold_read_interval),

@@ -71,16 +71,12 @@ void BlockChecker::SetBoost(double factor, uint64_t now_ns) {
   if (factor == boost_) return;
   boost_ = factor;
   // A faster schedule starts now, not after the slower one's next turn.
-  next_write_ns_ = std::min(next_write_ns_, now_ns + Boosted(options_.write_interval_ns));
   next_cold_read_ns_ =
       std::min(next_cold_read_ns_, now_ns + Boosted(options_.cold_read_interval_ns));
 }
 
-std::vector<verify::Run> BlockChecker::DamagedRanges(
+std::optional<std::vector<verify::Run>> BlockChecker::DamagedRanges(
     const std::vector<checker::Finding>& findings) {
-  // Enough to follow up every corruption of a sick target for a long while;
-  // past it, a target so damaged has nothing more to show.
-  constexpr size_t kMaxFollowedUp = 4096;
   const target::ScratchTarget& scratch = target_->writable.target;
   const uint64_t block_size = scratch.label.block_size;
   const uint64_t block_count = scratch.label.block_count();
@@ -92,12 +88,13 @@ std::vector<verify::Run> BlockChecker::DamagedRanges(
     if (finding.block->offset < scratch.label.data_start) continue;
     const uint64_t block = (finding.block->offset - scratch.label.data_start) / block_size;
     found.push_back(block);
-    if (followed_up_.size() >= kMaxFollowedUp ||
+    if (followed_up_.size() >= options_.max_followed_up ||
         !followed_up_.emplace(finding.block->offset, finding.block->expected_generation).second) {
       continue;
     }
     ranges.push_back(block / range_blocks * range_blocks);
   }
+  if (ranges.empty()) return std::nullopt;
   std::sort(ranges.begin(), ranges.end());
   ranges.erase(std::unique(ranges.begin(), ranges.end()), ranges.end());
   std::sort(found.begin(), found.end());
@@ -207,9 +204,14 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
     // A write round, then those blocks read back at once.
     const std::vector<verify::Run> written =
         RandomRuns(block_count, options_.write_blocks, run_length, random_);
+    const target::Label& label = writable.target.label;
     for (const verify::Run& run : written) {
       for (uint64_t block = run.first_block; block < run.first_block + run.count; ++block) {
         newer_counted_.erase(block);
+        // A corruption of the block's new generation is new.
+        const uint64_t offset = label.data_start + block * label.block_size;
+        followed_up_.erase(followed_up_.lower_bound({offset, 0}),
+                           followed_up_.lower_bound({offset + 1, 0}));
       }
     }
     absl::StatusOr<verify::WriteResult> write = verify::WriteRuns(
@@ -224,7 +226,7 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
     } else {
       engine_failed(verify::IoOperation::kWrite, write.status());
     }
-    next_write_ns_ = now_ns + Boosted(options_.write_interval_ns);
+    next_write_ns_ = now_ns + options_.write_interval_ns;
   }
 
   if (now_ns >= next_cold_read_ns_) {
@@ -246,8 +248,9 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
     }
     const uint64_t steps = std::max<uint64_t>(interval_ns / kScrubStepNs, 1);
     const uint64_t per_step = std::max<uint64_t>((block_count + steps - 1) / steps, 1);
-    const auto count =
-        static_cast<uint32_t>(std::min<uint64_t>(per_step, block_count - scrub_cursor_));
+    const bool capped = options_.max_step_blocks != 0 && per_step > options_.max_step_blocks;
+    const auto count = static_cast<uint32_t>(std::min<uint64_t>(
+        capped ? options_.max_step_blocks : per_step, block_count - scrub_cursor_));
     const verify::Run scrub_run{scrub_cursor_, count};
     absl::StatusOr<verify::VerifyResult> scrub = verify::VerifyRuns(
         engine, writable.target, state, std::span(&scrub_run, 1), verify_options);
@@ -259,22 +262,27 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
       scrub_cursor_ = 0;
       ++activity_.passes_completed;
     }
-    next_scrub_ns_ = now_ns + std::min(kScrubStepNs, interval_ns);
+    // Behind its interval (the budget caps its steps): on at the next turn.
+    next_scrub_ns_ = capped ? now_ns : now_ns + std::min(kScrubStepNs, interval_ns);
   }
 
   // A new corruption: the blocks around it at once (with evidence, as any
   // finding), and the whole target soon. What this read finds is followed up
   // by that scrub, not by another read around it.
-  if (const std::vector<verify::Run> damaged = DamagedRanges(findings); !damaged.empty()) {
+  // Armed even when the read around it has nothing left to read (the whole
+  // range found bad already, or a range of one block): the worst damage.
+  if (const std::optional<std::vector<verify::Run>> damaged = DamagedRanges(findings)) {
     uint64_t blocks = 0;
-    for (const verify::Run& run : damaged) blocks += run.count;
+    for (const verify::Run& run : *damaged) blocks += run.count;
     spdlog::warn(
         "target {}: corruption found; verifying {} blocks around it now and the whole "
         "target within {} s",
         target_->name, blocks, options_.urgent_scrub_interval_ns / 1'000'000'000);
-    absl::StatusOr<verify::VerifyResult> around =
-        verify::VerifyRuns(engine, writable.target, state, damaged, verify_options);
-    keep(around);
+    if (!damaged->empty()) {
+      absl::StatusOr<verify::VerifyResult> around =
+          verify::VerifyRuns(engine, writable.target, state, *damaged, verify_options);
+      keep(around);
+    }
     if (urgent_scrub_blocks_ == 0) {
       urgent_scrub_blocks_ = block_count;
       next_scrub_ns_ = now_ns;

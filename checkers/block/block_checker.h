@@ -54,6 +54,15 @@ struct BlockCheckerOptions {
   // allows), whatever scrub_interval_ns says.
   uint64_t damaged_range_bytes = 1 << 20;
   uint64_t urgent_scrub_interval_ns = 600'000'000'000;
+  // Corruptions remembered as followed up (a block's are forgotten when it
+  // is written again): enough for a sick target for a long while; past it,
+  // a target so damaged has nothing more to show.
+  size_t max_followed_up = 4096;
+  // The most blocks one scrub step verifies (0: no cap): about a second of
+  // the agent's budget, so that no step holds the agent's loop (and its
+  // watchdog) for long whatever the target's size and the scrub's interval;
+  // a scrub behind its interval goes on at the next steps.
+  uint64_t max_step_blocks = 0;
 };
 
 // `count` blocks of a target in runs of `run_length` adjacent blocks at random
@@ -78,12 +87,16 @@ class BlockChecker final : public checker::Checker {
   void SetBoost(double factor, uint64_t now_ns) override;
 
  private:
-  // An interval of the schedule, shortened by the boost in force.
+  // An interval of the verification schedule (cold reads, scrub), shortened
+  // by the boost in force. Write rounds keep their pace: their fdatasyncs are
+  // not charged to the limiter, so a boost would multiply them past the budget.
   uint64_t Boosted(uint64_t interval_ns) const;
   // The blocks of the damaged ranges around the corruptions among `findings`
   // not followed up before (each block and generation once), without the
-  // blocks found; remembers them as followed up.
-  std::vector<verify::Run> DamagedRanges(const std::vector<checker::Finding>& findings);
+  // blocks found (so possibly none); remembers them as followed up. nullopt
+  // when there was no such corruption.
+  std::optional<std::vector<verify::Run>> DamagedRanges(
+      const std::vector<checker::Finding>& findings);
   void Account(const verify::VerifyResult& result);
   // Counts the state trouble of a step; the state_corruption finding once
   // the window's count exceeds the threshold.
@@ -105,7 +118,8 @@ class BlockChecker final : public checker::Checker {
   // Blocks the urgent scrub (after a corruption) still has to verify.
   uint64_t urgent_scrub_blocks_ = 0;
   // Corruptions (offset, expected generation) already followed up: a
-  // persistent one found again by every pass is not followed up again.
+  // persistent one found again by every pass is not followed up again. A
+  // block's are erased when a write round writes it again.
   std::set<std::pair<uint64_t, uint64_t>> followed_up_;
   checker::Activity activity_;
   // The state's damaged records are counted once, at the first step.

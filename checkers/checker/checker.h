@@ -71,10 +71,11 @@ class Checker {
   // Takes the counters accumulated since the last call.
   virtual Activity TakeActivity() = 0;
 
-  // Adaptive verification: run the schedule `factor` (>= 1) times faster
-  // from `now_ns` on; 1 restores the configured schedule. Only the schedule:
-  // every step stays within the rate limiter the checker was given. A checker
-  // without a schedule of its own ignores it.
+  // Adaptive verification: run the verification schedule (reads, not
+  // writes) `factor` (>= 1) times faster from `now_ns` on; 1 restores the
+  // configured schedule. Only the schedule: every step stays within the rate
+  // limiter the checker was given. A checker without a schedule of its own
+  // ignores it.
   virtual void SetBoost(double /*factor*/, uint64_t /*now_ns*/) {}
 };
 

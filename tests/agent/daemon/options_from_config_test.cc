@@ -55,6 +55,27 @@ TEST(OptionsFromConfig, StateTroubleIsCountedPerReportIntervalAgainstTheThreshol
   EXPECT_EQ(options.targets[0].block.state_trouble_threshold, 4u);
 }
 
+TEST(OptionsFromConfig, AScrubStepIsCappedAtAboutOneSecondOfTheBudget) {
+  const std::string targets = "targets:\n  - name: s\n    path: /srv/s.img\n    size: 1M\n";
+  // 4 MiB/s of 4 KiB blocks is 1024 blocks; 200 IOPS cap it lower.
+  EXPECT_EQ(OptionsFor("agent_id: a\n" + targets).targets[0].block.max_step_blocks, 200u);
+  EXPECT_EQ(OptionsFor("agent_id: a\nbudget: {ios_per_second: 0}\n" + targets)
+                .targets[0]
+                .block.max_step_blocks,
+            1024u);
+  EXPECT_EQ(
+      OptionsFor("agent_id: a\nbudget: {ios_per_second: 0.5, bytes_per_second: 0}\n" + targets)
+          .targets[0]
+          .block.max_step_blocks,
+      1u)
+      << "at least one block";
+  EXPECT_EQ(OptionsFor("agent_id: a\nbudget: {ios_per_second: 0, bytes_per_second: 0}\n" + targets)
+                .targets[0]
+                .block.max_step_blocks,
+            0u)
+      << "an unlimited budget caps nothing";
+}
+
 TEST(OptionsFromConfig, AMetadataTargetKeepsItsManifestInTheStateDirNamedAfterIt) {
   const DaemonOptions options = OptionsFor(
       "agent_id: a\nstate_dir: /srv/state\ntargets:\n"

@@ -532,6 +532,53 @@ TEST_F(BlockCheckerTest, ANewCorruptionStartsAScrubOfTheWholeTargetWithinTheUrge
   EXPECT_EQ(checker.TakeActivity().blocks_verified, 1u);
 }
 
+TEST_F(BlockCheckerTest, ACorruptionWithNothingLeftToReadAroundItStillStartsTheUrgentScrub) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = ScrubbingOneBlockPerStep();
+  options.damaged_range_bytes = 4096;  // the range is the block found
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  (void)checker.TakeActivity();
+  Garble(*target, 1);
+  ASSERT_TRUE(checker.Step(kSecond).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 1u) << "nothing read around it";
+  EXPECT_EQ(checker.next_due_ns(), kSecond) << "the urgent scrub starts at once";
+  ASSERT_TRUE(checker.Step(kSecond).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 32u) << "at the urgent pace";
+}
+
+TEST_F(BlockCheckerTest, TheUrgentScrubNeverVerifiesMoreThanTheBudgetsCapInOneStep) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = ScrubbingOneBlockPerStep();
+  // The urgent scrub's 2 s would take 32 blocks a step; a second of the
+  // budget is 4 (as 200 IOPS are of a 100 GiB target scrubbed in 600 s).
+  options.max_step_blocks = 4;
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  Garble(*target, 1);
+  ASSERT_TRUE(checker.Step(kSecond).ok());
+  (void)checker.TakeActivity();
+
+  // Behind its interval, the scrub goes on at every turn, 4 blocks at a
+  // time: from block 2 to the end (62 blocks in 16 steps), then blocks 0-3.
+  uint64_t now = kSecond;
+  uint64_t verified = 0;
+  for (int step = 0; step < 17; ++step) {
+    ASSERT_TRUE(checker.Step(now).ok());
+    const uint64_t blocks = checker.TakeActivity().blocks_verified;
+    EXPECT_LE(blocks, 4u) << "step " << step;
+    verified += blocks;
+    EXPECT_EQ(checker.next_due_ns(), now) << "step " << step;
+  }
+  EXPECT_EQ(verified, 66u) << "the whole target";
+  // Done, the scrub goes back to its own pace.
+  ASSERT_TRUE(checker.Step(now).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 1u);
+  EXPECT_EQ(checker.next_due_ns(), now + kSecond);
+}
+
 TEST_F(BlockCheckerTest, ACorruptionFoundAgainIsNotFollowedUpAgain) {
   std::shared_ptr<SharedTarget> target = Open();
   ASSERT_NE(target, nullptr);
@@ -571,6 +618,49 @@ TEST_F(BlockCheckerTest, ABoostShortensTheScheduleFromNowOn) {
   checker.SetBoost(1, 13 * kSecond);
   ASSERT_TRUE(checker.Step(13 * kSecond).ok());
   EXPECT_EQ(checker.TakeActivity().blocks_verified, 1u);
+}
+
+TEST_F(BlockCheckerTest, ABoostLeavesTheWriteRoundsAtTheirPace) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = ScrubbingOneBlockPerStep();
+  options.write_interval_ns = 8 * kSecond;
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_written, 64u);
+  // A round's fdatasyncs are not charged to the limiter: a boost of the
+  // rounds would multiply them beyond the budget.
+  checker.SetBoost(4, 0);
+  for (uint64_t now = kSecond; now < 8 * kSecond; now += kSecond) {
+    ASSERT_TRUE(checker.Step(now).ok());
+    EXPECT_EQ(checker.TakeActivity().blocks_written, 0u) << now / kSecond << " s";
+  }
+  ASSERT_TRUE(checker.Step(8 * kSecond).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_written, 64u);
+}
+
+TEST_F(BlockCheckerTest, ABlockWrittenAgainIsForgottenAsFollowedUp) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  BlockCheckerOptions options = ScrubbingOneBlockPerStep();
+  options.scrub_interval_ns = kSecond;  // the whole target at every step
+  options.write_interval_ns = 2 * kSecond;
+  options.max_followed_up = 1;
+  BlockChecker checker(target, options, nullptr);
+  ASSERT_TRUE(checker.Step(0).ok());
+  Garble(*target, 1);
+  ASSERT_TRUE(checker.Step(kSecond).ok());
+  (void)checker.TakeActivity();
+  // Every block written again (block 1 with it), then another corruption.
+  ASSERT_TRUE(checker.Step(2 * kSecond).ok());
+  EXPECT_EQ(checker.TakeActivity().blocks_written, 64u);
+  Garble(*target, 2);
+
+  auto findings = checker.Step(3 * kSecond);
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  ASSERT_EQ(OfKind(*findings, checker::FindingKind::kChecksumMismatch).size(), 1u);
+  EXPECT_EQ(checker.TakeActivity().blocks_verified, 64u + 63)
+      << "the scrub, then the range around it: followed up, not refused as one too many";
 }
 
 }  // namespace
