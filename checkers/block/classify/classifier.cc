@@ -151,18 +151,26 @@ Verdict ClassifySectors(const Expectation& expectation, std::span<const std::byt
                    .sectors = std::move(sectors)};
   }
 
-  Verdict torn{.kind = Kind::kTornWrite};
+  // Stale sectors beside the durable generation's: its write was torn. Beside
+  // an unacknowledged write's only (none of the durable one left), the durable
+  // write was lost before that write began: a power cut that tears a write in
+  // flight over a lost block must not turn the lost write it already showed
+  // into a torn one, a corruption of another kind.
+  const bool durable_sector_left =
+      std::find(sectors.begin(), sectors.end(), SectorState::kNew) != sectors.end();
+  Verdict stale{.kind = !durable_sector_left && tolerated + old == sector_count ? Kind::kLostWrite
+                                                                                : Kind::kTornWrite};
   // The stale part's generation: the oldest one found where this block belongs.
   for (uint32_t i = 0; i < sector_count; ++i) {
     if (sectors[i] != SectorState::kOld) continue;
     const uint64_t generation =
         ReadSector(block.subspan(size_t{i} * kSectorSize, kSectorSize)).stamp.generation;
-    if (!torn.found_generation || generation < *torn.found_generation) {
-      torn.found_generation = generation;
+    if (!stale.found_generation || generation < *stale.found_generation) {
+      stale.found_generation = generation;
     }
   }
-  torn.sectors = std::move(sectors);
-  return torn;
+  stale.sectors = std::move(sectors);
+  return stale;
 }
 
 }  // namespace

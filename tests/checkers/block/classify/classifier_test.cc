@@ -224,10 +224,29 @@ TEST(PartialDamage, ZeroSectorAmongSectorsOfAnInterruptedWriteIsStillReported) {
   EXPECT_EQ(verdict.sectors[6], SectorState::kZero);
 }
 
-TEST(TornWrite, InFlightWriteMixedWithLostDataIsStillReported) {
-  // Durable 7, 8 in flight: sectors of 8 are fine, but sectors of 6 mean the
-  // durable data was lost.
+TEST(LostWrite, AnInterruptedWriteOverLostDataIsStillTheLostWrite) {
+  // Durable 7, 8 in flight: sectors of 8 are fine, sectors of 6 and none of 7
+  // mean 7 was lost before 8 began. The same lost write as before 8 was
+  // written, not a torn one: a power cut tearing 8 must not make it another
+  // corruption.
   const auto block = WithSector(BlockStamped(kOffset, 8), BlockStamped(kOffset, 6), 1);
+  const Verdict verdict = Classify(Durable(7, 8), block);
+  EXPECT_EQ(verdict.kind, Kind::kLostWrite);
+  EXPECT_EQ(verdict.found_generation, 6u);
+  EXPECT_EQ(verdict.sectors[1], SectorState::kOld);
+  EXPECT_EQ(verdict.sectors[0], SectorState::kInFlight);
+}
+
+TEST(LostWrite, AnEarlierCrashedWriteOverLostDataIsStillTheLostWrite) {
+  // 8 was in flight at one crash, 9 at the next: sectors of 8 beside those of 6.
+  const auto block = WithSector(BlockStamped(kOffset, 8), BlockStamped(kOffset, 6), 2);
+  EXPECT_EQ(Classify(Durable(7, 9), block).kind, Kind::kLostWrite);
+}
+
+TEST(TornWrite, StaleSectorsBesideDurableAndInFlightOnesAreATornWrite) {
+  // Some of durable 7 is there: its write was torn, whatever 8 left.
+  auto block = WithSector(BlockStamped(kOffset, 7), BlockStamped(kOffset, 8), 0);
+  block = WithSector(block, BlockStamped(kOffset, 6), 5);
   EXPECT_EQ(Classify(Durable(7, 8), block).kind, Kind::kTornWrite);
 }
 
