@@ -91,6 +91,26 @@ class Summary:
             print(line(row))
 
 
+def describe_finding(f):
+    """One finding in a line a failed row can carry: kind, where, and for a
+    block the generations and the sector map (state: count), so that a false
+    finding in CI can be understood without the guest."""
+    finding = f["finding"]
+    text = f"{finding['kind']} {finding.get('device') or finding.get('offset')}"
+    expected = finding.get("expected_generation")
+    found = finding.get("found_generation")
+    if expected is not None:
+        text += f" expected gen {expected} found {found}"
+    sectors = finding.get("sectors") or []
+    if sectors:
+        counts = {}
+        for state in sectors:
+            counts[str(state)] = counts.get(str(state), 0) + 1
+        text += " sectors " + ",".join(f"{k.replace('SECTOR_', '').lower()}:{v}"
+                                       for k, v in sorted(counts.items()))
+    return text
+
+
 def kind_names(findings):
     """Each finding's kind; a kernel line about a failed read or write also
     counts as KERNEL_REPORTED:READ or :WRITE, and the agent's own failed I/O as
@@ -452,8 +472,7 @@ def scenario_powercut(fleet, summary, cuts, control_cuts):
                  f"{lost_volatile['root']}, scratch {lost_volatile['scratch']})",
                  "none", ",".join(sorted({k.lower() for k in kind_names(false_findings)})) or "none",
                  len(false_findings), None, not false_findings,
-                 "; ".join(f"{f['finding']['kind']} {f['finding'].get('device') or f['finding'].get('offset')}"
-                           for f in false_findings[:3])))
+                 "; ".join(describe_finding(f) for f in false_findings[:3])))
 
         before = fleet.seen(guest)
         armed_at = time.time()
