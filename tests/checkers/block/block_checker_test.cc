@@ -663,5 +663,54 @@ TEST_F(BlockCheckerTest, ABlockWrittenAgainIsForgottenAsFollowedUp) {
       << "the scrub, then the range around it: followed up, not refused as one too many";
 }
 
+TEST_F(BlockCheckerTest, ALostWriteAPowerCutTearsAWriteOverIsStillTheSameFinding) {
+  std::shared_ptr<SharedTarget> target = Open();
+  ASSERT_NE(target, nullptr);
+  const uint64_t offset = OffsetOf(*target, 5);
+  {
+    BlockCheckerOptions options = AllDue();
+    options.write_interval_ns = 2 * kSecond;
+    BlockChecker checker(target, options, nullptr);
+    ASSERT_TRUE(checker.Step(0).ok());
+    const std::vector<std::byte> first_generation = ReadBehind(offset);
+    ASSERT_TRUE(checker.Step(2 * kSecond).ok());
+    // The disk lost block 5's second write: it holds the first.
+    WriteBehind(dir_.Join("target.img"), first_generation, offset);
+  }
+  // Reported (as any pass of an agent would), then a write of block 5 is in
+  // flight when the power goes: half of it lands.
+  BlockCheckerOptions reading = AllDue();
+  reading.write_blocks = 0;
+  auto lost = BlockChecker(target, reading, nullptr).Step(3 * kSecond);
+  ASSERT_TRUE(lost.ok()) << lost.status();
+  // Found by the cold read and the scrub alike: one finding, one key.
+  ASSERT_FALSE(lost->empty());
+  const checker::FindingKey reported = lost->front().key;
+  for (const checker::Finding& finding : *lost) {
+    EXPECT_EQ(finding.kind, checker::FindingKind::kLostWrite);
+    EXPECT_EQ(finding.key, reported);
+  }
+  state::BlockStateFile& state = target->writable.state;
+  const uint64_t interrupted_generation = state.max_generation() + 1;
+  state.MarkInFlight(5, interrupted_generation);
+  ASSERT_TRUE(state.Flush().ok());
+  std::vector<std::byte> interrupted(4096);
+  block::EncodeBlock({.target_id = target->writable.target.label.target_id,
+                      .offset = offset,
+                      .generation = interrupted_generation},
+                     1, interrupted);
+  WriteBehind(dir_.Join("target.img"), std::span(interrupted).first(4 * block::kSectorSize),
+              offset);
+
+  auto after_the_cut = BlockChecker(target, reading, nullptr).Step(4 * kSecond);
+  ASSERT_TRUE(after_the_cut.ok()) << after_the_cut.status();
+  ASSERT_FALSE(after_the_cut->empty());
+  for (const checker::Finding& again : *after_the_cut) {
+    EXPECT_EQ(again.kind, checker::FindingKind::kLostWrite);
+    EXPECT_EQ(again.key, reported)
+        << "the agent's record of what it reported holds it: not reported again";
+  }
+}
+
 }  // namespace
 }  // namespace fscanary::blockcheck
