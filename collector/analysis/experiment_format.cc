@@ -38,6 +38,8 @@ Json ChangesValue(std::span<const ChangeReport> changes) {
                     {"ci_high", Number(r.ci_high)},
                     {"p_fixed", r.p_fixed},
                     {"p_not_fixed", r.p_not_fixed},
+                    {"q_fixed", r.q_fixed},
+                    {"q_not_fixed", r.q_not_fixed},
                     {"verdict", FixVerdictName(r.verdict)},
                     {"statement", r.statement}});
   }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "collector/analysis/explain.h"
+#include "collector/analysis/q_values.h"
 #include "collector/analysis/statistics.h"
 
 namespace fscanary::analysis {
@@ -104,11 +105,13 @@ std::string Statement(const ChangeReport& r, const FixOptions& options) {
   switch (r.verdict) {
     case FixVerdict::kFixed:
       absl::StrAppend(&text, "Fixed: the rate after is below ", ratio, " of the reference at ",
-                      confidence, " confidence (p = ", FormatProbability(r.p_fixed), ").");
+                      confidence, " confidence (p = ", FormatProbability(r.p_fixed),
+                      ", q = ", FormatProbability(r.q_fixed), ").");
       break;
     case FixVerdict::kNotFixed:
       absl::StrAppend(&text, "Not fixed: the rate after is above ", ratio, " of the reference at ",
-                      confidence, " confidence (p = ", FormatProbability(r.p_not_fixed), ").");
+                      confidence, " confidence (p = ", FormatProbability(r.p_not_fixed),
+                      ", q = ", FormatProbability(r.q_not_fixed), ").");
       break;
     case FixVerdict::kNotYetKnown:
       absl::StrAppend(&text, "Not yet known: the data shows the rate neither below nor above ",
@@ -116,6 +119,24 @@ std::string Statement(const ChangeReport& r, const FixOptions& options) {
       break;
   }
   return text;
+}
+
+FixVerdict VerdictOf(double fixed, double not_fixed, const FixOptions& options) {
+  const double alpha = 1 - options.confidence;
+  if (fixed <= alpha) return FixVerdict::kFixed;
+  if (not_fixed <= alpha) return FixVerdict::kNotFixed;
+  return FixVerdict::kNotYetKnown;
+}
+
+// Benjamini–Hochberg q-values of one verdict's p-values across the changes.
+std::vector<double> QValuesOf(const std::vector<ChangeReport>& reports, double ChangeReport::*p) {
+  std::vector<double> log_p;
+  for (const ChangeReport& r : reports) log_p.push_back(std::log(r.*p));
+  const std::vector<uint8_t> order(reports.size(), 1);
+  const QValues q(log_p, order, reports.size(), /*max_order=*/1);
+  std::vector<double> values;
+  for (const double l : log_p) values.push_back(q.Of(l, 1));
+  return values;
 }
 
 }  // namespace
@@ -148,12 +169,7 @@ FixTest TestFix(uint64_t events_after, double exposure_after, uint64_t events_re
   const double share = weighted / (weighted + exposure_reference);
   test.p_fixed = BinomialLowerTail(total, events_after, share);
   test.p_not_fixed = BinomialUpperTail(total, events_after, share);
-  const double alpha = 1 - options.confidence;
-  if (test.p_fixed <= alpha) {
-    test.verdict = FixVerdict::kFixed;
-  } else if (test.p_not_fixed <= alpha) {
-    test.verdict = FixVerdict::kNotFixed;
-  }
+  test.verdict = VerdictOf(test.p_fixed, test.p_not_fixed, options);
   return test;
 }
 
@@ -254,9 +270,18 @@ std::vector<ChangeReport> ConfirmFixes(const EpochValues& values, ExposureUnit u
     report.ci_high = test.ci_high;
     report.p_fixed = test.p_fixed;
     report.p_not_fixed = test.p_not_fixed;
-    report.verdict = test.verdict;
-    report.statement = Statement(report, options);
     reports.push_back(std::move(report));
+  }
+  // Dozens of changes tested at 1 - confidence each would give some a verdict
+  // by chance: each verdict's error rate is held across the changes tested.
+  const std::vector<double> q_fixed = QValuesOf(reports, &ChangeReport::p_fixed);
+  const std::vector<double> q_not_fixed = QValuesOf(reports, &ChangeReport::p_not_fixed);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    ChangeReport& report = reports[i];
+    report.q_fixed = q_fixed[i];
+    report.q_not_fixed = q_not_fixed[i];
+    report.verdict = VerdictOf(report.q_fixed, report.q_not_fixed, options);
+    report.statement = Statement(report, options);
   }
   std::stable_sort(reports.begin(), reports.end(),
                    [](const ChangeReport& a, const ChangeReport& b) {

@@ -13,7 +13,9 @@
 // unchanged hosts like them), under ratio r0 `a` is Binomial(a + r,
 // r0 x_a / (r0 x_a + x_r)). "fixed": so few events after that the ratio is
 // below r0 at the stated confidence (lower tail); "not fixed": so many that
-// it is above r0 (upper tail); otherwise "not yet known".
+// it is above r0 (upper tail); otherwise "not yet known". Across the changes,
+// each verdict's p-values are turned into Benjamini–Hochberg q-values and the
+// verdict is given where q, not p, is within 1 - confidence.
 
 #include <cstdint>
 #include <string>
@@ -65,6 +67,9 @@ struct ChangeReport {
   double ci_high = 0;  // +infinity when the reference has no events
   double p_fixed = 1;
   double p_not_fixed = 1;
+  // Benjamini–Hochberg over the changes tested (reported or not), per verdict.
+  double q_fixed = 1;
+  double q_not_fixed = 1;
   FixVerdict verdict = FixVerdict::kNotYetKnown;
   std::string statement;
 };
@@ -76,7 +81,8 @@ struct ChangeReport {
 std::vector<ChangeReport> ConfirmFixes(const EpochValues& values, ExposureUnit unit,
                                        const FixOptions& options);
 
-// The verdict for counts and exposures already gathered (the same test).
+// The verdict for counts and exposures already gathered: the same test for one
+// change alone (no correction for others).
 struct FixTest {
   double rate_ratio = 0, ci_low = 0, ci_high = 0, p_fixed = 1, p_not_fixed = 1;
   FixVerdict verdict = FixVerdict::kNotYetKnown;

@@ -2,18 +2,22 @@
 
 #include <cerrno>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <ostream>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "collector/analysis/epoch_values.h"
 #include "collector/analysis/experiment_format.h"
 #include "collector/analysis/incident_report.h"
 #include "collector/analysis/planner.h"
 #include "collector/cli/terminal_text.h"
+#include "collector/fleet/host_attributes.h"
 #include "collector/knownbugs/matcher.h"
+#include "collector/store/store.h"
 #include "common/status.h"
-#include "nlohmann/json.hpp"
+#include "fscanary/v1/query.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace fscanary::cli {
 namespace {
@@ -36,46 +40,41 @@ absl::StatusOr<Analysed> Analyse(const AnalyzeRequest& request, std::ostream& er
 }
 
 // Evidence summaries from `fscanary findings --json` (ListFindingsResponse in
-// protobuf's JSON with proto field names; 64-bit integers as strings).
-absl::StatusOr<std::vector<analysis::EvidenceSummary>> ReadFindings(const std::string& path) {
+// protobuf's JSON with proto field names), parsed as that message so that a
+// wrong type, an unknown key (another command's output) or a bad number is
+// refused by name instead of read as nothing; `{}` is how an empty list prints. Only corruptions
+// are evidence (of `kind` when given, as the analysis counts them); the agent's own I/O trouble is
+// not.
+absl::StatusOr<std::vector<analysis::EvidenceSummary>> ReadFindings(
+    const std::string& path, const std::optional<std::string>& kind) {
   std::ifstream file(path);
   if (!file.is_open()) return ErrnoToStatus(errno, absl::StrCat("open ", path));
-  const nlohmann::json document = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded() || !document.is_object()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not the JSON of `fscanary findings --json`"));
+  const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  if (file.bad()) return ErrnoToStatus(errno, absl::StrCat("read ", path));
+  v1::ListFindingsResponse response;
+  if (const auto parsed = google::protobuf::util::JsonStringToMessage(text, &response);
+      !parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not the JSON of `fscanary findings --json`: ", std::string(parsed.message())));
   }
-  const auto text = [](const nlohmann::json& object, const char* key) {
-    const auto it = object.find(key);
-    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  const auto number = [&](const nlohmann::json& object, const char* key) {
-    const auto it = object.find(key);
-    if (it == object.end()) return uint64_t{0};
-    if (it->is_number_unsigned()) return it->get<uint64_t>();
-    uint64_t value = 0;
-    return it->is_string() && absl::SimpleAtoi(it->get<std::string>(), &value) ? value : 0;
-  };
   std::vector<analysis::EvidenceSummary> evidence;
-  const auto findings = document.find("findings");
-  if (findings == document.end()) return evidence;
-  if (!findings->is_array()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": \"findings\" must be a list"));
-  }
-  for (const nlohmann::json& stored : *findings) {
-    if (!stored.is_object() || !stored.contains("finding") || !stored["finding"].is_object()) {
-      continue;
+  for (int index = 0; index < response.findings_size(); ++index) {
+    const v1::StoredFinding& stored = response.findings(index);
+    if (!stored.has_finding()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": findings[", index, "] has no \"finding\""));
     }
-    const nlohmann::json& finding = stored["finding"];
-    evidence.push_back(
-        {.host = text(stored, "agent_id"),
-         .kind = text(finding, "kind"),
-         .checker = text(finding, "checker"),
-         .target = text(finding, "target"),
-         .offset = number(finding, "offset"),
-         .block_size = number(finding, "block_size"),
-         .detected_unix_nanos = static_cast<int64_t>(number(finding, "detected_unix_nanos")),
-         .summary = text(finding, "evidence_summary")});
+    const v1::Finding& finding = stored.finding();
+    if (!store::IsCorruption(finding.kind())) continue;
+    if (kind.has_value() && fleet::KindName(finding.kind()) != *kind) continue;
+    evidence.push_back({.host = stored.agent_id(),
+                        .kind = v1::FindingKind_Name(finding.kind()),
+                        .checker = finding.checker(),
+                        .target = finding.target(),
+                        .offset = finding.offset(),
+                        .block_size = finding.block_size(),
+                        .detected_unix_nanos = finding.detected_unix_nanos(),
+                        .summary = finding.evidence_summary()});
   }
   return evidence;
 }
@@ -120,7 +119,7 @@ absl::Status RunReport(const ReportRequest& request, std::ostream& out, std::ost
   std::vector<analysis::EvidenceSummary> evidence;
   if (!request.findings_file.empty()) {
     absl::StatusOr<std::vector<analysis::EvidenceSummary>> read =
-        ReadFindings(request.findings_file);
+        ReadFindings(request.findings_file, request.analyze.options.kind);
     if (!read.ok()) return read.status();
     evidence = std::move(*read);
   }

@@ -57,69 +57,64 @@ void AddCollectorOption(CLI::App& command, CollectorConnection& connection) {
   AddCredentialOptions(command, connection);
 }
 
-CLI::App* AddAnalyze(CLI::App& app, AnalyzeRequest& request, std::string& on_bad_line,
-                     std::string& exposure, std::string& kind) {
-  CLI::App* analyze = app.add_subcommand(
-      "analyze",
-      "Which kernel, blk-mq state, scheduler or config combination corruptions follow: from an "
-      "inventory file (--input) or from a running collector (--collector)");
+// The flags the engine options are parsed from before they become enums.
+struct InventoryFlags {
+  std::string on_bad_line = "fail";
+  std::string exposure = "bytes";
+  std::string kind;
+};
+
+// The inventory and the engine's options, one set for analyze, plan and report
+// so that `report 2` names the suspect `analyze` ranked second with the same
+// options. Returns --input, which plan and report require.
+CLI::Option* AddEngineOptions(CLI::App& command, AnalyzeRequest& request, InventoryFlags& flags) {
   analysis::AnalysisOptions& options = request.options;
-  analyze->add_option("--input", request.input, "Host epochs as JSON lines ('-': stdin)");
-  analyze->add_flag("--json", request.json, "Print one JSON document");
-  analyze->add_option("--kind", kind, "Count only corruptions of this kind");
-  analyze->add_option("--on-bad-line", on_bad_line, "skip or fail (default) on a bad line")
-      ->check(CLI::IsMember({"skip", "fail"}));
-  analyze->add_option("--exposure", exposure, "bytes (default) or seconds")
-      ->check(CLI::IsMember({"bytes", "seconds"}));
-  analyze->add_option("--max-order", options.max_order, "Items in a conjunction (1-4)")
-      ->check(CLI::Range(1, 4));
-  analyze
-      ->add_option("--min-support", options.min_support,
-                   "Share of the exposure a suspect must hold (0 to <1)")
-      ->check(CLI::Range(0.0, 0.999999));
-  analyze->add_option("--min-events", options.min_events, "Events a suspect must hold")
-      ->check(CLI::PositiveNumber);
-  analyze->add_option("--min-hosts", options.min_event_hosts,
-                      "Distinct hosts those events must come from");
-  analyze->add_option("--min-epochs", options.min_epochs, "Host epochs a suspect must hold");
-  analyze
-      ->add_option("--alpha", options.productive_alpha,
-                   "Significance for 'higher than each of its parts'")
-      ->check(CLI::Range(1e-12, 0.5));
-  analyze->add_option("--top", options.max_suspects, "Suspects to report")
-      ->check(CLI::PositiveNumber);
-  analyze->add_option("--kernel-attribute", options.kernel_attribute,
-                      "Attribute holding the kernel release");
-  return analyze;
-}
-
-// What plan and report read: the inventory, as `analyze --input` reads it.
-void AddInventoryOptions(CLI::App& command, AnalyzeRequest& request, std::string& on_bad_line,
-                         std::string& kind) {
-  command.add_option("--input", request.input, "Host epochs as JSON lines ('-': stdin)")
-      ->required();
+  CLI::Option* input =
+      command.add_option("--input", request.input, "Host epochs as JSON lines ('-': stdin)");
   command.add_flag("--json", request.json, "Print one JSON document");
-  command.add_option("--kind", kind, "Count only corruptions of this kind");
-  command.add_option("--on-bad-line", on_bad_line, "skip or fail (default) on a bad line")
+  command.add_option("--kind", flags.kind, "Count only corruptions of this kind");
+  command.add_option("--on-bad-line", flags.on_bad_line, "skip or fail (default) on a bad line")
       ->check(CLI::IsMember({"skip", "fail"}));
+  command.add_option("--exposure", flags.exposure, "bytes (default) or seconds")
+      ->check(CLI::IsMember({"bytes", "seconds"}));
+  command.add_option("--max-order", options.max_order, "Items in a conjunction (1-4)")
+      ->check(CLI::Range(1, 4));
+  command
+      .add_option("--min-support", options.min_support,
+                  "Share of the exposure a suspect must hold (0 to <1)")
+      ->check(CLI::Range(0.0, 0.999999));
+  command.add_option("--min-events", options.min_events, "Events a suspect must hold")
+      ->check(CLI::PositiveNumber);
+  command.add_option("--min-hosts", options.min_event_hosts,
+                     "Distinct hosts those events must come from");
+  command.add_option("--min-epochs", options.min_epochs, "Host epochs a suspect must hold");
+  command
+      .add_option("--alpha", options.productive_alpha,
+                  "Significance for 'higher than each of its parts'")
+      ->check(CLI::Range(1e-12, 0.5));
+  command.add_option("--top", options.max_suspects, "Suspects to report")
+      ->check(CLI::PositiveNumber);
+  command.add_option("--kernel-attribute", options.kernel_attribute,
+                     "Attribute holding the kernel release");
+  return input;
 }
 
-void ApplyInventoryOptions(AnalyzeRequest& request, const std::string& on_bad_line,
-                           const std::string& kind) {
+void ApplyEngineOptions(AnalyzeRequest& request, const InventoryFlags& flags) {
   request.on_bad_line =
-      on_bad_line == "skip" ? analysis::BadLinePolicy::kSkip : analysis::BadLinePolicy::kFail;
-  if (!kind.empty()) request.options.kind = kind;
+      flags.on_bad_line == "skip" ? analysis::BadLinePolicy::kSkip : analysis::BadLinePolicy::kFail;
+  request.options.exposure = flags.exposure == "seconds" ? analysis::ExposureUnit::kSeconds
+                                                         : analysis::ExposureUnit::kBytes;
+  if (!flags.kind.empty()) request.options.kind = flags.kind;
 }
 
 // The live request: the options the collector's engine takes, as given.
-v1::AnalyzeRequest LiveAnalyzeRequest(const AnalyzeRequest& request, const std::string& exposure,
-                                      const std::string& kind) {
+v1::AnalyzeRequest LiveAnalyzeRequest(const AnalyzeRequest& request, const InventoryFlags& flags) {
   const analysis::AnalysisOptions defaults;
   const analysis::AnalysisOptions& options = request.options;
   v1::AnalyzeRequest live;
-  live.set_kind(kind);
+  live.set_kind(flags.kind);
   live.set_json(request.json);
-  live.set_exposure(exposure);
+  live.set_exposure(flags.exposure);
   if (options.max_order != defaults.max_order) live.set_max_order(options.max_order);
   if (options.min_events != defaults.min_events) live.set_min_events(options.min_events);
   if (options.min_event_hosts != defaults.min_event_hosts) {
@@ -147,10 +142,12 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
   CLI::App app{"fscanary: fleet-wide detection of silent filesystem and block-layer corruption"};
   app.require_subcommand(1);
   AnalyzeRequest analyze;
-  std::string on_bad_line = "fail";
-  std::string exposure = "bytes";
-  std::string kind;
-  CLI::App* analyze_command = AddAnalyze(app, analyze, on_bad_line, exposure, kind);
+  InventoryFlags analyze_flags;
+  CLI::App* analyze_command = app.add_subcommand(
+      "analyze",
+      "Which kernel, blk-mq state, scheduler or config combination corruptions follow: from an "
+      "inventory file (--input) or from a running collector (--collector)");
+  AddEngineOptions(*analyze_command, analyze, analyze_flags);
   CollectorConnection analyze_collector{.address = ""};
   analyze_command
       ->add_option("--collector", analyze_collector.address,
@@ -189,14 +186,13 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
   host->add_option("agent_id", host_id, "The host's agent id")->required();
   host->add_flag("--json", json, "Print JSON");
   PlanRequest plan;
-  std::string plan_bad_line = "fail";
-  std::string plan_kind;
+  InventoryFlags plan_flags;
   uint64_t fix_hosts = 0;
   CLI::App* plan_command = app.add_subcommand(
       "plan",
       "Experiments for a suspect: the smallest change that tells its aliases apart, and how many "
       "hosts and days a fix needs to be confirmed");
-  AddInventoryOptions(*plan_command, plan.analyze, plan_bad_line, plan_kind);
+  AddEngineOptions(*plan_command, plan.analyze, plan_flags)->required();
   plan_command->add_option("--suspect", plan.suspect, "Rank or attributes (a=b,c=d) of the suspect")
       ->capture_default_str();
   plan_command->add_option("--within", plan.within_days, "Days a split should take at most")
@@ -209,12 +205,11 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
       ->check(CLI::PositiveNumber);
 
   ReportRequest report;
-  std::string report_bad_line = "fail";
-  std::string report_kind;
+  InventoryFlags report_flags;
   CLI::App* report_command = app.add_subcommand(
       "report", "An incident report on one suspect for a kernel maintainer or a bug tracker");
   report_command->add_option("suspect", report.suspect, "Rank or attributes (a=b,c=d)")->required();
-  AddInventoryOptions(*report_command, report.analyze, report_bad_line, report_kind);
+  AddEngineOptions(*report_command, report.analyze, report_flags)->required();
   report_command->add_option("--findings", report.findings_file,
                              "`fscanary findings --json` output: evidence summaries to quote");
   try {
@@ -234,12 +229,12 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
     return Report(RunKnownBugs(connection, known_bug_hosts, json, out), "known-bugs", err);
   }
   if (app.got_subcommand("plan")) {
-    ApplyInventoryOptions(plan.analyze, plan_bad_line, plan_kind);
+    ApplyEngineOptions(plan.analyze, plan_flags);
     if (fix_hosts > 0) plan.fix_hosts = fix_hosts;
     return Report(RunPlan(plan, out, err), "plan", err);
   }
   if (app.got_subcommand("report")) {
-    ApplyInventoryOptions(report.analyze, report_bad_line, report_kind);
+    ApplyEngineOptions(report.analyze, report_flags);
     return Report(RunReport(report, out, err), "report", err);
   }
   if (app.got_subcommand("analyze")) {
@@ -248,19 +243,15 @@ int RunOperatorCli(int argc, const char* const* argv, std::ostream& out, std::os
       return kExitUsage;
     }
     if (!analyze_collector.address.empty()) {
-      if (on_bad_line != "fail") {
+      if (analyze_flags.on_bad_line != "fail") {
         err << "fscanary analyze: --on-bad-line applies to --input only\n";
         return kExitUsage;
       }
       return Report(
-          RunLiveAnalyze(analyze_collector, LiveAnalyzeRequest(analyze, exposure, kind), out, err),
+          RunLiveAnalyze(analyze_collector, LiveAnalyzeRequest(analyze, analyze_flags), out, err),
           "analyze", err);
     }
-    analyze.on_bad_line =
-        on_bad_line == "skip" ? analysis::BadLinePolicy::kSkip : analysis::BadLinePolicy::kFail;
-    analyze.options.exposure =
-        exposure == "seconds" ? analysis::ExposureUnit::kSeconds : analysis::ExposureUnit::kBytes;
-    if (!kind.empty()) analyze.options.kind = kind;
+    ApplyEngineOptions(analyze, analyze_flags);
     const absl::Status status = RunAnalyze(analyze, out, err);
     if (!status.ok()) err << "fscanary analyze: " << status.message() << "\n";
     return ExitCodeOf(status);

@@ -185,5 +185,43 @@ TEST(ConfirmFixes, AKernelUpgradeIsOneChangeWithItsConfigOptionsCounted) {
       << report.statement;
 }
 
+// Hand-built: 40 hosts each make a change of their own that does nothing.
+// 39 show as many events after as before; on one, by chance, 10 before and
+// none after (p = 0.017 alone, "fixed" at 95% if it were the only change).
+// Among 40 changes that is what chance gives: no verdict of "fixed".
+TEST(ConfirmFixes, ManyChangesThatDoNothingGiveNoFixedVerdictByChance) {
+  constexpr int kChanges = 40;
+  FleetBuilder builder;
+  const AttributeId tag = builder.Attribute("tag");
+  const KindId kind = builder.Kind("lost_write");
+  for (int i = 0; i < kChanges; ++i) {
+    const std::string host = "vm-" + std::to_string(i);
+    for (const int epoch : {0, 1}) {
+      const ValueId values[] = {builder.Value(tag, host + (epoch == 0 ? "-old" : "-new"))};
+      const uint64_t events = i == 0 ? (epoch == 0 ? 10 : 0) : 5;
+      const FleetBuilder::KindCount corruptions[] = {{kind, events}};
+      ASSERT_TRUE(builder
+                      .AddEpoch({.host = host,
+                                 .exposure_bytes = 1e12,
+                                 .exposure_seconds = 86400,
+                                 .start_seconds = epoch * 86400.0,
+                                 .values = values,
+                                 .corruptions = corruptions})
+                      .ok());
+    }
+  }
+  const analysis::Fleet fleet = std::move(builder).Build();
+  const EpochValues values(fleet, {});
+  const std::vector<ChangeReport> reports = ConfirmFixes(values, ExposureUnit::kBytes, {});
+  ASSERT_FALSE(reports.empty());
+  const ChangeReport& lucky = reports.front();  // the most events in the reference
+  EXPECT_EQ(lucky.changes[0].from, "vm-0-old");
+  EXPECT_NEAR(lucky.p_fixed, 0.017341529915832606, 1e-12);
+  EXPECT_NEAR(lucky.q_fixed, 0.017341529915832606 * kChanges, 1e-9);
+  for (const ChangeReport& report : reports) {
+    EXPECT_NE(report.verdict, FixVerdict::kFixed) << report.statement;
+  }
+}
+
 }  // namespace
 }  // namespace fscanary::analysis

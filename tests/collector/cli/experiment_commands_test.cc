@@ -179,7 +179,10 @@ TEST_F(ExperimentCommands, ReportQuotesHostTextInertlyAndMatchesKnownBugs) {
            {"block_size", 4096},
            {"evidence_summary", "generation 7 expected, 6 found \xc2\x9b\x31m"}}}},
         {{"agent_id", "vm-40"},
-         {"finding", {{"kind", "BIT_ROT"}, {"evidence_summary", "not on a suspect host"}}}}}}};
+         {"finding",
+          {{"kind", "CHECKSUM_MISMATCH"}, {"evidence_summary", "not on a suspect host"}}}},
+        {{"agent_id", "vm-\x1b]0;owned\x07-3"},
+         {"finding", {{"kind", "IO_ERROR"}, {"evidence_summary", "own trouble, not evidence"}}}}}}};
   const std::string findings_file = Write("findings", findings.dump());
   ASSERT_EQ(Run({"report", "1", "--input", fleet, "--findings", findings_file}), 0) << err_.str();
   const std::string text = out_.str();
@@ -188,6 +191,7 @@ TEST_F(ExperimentCommands, ReportQuotesHostTextInertlyAndMatchesKnownBugs) {
             std::string::npos)
       << text;
   EXPECT_EQ(text.find("not on a suspect host"), std::string::npos);
+  EXPECT_EQ(text.find("own trouble, not evidence"), std::string::npos) << text;
   EXPECT_NE(text.find("root=/dev/sda1 \\x1b[2Jscsi_mod.use_blk_mq=1"), std::string::npos) << text;
   EXPECT_NE(text.find("blk-mq-direct-issue-merge"), std::string::npos) << text;
 
@@ -206,6 +210,44 @@ TEST_F(ExperimentCommands, ReportRefusesFindingsThatAreNotJson) {
   EXPECT_EQ(Run({"report", "1", "--input", fleet, "--findings", findings_file}), 2);
   EXPECT_NE(err_.str().find("not the JSON of `fscanary findings --json`"), std::string::npos)
       << err_.str();
+}
+
+// A findings file is read whole or refused, naming what is wrong: nothing in
+// it is silently dropped or read as zero.
+TEST_F(ExperimentCommands, ReportRefusesFindingsItCannotReadNamingTheEntry) {
+  const std::string fleet = Write("hostile", HostileFleet());
+  const auto refused = [&](const nlohmann::json& findings, const std::string& why) {
+    const std::string findings_file = Write("findings", findings.dump());
+    EXPECT_EQ(Run({"report", "1", "--input", fleet, "--findings", findings_file}), 2)
+        << findings.dump();
+    EXPECT_NE(err_.str().find(why), std::string::npos) << err_.str();
+  };
+  const nlohmann::json good = {{"agent_id", "vm-1"},
+                               {"finding", {{"kind", "LOST_WRITE"}, {"offset", "8192"}}}};
+  refused({{"findings", {good, "vm-2 lost a write"}}}, "findings[1]");
+  refused({{"findings", {good, {{"agent_id", "vm-2"}, {"finding", {{"offset", "8k"}}}}}}},
+          "findings[1].finding.offset");
+  refused({{"findings", {good, {{"agent_id", "vm-2"}}}}}, "findings[1] has no \"finding\"");
+  refused({{"hosts", {{{"agent_id", "vm-1"}}}}}, "hosts");  // `fscanary hosts --json`
+}
+
+// Evidence is what the analysis counts: corruptions, of --kind when given.
+TEST_F(ExperimentCommands, ReportQuotesOnlyEvidenceOfTheKindCounted) {
+  const std::string fleet = Write("hostile", HostileFleet());
+  const nlohmann::json findings = {
+      {"findings",
+       {{{"agent_id", "vm-\x1b]0;owned\x07-3"},
+         {"finding", {{"kind", "LOST_WRITE"}, {"evidence_summary", "a lost write"}}}},
+        {{"agent_id", "vm-\x1b]0;owned\x07-4"},
+         {"finding", {{"kind", "ZEROED"}, {"evidence_summary", "a zeroed block"}}}}}}};
+  const std::string findings_file = Write("findings", findings.dump());
+  ASSERT_EQ(Run({"report", "1", "--input", fleet, "--findings", findings_file, "--kind",
+                 "lost_write", "--json"}),
+            0)
+      << err_.str();
+  const nlohmann::json report = Json();
+  ASSERT_EQ(report["evidence"].size(), 1u) << report["evidence"];
+  EXPECT_EQ(report["evidence"][0]["kind"], "LOST_WRITE");
 }
 
 // Fix confirmation in analyze: half the carrying hosts switch away from

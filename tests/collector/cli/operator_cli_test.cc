@@ -88,6 +88,41 @@ TEST_F(OperatorCli, MaxOrderOneReportsSingleValuesOnly) {
   }
 }
 
+// report and plan take analyze's engine options: `report 1` with the same
+// options describes the suspect analyze ranked first.
+TEST_F(OperatorCli, ReportAndPlanTakeAnalyzesEngineOptions) {
+  const std::vector<std::string> engine = {"--exposure",
+                                           "seconds",
+                                           "--max-order",
+                                           "1",
+                                           "--top",
+                                           "3",
+                                           "--min-events",
+                                           "2",
+                                           "--min-hosts",
+                                           "2",
+                                           "--min-epochs",
+                                           "2",
+                                           "--min-support",
+                                           "0.01",
+                                           "--alpha",
+                                           "0.01",
+                                           "--kernel-attribute",
+                                           "kernel"};
+  const auto with_engine = [&](std::vector<std::string> args) {
+    args.insert(args.end(), engine.begin(), engine.end());
+    return args;
+  };
+  ASSERT_EQ(Run(with_engine({"analyze", "--input", path_, "--json"})), 0) << err_.str();
+  const nlohmann::json top = nlohmann::json::parse(out_.str())["suspects"][0]["attributes"];
+  ASSERT_EQ(top.size(), 1u) << top;
+
+  ASSERT_EQ(Run(with_engine({"report", "1", "--input", path_, "--json"})), 0) << err_.str();
+  EXPECT_EQ(nlohmann::json::parse(out_.str())["conjunction"], top);
+  ASSERT_EQ(Run(with_engine({"plan", "--input", path_, "--json"})), 0) << err_.str();
+  EXPECT_EQ(Run({"report", "1", "--input", path_, "--exposure", "minutes"}), 2);
+}
+
 TEST_F(OperatorCli, BadLineFailsByDefaultNamingTheLine) {
   Write(SmallFleet() + "{\"host\": \"x\"}\n");
   EXPECT_EQ(Run({"analyze", "--input", path_}), 2);
