@@ -11,6 +11,7 @@
 #include "collector/cli/operator_cli.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/collector/cli/run_cli.h"
 #include "tests/sim/experiment_sim.h"
 #include "tests/terminal_inert.h"
 
@@ -46,12 +47,7 @@ class ExperimentCommands : public ::testing::Test {
   }
 
   int Run(std::vector<std::string> args) {
-    args.insert(args.begin(), "fscanary");
-    std::vector<const char*> argv;
-    for (const std::string& arg : args) argv.push_back(arg.c_str());
-    out_.str("");
-    err_.str("");
-    return RunOperatorCli(static_cast<int>(argv.size()), argv.data(), out_, err_);
+    return cli::testing::RunCli(std::move(args), out_, err_);
   }
 
   nlohmann::json Json() {

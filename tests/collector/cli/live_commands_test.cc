@@ -51,12 +51,7 @@ class LiveCommands : public ::testing::Test {
   static constexpr char kOperatorToken[] = "alice-operator-token-0123456789";
 
   int Run(std::vector<std::string> args) {
-    args.insert(args.begin(), "fscanary");
-    std::vector<const char*> argv;
-    for (const std::string& arg : args) argv.push_back(arg.c_str());
-    out_.str("");
-    err_.str("");
-    return RunOperatorCli(static_cast<int>(argv.size()), argv.data(), out_, err_);
+    return cli::testing::RunCli(std::move(args), out_, err_);
   }
 
   fscanary::testing::TempDir dir_;

@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/collector/cli/run_cli.h"
 
 namespace fscanary::cli {
 namespace {
@@ -42,12 +43,7 @@ class OperatorCli : public ::testing::Test {
   void Write(const std::string& text) { std::ofstream(path_) << text; }
 
   int Run(std::vector<std::string> args) {
-    args.insert(args.begin(), "fscanary");
-    std::vector<const char*> argv;
-    for (const std::string& arg : args) argv.push_back(arg.c_str());
-    out_.str("");
-    err_.str("");
-    return RunOperatorCli(static_cast<int>(argv.size()), argv.data(), out_, err_);
+    return cli::testing::RunCli(std::move(args), out_, err_);
   }
 
   std::string path_;
