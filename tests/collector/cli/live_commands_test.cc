@@ -11,6 +11,7 @@
 #include "collector/service/server.h"
 #include "metrics/registry.h"
 #include "nlohmann/json.hpp"
+#include "tests/collector/cli/run_cli.h"
 #include "tests/collector/store/store_test_support.h"
 #include "tests/terminal_inert.h"
 
