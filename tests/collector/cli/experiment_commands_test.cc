@@ -47,7 +47,7 @@ class ExperimentCommands : public ::testing::Test {
   }
 
   int Run(std::vector<std::string> args) {
-    return cli::testing::RunCli(std::move(args), out_, err_);
+    return fscanary::testing::RunCli(std::move(args), out_, err_);
   }
 
   nlohmann::json Json() {

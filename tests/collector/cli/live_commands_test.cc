@@ -52,7 +52,7 @@ class LiveCommands : public ::testing::Test {
   static constexpr char kOperatorToken[] = "alice-operator-token-0123456789";
 
   int Run(std::vector<std::string> args) {
-    return cli::testing::RunCli(std::move(args), out_, err_);
+    return fscanary::testing::RunCli(std::move(args), out_, err_);
   }
 
   fscanary::testing::TempDir dir_;

@@ -43,7 +43,7 @@ class OperatorCli : public ::testing::Test {
   void Write(const std::string& text) { std::ofstream(path_) << text; }
 
   int Run(std::vector<std::string> args) {
-    return cli::testing::RunCli(std::move(args), out_, err_);
+    return fscanary::testing::RunCli(std::move(args), out_, err_);
   }
 
   std::string path_;

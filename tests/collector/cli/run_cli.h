@@ -7,7 +7,7 @@
 
 #include "collector/cli/operator_cli.h"
 
-namespace fscanary::cli::testing {
+namespace fscanary::testing {
 
 // `fscanary args...`: its exit code; what it printed in `out` and `err`
 // (cleared first).
@@ -17,7 +17,7 @@ inline int RunCli(std::vector<std::string> args, std::ostringstream& out, std::o
   for (const std::string& arg : args) argv.push_back(arg.c_str());
   out.str("");
   err.str("");
-  return RunOperatorCli(static_cast<int>(argv.size()), argv.data(), out, err);
+  return cli::RunOperatorCli(static_cast<int>(argv.size()), argv.data(), out, err);
 }
 
-}  // namespace fscanary::cli::testing
+}  // namespace fscanary::testing
