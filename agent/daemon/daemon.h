@@ -99,9 +99,11 @@ class Daemon {
   io::RateLimiter limiter_;
   std::unique_ptr<spool::Spool> spool_;
   std::shared_ptr<evidence::EvidenceStore> evidence_;
-  std::unique_ptr<transport::Sender> sender_;
+  // Before sender_: the sender's reply thread offers hints to it until the
+  // sender is destroyed.
   Boost boost_;
   double boost_applied_ = 1;
+  std::unique_ptr<transport::Sender> sender_;
   std::vector<ActiveChecker> checkers_;
   // The kernel log checker among checkers_, if it runs.
   const kmsg::KernelLogChecker* kernel_log_ = nullptr;
