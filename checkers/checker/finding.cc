@@ -30,6 +30,10 @@ std::string_view FindingKindName(FindingKind kind) {
 }
 
 FindingKey BlockFindingKey(uint64_t target_id, const verify::Finding& block, FindingKind kind) {
+  // A lost and a torn write of one generation are one corruption (that write
+  // did not persist whole): a later write interrupted over the block (a power
+  // cut) can leave either picture of it, and must not make it new.
+  if (kind == FindingKind::kTornWrite) kind = FindingKind::kLostWrite;
   return {.target_id = target_id,
           .offset = block.offset,
           .expected_generation = block.expected_generation,

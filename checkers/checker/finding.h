@@ -101,7 +101,8 @@ struct Finding {
   FindingKey key;
 };
 
-// The key of a block-format finding of `target_id`.
+// The key of a block-format finding of `target_id`; a torn write is keyed as
+// the lost write of its generation.
 FindingKey BlockFindingKey(uint64_t target_id, const verify::Finding& block, FindingKind kind);
 
 // A block-format finding of the block checker.

@@ -28,6 +28,23 @@ TEST(FromBlockFinding, KeysTheFindingByTargetOffsetGenerationAndKind) {
             (FindingKey{.target_id = 0xabc, .offset = 8192, .expected_generation = 41, .kind = 5}));
 }
 
+TEST(FromBlockFinding, ATornAndALostWriteOfOneGenerationAreOneFinding) {
+  // A block left torn (some sectors of generation 41, the rest older) shows
+  // only older sectors once a write in flight at a power cut covered the
+  // sectors of 41: the same write of 41 that did not persist whole.
+  verify::Finding torn;
+  torn.offset = 8192;
+  torn.expected_generation = 41;
+  torn.verdict.kind = block::Kind::kTornWrite;
+  verify::Finding lost = torn;
+  lost.verdict.kind = block::Kind::kLostWrite;
+  EXPECT_EQ(FromBlockFinding(0xabc, torn).key, FromBlockFinding(0xabc, lost).key);
+  EXPECT_EQ(FromBlockFinding(0xabc, torn).kind, FindingKind::kTornWrite) << "reported as found";
+  verify::Finding next_write = lost;
+  next_write.expected_generation = 42;
+  EXPECT_NE(FromBlockFinding(0xabc, next_write).key, FromBlockFinding(0xabc, lost).key);
+}
+
 TEST(Activity, MergeAddsEveryCounter) {
   Activity total{.blocks_written = 1, .entries_changed = 2, .passes_completed = 1};
   total.Merge({.blocks_written = 3, .entries_changed = 4, .findings = 1});
