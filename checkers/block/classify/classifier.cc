@@ -132,11 +132,16 @@ Verdict ClassifySectors(const Expectation& expectation, std::span<const std::byt
     }
   }
 
+  // Where the durable generation was the block's first write, zero sectors
+  // are what the block held before it: stale, as older sectors are (a torn
+  // or lost first write), not data of ours zeroed.
+  const size_t stale_sectors = old + (expectation.first_write ? zero : 0);
+
   // No older generation of this block anywhere: whatever else is wrong, it is
   // not a torn write (which leaves sectors of two generations of this block).
   // The wrong sectors say what happened, most specific first: sectors of
   // another block, bytes not ours, zeros.
-  if (old == 0) {
+  if (old == 0 && (misplaced > 0 || foreign > 0 || stale_sectors == 0)) {
     if (misplaced > 0) {
       const auto first_misplaced = static_cast<size_t>(
           std::find(sectors.begin(), sectors.end(), SectorState::kMisplaced) - sectors.begin());
@@ -158,8 +163,9 @@ Verdict ClassifySectors(const Expectation& expectation, std::span<const std::byt
   // into a torn one, a corruption of another kind.
   const bool durable_sector_left =
       std::find(sectors.begin(), sectors.end(), SectorState::kNew) != sectors.end();
-  Verdict stale{.kind = !durable_sector_left && tolerated + old == sector_count ? Kind::kLostWrite
-                                                                                : Kind::kTornWrite};
+  Verdict stale{.kind = !durable_sector_left && tolerated + stale_sectors == sector_count
+                            ? Kind::kLostWrite
+                            : Kind::kTornWrite};
   // The stale part's generation: the oldest one found where this block belongs.
   for (uint32_t i = 0; i < sector_count; ++i) {
     if (sectors[i] != SectorState::kOld) continue;

@@ -280,6 +280,36 @@ TEST(LostFirstWrite, ZerosWithALaterWriteInFlightAreStillALostWrite) {
             Kind::kLostWrite);
 }
 
+TEST(LostFirstWrite, ZeroSectorsBesideAnInterruptedWritesAreStillALostWrite) {
+  // The lost first write, then a write of 8 in flight at a power cut landed
+  // some of its sectors: still the lost write of 7, the same finding.
+  auto block = std::vector<std::byte>(kBlockSize);
+  block = WithSector(block, BlockStamped(kOffset, 8), 2);
+  block = WithSector(block, BlockStamped(kOffset, 8), 3);
+  const Verdict verdict = Classify(FirstWriteDurable(7, 8), block);
+  EXPECT_EQ(verdict.kind, Kind::kLostWrite);
+  EXPECT_FALSE(verdict.found_generation.has_value());
+  EXPECT_EQ(verdict.sectors[0], SectorState::kZero);
+  EXPECT_EQ(verdict.sectors[2], SectorState::kInFlight);
+}
+
+TEST(LostFirstWrite, ZeroSectorsAmongTheFirstWritesAreATornWrite) {
+  // Part of the first write persisted, the rest still holds what the block
+  // held before it.
+  auto block = BlockStamped(kOffset, 7);
+  std::fill(block.begin() + 4 * kSectorSize, block.end(), std::byte{0});
+  const Verdict verdict = Classify(FirstWriteDurable(7), block);
+  EXPECT_EQ(verdict.kind, Kind::kTornWrite);
+  EXPECT_FALSE(verdict.found_generation.has_value());
+}
+
+TEST(LostFirstWrite, GarbageAmongAFirstWritesZerosIsStillForeignData) {
+  auto block = BlockStamped(kOffset, 7);
+  std::fill(block.begin() + 4 * kSectorSize, block.end(), std::byte{0});
+  std::fill_n(block.begin() + 6 * kSectorSize, kSectorSize, std::byte{0xAB});
+  EXPECT_EQ(Classify(FirstWriteDurable(7), block).kind, Kind::kForeignData);
+}
+
 TEST(LostFirstWrite, ZerosWhereAnEarlierWriteWasDurableAreZeroed) {
   // first_write false: generation 7 replaced data that was durable before.
   EXPECT_EQ(Classify(Durable(7), std::vector<std::byte>(kBlockSize)).kind, Kind::kZeroed);
