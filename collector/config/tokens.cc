@@ -16,6 +16,11 @@ namespace fscanary::config {
 namespace {
 
 constexpr size_t kMinTokenLength = 16;
+// A fleet's table: about 100 bytes an agent, so some 600,000 agents (the
+// 1 MiB limit of other config files held about 10,000).
+constexpr size_t kMaxTokensFileBytes = size_t{64} << 20;
+// Bad lines named in the error; the rest are counted.
+constexpr size_t kMaxProblemsNamed = 20;
 
 bool IsPrintableWord(absl::string_view text) {
   return std::all_of(text.begin(), text.end(),
@@ -64,6 +69,11 @@ absl::StatusOr<std::map<std::string, std::string>> ParseTokens(std::string_view 
     }
     tokens.emplace(agent_id, std::string(words[1]));
   }
+  if (problems.size() > kMaxProblemsNamed) {
+    const size_t more = problems.size() - kMaxProblemsNamed;
+    problems.resize(kMaxProblemsNamed);
+    problems.push_back(absl::StrCat(where, ": and ", more, " more bad lines"));
+  }
   if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
   if (tokens.empty()) {
     // The collector reads an empty table as "check no tokens": refuse it.
@@ -74,7 +84,7 @@ absl::StatusOr<std::map<std::string, std::string>> ParseTokens(std::string_view 
 
 absl::StatusOr<std::map<std::string, std::string>> LoadTokensFile(const std::string& path,
                                                                   TokenHolder holder) {
-  ASSIGN_OR_RETURN(const std::string text, ReadTextFile(path));
+  ASSIGN_OR_RETURN(const std::string text, ReadTextFile(path, kMaxTokensFileBytes));
   return ParseTokens(text, path, holder);
 }
 

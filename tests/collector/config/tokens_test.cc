@@ -2,6 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
 
 namespace fscanary::config {
 namespace {
@@ -49,6 +54,33 @@ TEST(ParseTokens, RefusesAFileWithNoTokenSinceThatWouldTurnChecksOff) {
   const auto tokens = ParseTokens("# nothing yet\n", "tokens");
   ASSERT_FALSE(tokens.ok());
   EXPECT_THAT(tokens.status().message(), HasSubstr("holds no 'agent_id token' line"));
+}
+
+TEST(ParseTokens, NamesTheFirstTwentyBadLinesAndCountsTheRest) {
+  std::string text;
+  for (int i = 0; i < 25; ++i) text += "web-" + std::to_string(i) + " short\n";
+  const auto tokens = ParseTokens(text, "tokens");
+  ASSERT_FALSE(tokens.ok());
+  const std::string message(tokens.status().message());
+  EXPECT_THAT(message, HasSubstr("tokens:20: the token of 'web-19'"));
+  EXPECT_THAT(message, Not(HasSubstr("tokens:21:")));
+  EXPECT_THAT(message, HasSubstr("tokens: and 5 more bad lines"));
+}
+
+TEST(LoadTokensFile, HoldsTheTokensOfAFleetOfFiftyThousandAgents) {
+  // Larger than the 1 MiB other configuration files may be.
+  const std::string path = ::testing::TempDir() + "fleet-tokens-" + std::to_string(::getpid());
+  {
+    std::ofstream file(path);
+    for (int i = 0; i < 50'000; ++i) {
+      file << "host-" << i << ".datacenter.example.com 0123456789abcdef0123456789abcdef-" << i
+           << "\n";
+    }
+  }
+  const auto tokens = LoadTokensFile(path);
+  std::remove(path.c_str());
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  EXPECT_EQ(tokens->size(), 50'000u);
 }
 
 TEST(LoadTokensFile, NamesAMissingFile) {
