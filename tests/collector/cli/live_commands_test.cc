@@ -279,20 +279,18 @@ class LiveFixConfirmation : public store::testing::BackendTest, protected Collec
   void Add(const Host& host, std::ostream& inventory) {
     uint64_t sequence = 0;
     const auto at = [](double day) { return kOrigin + static_cast<int64_t>(day * kDay); };
-    const auto send = [&](int64_t created, v1::AgentMessage message) {
-      store::testing::Ingest(*store_, host.name, {std::move(message)}, created);
-    };
-    send(at(0), HelloMessage(VmFacts("6.1.0-18", host.scheduler), at(0)));
+    std::vector<v1::AgentMessage> sent = {HelloMessage(VmFacts("6.1.0-18", host.scheduler), at(0))};
     for (int i = 0; i < host.findings_before; ++i) {
-      send(at(1 + i), FindingRecord(++sequence, at(1 + i)));
+      sent.push_back(FindingRecord(++sequence, at(1 + i)));
     }
-    send(at(5), ReportRecord(++sequence, at(5), kBytes));
-    if (host.switches) send(at(10), HelloMessage(VmFacts("6.1.0-18", "mq-deadline"), at(10)));
+    sent.push_back(ReportRecord(++sequence, at(5), kBytes));
+    if (host.switches) sent.push_back(HelloMessage(VmFacts("6.1.0-18", "mq-deadline"), at(10)));
     for (int i = 0; i < host.findings_after; ++i) {
-      send(at(11 + i), FindingRecord(++sequence, at(11 + i)));
+      sent.push_back(FindingRecord(++sequence, at(11 + i)));
     }
-    send(at(15), ReportRecord(++sequence, at(15), kBytes));
-    send(at(25), ReportRecord(++sequence, at(25), kBytes));
+    sent.push_back(ReportRecord(++sequence, at(15), kBytes));
+    sent.push_back(ReportRecord(++sequence, at(25), kBytes));
+    store::testing::Ingest(*store_, host.name, sent, at(25));
 
     const auto line = [&](const std::string& scheduler, int64_t start, uint64_t bytes, int events) {
       inventory << nlohmann::json{{"host", host.name},
