@@ -1,33 +1,20 @@
 #include "collector/cli/analyze_command.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "collector/analysis/epoch_values.h"
-#include "collector/analysis/experiment_format.h"
-#include "collector/analysis/fix_confirmation.h"
-#include "collector/analysis/report.h"
+#include "collector/analysis/analyze_output.h"
 #include "collector/cli/terminal_text.h"
 #include "common/status.h"
-#include "nlohmann/json.hpp"
 
 namespace fscanary::cli {
 namespace {
 
 constexpr size_t kBadLinesShown = 10;
-// Attribute values of all epochs together held row by row: 4 bytes each.
-constexpr size_t kMaxHostByHostCells = 64'000'000;
 
 }  // namespace
-
-bool FitsHostByHost(const analysis::Fleet& fleet) {
-  size_t cells = 0;
-  for (analysis::ValueId v = 0; v < fleet.value_count(); ++v) cells += fleet.posting(v).count();
-  return cells <= kMaxHostByHostCells;
-}
 
 absl::StatusOr<analysis::Fleet> LoadFleet(const AnalyzeRequest& request, std::ostream& err) {
   const analysis::JsonlOptions read_options{.on_bad_line = request.on_bad_line};
@@ -60,35 +47,17 @@ absl::StatusOr<analysis::Fleet> LoadFleet(const AnalyzeRequest& request, std::os
 absl::Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out, std::ostream& err) {
   absl::StatusOr<analysis::Fleet> fleet = LoadFleet(request, err);
   if (!fleet.ok()) return fleet.status();
-  absl::StatusOr<analysis::AnalysisResult> result = analysis::AnalyzeFleet(*fleet, request.options);
-  if (!result.ok()) return result.status();
-  // Fix confirmation needs each host's epochs in time order.
-  const auto starts = fleet->start_seconds();
-  const bool timed = std::any_of(starts.begin(), starts.end(), [](double s) { return s == s; });
-  std::vector<analysis::ChangeReport> changes;
-  if (timed && FitsHostByHost(*fleet)) {
-    const analysis::EpochValues values(*fleet, request.options);
-    changes = analysis::ConfirmFixes(values, request.options.exposure,
-                                     {.confidence = request.options.confidence});
-  } else if (timed) {
-    result->notes.push_back(
-        "Fix confirmation skipped: the fleet is too large to look at host by host.");
-  }
+  absl::StatusOr<analysis::AnalyzeOutcome> outcome =
+      analysis::AnalyzeWithChanges(*fleet, request.options);
+  if (!outcome.ok()) return outcome.status();
   if (request.json) {
-    for (const std::string& note : result->notes) err << "note: " << TerminalSafe(note) << "\n";
-    if (!timed) {
-      out << analysis::FormatJson(*result);
-    } else {
-      // One document: fix confirmation as its last member.
-      auto document = nlohmann::ordered_json::parse(analysis::FormatJson(*result));
-      document["changes"] = nlohmann::ordered_json::parse(analysis::FormatChangesJson(changes));
-      out << document.dump(2) << "\n";
+    for (const std::string& note : outcome->result.notes) {
+      err << "note: " << TerminalSafe(note) << "\n";
     }
+    out << analysis::FormatAnalyzeJson(*outcome);
   } else {
     // Attribute values come from agents (through the JSONL file).
-    std::string text = analysis::FormatText(*result);
-    if (timed) text += analysis::FormatChangesText(changes);
-    out << TerminalSafeLines(text);
+    out << TerminalSafeLines(analysis::FormatAnalyzeText(*outcome));
   }
   out.flush();
   return absl::OkStatus();

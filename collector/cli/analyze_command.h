@@ -1,9 +1,9 @@
 #pragma once
 // `fscanary analyze`: reads host epochs, runs the correlation engine, prints
 // the suspects as a table or as JSON, then fix confirmation for every change
-// of attributes the epochs show (when they carry start times). Today from a
-// JSON-lines file; the live form (against a collector) prints the collector's
-// report.
+// of attributes the epochs show (when they carry start times). From a
+// JSON-lines file here; the live form (against a collector) prints the
+// report the collector makes the same way (analysis/analyze_output.h).
 
 #include <iosfwd>
 #include <string>
@@ -29,9 +29,5 @@ absl::Status RunAnalyze(const AnalyzeRequest& request, std::ostream& out, std::o
 // The fleet of request.input, with skipped lines reported on `err`; an error
 // names the input. Shared by analyze, plan and report.
 absl::StatusOr<analysis::Fleet> LoadFleet(const AnalyzeRequest& request, std::ostream& err);
-
-// Whether looking at the fleet host by host (plan, report, fix confirmation)
-// fits in memory: every attribute value of every epoch is materialised.
-bool FitsHostByHost(const analysis::Fleet& fleet);
 
 }  // namespace fscanary::cli

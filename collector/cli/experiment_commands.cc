@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
+#include "collector/analysis/analyze_output.h"
 #include "collector/analysis/epoch_values.h"
 #include "collector/analysis/experiment_format.h"
 #include "collector/analysis/incident_report.h"
@@ -30,7 +31,7 @@ struct Analysed {
 absl::StatusOr<Analysed> Analyse(const AnalyzeRequest& request, std::ostream& err) {
   absl::StatusOr<analysis::Fleet> fleet = LoadFleet(request, err);
   if (!fleet.ok()) return fleet.status();
-  if (!FitsHostByHost(*fleet)) {
+  if (!analysis::FitsHostByHost(*fleet)) {
     return absl::ResourceExhaustedError(
         absl::StrCat(request.input, ": too large a fleet to look at host by host"));
   }

@@ -162,6 +162,7 @@ absl::StatusOr<BuiltFleet> BuildFleet(const std::vector<store::EpochRecord>& epo
           .host = epoch.agent_id,
           .exposure_bytes = static_cast<double>(copy_bytes),
           .exposure_seconds = static_cast<double>(copy_nanos) / 1e9,
+          .start_seconds = static_cast<double>(epoch.start_unix_nanos) / 1e9,
           .values = values,
           .corruptions = first ? std::span<const analysis::FleetBuilder::KindCount>(corruptions)
                                : std::span<const analysis::FleetBuilder::KindCount>(),

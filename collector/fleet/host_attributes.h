@@ -54,8 +54,10 @@ std::vector<std::pair<std::string, std::string>> EpochAttributes(const store::Ep
 std::string KindName(v1::FindingKind kind);
 
 // The fleet the correlation engine analyses: one epoch per stored epoch with
-// its exposure (bytes verified, seconds observed) and its corruption findings
-// by kind (findings that are not corruption, such as I/O errors, left out).
+// its exposure (bytes verified, seconds observed), its start (Unix seconds,
+// from the agent's clock: what orders a host's epochs for fix confirmation)
+// and its corruption findings by kind (findings that are not corruption, such
+// as I/O errors, left out).
 // An epoch the engine refuses (its attributes cannot be told apart, say) is
 // left out and named in `skipped`, so that one host's odd facts never stop
 // the analysis of the fleet; the caller counts and logs them.

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/analysis/analysis.h"
-#include "collector/analysis/report.h"
+#include "collector/analysis/analyze_output.h"
 #include "collector/fleet/known_bug_exposure.h"
 #include "common/status.h"
 #include "io/posix.h"
@@ -126,8 +126,12 @@ absl::StatusOr<v1::AnalyzeResponse> AnalysisCache::Analyze(const v1::AnalyzeRequ
   }
   ASSIGN_OR_RETURN(const std::shared_ptr<const FleetRead> read, Fleet(now));
   const fleet::BuiltFleet* built = &read->built;
-  ASSIGN_OR_RETURN(analysis::AnalysisResult result, analysis::AnalyzeFleet(built->fleet, options));
+  // As `fscanary analyze --input` does: the suspects, then fix confirmation
+  // for every change of attributes between a host's epochs.
+  ASSIGN_OR_RETURN(analysis::AnalyzeOutcome outcome,
+                   analysis::AnalyzeWithChanges(built->fleet, options));
   computed_->Increment();
+  analysis::AnalysisResult& result = outcome.result;
   for (analysis::Suspect& suspect : result.suspects) {
     for (const std::string& line : fleet::KnownBugsOfSuspect(suspect, read->epochs)) {
       absl::StrAppend(&suspect.explanation, suspect.explanation.empty() ? "" : " ",
@@ -135,7 +139,8 @@ absl::StatusOr<v1::AnalyzeResponse> AnalysisCache::Analyze(const v1::AnalyzeRequ
     }
   }
   v1::AnalyzeResponse response;
-  response.set_report(request.json() ? analysis::FormatJson(result) : analysis::FormatText(result));
+  response.set_report(request.json() ? analysis::FormatAnalyzeJson(outcome)
+                                     : analysis::FormatAnalyzeText(outcome));
   for (const std::string& note : result.notes) response.add_notes(note);
   for (const std::string& skipped : built->skipped) {
     response.add_notes("left out of the analysis: " + skipped);

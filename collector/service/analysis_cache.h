@@ -40,7 +40,9 @@ class AnalysisCache {
 
   // InvalidArgument for options out of range (named), or the store's error.
   // A suspect whose epochs with events match a known corruption bug names it
-  // in its explanation.
+  // in its explanation. The report ends with fix confirmation for every
+  // change of attributes between consecutive epochs of a host, as
+  // `fscanary analyze --input` reports it (analysis/analyze_output.h).
   absl::StatusOr<v1::AnalyzeResponse> Analyze(const v1::AnalyzeRequest& request);
   // The hosts on known corruption bugs, from the same read of the epochs.
   absl::StatusOr<v1::KnownBugsResponse> KnownBugs();

@@ -1,8 +1,10 @@
 // The operator CLI against a running collector (an in-process server on a
 // store with two hosts): tables by default, JSON with --json, the same
-// analysis as offline, and clear errors.
+// analysis as offline (fix confirmation included, on every store backend),
+// and clear errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -26,30 +28,18 @@ using store::testing::VmFacts;
 
 constexpr int64_t kSecond = 1'000'000'000;
 
-class LiveCommands : public ::testing::Test {
+// What every fixture here holds: a store, a collector serving it on loopback,
+// and what the CLI printed.
+class CollectorAndCli {
  protected:
-  void SetUp() override {
-    store_ = store::testing::OpenStore(dir_);
-    const int64_t now = absl::ToUnixNanos(absl::Now());
-    ASSERT_TRUE(
-        store_->RecordHello("vm-1", HelloMessage(VmFacts("4.19.2", "none"), now), now).ok());
-    ASSERT_TRUE(store_->RecordHello("vm-2", HelloMessage(VmFacts("5.10.1"), now), now).ok());
-    Ingest(*store_, "vm-1", {ReportRecord(1, now, 1 << 20), FindingRecord(2, now)}, now);
-    Ingest(*store_, "vm-2", {ReportRecord(1, now, 1 << 20)}, now);
-    // An old finding, received a day ago.
-    Ingest(*store_, "vm-2", {FindingRecord(2, now - 86400 * kSecond, v1::TORN_WRITE)},
-           now - 86400 * kSecond);
-    collector::ServerOptions options{.listen = "127.0.0.1:0", .admin_listen = "127.0.0.1:0"};
-    options.credentials.operator_tokens = {{"alice", kOperatorToken}};
+  // The admin listener answers without a credential; the listener only an operator.
+  void StartCollector(collector::ServerOptions options) {
     auto server = collector::CollectorServer::Start(options, *store_, registry_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    // The admin listener answers without a credential; the listener only an operator.
     address_ = "127.0.0.1:" + std::to_string(server_->admin_port());
     listen_address_ = "127.0.0.1:" + std::to_string(server_->port());
   }
-
-  static constexpr char kOperatorToken[] = "alice-operator-token-0123456789";
 
   int Run(std::vector<std::string> args) {
     return fscanary::testing::RunCli(std::move(args), out_, err_);
@@ -63,6 +53,28 @@ class LiveCommands : public ::testing::Test {
   std::string listen_address_;
   std::ostringstream out_;
   std::ostringstream err_;
+};
+
+class LiveCommands : public ::testing::Test, protected CollectorAndCli {
+ protected:
+  using CollectorAndCli::Run;  // not ::testing::Test's
+  void SetUp() override {
+    store_ = store::testing::OpenStore(dir_);
+    const int64_t now = absl::ToUnixNanos(absl::Now());
+    ASSERT_TRUE(
+        store_->RecordHello("vm-1", HelloMessage(VmFacts("4.19.2", "none"), now), now).ok());
+    ASSERT_TRUE(store_->RecordHello("vm-2", HelloMessage(VmFacts("5.10.1"), now), now).ok());
+    Ingest(*store_, "vm-1", {ReportRecord(1, now, 1 << 20), FindingRecord(2, now)}, now);
+    Ingest(*store_, "vm-2", {ReportRecord(1, now, 1 << 20)}, now);
+    // An old finding, received a day ago.
+    Ingest(*store_, "vm-2", {FindingRecord(2, now - 86400 * kSecond, v1::TORN_WRITE)},
+           now - 86400 * kSecond);
+    collector::ServerOptions options{.listen = "127.0.0.1:0", .admin_listen = "127.0.0.1:0"};
+    options.credentials.operator_tokens = {{"alice", kOperatorToken}};
+    StartCollector(options);
+  }
+
+  static constexpr char kOperatorToken[] = "alice-operator-token-0123456789";
 };
 
 TEST_F(LiveCommands, HostsListsEveryHostAsATable) {
@@ -221,6 +233,120 @@ TEST_F(LiveCommands, AnUnreachableCollectorIsNamed) {
   EXPECT_NE(err_.str().find("collector 127.0.0.1:1 is not reachable"), std::string::npos)
       << err_.str();
 }
+
+// Fix confirmation live: three hosts on scheduler none switch to mq-deadline
+// at day 10 and stop corrupting, three stay on none and go on corrupting, two
+// run mq-deadline throughout, clean. The collector's analysis reports the
+// change with its counts, exposure and verdict, and exactly as
+// `analyze --input` does on an inventory of the same fleet. On every store
+// backend: the epochs' start times come from the store.
+class LiveFixConfirmation : public store::testing::BackendTest, protected CollectorAndCli {
+ protected:
+  using CollectorAndCli::Run;  // not ::testing::Test's
+  static constexpr int64_t kOrigin = int64_t{1'700'000'000} * kSecond;
+  static constexpr int64_t kDay = 86'400 * kSecond;
+  static constexpr uint64_t kBytes = 10'000'000'000;  // verified per host per 10 days
+
+  struct Host {
+    std::string name;
+    std::string scheduler;
+    bool switches = false;    // to mq-deadline at day 10
+    int findings_before = 0;  // days 1-9
+    int findings_after = 0;   // days 11-29
+  };
+
+  void SetUp() override {
+    store::testing::BackendTest::SetUp();
+    if (IsSkipped()) return;
+    store_ = store::testing::OpenStore(dir_);
+    ASSERT_NE(store_, nullptr);
+    const std::vector<Host> hosts = {
+        {"vm-a", "none", true, 3, 0},         {"vm-b", "none", true, 3, 0},
+        {"vm-c", "none", true, 3, 0},         {"vm-d", "none", false, 2, 2},
+        {"vm-e", "none", false, 2, 2},        {"vm-f", "none", false, 2, 2},
+        {"vm-g", "mq-deadline", false, 0, 0}, {"vm-h", "mq-deadline", false, 0, 0},
+    };
+    std::ofstream inventory(dir_.Join("fleet.jsonl"));
+    for (const Host& host : hosts) Add(host, inventory);
+    inventory.close();
+    ASSERT_TRUE(inventory) << "writing the inventory";
+    StartCollector({.listen = "127.0.0.1:0", .admin_listen = "127.0.0.1:0"});
+  }
+
+  // Into the store as its agent would send it (facts at each epoch's start,
+  // a report of 10 days' verification at days 5, 15 and 25, findings on
+  // their days), and into the inventory as the epochs it makes.
+  void Add(const Host& host, std::ostream& inventory) {
+    uint64_t sequence = 0;
+    const auto at = [](double day) { return kOrigin + static_cast<int64_t>(day * kDay); };
+    std::vector<v1::AgentMessage> sent = {HelloMessage(VmFacts("6.1.0-18", host.scheduler), at(0))};
+    for (int i = 0; i < host.findings_before; ++i) {
+      sent.push_back(FindingRecord(++sequence, at(1 + i)));
+    }
+    sent.push_back(ReportRecord(++sequence, at(5), kBytes));
+    if (host.switches) sent.push_back(HelloMessage(VmFacts("6.1.0-18", "mq-deadline"), at(10)));
+    for (int i = 0; i < host.findings_after; ++i) {
+      sent.push_back(FindingRecord(++sequence, at(11 + i)));
+    }
+    sent.push_back(ReportRecord(++sequence, at(15), kBytes));
+    sent.push_back(ReportRecord(++sequence, at(25), kBytes));
+    store::testing::Ingest(*store_, host.name, sent, at(25));
+
+    const auto line = [&](const std::string& scheduler, int64_t start, uint64_t bytes, int events) {
+      inventory << nlohmann::json{{"host", host.name},
+                                  {"attributes",
+                                   {{"kernel", "6.1.0-18"}, {"scheduler", scheduler}}},
+                                  {"exposure_bytes", bytes},
+                                  {"start_seconds", static_cast<double>(start) / 1e9},
+                                  {"corruptions", {{"checksum_mismatch", events}}}}
+                       .dump()
+                << "\n";
+    };
+    if (host.switches) {
+      line(host.scheduler, at(0), kBytes, host.findings_before);
+      line("mq-deadline", at(10), 2 * kBytes, host.findings_after);
+    } else {
+      line(host.scheduler, at(0), 3 * kBytes, host.findings_before + host.findings_after);
+    }
+  }
+};
+
+TEST_P(LiveFixConfirmation, TheCollectorReportsAHostsChangeLikeTheInventory) {
+  ASSERT_EQ(Run({"analyze", "--collector", address_, "--json"}), 0) << err_.str();
+  const nlohmann::json live = nlohmann::json::parse(out_.str());
+  ASSERT_TRUE(live.contains("changes")) << out_.str();
+  ASSERT_EQ(live["changes"].size(), 1u) << live["changes"].dump(2);
+  const nlohmann::json& change = live["changes"][0];
+  EXPECT_EQ(change["changes"],
+            nlohmann::json::parse(
+                R"([{"attribute": "scheduler", "from": "none", "to": "mq-deadline"}])"));
+  EXPECT_EQ(change["hosts"], 3);
+  EXPECT_DOUBLE_EQ(change["first_change_seconds"].get<double>(), 1'700'000'000 + 10 * 86'400);
+  EXPECT_EQ(change["events_before"], 9);
+  EXPECT_DOUBLE_EQ(change["exposure_before"].get<double>(), 3 * double(kBytes));
+  EXPECT_EQ(change["events_after"], 0);
+  EXPECT_DOUBLE_EQ(change["exposure_after"].get<double>(), 6 * double(kBytes));
+  EXPECT_EQ(change["control_hosts"], 3);
+  EXPECT_EQ(change["events_control"], 12);
+  EXPECT_DOUBLE_EQ(change["exposure_control"].get<double>(), 9 * double(kBytes));
+  // 21 reference events, none after, where a half rate would put a fifth
+  // of them after: p = 0.8^21.
+  EXPECT_NEAR(change["p_fixed"].get<double>(), std::pow(0.8, 21), 1e-12);
+  EXPECT_EQ(change["verdict"], "fixed");
+
+  ASSERT_EQ(Run({"analyze", "--input", dir_.Join("fleet.jsonl"), "--json"}), 0) << err_.str();
+  const nlohmann::json offline = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(live["changes"], offline["changes"]) << "live:\n"
+                                                 << live["changes"].dump(2) << "\ninventory:\n"
+                                                 << offline["changes"].dump(2);
+
+  ASSERT_EQ(Run({"analyze", "--collector", address_}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("[fixed] scheduler none → mq-deadline on 3 hosts: 0 events after"),
+            std::string::npos)
+      << out_.str();
+}
+
+FSCANARY_ON_EVERY_BACKEND(LiveFixConfirmation);
 
 }  // namespace
 }  // namespace fscanary::cli

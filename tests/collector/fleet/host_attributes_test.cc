@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "collector/analysis/epoch_values.h"
 #include "tests/collector/store/store_test_support.h"
 
 namespace fscanary::fleet {
@@ -125,6 +126,30 @@ TEST(BuildFleet, CountsOnlyCorruptionsAsEvents) {
   EXPECT_EQ(fleet->corruptions()[0].count, 2u);
   EXPECT_EQ(fleet->kind_name(fleet->corruptions()[0].kind), "torn_write");
   EXPECT_EQ(fleet->exposure_bytes()[0], double(1 << 20));
+}
+
+// Fix confirmation orders each host's epochs by their start: without it the
+// collector's analysis sees no change of attributes at all.
+TEST(BuildFleet, EachEpochStartsWhenTheStoreSaysOnTheSecondsClock) {
+  std::vector<store::EpochRecord> epochs(2);
+  for (size_t i = 0; i < epochs.size(); ++i) {
+    epochs[i].agent_id = "vm-1";
+    epochs[i].epoch = i + 1;
+    epochs[i].facts = VmFacts("6.1.0-18", i == 0 ? "none" : "mq-deadline");
+    epochs[i].kernel_config = std::make_shared<store::KernelConfig>();
+  }
+  epochs[0].start_unix_nanos = 1'700'000'000'250'000'000;
+  epochs[1].start_unix_nanos = 1'700'086'400'500'000'000;
+  const absl::StatusOr<BuiltFleet> built = BuildFleet(epochs);
+  ASSERT_TRUE(built.ok()) << built.status();
+  const analysis::EpochValues values(built->fleet, analysis::AnalysisOptions{});
+  std::map<std::string, double> start_of;
+  for (uint32_t epoch = 0; epoch < built->fleet.epoch_count(); ++epoch) {
+    start_of[values.Text(epoch, "scheduler").value_or("")] = built->fleet.start_seconds()[epoch];
+  }
+  ASSERT_EQ(start_of.size(), 2u);
+  EXPECT_DOUBLE_EQ(start_of["none"], 1'700'000'000.25);
+  EXPECT_DOUBLE_EQ(start_of["mq-deadline"], 1'700'086'400.5);
 }
 
 TEST(IsKernelConfigOptionName, AcceptsWhatDebiansConfigsHoldAndNothingElse) {
