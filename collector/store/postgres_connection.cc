@@ -71,11 +71,15 @@ uint64_t BigEndian(const char* bytes, int length) {
   return value;
 }
 
+// At most this many statements wait in a pipeline before it is ended: the
+// results they hold back stay small.
+constexpr size_t kMaxPipelined = 256;
+
 // One execution of a statement: parameters gathered by the Binds, sent at the
-// first Step, the rows then read from the result.
+// first Step (or by Send), the rows then read from the result.
 class PostgresStatement final : public sql::Statement::Impl {
  public:
-  PostgresStatement(Connection* connection, const std::string* sql)
+  PostgresStatement(Connection* connection, Connection::Sql* sql)
       : connection_(connection), sql_(sql) {}
 
   void Bind(int position, int64_t value) override {
@@ -99,26 +103,15 @@ class PostgresStatement final : public sql::Statement::Impl {
 
   absl::StatusOr<bool> Step() override {
     if (result_ == nullptr) {
-      std::vector<Oid> types;
-      std::vector<const char*> values;
-      std::vector<int> lengths;
-      std::vector<int> formats(params_.size(), kBinary);
-      for (const Param& param : params_) {
-        types.push_back(param.type);
-        values.push_back(param.null ? nullptr : param.bytes.data());
-        lengths.push_back(static_cast<int>(param.bytes.size()));
-      }
-      result_.reset(PQexecParams(connection_->raw(), sql_->c_str(),
-                                 static_cast<int>(params_.size()), types.data(), values.data(),
-                                 lengths.data(), formats.data(), kBinary));
-      const ExecStatusType status = PQresultStatus(result_.get());
-      if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-        return connection_->Error(result_.get(), *sql_);
-      }
+      absl::StatusOr<Result> result = connection_->Run(*sql_, Gathered());
+      if (!result.ok()) return result.status();
+      result_ = *std::move(result);
       rows_ = PQntuples(result_.get());
     }
     return ++row_ < rows_;
   }
+
+  absl::Status Send() override { return connection_->Send(*sql_, Gathered()); }
 
   int64_t Int(int column) const override {
     if (IsNull(column)) return 0;
@@ -163,8 +156,19 @@ class PostgresStatement final : public sql::Statement::Impl {
     At(position) = Param{.type = type, .bytes = std::move(bytes), .null = false};
   }
 
+  Connection::Params Gathered() const {
+    Connection::Params params;
+    for (const Param& param : params_) {
+      params.types.push_back(param.type);
+      params.values.push_back(param.null ? nullptr : param.bytes.data());
+      params.lengths.push_back(static_cast<int>(param.bytes.size()));
+      params.formats.push_back(kBinary);
+    }
+    return params;
+  }
+
   Connection* connection_;
-  const std::string* sql_;
+  Connection::Sql* sql_;
   std::vector<Param> params_;
   Result result_;
   int rows_ = 0;
@@ -223,20 +227,120 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
 
 Connection::~Connection() { PQfinish(conn_); }
 
-bool Connection::Broken() const { return read_only_ || PQstatus(conn_) != CONNECTION_OK; }
+bool Connection::Broken() const { return read_only_ || lost_ || PQstatus(conn_) != CONNECTION_OK; }
 
 absl::Status Connection::Exec(const std::string& sql) {
+  // What was queued runs first; `sql` runs whatever became of it (a
+  // ROLLBACK must, and a COMMIT of a transaction a queued write failed
+  // rolls it back, while the failure is what is returned).
+  const absl::Status flushed = Flush();
   Result result(PQexec(conn_, sql.c_str()));
+  if (!flushed.ok()) return flushed;
   const ExecStatusType status = PQresultStatus(result.get());
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return absl::OkStatus();
   const std::string head = sql.substr(0, 60);
   return Error(result.get(), head.size() < sql.size() ? head + "..." : head);
 }
 
+absl::Status Connection::Flush() {
+  if (pipeline_.empty()) return absl::OkStatus();
+  return EndPipeline(/*keep_last=*/false).status();
+}
+
 absl::StatusOr<sql::Statement> Connection::Prepare(std::string_view sql) {
-  auto it = translated_.find(absl::string_view(sql.data(), sql.size()));
-  if (it == translated_.end()) it = translated_.emplace(std::string(sql), Translate(sql)).first;
-  return sql::Statement(std::make_unique<PostgresStatement>(this, &it->second));
+  auto it = sql_.find(absl::string_view(sql.data(), sql.size()));
+  if (it == sql_.end()) {
+    it = sql_.emplace(std::string(sql), std::make_unique<Sql>(Sql{.text = Translate(sql)})).first;
+  }
+  return sql::Statement(std::make_unique<PostgresStatement>(this, it->second.get()));
+}
+
+absl::StatusOr<const std::string*> Connection::Prepared(Sql& sql, const Params& params) {
+  for (const auto& [types, name] : sql.prepared) {
+    if (types == params.types) return &name;
+  }
+  // Preparing waits for its answer: the pipeline ends first.
+  RETURN_IF_ERROR(Flush());
+  std::string name = absl::StrCat("s", ++prepared_count_);
+  Result result(PQprepare(conn_, name.c_str(), sql.text.c_str(),
+                          static_cast<int>(params.types.size()), params.types.data()));
+  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+    return Error(result.get(), absl::StrCat("prepare ", sql.text));
+  }
+  sql.prepared.emplace_back(params.types, std::move(name));
+  return &sql.prepared.back().second;
+}
+
+absl::StatusOr<Result> Connection::Run(Sql& sql, const Params& params) {
+  ASSIGN_OR_RETURN(const std::string* name, Prepared(sql, params));
+  const int count = static_cast<int>(params.values.size());
+  if (!pipeline_.empty()) {
+    // Rides on the pipeline: the writes queued before it and this statement
+    // in one round trip.
+    if (PQsendQueryPrepared(conn_, name->c_str(), count, params.values.data(),
+                            params.lengths.data(), params.formats.data(), kBinary) != 1) {
+      lost_ = true;
+      return Error(nullptr, sql.text);
+    }
+    pipeline_.push_back(&sql.text);
+    return EndPipeline(/*keep_last=*/true);
+  }
+  Result result(PQexecPrepared(conn_, name->c_str(), count, params.values.data(),
+                               params.lengths.data(), params.formats.data(), kBinary));
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    return Error(result.get(), sql.text);
+  }
+  return result;
+}
+
+absl::Status Connection::Send(Sql& sql, const Params& params) {
+  ASSIGN_OR_RETURN(const std::string* name, Prepared(sql, params));
+  if (pipeline_.empty() && PQenterPipelineMode(conn_) != 1) {
+    return Error(nullptr, "entering pipeline mode");
+  }
+  if (PQsendQueryPrepared(conn_, name->c_str(), static_cast<int>(params.values.size()),
+                          params.values.data(), params.lengths.data(), params.formats.data(),
+                          kBinary) != 1) {
+    lost_ = true;
+    return Error(nullptr, sql.text);
+  }
+  pipeline_.push_back(&sql.text);
+  if (pipeline_.size() >= kMaxPipelined) return Flush();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Result> Connection::EndPipeline(bool keep_last) {
+  const std::vector<const std::string*> sent = std::exchange(pipeline_, {});
+  if (PQpipelineSync(conn_) != 1) {
+    lost_ = true;
+    return Error(nullptr, "ending a pipeline");
+  }
+  absl::Status failed;
+  Result kept;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    // Each statement's result, then a null. After a failure the server
+    // skips the rest (PGRES_PIPELINE_ABORTED) up to the Sync.
+    while (pg_result* raw = PQgetResult(conn_)) {
+      Result result(raw);
+      const ExecStatusType status = PQresultStatus(raw);
+      if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) {
+        if (failed.ok()) failed = Error(raw, *sent[i]);
+      } else if (status == PGRES_PIPELINE_ABORTED) {
+        if (failed.ok()) failed = Error(nullptr, *sent[i]);
+      } else if (keep_last && i + 1 == sent.size()) {
+        kept = std::move(result);
+      }
+    }
+  }
+  Result sync(PQgetResult(conn_));
+  if (PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(conn_) != 1) {
+    // Out of step with the server (a connection lost midway): given up.
+    lost_ = true;
+    if (failed.ok()) failed = Error(nullptr, "ending a pipeline");
+  }
+  if (!failed.ok()) return failed;
+  return kept;
 }
 
 absl::Status Connection::Error(const pg_result* result, std::string_view what) {

@@ -43,7 +43,7 @@ SqlDialect PostgresDialect() {
       .begin_write = absl::StrCat(begin, "; SELECT pg_advisory_xact_lock_shared(", kWriteLock, ")"),
       .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
       .begin_retention = absl::StrCat(begin, "; SELECT pg_advisory_xact_lock(", kWriteLock, ")"),
-      .lock_host_row = " FOR UPDATE",
+      .lock_host_row = " FOR UPDATE OF hosts",
       .sole_writer = false};
 }
 

@@ -20,7 +20,9 @@ absl::StatusOr<Statement> FirstRow(Connection& connection, std::string_view sql)
 
 }  // namespace
 
-absl::Status Statement::Run() {
+absl::Status Statement::Run() { return impl_->Impl::Send(); }
+
+absl::Status Statement::Impl::Send() {
   while (true) {
     absl::StatusOr<bool> row = Step();
     if (!row.ok()) return row.status();

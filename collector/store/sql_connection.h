@@ -37,6 +37,8 @@ class Statement {
     virtual void BindBlob(int position, std::string_view bytes) = 0;
     virtual void BindNull(int position) = 0;
     virtual absl::StatusOr<bool> Step() = 0;
+    // Default: Step to the end.
+    virtual absl::Status Send();
     virtual int64_t Int(int column) const = 0;
     virtual std::string Text(int column) const = 0;
     virtual std::string_view Blob(int column) const = 0;
@@ -66,6 +68,12 @@ class Statement {
   absl::StatusOr<bool> Step() { return impl_->Step(); }
   // Steps to the end of a statement whose rows are not read.
   absl::Status Run();
+  // Runs a statement whose rows are not read, possibly later: the connection
+  // may send it together with the statements that follow it (one round trip
+  // for several), in order, and report its failure with theirs, at the
+  // latest at the connection's next Flush, Exec or Step. OK therefore means
+  // "sent", not "done": a caller that must know which write failed Flushes.
+  absl::Status Send() { return impl_->Send(); }
 
   // Blob's bytes are valid until the next Step.
   int64_t Int(int column) const { return impl_->Int(column); }
@@ -82,8 +90,12 @@ class Connection {
   virtual ~Connection() = default;
 
   // Runs one or more statements that return no rows (schema scripts,
-  // transaction control).
+  // transaction control). What Send left under way runs first and its
+  // failure is returned, but `sql` runs all the same: a ROLLBACK always
+  // does, and a COMMIT after a failed write never reports success.
   virtual absl::Status Exec(const std::string& sql) = 0;
+  // Waits for what Send left under way; the first failure among it.
+  virtual absl::Status Flush() { return absl::OkStatus(); }
   virtual absl::StatusOr<Statement> Prepare(std::string_view sql) = 0;
   // What errors call the database ("database /var/lib/...", "PostgreSQL
   // database fscanary on /run/postgresql").

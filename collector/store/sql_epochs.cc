@@ -25,7 +25,7 @@ absl::Status SqlStore::ApplyFacts(HostState& host, const v1::HostFacts& facts, i
                         .Bind(2, created_ns)
                         .BindText(3, facts.hostname())
                         .BindText(4, facts.kernel_release())
-                        .Run());
+                        .Send());
   }
 
   std::string fingerprint = EpochFingerprint(facts);
@@ -37,7 +37,7 @@ absl::Status SqlStore::ApplyFacts(HostState& host, const v1::HostFacts& facts, i
     ASSIGN_OR_RETURN(Statement insert, writer_->Prepare("INSERT INTO kernel_configs "
                                                         "(sha256, options) VALUES (?1, ?2) "
                                                         "ON CONFLICT DO NOTHING"));
-    RETURN_IF_ERROR(insert.BindText(1, config->sha256).BindBlob(2, config->options).Run());
+    RETURN_IF_ERROR(insert.BindText(1, config->sha256).BindBlob(2, config->options).Send());
     sha256 = std::move(config->sha256);
   }
   const std::string blob = SerializeDeterministic(compact);
@@ -53,7 +53,7 @@ absl::Status SqlStore::ApplyFacts(HostState& host, const v1::HostFacts& facts, i
                         .BindBlob(2, blob)
                         .BindText(3, sha256)
                         .Bind(4, created_ns)
-                        .Run());
+                        .Send());
     host.current->start_ns = std::min(host.current->start_ns, created_ns);
     host.current_has_facts = true;
   } else {
@@ -63,13 +63,13 @@ absl::Status SqlStore::ApplyFacts(HostState& host, const v1::HostFacts& facts, i
       ASSIGN_OR_RETURN(Statement update,
                        writer_->Prepare("UPDATE epochs SET facts = ?2 "
                                         "WHERE epoch_id = ?1 AND facts IS DISTINCT FROM ?2"));
-      RETURN_IF_ERROR(update.Bind(1, host.current->id).BindBlob(2, blob).Run());
+      RETURN_IF_ERROR(update.Bind(1, host.current->id).BindBlob(2, blob).Send());
     } else {
       const EpochRef previous = *host.current;
       ASSIGN_OR_RETURN(const EpochRef next, InsertEpoch(host, created_ns, &blob, sha256));
       ASSIGN_OR_RETURN(Statement close,
                        writer_->Prepare("UPDATE epochs SET end_ns = ?2 WHERE epoch_id = ?1"));
-      RETURN_IF_ERROR(close.Bind(1, previous.id).Bind(2, created_ns).Run());
+      RETURN_IF_ERROR(close.Bind(1, previous.id).Bind(2, created_ns).Send());
       // Records sent ahead of these facts (findings go first) but created
       // after them belong to the new epoch.
       RETURN_IF_ERROR(MoveRecordsToEpoch(previous.id, next.id, created_ns));
@@ -125,7 +125,7 @@ absl::Status SqlStore::MoveRecordsToEpoch(int64_t from_epoch, int64_t to_epoch, 
       for (size_t column = 0; column < moved.size(); ++column) {
         adjust.Bind(3 + static_cast<int>(column), moved[column]);
       }
-      RETURN_IF_ERROR(adjust.Run());
+      RETURN_IF_ERROR(adjust.Send());
     }
   }
   for (const char* sql : {
@@ -134,7 +134,7 @@ absl::Status SqlStore::MoveRecordsToEpoch(int64_t from_epoch, int64_t to_epoch, 
            "UPDATE spool_losses SET epoch_id = ?2 WHERE epoch_id = ?1 AND created_ns >= ?3",
        }) {
     ASSIGN_OR_RETURN(Statement move, writer_->Prepare(sql));
-    RETURN_IF_ERROR(move.Bind(1, from_epoch).Bind(2, to_epoch).Bind(3, from_ns).Run());
+    RETURN_IF_ERROR(move.Bind(1, from_epoch).Bind(2, to_epoch).Bind(3, from_ns).Send());
   }
   return absl::OkStatus();
 }

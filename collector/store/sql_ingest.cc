@@ -32,36 +32,56 @@ bool IsSessionMessage(const v1::AgentMessage& message) {
 
 }  // namespace
 
+absl::Status SqlStore::CheckRecord(const v1::AgentMessage& message) {
+  const uint64_t sequence = message.sequence();
+  if (message.body_case() == v1::AgentMessage::BODY_NOT_SET) {
+    return absl::InvalidArgumentError(absl::StrCat("record ", sequence, " has no body"));
+  }
+  if (sequence == 0 && !IsSessionMessage(message)) {
+    return absl::InvalidArgumentError("a record other than hello or heartbeat has sequence 0");
+  }
+  if (sequence > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return absl::InvalidArgumentError(absl::StrCat("sequence ", sequence, " is out of range"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<std::vector<RecordResult>>> SqlStore::IngestBatches(
     std::span<const AgentBatch> batches, int64_t received_unix_nanos) {
   std::vector<std::vector<RecordResult>> stored(batches.size());
-  const absl::Status written = WriteTransaction(
-      [&]() -> absl::Status {
-        RETURN_IF_ERROR(LockHosts(batches));
-        for (size_t b = 0; b < batches.size(); ++b) {
-          // Each agent's records in a savepoint of their own: what the store
-          // refuses of one agent fails that agent's records, never another's.
-          RETURN_IF_ERROR(writer_->Exec("SAVEPOINT agent_batch"));
-          absl::StatusOr<std::vector<RecordResult>> results =
-              IngestAgentBatch(batches[b], received_unix_nanos);
-          if (results.ok()) {
-            RETURN_IF_ERROR(writer_->Exec("RELEASE agent_batch"));
-            stored[b] = *std::move(results);
-            continue;
-          }
-          // The database gave up this transaction, not this agent's records:
-          // all of it runs again.
-          if (results.status().code() == absl::StatusCode::kAborted) return results.status();
-          RETURN_IF_ERROR(writer_->Exec("ROLLBACK TO agent_batch; RELEASE agent_batch"));
-          // The cached state may describe rows just rolled back.
-          hosts_.erase(batches[b].agent_id);
-          stored[b].assign(batches[b].messages.size(),
-                           RecordResult{.outcome = RecordResult::Outcome::kFailed,
-                                        .error = std::move(results).status()});
-        }
+  const auto fail = [&](size_t b, const absl::Status& error) {
+    stored[b].assign(batches[b].messages.size(),
+                     RecordResult{.outcome = RecordResult::Outcome::kFailed, .error = error});
+  };
+  // What the store refuses without asking the database fails its agent's
+  // batch before the transaction begins.
+  std::vector<size_t> valid;
+  valid.reserve(batches.size());
+  for (size_t b = 0; b < batches.size(); ++b) {
+    absl::Status checked = batches[b].agent_id.empty()
+                               ? absl::InvalidArgumentError("empty agent id")
+                               : absl::OkStatus();
+    for (const v1::AgentMessage& message : batches[b].messages) {
+      if (!checked.ok()) break;
+      checked = CheckRecord(message);
+    }
+    if (checked.ok()) {
+      valid.push_back(b);
+    } else {
+      fail(b, checked);
+    }
+  }
+  const absl::Status written = WriteEach(
+      valid, [&] { return LockHosts(batches); },
+      [&](size_t b) -> absl::Status {
+        ASSIGN_OR_RETURN(stored[b], IngestAgentBatch(batches[b], received_unix_nanos));
         return absl::OkStatus();
       },
-      kWriteAttempts);
+      [&](size_t b, const absl::Status& error) {
+        // The cached state may describe rows just rolled back.
+        hosts_.erase(batches[b].agent_id);
+        fail(b, error);
+      });
   if (!written.ok()) return written;
   return stored;
 }
@@ -77,7 +97,7 @@ absl::Status SqlStore::LockHosts(std::span<const AgentBatch> batches) {
     ASSIGN_OR_RETURN(Statement lock,
                      writer_->Prepare(absl::StrCat("SELECT 1 FROM hosts WHERE agent_id = ?1",
                                                    dialect_.lock_host_row)));
-    RETURN_IF_ERROR(lock.BindText(1, agent_id).Run());
+    RETURN_IF_ERROR(lock.BindText(1, agent_id).Send());
   }
   return absl::OkStatus();
 }
@@ -105,7 +125,7 @@ absl::StatusOr<std::vector<RecordResult>> SqlStore::IngestAgentBatch(const Agent
                       .Bind(2, received_ns)
                       .Bind(3, host->max_sequence)
                       .Bind(4, epochs_changed ? 1 : 0)
-                      .Run());
+                      .Send());
   return results;
 }
 
@@ -131,30 +151,31 @@ absl::StatusOr<SqlStore::HostState*> SqlStore::LoadHost(const std::string& agent
     ASSIGN_OR_RETURN(found, ReadHostRow(agent_id, host));
     if (!found) return absl::InternalError(absl::StrCat("host ", agent_id, " vanished"));
   }
-  if (found) {
-    ASSIGN_OR_RETURN(Statement query, writer_->Prepare("SELECT epoch_id, number, start_ns, "
-                                                       "facts IS NOT NULL FROM epochs "
-                                                       "WHERE host_id = ?1 "
-                                                       "ORDER BY number DESC LIMIT 1"));
-    ASSIGN_OR_RETURN(const bool has_epoch, query.Bind(1, host.host_id).Step());
-    if (has_epoch) {
-      host.current = EpochRef{.id = query.Int(0), .number = query.Int(1), .start_ns = query.Int(2)};
-      host.current_has_facts = query.Int(3) != 0;
-    }
-  }
+  if (inserted) host.checkers_reported_ns = 0;  // a new host has no checker state
   return &hosts_.emplace(agent_id, std::move(host)).first->second;
 }
 
 absl::StatusOr<bool> SqlStore::ReadHostRow(const std::string& agent_id, HostState& host) {
-  ASSIGN_OR_RETURN(Statement query,
-                   writer_->Prepare(absl::StrCat("SELECT host_id, max_sequence, facts_as_of_ns "
-                                                 "FROM hosts WHERE agent_id = ?1",
-                                                 dialect_.lock_host_row)));
+  // One round trip: the host, its newest epoch, and its newest checker state.
+  ASSIGN_OR_RETURN(
+      Statement query,
+      writer_->Prepare(absl::StrCat(
+          "SELECT hosts.host_id, hosts.max_sequence, hosts.facts_as_of_ns, e.epoch_id, e.number, "
+          "e.start_ns, e.facts IS NOT NULL, (SELECT coalesce(max(reported_ns), 0) FROM "
+          "checker_health c WHERE c.host_id = hosts.host_id) FROM hosts LEFT JOIN epochs e ON "
+          "e.epoch_id = (SELECT epoch_id FROM epochs n WHERE n.host_id = hosts.host_id "
+          "ORDER BY n.number DESC LIMIT 1) WHERE hosts.agent_id = ?1",
+          dialect_.lock_host_row)));
   ASSIGN_OR_RETURN(const bool found, query.BindText(1, agent_id).Step());
   if (found) {
     host.host_id = query.Int(0);
     host.max_sequence = query.Int(1);
     host.facts_as_of_ns = query.Int(2);
+    if (!query.IsNull(3)) {
+      host.current = EpochRef{.id = query.Int(3), .number = query.Int(4), .start_ns = query.Int(5)};
+      host.current_has_facts = query.Int(6) != 0;
+    }
+    host.checkers_reported_ns = query.Int(7);
   }
   return found;
 }
@@ -162,15 +183,7 @@ absl::StatusOr<bool> SqlStore::ReadHostRow(const std::string& agent_id, HostStat
 absl::StatusOr<RecordResult> SqlStore::IngestOne(HostState& host, const v1::AgentMessage& message,
                                                  int64_t received_ns) {
   const uint64_t sequence = message.sequence();
-  if (message.body_case() == v1::AgentMessage::BODY_NOT_SET) {
-    return absl::InvalidArgumentError(absl::StrCat("record ", sequence, " has no body"));
-  }
-  if (sequence == 0 && !IsSessionMessage(message)) {
-    return absl::InvalidArgumentError("a record other than hello or heartbeat has sequence 0");
-  }
-  if (sequence > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return absl::InvalidArgumentError(absl::StrCat("sequence ", sequence, " is out of range"));
-  }
+  RETURN_IF_ERROR(CheckRecord(message));
   if (sequence != 0) {
     // The ledger: a (host, sequence) already present was stored before, the
     // same record if its digest is the same.
@@ -235,7 +248,7 @@ absl::Status SqlStore::ApplyHello(HostState& host, const v1::Hello& hello, int64
                       .BindText(2, hello.agent_version())
                       .BindText(3, hello.config().config_sha256())
                       .BindBlob(4, SerializeDeterministic(hello.config()))
-                      .Run());
+                      .Send());
   if (hello.has_facts()) RETURN_IF_ERROR(ApplyFacts(host, hello.facts(), created_ns));
   return absl::OkStatus();
 }
@@ -273,7 +286,7 @@ absl::Status SqlStore::StoreReport(HostState& host, const v1::AgentMessage& mess
                       .Bind(9, Clamped(exposure.io_errors))
                       .Bind(10, observed_ns)
                       .BindBlob(11, report.SerializeAsString())
-                      .Run());
+                      .Send());
   ASSIGN_OR_RETURN(Statement add,
                    writer_->Prepare("UPDATE epochs SET reports = sat_add(reports, 1), "
                                     "bytes_verified = sat_add(bytes_verified, ?2), "
@@ -287,7 +300,7 @@ absl::Status SqlStore::StoreReport(HostState& host, const v1::AgentMessage& mess
                       .Bind(4, Clamped(exposure.bytes_written))
                       .Bind(5, Clamped(exposure.io_errors))
                       .Bind(6, observed_ns)
-                      .Run());
+                      .Send());
   RETURN_IF_ERROR(StoreCheckerHealth(host, report, created_ns));
   if (exposure.bytes_verified == 0) return absl::OkStatus();
   // The collector's clock bounds the agent's: a clock running ahead must not
@@ -298,7 +311,7 @@ absl::Status SqlStore::StoreReport(HostState& host, const v1::AgentMessage& mess
       Statement verified,
       writer_->Prepare("UPDATE hosts SET last_verified_ns = greatest(last_verified_ns, ?2) "
                        "WHERE host_id = ?1"));
-  return verified.Bind(1, host.host_id).Bind(2, verified_ns).Run();
+  return verified.Bind(1, host.host_id).Bind(2, verified_ns).Send();
 }
 
 absl::Status SqlStore::StoreCheckerHealth(HostState& host, const v1::IntervalReport& report,
@@ -306,11 +319,16 @@ absl::Status SqlStore::StoreCheckerHealth(HostState& host, const v1::IntervalRep
   // Failed steps add up whatever the order reports arrive in; the state
   // (failing or not, the message) is the newest report's. A checker the
   // newest report no longer names (its target was removed) is dropped.
-  ASSIGN_OR_RETURN(Statement newest,
-                   writer_->Prepare("SELECT coalesce(max(reported_ns), 0) FROM checker_health "
-                                    "WHERE host_id = ?1"));
-  ASSIGN_OR_RETURN(const bool row, newest.Bind(1, host.host_id).Step());
-  const bool is_newest = !row || created_ns >= newest.Int(0);
+  if (!host.checkers_reported_ns) {
+    ASSIGN_OR_RETURN(Statement newest,
+                     writer_->Prepare("SELECT coalesce(max(reported_ns), 0) FROM checker_health "
+                                      "WHERE host_id = ?1"));
+    ASSIGN_OR_RETURN(const bool row, newest.Bind(1, host.host_id).Step());
+    host.checkers_reported_ns = row ? newest.Int(0) : 0;
+  }
+  const bool is_newest = created_ns >= *host.checkers_reported_ns;
+  // The newest report's checkers are the rows left, all stamped with it.
+  if (is_newest) host.checkers_reported_ns = report.checkers_size() > 0 ? created_ns : 0;
   for (const v1::CheckerInterval& interval : report.checkers()) {
     if (!is_newest) {
       ASSIGN_OR_RETURN(Statement add,
@@ -321,7 +339,7 @@ absl::Status SqlStore::StoreCheckerHealth(HostState& host, const v1::IntervalRep
                           .BindText(2, interval.checker())
                           .BindText(3, interval.target())
                           .Bind(4, Clamped(interval.failed_steps()))
-                          .Run());
+                          .Send());
       continue;
     }
     const bool healthy = interval.consecutive_failures() == 0;
@@ -347,13 +365,13 @@ absl::Status SqlStore::StoreCheckerHealth(HostState& host, const v1::IntervalRep
                         .BindText(6, interval.last_error())
                         .Bind(7, created_ns)
                         .Bind(8, healthy ? created_ns : 0)
-                        .Run());
+                        .Send());
   }
   if (!is_newest) return absl::OkStatus();
   ASSIGN_OR_RETURN(Statement gone,
                    writer_->Prepare("DELETE FROM checker_health WHERE host_id = ?1 AND "
                                     "reported_ns < ?2"));
-  return gone.Bind(1, host.host_id).Bind(2, created_ns).Run();
+  return gone.Bind(1, host.host_id).Bind(2, created_ns).Send();
 }
 
 absl::Status SqlStore::StoreFinding(HostState& host, const v1::AgentMessage& message,
@@ -370,7 +388,7 @@ absl::Status SqlStore::StoreFinding(HostState& host, const v1::AgentMessage& mes
       .Bind(5, created_ns)
       .Bind(6, received_ns)
       .BindBlob(7, message.finding().SerializeAsString())
-      .Run();
+      .Send();
 }
 
 absl::Status SqlStore::StoreSpoolLoss(HostState& host, const v1::AgentMessage& message,
@@ -391,7 +409,7 @@ absl::Status SqlStore::StoreSpoolLoss(HostState& host, const v1::AgentMessage& m
       .Bind(7, Clamped(loss.reports_dropped()))
       .Bind(8, Clamped(loss.findings_dropped()))
       .Bind(9, Clamped(loss.damaged_records_skipped()))
-      .Run();
+      .Send();
 }
 
 }  // namespace fscanary::store

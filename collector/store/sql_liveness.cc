@@ -130,7 +130,7 @@ absl::Status SqlStore::RenewLease() {
                                               "SELECT ?1, host_id, ?3 FROM hosts "
                                               "WHERE host_id = ?2"));
             RETURN_IF_ERROR(
-                insert.BindText(1, liveness_.instance_id).Bind(2, host_id).Bind(3, count).Run());
+                insert.BindText(1, liveness_.instance_id).Bind(2, host_id).Bind(3, count).Send());
           }
         }
         return ForgetLapsedStores(*writer_, now - liveness_.lease_nanos);
@@ -145,16 +145,16 @@ absl::Status SqlStore::CountStream(int64_t host_id, int delta) {
         writer_->Prepare("INSERT INTO streams (instance_id, host_id, streams) VALUES (?1, ?2, 1) "
                          "ON CONFLICT (instance_id, host_id) DO UPDATE SET streams = "
                          "streams.streams + 1"));
-    return open.BindText(1, liveness_.instance_id).Bind(2, host_id).Run();
+    return open.BindText(1, liveness_.instance_id).Bind(2, host_id).Send();
   }
   ASSIGN_OR_RETURN(sql::Statement close,
                    writer_->Prepare("UPDATE streams SET streams = streams - 1 "
                                     "WHERE instance_id = ?1 AND host_id = ?2"));
-  RETURN_IF_ERROR(close.BindText(1, liveness_.instance_id).Bind(2, host_id).Run());
+  RETURN_IF_ERROR(close.BindText(1, liveness_.instance_id).Bind(2, host_id).Send());
   ASSIGN_OR_RETURN(sql::Statement closed,
                    writer_->Prepare("DELETE FROM streams WHERE instance_id = ?1 AND host_id = ?2 "
                                     "AND streams <= 0"));
-  return closed.BindText(1, liveness_.instance_id).Bind(2, host_id).Run();
+  return closed.BindText(1, liveness_.instance_id).Bind(2, host_id).Send();
 }
 
 absl::StatusOr<absl::flat_hash_set<int64_t>> SqlStore::ConnectedHostIds(sql::Connection& db) {

@@ -90,7 +90,7 @@ absl::Status SqlStore::HelloInTransaction(const std::string& agent_id,
                    writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2), "
                                     "epochs_changed_ns = greatest(epochs_changed_ns, ?2) "
                                     "WHERE host_id = ?1"));
-  RETURN_IF_ERROR(update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run());
+  RETURN_IF_ERROR(update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Send());
   if (host_id != nullptr) *host_id = host->host_id;
   return absl::OkStatus();
 }
@@ -103,7 +103,7 @@ absl::Status SqlStore::Touch(const std::string& agent_id, int64_t now_unix_nanos
             sql::Statement update,
             writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2) "
                              "WHERE host_id = ?1"));
-        return update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run();
+        return update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Send();
       },
       kWriteAttempts);
 }
@@ -118,7 +118,7 @@ absl::Status SqlStore::TouchHosts(const std::map<std::string, int64_t>& last_hea
               sql::Statement update,
               writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2) "
                                "WHERE agent_id = ?1"));
-          RETURN_IF_ERROR(update.BindText(1, agent_id).Bind(2, heard_unix_nanos).Run());
+          RETURN_IF_ERROR(update.BindText(1, agent_id).Bind(2, heard_unix_nanos).Send());
         }
         return absl::OkStatus();
       },
@@ -163,7 +163,7 @@ absl::Status SqlStore::ConnectedInTransaction(const std::string& agent_id, bool 
   ASSIGN_OR_RETURN(sql::Statement update,
                    writer_->Prepare("UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, ?2) "
                                     "WHERE host_id = ?1"));
-  RETURN_IF_ERROR(update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Run());
+  RETURN_IF_ERROR(update.Bind(1, host->host_id).Bind(2, now_unix_nanos).Send());
   if (host_id != nullptr) *host_id = host->host_id;
   return absl::OkStatus();
 }
@@ -182,29 +182,24 @@ absl::StatusOr<std::vector<absl::Status>> SqlStore::RecordSessions(
   std::vector<AgentBatch> hosts;
   hosts.reserve(changes.size());
   for (const SessionChange& change : changes) hosts.push_back({.agent_id = change.agent_id});
-  const absl::Status written = WriteTransaction(
-      [&]() -> absl::Status {
-        RETURN_IF_ERROR(LockHosts(hosts));
-        for (size_t i = 0; i < changes.size(); ++i) {
-          // A savepoint each: what the store refuses of one stream's Hello
-          // fails that Hello, never another agent's.
-          RETURN_IF_ERROR(writer_->Exec("SAVEPOINT session_change"));
-          const SessionChange& change = changes[i];
-          applied[i] =
-              change.hello != nullptr
-                  ? HelloInTransaction(change.agent_id, *change.hello, now_unix_nanos, &host_ids[i])
-                  : ConnectedInTransaction(change.agent_id, false, now_unix_nanos, &host_ids[i]);
-          if (applied[i].ok()) {
-            RETURN_IF_ERROR(writer_->Exec("RELEASE session_change"));
-            continue;
-          }
-          if (applied[i].code() == absl::StatusCode::kAborted) return applied[i];
-          RETURN_IF_ERROR(writer_->Exec("ROLLBACK TO session_change; RELEASE session_change"));
-          hosts_.erase(change.agent_id);
-        }
-        return absl::OkStatus();
+  std::vector<size_t> all(changes.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  // What the store refuses of one stream's Hello fails that Hello, never
+  // another agent's.
+  const absl::Status written = WriteEach(
+      all, [&] { return LockHosts(hosts); },
+      [&](size_t i) {
+        const SessionChange& change = changes[i];
+        applied[i] = absl::OkStatus();
+        return change.hello != nullptr
+                   ? HelloInTransaction(change.agent_id, *change.hello, now_unix_nanos,
+                                        &host_ids[i])
+                   : ConnectedInTransaction(change.agent_id, false, now_unix_nanos, &host_ids[i]);
       },
-      kWriteAttempts);
+      [&](size_t i, const absl::Status& error) {
+        hosts_.erase(changes[i].agent_id);
+        applied[i] = error;
+      });
   // A stream that ended is closed, whatever the database said: a close it
   // could not store is retried until it is (a host must not stay connected
   // for good because its stream ended while the database was away).

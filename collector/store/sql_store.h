@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "collector/store/sql_connection.h"
 #include "collector/store/store.h"
+#include "common/status.h"
 
 namespace fscanary::store {
 
@@ -118,6 +119,9 @@ class SqlStore : public Store {
     bool current_has_facts = false;
     // EpochFingerprint of the current epoch's facts, once computed.
     std::optional<std::string> fingerprint;
+    // The newest reported_ns of the host's checker_health rows (0: none),
+    // once read.
+    std::optional<int64_t> checkers_reported_ns;
   };
 
   // Runs `body` (returning absl::Status) under writer_mutex_ in one write
@@ -136,6 +140,17 @@ class SqlStore : public Store {
   }
   template <typename Body>
   absl::Status Transact(const std::string& begin, Body& body, int attempts);
+  // Runs `item(i)` (absl::Status) for each of `items` in one write
+  // transaction begun by `lock()`, where a failing item fails alone:
+  // `failed(i, status)` is told, its writes are rolled back, the other
+  // items' are committed. First without a savepoint (each costs a
+  // subtransaction, and past 64 in one transaction PostgreSQL's snapshots
+  // slow down for every session); only when an item fails is the
+  // transaction run again with a savepoint per item, to tell which.
+  template <typename Lock, typename Item, typename Failed>
+  absl::Status WriteEach(std::span<const size_t> items, Lock&& lock, Item&& item, Failed&& failed);
+  // What the store refuses of a record without asking the database.
+  static absl::Status CheckRecord(const v1::AgentMessage& message);
   // Write path (sql_ingest.cc, sql_epochs.cc): inside WriteTransaction.
   absl::StatusOr<HostState*> LoadHost(const std::string& agent_id, int64_t received_ns);
   // The host's row into `host`, locked where stores share the database;
@@ -279,6 +294,56 @@ absl::Status SqlStore::Transact(const std::string& begin, Body& body, int attemp
     if (status.code() != absl::StatusCode::kAborted) break;
   }
   return status;
+}
+
+template <typename Lock, typename Item, typename Failed>
+absl::Status SqlStore::WriteEach(std::span<const size_t> items, Lock&& lock, Item&& item,
+                                 Failed&& failed) {
+  bool isolate = false;
+  bool item_failed = false;
+  const auto body = [&]() -> absl::Status {
+    item_failed = false;
+    RETURN_IF_ERROR(lock());
+    for (const size_t i : items) {
+      if (!isolate) {
+        if (absl::Status done = item(i); !done.ok()) {
+          item_failed = true;
+          return done;
+        }
+        continue;
+      }
+      RETURN_IF_ERROR(writer_->Exec("SAVEPOINT item"));
+      absl::Status done = item(i);
+      // Writes still under way are this item's: their failure is too.
+      if (done.ok()) done = writer_->Flush();
+      if (done.ok()) {
+        RETURN_IF_ERROR(writer_->Exec("RELEASE item"));
+        continue;
+      }
+      // The database gave up this transaction, not this item: all of it
+      // runs again.
+      if (done.code() == absl::StatusCode::kAborted) return done;
+      RETURN_IF_ERROR(writer_->Exec("ROLLBACK TO item; RELEASE item"));
+      failed(i, done);
+    }
+    if (!isolate) {
+      // One of the items' writes still under way may fail.
+      if (absl::Status done = writer_->Flush(); !done.ok()) {
+        item_failed = true;
+        return done;
+      }
+    }
+    return absl::OkStatus();
+  };
+  absl::Status written = WriteTransaction(body, kWriteAttempts);
+  // A deadlock (Aborted) was run again already; a lost connection fails the
+  // call as before. Anything else an item did: again, telling which.
+  if (!written.ok() && item_failed && written.code() != absl::StatusCode::kAborted &&
+      written.code() != absl::StatusCode::kUnavailable) {
+    isolate = true;
+    written = WriteTransaction(body, kWriteAttempts);
+  }
+  return written;
 }
 
 }  // namespace fscanary::store

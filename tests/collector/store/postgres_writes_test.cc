@@ -122,5 +122,74 @@ TEST_F(PostgresWrites, RetentionOnOneCollectorWaitsForIngestOnAnotherWithoutADea
   EXPECT_EQ(QueryText("SELECT last_value::text FROM ledger_attempts"), "1");
 }
 
+TEST_F(PostgresWrites, AGroupCommitTakesNoSubtransactionWhenEveryAgentsBatchIsStored) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  // Past 64 subtransactions in one transaction every session's snapshots
+  // slow down; a savepoint per agent in a group commit of 512 was that.
+  const std::vector<v1::AgentMessage> a = {ReportRecord(1, kSecond, 4096)};
+  const std::vector<v1::AgentMessage> b = {ReportRecord(1, kSecond, 4096),
+                                           FindingRecord(2, kSecond)};
+  const std::vector<v1::AgentMessage> c = {FindingRecord(1, kSecond)};
+  absl::StatusOr<std::vector<std::vector<RecordResult>>> stored =
+      store->IngestBatches(std::vector<AgentBatch>{{.agent_id = "a", .messages = a},
+                                                   {.agent_id = "b", .messages = b},
+                                                   {.agent_id = "c", .messages = c}},
+                           kSecond);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  // A row written inside a savepoint carries the subtransaction's id.
+  EXPECT_EQ(QueryText("SELECT count(DISTINCT xmin::text)::text FROM records"), "1");
+  EXPECT_EQ(QueryText("SELECT count(*)::text FROM records"), "4");
+}
+
+TEST_F(PostgresWrites, AWriteThatFailsWhileQueuedFailsTheCommitAndKeepsNothing) {
+  std::unique_ptr<postgres::Connection> db = Connect();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (v bigint CHECK (v > 0))").ok());
+  ASSERT_TRUE(db->Exec("BEGIN").ok());
+  for (const int64_t v : {1, -1, 2}) {
+    absl::StatusOr<sql::Statement> insert = db->Prepare("INSERT INTO t VALUES (?1)");
+    ASSERT_TRUE(insert.ok()) << insert.status();
+    // Queued: the refusal of -1 comes back later, never lost.
+    EXPECT_TRUE(insert->Bind(1, v).Send().ok());
+  }
+  const absl::Status committed = db->Exec("COMMIT");
+  EXPECT_EQ(committed.code(), absl::StatusCode::kInvalidArgument) << committed;
+  EXPECT_THAT(std::string(committed.message()), ::testing::HasSubstr("INSERT INTO t"));
+  EXPECT_FALSE(db->Broken());
+  EXPECT_EQ(QueryText("SELECT count(*)::text FROM t"), "0");
+  // The connection goes on: the statement prepared before runs again.
+  absl::StatusOr<sql::Statement> insert = db->Prepare("INSERT INTO t VALUES (?1)");
+  ASSERT_TRUE(insert.ok()) << insert.status();
+  EXPECT_TRUE(insert->Bind(1, 3).Send().ok());
+  EXPECT_TRUE(db->Flush().ok());
+  EXPECT_EQ(QueryText("SELECT count(*)::text FROM t"), "1");
+}
+
+TEST_F(PostgresWrites, AHelloTheDatabaseRefusesFailsOnlyItsOwnStream) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  Exec(
+      "CREATE FUNCTION refuse_hello() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "RAISE EXCEPTION 'poison hello refused'; END $$; "
+      "CREATE TRIGGER refuse_hello BEFORE UPDATE ON hosts FOR EACH ROW "
+      "WHEN (NEW.agent_version = 'poison') EXECUTE FUNCTION refuse_hello()");
+  const v1::AgentMessage good = HelloMessage(VmFacts(), kSecond);
+  const v1::AgentMessage poison = HelloMessage(VmFacts(), kSecond, "poison");
+  const std::vector<SessionChange> changes = {{.agent_id = "a", .hello = &good},
+                                              {.agent_id = "m", .hello = &poison},
+                                              {.agent_id = "z", .hello = &good}};
+  absl::StatusOr<std::vector<absl::Status>> applied = store->RecordSessions(changes, kSecond);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_EQ(applied->size(), 3u);
+  EXPECT_TRUE((*applied)[0].ok()) << (*applied)[0];
+  EXPECT_THAT(std::string((*applied)[1].message()), ::testing::HasSubstr("poison hello refused"));
+  EXPECT_TRUE((*applied)[2].ok()) << (*applied)[2];
+  EXPECT_EQ(QueryText("SELECT string_agg(agent_id, ',' ORDER BY agent_id) FROM hosts "
+                      "WHERE agent_version = '0.1.0'"),
+            "a,z");
+  EXPECT_EQ(QueryText("SELECT count(*)::text FROM hosts WHERE agent_id = 'm'"), "0");
+}
+
 }  // namespace
 }  // namespace fscanary::store
