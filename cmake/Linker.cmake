@@ -1,8 +1,10 @@
 # Links with mold, else lld, when the compiler accepts it (Debian's mold and
 # lld packages, scripts/install-deps.sh); GNU ld otherwise. GNU ld spends
 # seconds on each of the tests' binaries and their debug info; mold a fraction.
-# -DFSCANARY_FAST_LINKER=OFF keeps the default linker.
-option(FSCANARY_FAST_LINKER "Link with mold or lld when the compiler can" ON)
+# Off by default: the agent linked by Debian's mold 1.10 failed to start in
+# the VM suite's guests (not yet understood); -DFSCANARY_FAST_LINKER=ON for
+# local builds only.
+option(FSCANARY_FAST_LINKER "Link with mold or lld when the compiler can" OFF)
 if(FSCANARY_FAST_LINKER)
   include(CheckLinkerFlag)
   foreach(linker IN ITEMS mold lld)

@@ -12,7 +12,6 @@ build_packages=(
   libabsl-dev libspdlog-dev libxxhash-dev libcivetweb-dev libcli11-dev
   libyaml-cpp-dev libsqlite3-dev libpq-dev libsystemd-dev libblkid-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libssl-dev
-  mold
 )
 test_packages=(
   fio fdisk util-linux e2fsprogs xfsprogs btrfs-progs socat python3 prometheus prometheus-alertmanager
