@@ -276,7 +276,7 @@ absl::StatusOr<std::vector<checker::Finding>> BlockChecker::Step(uint64_t now_ns
     for (const verify::Run& run : *damaged) blocks += run.count;
     spdlog::warn(
         "target {}: corruption found; verifying {} blocks around it now and the whole "
-        "target within {} s",
+        "target within {} s, as far as the budget allows",
         target_->name, blocks, options_.urgent_scrub_interval_ns / 1'000'000'000);
     if (!damaged->empty()) {
       absl::StatusOr<verify::VerifyResult> around =
